@@ -1,0 +1,348 @@
+//! Tokens: the second stage of shannon's data path.
+//!
+//! **In:** UTF-8 text (one chunk of a corpus at a time) and a [`Tokenizer`] configuration.
+//! **Out:** a stream of `u32` token ids, with [`BOS`]/[`EOS`] markers around every sentence when sentences
+//! are lines, and the [`Vocab`] that maps ids back to strings.
+//!
+//! Strings are interned once, here; every later stage counts integers. Ids are stable: [`UNK`] = 0,
+//! [`BOS`] = 1, [`EOS`] = 2, then words in order of first occurrence in the training text, which makes ids
+//! independent of how many threads tokenized it (chunks are merged in corpus order).
+//!
+//! A literal `<unk>` in the text (as in PTB or WikiText) is the unknown word. Literal `<s>` and `</s>` are
+//! ordinary words that happen to print like the markers; they never become the markers.
+
+use hashbrown::HashMap;
+use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
+
+/// The unknown word: out-of-vocabulary tokens at test time, and literal `<unk>` in text.
+pub const UNK: u32 = 0;
+/// Sentence start marker: context only, never predicted.
+pub const BOS: u32 = 1;
+/// Sentence end marker: predicted like a word.
+pub const EOS: u32 = 2;
+/// Number of reserved ids.
+pub const RESERVED: u32 = 3;
+
+/// How text becomes tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// Split on exactly the bytes KenLM splits on: space, tab, CR, LF and NUL.
+    Whitespace,
+    /// Unicode word segmentation (UAX#29); every segment that is not whitespace is a token, so
+    /// punctuation marks are tokens too.
+    Words,
+    /// Unicode scalar values; the space is a symbol like any other.
+    Chars,
+    /// Bytes of the UTF-8 encoding.
+    Bytes,
+    /// Shannon's 27-symbol alphabet: ASCII letters folded to a–z, every maximal run of other characters one
+    /// space, leading and trailing space dropped.
+    Letters,
+    /// Shannon's 26 letters: as `Letters` without the spaces.
+    Letters26,
+}
+
+impl TokenKind {
+    /// All kinds, for help texts and errors.
+    pub const ALL: [TokenKind; 6] = [
+        TokenKind::Whitespace,
+        TokenKind::Words,
+        TokenKind::Chars,
+        TokenKind::Bytes,
+        TokenKind::Letters,
+        TokenKind::Letters26,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenKind::Whitespace => "whitespace",
+            TokenKind::Words => "words",
+            TokenKind::Chars => "chars",
+            TokenKind::Bytes => "bytes",
+            TokenKind::Letters => "letters",
+            TokenKind::Letters26 => "letters26",
+        }
+    }
+
+    /// Parses a name; `None` for an unknown one.
+    pub fn from_name(name: &str) -> Option<TokenKind> {
+        TokenKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether the kind has a fixed, small alphabet (letters, bytes), as opposed to an open vocabulary.
+    pub fn alphabet_size(self) -> Option<usize> {
+        match self {
+            TokenKind::Letters => Some(27),
+            TokenKind::Letters26 => Some(26),
+            TokenKind::Bytes => Some(256),
+            _ => None,
+        }
+    }
+}
+
+/// What a sentence is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sentences {
+    /// Every line is a sentence wrapped in `<s> … </s>`, empty lines included, as KenLM does. A line's
+    /// `\n` and a `\r` before it are the line end, not text.
+    Lines,
+    /// One continuous stream with no markers; line ends are text like any other character.
+    None,
+}
+
+/// A tokenizer configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokenizer {
+    /// How text becomes tokens.
+    pub kind: TokenKind,
+    /// Fold to lower case (words, whitespace and chars; letters are always folded).
+    pub lowercase: bool,
+    /// What a sentence is.
+    pub sentences: Sentences,
+}
+
+impl Tokenizer {
+    /// Tokenizes one chunk of text, calling `id` to turn each token string into an id and appending ids
+    /// (with sentence markers) to `out`. Returns the number of sentences (lines) seen.
+    ///
+    /// In [`Sentences::None`] mode, chunks are pieces of one stream: [`join_streams`] glues their outputs.
+    pub fn tokenize(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) -> u64 {
+        match self.sentences {
+            Sentences::Lines => {
+                let mut lines = 0;
+                for line in text.split_inclusive('\n') {
+                    let line = line.strip_suffix('\n').unwrap_or(line);
+                    let line = line.strip_suffix('\r').unwrap_or(line);
+                    out.push(BOS);
+                    self.tokens(line, id, out);
+                    out.push(EOS);
+                    lines += 1;
+                }
+                lines
+            }
+            Sentences::None => {
+                self.tokens(text, id, out);
+                0
+            }
+        }
+    }
+
+    fn tokens(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) {
+        let mut buf = String::new();
+        let mut emit = |tok: &str, out: &mut Vec<u32>| {
+            if self.lowercase && tok.chars().any(char::is_uppercase) {
+                buf.clear();
+                buf.extend(tok.chars().flat_map(char::to_lowercase));
+                out.push(id(&buf));
+            } else {
+                out.push(id(tok));
+            }
+        };
+        match self.kind {
+            TokenKind::Whitespace => {
+                for tok in text.split(is_kenlm_space).filter(|t| !t.is_empty()) {
+                    emit(tok, out);
+                }
+            }
+            TokenKind::Words => {
+                for tok in text.split_word_bounds() {
+                    if !tok.chars().all(char::is_whitespace) {
+                        emit(tok, out);
+                    }
+                }
+            }
+            TokenKind::Chars => {
+                let mut s = [0u8; 4];
+                for c in text.chars() {
+                    emit(c.encode_utf8(&mut s), out);
+                }
+            }
+            TokenKind::Bytes => {
+                for &b in text.as_bytes() {
+                    out.push(id(byte_name(b)));
+                }
+            }
+            TokenKind::Letters | TokenKind::Letters26 => {
+                let spaces = self.kind == TokenKind::Letters;
+                // In a stream, a chunk keeps its leading and trailing runs as spaces: the neighbouring chunk
+                // may continue with a letter. `join_streams` merges and trims them.
+                let stream = self.sentences == Sentences::None;
+                let (mut pending, mut any) = (false, false);
+                for &b in text.as_bytes() {
+                    if b.is_ascii_alphabetic() {
+                        if pending && (any || stream) {
+                            out.push(id(" "));
+                        }
+                        pending = false;
+                        any = true;
+                        out.push(id(LETTERS[(b.to_ascii_lowercase() - b'a') as usize]));
+                    } else if spaces {
+                        pending = true;
+                    }
+                }
+                if pending && stream {
+                    out.push(id(" "));
+                }
+            }
+        }
+    }
+}
+
+fn is_kenlm_space(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n' | '\0')
+}
+
+const LETTERS: [&str; 26] = [
+    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v",
+    "w", "x", "y", "z",
+];
+
+/// The token string of a byte: the character itself for printable ASCII other than space, `<0xNN>`
+/// otherwise (the convention of SentencePiece's byte fallback).
+pub fn byte_name(b: u8) -> &'static str {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        (0..=255u8)
+            .map(|b| if b.is_ascii_graphic() { (b as char).to_string() } else { format!("<0x{b:02X}>") })
+            .collect()
+    });
+    &names[b as usize]
+}
+
+/// The string ↔ id map. Ids below [`RESERVED`] are the markers.
+#[derive(Debug, Clone)]
+pub struct Vocab {
+    strings: Vec<Box<str>>,
+    ids: HashMap<Box<str>, u32>,
+}
+
+impl Default for Vocab {
+    fn default() -> Self {
+        Vocab::new()
+    }
+}
+
+impl Vocab {
+    /// A vocabulary holding only the markers.
+    pub fn new() -> Vocab {
+        let mut ids = HashMap::new();
+        ids.insert("<unk>".into(), UNK);
+        Vocab { strings: vec!["<unk>".into(), "<s>".into(), "</s>".into()], ids }
+    }
+
+    /// The id of `s`, adding it if new.
+    pub fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.strings.len() as u32;
+        self.strings.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    /// The id of `s`, or [`UNK`] if it is not in the vocabulary.
+    pub fn get(&self, s: &str) -> u32 {
+        self.ids.get(s).copied().unwrap_or(UNK)
+    }
+
+    /// The id of `s` if it is in the vocabulary.
+    pub fn lookup(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+
+    /// The string of an id.
+    pub fn string(&self, id: u32) -> &str {
+        &self.strings[id as usize]
+    }
+
+    /// Number of ids, markers included.
+    pub fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    /// Whether only the markers are present.
+    pub fn is_empty(&self) -> bool {
+        self.strings.len() == RESERVED as usize
+    }
+
+    /// Strings in id order.
+    pub fn strings(&self) -> impl Iterator<Item = &str> {
+        self.strings.iter().map(|s| &**s)
+    }
+}
+
+/// Tokens of one chunk with a chunk-local vocabulary, ready to be merged into a global one.
+#[derive(Debug, Default)]
+pub struct LocalTokens {
+    /// Local strings in local-id order (local id = RESERVED + index).
+    pub strings: Vec<Box<str>>,
+    /// Token ids, local.
+    pub ids: Vec<u32>,
+    /// Sentences seen.
+    pub sentences: u64,
+}
+
+impl LocalTokens {
+    /// Tokenizes a chunk into local ids.
+    pub fn new(tokenizer: &Tokenizer, text: &str) -> LocalTokens {
+        let mut map: HashMap<Box<str>, u32> = HashMap::new();
+        let mut strings: Vec<Box<str>> = Vec::new();
+        let mut ids = Vec::with_capacity(text.len() / 4);
+        let sentences = tokenizer.tokenize(
+            text,
+            &mut |s| {
+                if s == "<unk>" {
+                    return UNK;
+                }
+                if let Some(&id) = map.get(s) {
+                    return id;
+                }
+                let id = RESERVED + strings.len() as u32;
+                strings.push(s.into());
+                map.insert(s.into(), id);
+                id
+            },
+            &mut ids,
+        );
+        LocalTokens { strings, ids, sentences }
+    }
+
+    /// Interns this chunk's strings into `vocab` (in local first-occurrence order) and rewrites the ids.
+    pub fn merge_into(mut self, vocab: &mut Vocab) -> (Vec<u32>, u64) {
+        let remap: Vec<u32> = self.strings.iter().map(|s| vocab.intern(s)).collect();
+        for id in &mut self.ids {
+            if *id >= RESERVED {
+                *id = remap[(*id - RESERVED) as usize];
+            }
+        }
+        (self.ids, self.sentences)
+    }
+}
+
+/// Glues the token streams of consecutive chunks of one continuous text ([`Sentences::None`]): for
+/// `letters`, a run of non-letters that spans a chunk boundary becomes one space, and the stream neither
+/// starts nor ends with a space.
+pub fn join_streams(kind: TokenKind, space: Option<u32>, parts: Vec<Vec<u32>>) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for part in parts {
+        let mut part = &part[..];
+        if let (TokenKind::Letters, Some(sp)) = (kind, space) {
+            if out.last() == Some(&sp) && part.first() == Some(&sp) {
+                part = &part[1..];
+            }
+            if out.is_empty() && part.first() == Some(&sp) {
+                part = &part[1..];
+            }
+        }
+        out.extend_from_slice(part);
+    }
+    if kind == TokenKind::Letters && space.is_some() && out.last() == space.as_ref() {
+        out.pop();
+    }
+    out
+}
