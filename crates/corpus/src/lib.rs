@@ -76,11 +76,13 @@ impl Source {
             file.read_to_end(&mut buf).map_err(io)?;
             Bytes::Owned(buf)
         } else {
-            map(&file).map(Bytes::Mapped).or_else(|_| {
-                let mut buf = Vec::with_capacity(len as usize);
-                file.read_to_end(&mut buf).map(|_| Bytes::Owned(buf))
-            })
-            .map_err(io)?
+            map(&file)
+                .map(Bytes::Mapped)
+                .or_else(|_| {
+                    let mut buf = Vec::with_capacity(len as usize);
+                    file.read_to_end(&mut buf).map(|_| Bytes::Owned(buf))
+                })
+                .map_err(io)?
         };
         Ok(Source { name: path.to_path_buf(), bytes })
     }
@@ -298,11 +300,8 @@ fn offset_after_lines(bytes: &[u8], remaining: &mut u64) -> usize {
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     let io = |source| Error::Io { path: dir.to_path_buf(), source };
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()
-        .map_err(io)?;
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(io)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(io)?;
     entries.sort();
     for path in entries {
         if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.')) {

@@ -160,11 +160,8 @@ impl Followers {
     /// Groups `values` (one per n-gram of `order`) by history. `histories` is the number of ids of order
     /// n − 1 (1 for unigrams: the empty history).
     pub fn new(order: &Order, values: &[u64], histories: usize) -> Followers {
-        let mut f = Followers {
-            total: vec![0; histories],
-            by_count: vec![[0; 3]; histories],
-            distinct: vec![0; histories],
-        };
+        let mut f =
+            Followers { total: vec![0; histories], by_count: vec![[0; 3]; histories], distinct: vec![0; histories] };
         for (&h, &v) in order.history.iter().zip(values) {
             let h = h as usize;
             f.total[h] += v;

@@ -1,0 +1,114 @@
+//! The stages joined: corpus spans → token streams → counts → models → scores.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use shannon_corpus::{Corpus, Span};
+use shannon_counts::Counts;
+use shannon_eval::Score;
+use shannon_model::{Model, Smoothing};
+use shannon_tokens::{join_streams, LocalTokens, Sentences, Tokenizer, Vocab, BOS, EOS};
+
+/// A tokenized text: ids plus what reports say about it.
+#[derive(Debug, Default, Clone)]
+pub struct Stream {
+    /// Token ids with sentence markers.
+    pub ids: Vec<u32>,
+    /// Sentences (lines).
+    pub sentences: u64,
+    /// Tokens that are not markers.
+    pub tokens: u64,
+    /// Unicode scalar values of the text (line ends included).
+    pub chars: u64,
+    /// Bytes of the text.
+    pub bytes: u64,
+    /// Invalid UTF-8 sequences replaced (with `--lossy`).
+    pub replaced: u64,
+}
+
+fn finish(tokenizer: &Tokenizer, vocab: &Vocab, parts: Vec<Vec<u32>>, mut stream: Stream) -> Stream {
+    stream.ids = match tokenizer.sentences {
+        Sentences::Lines => parts.concat(),
+        Sentences::None => join_streams(tokenizer.kind, vocab.lookup(" "), parts),
+    };
+    stream.tokens = stream.ids.iter().filter(|&&t| t != BOS && t != EOS).count() as u64;
+    stream
+}
+
+/// Tokenizes training text, building the vocabulary. Chunks are tokenized in parallel and merged in
+/// corpus order, so ids do not depend on the thread count.
+pub fn tokenize_train(
+    corpus: &Corpus,
+    spans: &[Span],
+    tokenizer: &Tokenizer,
+    lossy: bool,
+) -> Result<(Vocab, Stream), shannon_corpus::Error> {
+    let chunks = corpus.chunks(spans);
+    let locals: Vec<(LocalTokens, u64, u64)> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let (text, replaced) = corpus.text(chunk, lossy)?;
+            Ok((LocalTokens::new(tokenizer, &text), text.chars().count() as u64, replaced))
+        })
+        .collect::<Result<_, shannon_corpus::Error>>()?;
+    let mut vocab = Vocab::new();
+    let mut stream = Stream { bytes: Corpus::span_bytes(spans), ..Stream::default() };
+    let mut parts = Vec::with_capacity(locals.len());
+    for (local, chars, replaced) in locals {
+        let (ids, sentences) = local.merge_into(&mut vocab);
+        parts.push(ids);
+        stream.sentences += sentences;
+        stream.chars += chars;
+        stream.replaced += replaced;
+    }
+    Ok((vocab.clone(), finish(tokenizer, &vocab, parts, stream)))
+}
+
+/// Tokenizes test text against a fixed vocabulary: unknown tokens become `<unk>`.
+pub fn tokenize_test(
+    corpus: &Corpus,
+    spans: &[Span],
+    tokenizer: &Tokenizer,
+    lossy: bool,
+    vocab: &Vocab,
+) -> Result<Stream, shannon_corpus::Error> {
+    let chunks = corpus.chunks(spans);
+    let parts: Vec<(Vec<u32>, u64, u64, u64)> = chunks
+        .par_iter()
+        .map(|chunk| {
+            let (text, replaced) = corpus.text(chunk, lossy)?;
+            let mut ids = Vec::new();
+            let sentences = tokenizer.tokenize(&text, &mut |s| vocab.get(s), &mut ids);
+            Ok((ids, sentences, text.chars().count() as u64, replaced))
+        })
+        .collect::<Result<_, shannon_corpus::Error>>()?;
+    let mut stream = Stream { bytes: Corpus::span_bytes(spans), ..Stream::default() };
+    let mut ids = Vec::with_capacity(parts.len());
+    for (part, sentences, chars, replaced) in parts {
+        ids.push(part);
+        stream.sentences += sentences;
+        stream.chars += chars;
+        stream.replaced += replaced;
+    }
+    Ok(finish(tokenizer, vocab, ids, stream))
+}
+
+/// Counts n-grams of a stream up to `order`.
+pub fn count(stream: &Stream, vocab: &Vocab, order: usize) -> Arc<Counts> {
+    Arc::new(shannon_counts::count(&stream.ids, vocab.len(), order))
+}
+
+/// Estimates one model.
+pub fn estimate(
+    counts: &Arc<Counts>,
+    order: usize,
+    smoothing: Smoothing,
+    tokenizer: &Tokenizer,
+) -> Result<Model, shannon_model::Error> {
+    Model::estimate(Arc::clone(counts), order, smoothing, tokenizer.sentences == Sentences::Lines)
+}
+
+/// Scores a test stream.
+pub fn score(model: &Model, test: &Stream, per_sentence: bool) -> Score {
+    shannon_eval::score(model, &test.ids, per_sentence)
+}

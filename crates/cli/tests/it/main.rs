@@ -1,0 +1,3 @@
+//! End-to-end tests of the `shannon` binary and of the pipeline against reference outputs.
+
+mod kenlm;
