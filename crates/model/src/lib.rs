@@ -467,3 +467,178 @@ fn interpolate(
     // A context with no followers has γ = 1 (ln 0 = 0): p(w | h) = p(w | h′).
     Form::Backoff { log_prob, log_backoff }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use shannon_tokens::{Vocab, UNK};
+
+    /// Whitespace-tokenized lines wrapped in markers.
+    fn stream(text: &str) -> (Vocab, Vec<u32>) {
+        let mut vocab = Vocab::new();
+        let mut ids = Vec::new();
+        for line in text.lines() {
+            ids.push(BOS);
+            ids.extend(line.split_whitespace().map(|w| vocab.intern(w)));
+            ids.push(EOS);
+        }
+        (vocab, ids)
+    }
+
+    /// The toy corpus of every hand-worked case below: "a b" and "a a", so a = 3, b = 4, and the
+    /// predictable vocabulary is {<unk>, </s>, a, b}: |V| = 4. Unigram counts a 3, b 1, </s> 2 (N = 6);
+    /// bigrams <s> a 2, a b 1, a a 1, a </s> 1, b </s> 1.
+    fn toy(smoothing: Smoothing) -> Model {
+        let (vocab, ids) = stream("a b\na a\n");
+        let counts = Arc::new(shannon_counts::count(&ids, vocab.len(), 2));
+        Model::estimate(counts, 2, smoothing, true).unwrap()
+    }
+
+    fn p(m: &Model, history: &[u32], w: u32) -> f64 {
+        m.log_prob(history, w).exp()
+    }
+
+    const A: u32 = 3;
+    const B: u32 = 4;
+
+    fn close(x: f64, y: f64) {
+        assert!((x - y).abs() < 1e-12, "{x} != {y}");
+    }
+
+    #[test]
+    fn mle_by_hand() {
+        let m = toy(Smoothing::Mle);
+        close(p(&m, &[BOS], A), 1.0); // c(<s> a) / c(<s> •) = 2/2
+        close(p(&m, &[A], B), 1.0 / 3.0); // a is followed by b, a, </s> once each
+        assert_eq!(p(&m, &[B], A), 0.0, "seen context, unseen word: probability 0");
+        close(p(&m, &[UNK], A), 0.5); // unseen context: the unigram c(a)/N = 3/6
+        assert_eq!(p(&m, &[], UNK), 0.0);
+        assert_eq!(p(&m, &[A], BOS), 0.0, "<s> is never predicted");
+    }
+
+    #[test]
+    fn add_k_by_hand() {
+        let m = toy(Smoothing::AddK { k: 1.0 });
+        close(p(&m, &[A], B), 2.0 / 7.0); // (1 + 1) / (3 + 4)
+        close(p(&m, &[BOS], A), 3.0 / 6.0); // (2 + 1) / (2 + 4)
+        close(p(&m, &[BOS], UNK), 1.0 / 6.0);
+        close(p(&m, &[], A), 4.0 / 10.0); // (3 + 1) / (6 + 4)
+        let half = toy(Smoothing::AddK { k: 0.5 });
+        close(p(&half, &[A], B), 1.5 / 5.0); // (1 + 0.5) / (3 + 2)
+    }
+
+    #[test]
+    fn witten_bell_by_hand() {
+        let m = toy(Smoothing::Wb);
+        // Unigrams: (c(w) + N1+(•)/|V|) / (N + N1+(•)) with N1+(•) = 3 types seen, N = 6.
+        close(p(&m, &[], A), 3.75 / 9.0);
+        close(p(&m, &[], UNK), 0.75 / 9.0);
+        // After a: c(a •) = 3, N1+(a •) = 3: (1 + 3 · p1(b)) / 6.
+        close(p(&m, &[A], B), (1.0 + 3.0 * 1.75 / 9.0) / 6.0);
+        close(p(&m, &[BOS], A), (2.0 + 3.75 / 9.0) / 3.0);
+    }
+
+    #[test]
+    fn kneser_ney_by_hand() {
+        let m = toy(Smoothing::Kn);
+        // Bigram count-of-counts n1 = 4, n2 = 1: D = 4/6. Unigram continuation counts a 2 (<s> a, a a),
+        // b 1, </s> 2 (a </s>, b </s>): n1 = 1, n2 = 2, D = 1/5; total 5; γ(ε) = 0.2 · 3 / 5 = 0.12.
+        let d = &m.summary().discounts;
+        close(d[0].d[0], 0.2);
+        close(d[1].d[0], 2.0 / 3.0);
+        close(p(&m, &[], A), 1.8 / 5.0 + 0.12 / 4.0); // 0.39
+        close(p(&m, &[], B), 0.8 / 5.0 + 0.12 / 4.0); // 0.19
+        close(p(&m, &[], UNK), 0.03);
+        // After a: three followers of count 1, γ(a) = (2/3 · 3) / 3.
+        close(p(&m, &[A], B), (1.0 - 2.0 / 3.0) / 3.0 + 2.0 / 3.0 * 0.19);
+        close(p(&m, &[BOS], A), (2.0 - 2.0 / 3.0) / 2.0 + 1.0 / 3.0 * 0.39);
+        // After b only </s> was seen: a backs off with γ(b) = (2/3) / 1.
+        close(p(&m, &[B], A), 2.0 / 3.0 * 0.39);
+    }
+
+    #[test]
+    fn modified_kneser_ney_falls_back_on_toy_data_by_hand() {
+        let m = toy(Smoothing::Mkn);
+        // No counts of 3 at either order: eq. 26 cannot be evaluated, so D = 0.5, 1, 1.5 (lmplz's
+        // --discount_fallback) — and the summary says so.
+        for d in &m.summary().discounts {
+            assert_eq!(d.d, FALLBACK_DISCOUNTS);
+            assert!(d.fallback.as_deref().unwrap().contains("adjusted count 3"));
+        }
+        // Unigrams: own mass a (2 − 1)/5, b (1 − 0.5)/5, </s> (2 − 1)/5; γ(ε) = (0.5 + 2)/5 = 0.5.
+        close(p(&m, &[], A), 0.2 + 0.5 / 4.0);
+        close(p(&m, &[], B), 0.1 + 0.5 / 4.0);
+        close(p(&m, &[A], B), 0.5 / 3.0 + 0.5 * 0.225);
+        close(p(&m, &[BOS], A), 0.5 + 0.5 * 0.325);
+    }
+
+    #[test]
+    fn eq_26_discounts_by_hand() {
+        // n1..n4 = 4, 3, 2, 1: Y = 4/10; D1 = 1 − 2·0.4·3/4, D2 = 2 − 3·0.4·2/3, D3+ = 3 − 4·0.4·1/2.
+        let d = modified_discounts(2, [4, 3, 2, 1]);
+        assert!(d.fallback.is_none());
+        close(d.d[0], 0.4);
+        close(d.d[1], 1.2);
+        close(d.d[2], 2.2);
+        // D3+ = 3 − 4·Y·n4/n3 < 0 when n4 is large: out of range, fallback.
+        assert!(modified_discounts(2, [10, 1, 1, 100]).fallback.unwrap().contains("out of range"));
+        assert!(single_discount(1, [0, 5, 1, 1]).fallback.is_some());
+    }
+
+    #[test]
+    fn parse_names() {
+        assert_eq!(Smoothing::parse("add-k:0.25"), Ok(Smoothing::AddK { k: 0.25 }));
+        assert_eq!(Smoothing::parse("add-k"), Ok(Smoothing::AddK { k: 1.0 }));
+        assert!(matches!(Smoothing::parse("add-k:0"), Err(Error::BadK(_))));
+        assert!(matches!(Smoothing::parse("katz"), Err(Error::UnknownSmoothing(_))));
+        for s in ["mle", "add-k:0.5", "wb", "kn", "mkn"] {
+            assert_eq!(Smoothing::parse(s).unwrap().to_string(), s);
+        }
+    }
+
+    const METHODS: [Smoothing; 5] =
+        [Smoothing::Mle, Smoothing::AddK { k: 0.1 }, Smoothing::Wb, Smoothing::Kn, Smoothing::Mkn];
+
+    fn genesis() -> (Vocab, Vec<u32>, Arc<Counts>) {
+        let text = include_str!("../../../corpora/fixtures/genesis.txt");
+        let (vocab, ids) = stream(text);
+        let counts = Arc::new(shannon_counts::count(&ids, vocab.len(), 5));
+        (vocab, ids, counts)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Every conditional distribution sums to 1 over the predictable vocabulary, for every method and
+        /// order, for histories taken from the text (seen contexts) and mixed with random ids (unseen ones).
+        #[test]
+        fn every_distribution_sums_to_one(pos in 0usize..10_000, noise in proptest::collection::vec(0u32..200, 0..4)) {
+            let (vocab, ids, counts) = genesis();
+            let i = pos % ids.len();
+            let mut history: Vec<u32> = ids[i.saturating_sub(4)..i].to_vec();
+            for (k, &r) in noise.iter().enumerate() {
+                if r < vocab.len() as u32 && k < history.len() { history[k] = r; }
+            }
+            for order in 1..=5 {
+                for smoothing in METHODS {
+                    let m = Model::estimate(Arc::clone(&counts), order, smoothing, true).unwrap();
+                    let total: f64 = (0..vocab.len() as u32).map(|w| m.log_prob(&history, w).exp()).sum();
+                    prop_assert!((total - 1.0).abs() < 1e-9, "{smoothing} order {order} history {history:?}: sum {total}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn streams_without_sentences_exclude_the_end_marker() {
+        let (vocab, ids, _) = genesis();
+        let flat: Vec<u32> = ids.into_iter().filter(|&t| t != BOS && t != EOS).collect();
+        let counts = Arc::new(shannon_counts::count(&flat, vocab.len(), 3));
+        for smoothing in METHODS {
+            let m = Model::estimate(Arc::clone(&counts), 3, smoothing, false).unwrap();
+            assert_eq!(m.log_prob(&[], EOS), f64::NEG_INFINITY);
+            let total: f64 = (0..vocab.len() as u32).map(|w| m.log_prob(&flat[10..12], w).exp()).sum();
+            assert!((total - 1.0).abs() < 1e-9, "{smoothing}: {total}");
+        }
+    }
+}
