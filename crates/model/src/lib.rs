@@ -26,6 +26,8 @@
 //! - add-k: Lidstone 1920 / Laplace (k = 1): the posterior mean under a symmetric Dirichlet(k) prior.
 //! - mle: relative frequency; unseen events have probability 0.
 
+pub mod arpa;
+
 use std::fmt;
 use std::sync::Arc;
 
@@ -145,7 +147,7 @@ enum Form {
 #[derive(Debug, Clone)]
 pub struct Model {
     order: usize,
-    smoothing: Smoothing,
+    smoothing: Option<Smoothing>,
     counts: Arc<Counts>,
     predictable: Vec<bool>,
     vocab: u64,
@@ -175,7 +177,7 @@ impl Model {
                 form
             }
         };
-        Ok(Model { order, smoothing, counts, predictable, vocab, form, summary })
+        Ok(Model { order, smoothing: Some(smoothing), counts, predictable, vocab, form, summary })
     }
 
     /// The model order M.
@@ -183,8 +185,8 @@ impl Model {
         self.order
     }
 
-    /// The smoothing method.
-    pub fn smoothing(&self) -> Smoothing {
+    /// The smoothing method; `None` for a model read from a file.
+    pub fn smoothing(&self) -> Option<Smoothing> {
         self.smoothing
     }
 

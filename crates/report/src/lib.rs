@@ -1,0 +1,300 @@
+//! Reports: the last stage of shannon's data path.
+//!
+//! **In:** what the other stages measured. **Out:** versioned JSON reports, written atomically.
+//!
+//! # Wire format: `shannon.compare/1`
+//!
+//! A [`CompareReport`] serializes as one JSON object with, in this order:
+//! - `schema`: `"shannon.compare/1"`; `tool`: name and version of the program that wrote it;
+//! - `corpus`: its name, each input's `path`, `bytes` and `sha256`, and how train and test were split;
+//! - `tokenizer`: `kind`, `lowercase`, `sentences`;
+//! - `train`, `test`: text statistics (`bytes`, `chars`, `sentences`, `tokens`, `vocabulary`, and
+//!   `replaced_invalid_utf8` with `--lossy`);
+//! - `true_entropy_rate`: for a generated corpus, the exact entropy rate of its source (else `null`);
+//! - `models`: one entry per (order, smoothing), orders ascending, methods in the order asked for, each with
+//!   `order`, `smoothing`, `ngrams` (per order), `discounts`, `vocabulary` (|V|, the support), and `test`:
+//!   `tokens`, `sentences`, `oov`, `oov_rate`, `zero_probability_tokens`, `cross_entropy_bits`,
+//!   `perplexity`, `perplexity_excluding_oov`, `bits_per_char`, `bits_per_byte` and `infinite` (why a
+//!   figure is `null`, when one is);
+//! - `best`: the model with the lowest finite perplexity;
+//! - `warnings`: things a reader must know (discount fallbacks, replaced bytes);
+//! - `timings`: everything that depends on the machine — seconds per stage and thread count. Apart from
+//!   this block and each model's `build_seconds`, a report is identical for any thread count.
+//!
+//! Units are in the key names: `_bits` are bits per token, `bits_per_char` bits per Unicode scalar value
+//! of the test text (line ends included), `bits_per_byte` per byte of it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use shannon_eval::Score;
+use shannon_model::Discounts;
+use shannon_tokens::Tokenizer;
+
+/// The schema tag of comparison reports.
+pub const COMPARE_SCHEMA: &str = "shannon.compare/1";
+
+/// Errors writing a report.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The report could not be written.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The destination.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+}
+
+/// The program that wrote a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    /// Always `shannon`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// One input file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Input {
+    /// Path as given (or the default corpus's name).
+    pub path: String,
+    /// Size.
+    pub bytes: u64,
+    /// SHA-256, lower-case hex.
+    pub sha256: String,
+}
+
+/// What was trained and tested on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorpusInfo {
+    /// A short name (file stem or `default`).
+    pub name: String,
+    /// Training inputs (with `--holdout`, the whole corpus).
+    pub train_inputs: Vec<Input>,
+    /// Separate test inputs (`--test`), if any.
+    pub test_inputs: Vec<Input>,
+    /// `holdout` or `files`.
+    pub split: String,
+    /// The held-out fraction of lines, with `holdout`.
+    pub holdout: Option<f64>,
+    /// Lines of the whole corpus, with `holdout`.
+    pub lines: Option<u64>,
+    /// Lines that went to training, with `holdout`: floor(lines × (1 − holdout)).
+    pub train_lines: Option<u64>,
+}
+
+/// Statistics of a tokenized text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TextStats {
+    /// Bytes.
+    pub bytes: u64,
+    /// Unicode scalar values.
+    pub chars: u64,
+    /// Sentences (lines; 0 without sentences).
+    pub sentences: u64,
+    /// Tokens, not counting markers.
+    pub tokens: u64,
+    /// Vocabulary ids including `<unk>`, `<s>`, `</s>` (training text only).
+    pub vocabulary: Option<u64>,
+    /// Invalid UTF-8 sequences replaced by U+FFFD (`--lossy`).
+    pub replaced_invalid_utf8: u64,
+}
+
+/// The exact entropy rate of a generated corpus's source.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrueRate {
+    /// What the source is.
+    pub source: String,
+    /// Bits per token, `</s>` counted as a token.
+    pub bits_per_token: f64,
+    /// Bits per character of text.
+    pub bits_per_char: f64,
+}
+
+/// Held-out figures of one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TestScore {
+    /// Predicted tokens (words and `</s>`).
+    pub tokens: u64,
+    /// Sentences.
+    pub sentences: u64,
+    /// Out-of-vocabulary tokens (scored as `<unk>`).
+    pub oov: u64,
+    /// oov / tokens.
+    pub oov_rate: f64,
+    /// Tokens the model gave probability 0.
+    pub zero_probability_tokens: u64,
+    /// Bits per token; `null` when infinite.
+    pub cross_entropy_bits: Option<f64>,
+    /// 2^cross_entropy_bits; `null` when infinite.
+    pub perplexity: Option<f64>,
+    /// Perplexity over in-vocabulary tokens only.
+    pub perplexity_excluding_oov: Option<f64>,
+    /// Total bits / characters of the test text.
+    pub bits_per_char: Option<f64>,
+    /// Total bits / bytes of the test text.
+    pub bits_per_byte: Option<f64>,
+    /// Why figures are `null`, when they are.
+    pub infinite: Option<String>,
+}
+
+impl TestScore {
+    /// Figures from a score of a text with `chars` characters and `bytes` bytes.
+    pub fn new(score: &Score, chars: u64, bytes: u64) -> TestScore {
+        TestScore {
+            tokens: score.tokens,
+            sentences: score.sentences,
+            oov: score.oov,
+            oov_rate: score.oov_rate(),
+            zero_probability_tokens: score.zero_prob,
+            cross_entropy_bits: score.cross_entropy_bits(),
+            perplexity: score.perplexity(),
+            perplexity_excluding_oov: score.perplexity_excluding_oov(),
+            bits_per_char: score.bits_per(chars),
+            bits_per_byte: score.bits_per(bytes),
+            infinite: (score.zero_prob > 0).then(|| {
+                format!(
+                    "{} of {} test tokens have probability 0 under this model, so cross-entropy and perplexity are infinite",
+                    score.zero_prob, score.tokens
+                )
+            }),
+        }
+    }
+}
+
+/// One model of a comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelEntry {
+    /// Model order.
+    pub order: usize,
+    /// Smoothing method, as named on the command line.
+    pub smoothing: String,
+    /// N-grams per order (order 1: the whole vocabulary).
+    pub ngrams: Vec<u64>,
+    /// Discounts per order (kn, mkn).
+    pub discounts: Vec<Discounts>,
+    /// Size of the support |V|.
+    pub vocabulary: u64,
+    /// Seconds to estimate the model from counts (machine-dependent).
+    pub build_seconds: f64,
+    /// Held-out figures.
+    pub test: TestScore,
+}
+
+/// The lowest-perplexity model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Best {
+    /// Its order.
+    pub order: usize,
+    /// Its smoothing.
+    pub smoothing: String,
+    /// Its perplexity.
+    pub perplexity: f64,
+    /// Its cross-entropy in bits per token.
+    pub cross_entropy_bits: f64,
+}
+
+/// Machine-dependent facts: seconds per stage and threads.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Timings {
+    /// Worker threads.
+    pub threads: usize,
+    /// Reading and tokenizing.
+    pub tokenize_seconds: f64,
+    /// Counting n-grams.
+    pub count_seconds: f64,
+    /// Estimating and scoring all models.
+    pub models_seconds: f64,
+    /// Everything.
+    pub total_seconds: f64,
+}
+
+/// A `shannon compare` report. See the crate doc for the wire format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareReport {
+    /// Always [`COMPARE_SCHEMA`].
+    pub schema: String,
+    /// Who wrote it.
+    pub tool: Tool,
+    /// What was measured.
+    pub corpus: CorpusInfo,
+    /// How text became tokens.
+    pub tokenizer: Tokenizer,
+    /// Training text.
+    pub train: TextStats,
+    /// Test text.
+    pub test: TextStats,
+    /// Exact entropy rate of a generated corpus.
+    pub true_entropy_rate: Option<TrueRate>,
+    /// One entry per (order, smoothing).
+    pub models: Vec<ModelEntry>,
+    /// The lowest-perplexity model.
+    pub best: Option<Best>,
+    /// Things a reader must know.
+    pub warnings: Vec<String>,
+    /// Machine-dependent figures.
+    pub timings: Timings,
+}
+
+impl CompareReport {
+    /// Picks the model with the lowest finite perplexity (the first on ties).
+    pub fn choose_best(models: &[ModelEntry]) -> Option<Best> {
+        models
+            .iter()
+            .filter_map(|m| Some((m, m.test.perplexity?, m.test.cross_entropy_bits?)))
+            .fold(None, |best: Option<(&ModelEntry, f64, f64)>, cur| match best {
+                Some(b) if b.1 <= cur.1 => Some(b),
+                _ => Some(cur),
+            })
+            .map(|(m, perplexity, cross_entropy_bits)| Best {
+                order: m.order,
+                smoothing: m.smoothing.clone(),
+                perplexity,
+                cross_entropy_bits,
+            })
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then renamed over
+/// the destination. A reader sees the old file or the new one, never part of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let err = |source| Error::Write { path: path.to_path_buf(), source };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::Builder::new().prefix(".shannon-").suffix(".tmp").tempfile_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// Serializes a report as pretty JSON with a trailing newline.
+pub fn to_json<T: Serialize>(report: &T) -> Vec<u8> {
+    let mut out = serde_json::to_vec_pretty(report).expect("reports serialize");
+    out.push(b'\n');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn atomic_write_replaces_and_leaves_no_temp_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.json");
+        write_atomic(&path, b"one").unwrap();
+        write_atomic(&path, b"two").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let missing = dir.path().join("no/such/dir/r.json");
+        let e = write_atomic(&missing, b"x").unwrap_err().to_string();
+        assert!(e.starts_with(&format!("cannot write {}", missing.display())), "{e}");
+    }
+}
