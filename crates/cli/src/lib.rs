@@ -1,4 +1,81 @@
-//! The `shannon` binary's library half: validated configuration and the stages joined together. Only
-//! this crate (and the benches) join stages; `main.rs` parses arguments, prints and exits.
+//! The `shannon` binary's library half: validated configuration and the stages joined together.
+//!
+//! Only this crate (and the benches) join stages. `main.rs` parses arguments into the configurations
+//! here, prints and exits; everything here returns values and `anyhow` errors with context that names
+//! the file or flag concerned.
 
+pub mod build;
+pub mod compare;
+pub mod default_corpus;
 pub mod pipeline;
+pub mod progress;
+pub mod score;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use shannon_corpus::Corpus;
+use shannon_tokens::Tokenizer;
+
+/// How text becomes tokens, and what to do with invalid UTF-8.
+#[derive(Debug, Clone, Copy)]
+pub struct TextConfig {
+    /// The tokenizer.
+    pub tokenizer: Tokenizer,
+    /// Replace invalid UTF-8 instead of stopping.
+    pub lossy: bool,
+}
+
+/// Where training and test text come from.
+#[derive(Debug, Clone)]
+pub enum Inputs {
+    /// The built-in generated corpus, with the default holdout.
+    Default,
+    /// One corpus; the last `holdout` fraction of its lines is the test set.
+    Holdout {
+        /// Files and directories.
+        corpus: Vec<PathBuf>,
+        /// Fraction in (0, 1).
+        holdout: f64,
+    },
+    /// Separate training and test files.
+    Files {
+        /// Training files and directories.
+        train: Vec<PathBuf>,
+        /// Test files and directories.
+        test: Vec<PathBuf>,
+    },
+}
+
+/// Opens files and directories as one corpus.
+pub fn open(paths: &[PathBuf]) -> Result<Corpus> {
+    Ok(Corpus::open(paths)?)
+}
+
+/// Checks, before any work, that a file can be created at `path`: its directory must exist.
+pub fn check_output(path: &Path) -> Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!("cannot write {}: directory {} does not exist", path.display(), dir.display());
+    }
+    let probe = tempfile::Builder::new().prefix(".shannon-probe-").tempfile_in(dir);
+    probe.with_context(|| format!("cannot write {}: directory {} is not writable", path.display(), dir.display()))?;
+    Ok(())
+}
+
+/// A short name for a corpus: the file stem of its first path.
+pub fn corpus_name(paths: &[PathBuf]) -> String {
+    paths
+        .first()
+        .and_then(|p| p.file_stem().or_else(|| p.file_name()))
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "corpus".into())
+}
+
+/// Describes paths for messages: `a.txt` or `a.txt, b.txt`.
+pub fn describe(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}

@@ -1,1 +1,314 @@
-fn main() {}
+//! `shannon`: measure how much information text carries.
+//!
+//! This file parses arguments, runs a command, prints, and exits: 0 on success (and on a closed output
+//! pipe), 2 on any error, with a one-line message naming the file or flag and the problem.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use shannon::compare::{self, CompareConfig};
+use shannon::progress::Progress;
+use shannon::{build, score, Inputs, TextConfig};
+use shannon_model::Smoothing;
+use shannon_tokens::{Sentences, TokenKind};
+
+#[derive(Parser)]
+#[command(name = "shannon", version, about = "Measure how much information text carries", long_about = None)]
+struct Cli {
+    /// Silence progress and informational messages on stderr.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    /// Print per-stage timings on stderr.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    /// Worker threads (default: all cores). Results are identical for any value.
+    #[arg(long, global = true, value_name = "N")]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Train models of every order 1..=N with one or more smoothing methods and compare them on held-out text.
+    #[command(
+        after_help = "Examples:\n  shannon compare                                  # the built-in default corpus\n  shannon compare book.txt --order 4 --smoothing mkn,wb,add-k:0.1\n  shannon compare --train train/ --test test.txt --tokens whitespace"
+    )]
+    Compare(CompareArgs),
+    /// Train one model on a whole corpus and write it as an ARPA file.
+    #[command(
+        after_help = "Example:\n  shannon build corpus.txt --order 5 --smoothing mkn --tokens whitespace --output model.arpa"
+    )]
+    Build(BuildArgs),
+    /// Score text with an ARPA model (KenLM's, SRILM's or shannon's).
+    #[command(
+        after_help = "Examples:\n  shannon score --model model.arpa --tokens whitespace test.txt\n  shannon score --model model.arpa --tokens whitespace --per-sentence test.txt > sentences.jsonl"
+    )]
+    Score(ScoreArgs),
+    /// Write text from a seeded source whose entropy rate is known exactly.
+    #[command(
+        after_help = "Example:\n  shannon generate --tokens 2000000 > default.txt   # the default corpus, longer"
+    )]
+    Generate(GenerateArgs),
+}
+
+#[derive(Args)]
+struct TextArgs {
+    /// How text becomes tokens: whitespace (KenLM's split), words (UAX#29), chars, bytes, letters (Shannon's 27), letters26.
+    #[arg(long = "tokens", value_name = "KIND", default_value = "words", value_parser = parse_kind)]
+    kind: TokenKind,
+    /// Fold to lower case (words, whitespace, chars).
+    #[arg(long)]
+    lowercase: bool,
+    /// What a sentence is: every line (wrapped in <s> … </s>), or none (one continuous stream).
+    #[arg(long, value_enum, default_value = "lines")]
+    sentences: SentenceArg,
+    /// Replace invalid UTF-8 with U+FFFD (and count replacements) instead of stopping.
+    #[arg(long)]
+    lossy: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SentenceArg {
+    Lines,
+    None,
+}
+
+#[derive(Args)]
+struct CompareArgs {
+    /// Corpus files or directories; the last --holdout fraction of lines is the test set. None: the built-in default corpus.
+    #[arg(value_name = "CORPUS")]
+    corpus: Vec<PathBuf>,
+    /// Training files or directories (instead of CORPUS with --holdout).
+    #[arg(long, value_name = "PATH", conflicts_with = "corpus")]
+    train: Vec<PathBuf>,
+    /// Test files or directories.
+    #[arg(long, value_name = "PATH")]
+    test: Vec<PathBuf>,
+    /// Fraction of lines held out for testing, in (0, 1): training gets the first floor(L × (1 − f)) lines.
+    #[arg(long, value_name = "F", default_value = "0.1", value_parser = parse_holdout)]
+    holdout: f64,
+    /// Highest model order; models of every order 1..=N are trained.
+    #[arg(long, value_name = "N", default_value = "5", value_parser = parse_order)]
+    order: usize,
+    /// Smoothing methods, comma-separated: mle, add-k[:K], wb, kn, mkn.
+    #[arg(long, value_name = "LIST", default_value = "mkn", value_delimiter = ',', value_parser = parse_smoothing)]
+    smoothing: Vec<Smoothing>,
+    #[command(flatten)]
+    text: TextArgs,
+    /// Name used in the report and its default path (default: the corpus's file name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Report path (default: reports/compare-<name>.json).
+    #[arg(long, short, value_name = "PATH")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    /// Training files or directories (all of it is used).
+    #[arg(value_name = "CORPUS", required = true)]
+    corpus: Vec<PathBuf>,
+    /// Model order.
+    #[arg(long, value_name = "N", default_value = "5", value_parser = parse_order)]
+    order: usize,
+    /// Smoothing method: mkn, kn or wb (the methods with an exact ARPA form).
+    #[arg(long, value_name = "METHOD", default_value = "mkn", value_parser = parse_smoothing)]
+    smoothing: Smoothing,
+    #[command(flatten)]
+    text: TextArgs,
+    /// Where to write the ARPA model.
+    #[arg(long, short, value_name = "PATH")]
+    output: PathBuf,
+}
+
+#[derive(Args)]
+struct ScoreArgs {
+    /// The ARPA model.
+    #[arg(long, short, value_name = "FILE")]
+    model: PathBuf,
+    /// Text to score.
+    #[arg(value_name = "TEXT", required = true)]
+    text_paths: Vec<PathBuf>,
+    #[command(flatten)]
+    text: TextArgs,
+    /// Write one JSON line per sentence (log10 probability, tokens, OOVs) instead of the summary.
+    #[arg(long)]
+    per_sentence: bool,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "PATH")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct GenerateArgs {
+    /// Tokens (words and sentence ends) to write.
+    #[arg(long, value_name = "N", default_value = "200000")]
+    tokens: u64,
+    /// Seed of the source.
+    #[arg(long, default_value_t = shannon::default_corpus::SEED)]
+    seed: u64,
+    /// Write to this file instead of stdout.
+    #[arg(long, short, value_name = "PATH")]
+    output: Option<PathBuf>,
+}
+
+fn parse_kind(s: &str) -> Result<TokenKind, String> {
+    TokenKind::from_name(s).ok_or_else(|| {
+        let names: Vec<_> = TokenKind::ALL.iter().map(|k| k.name()).collect();
+        format!("unknown tokenizer '{s}' (expected one of: {})", names.join(", "))
+    })
+}
+
+fn parse_smoothing(s: &str) -> Result<Smoothing, String> {
+    Smoothing::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_holdout(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(f) if f > 0.0 && f < 1.0 => Ok(f),
+        _ => Err(format!("holdout must be a fraction strictly between 0 and 1, got '{s}'")),
+    }
+}
+
+fn parse_order(s: &str) -> Result<usize, String> {
+    let max = shannon_counts::MAX_ORDER;
+    match s.parse::<usize>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n),
+        _ => Err(format!("order must be an integer from 1 to {max}, got '{s}'")),
+    }
+}
+
+impl TextArgs {
+    fn config(&self) -> TextConfig {
+        TextConfig {
+            tokenizer: shannon_tokens::Tokenizer {
+                kind: self.kind,
+                lowercase: self.lowercase,
+                sentences: match self.sentences {
+                    SentenceArg::Lines => Sentences::Lines,
+                    SentenceArg::None => Sentences::None,
+                },
+            },
+            lossy: self.lossy,
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e)
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp
+                    | clap::error::ErrorKind::DisplayVersion
+                    | clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) =>
+        {
+            e.exit()
+        }
+        Err(e) => {
+            // One line, like every other error: clap's first line without its "error: " prefix.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or("invalid arguments");
+            eprintln!("shannon: error: {} (see --help)", first.trim_start_matches("error: "));
+            return ExitCode::from(2);
+        }
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("shannon: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            bail!("--threads must be at least 1");
+        }
+        pool = pool.num_threads(n);
+    }
+    let pool = pool.build().context("cannot start worker threads")?;
+    let progress = Progress::new(!cli.quiet, cli.verbose);
+    pool.install(|| match cli.command {
+        Command::Compare(a) => {
+            let inputs = if !a.train.is_empty() {
+                if a.test.is_empty() {
+                    bail!("--train needs --test (or give the corpus as CORPUS and use --holdout)");
+                }
+                Inputs::Files { train: a.train, test: a.test }
+            } else if !a.corpus.is_empty() {
+                if a.test.is_empty() {
+                    Inputs::Holdout { corpus: a.corpus, holdout: a.holdout }
+                } else {
+                    Inputs::Files { train: a.corpus, test: a.test }
+                }
+            } else {
+                if !a.test.is_empty() {
+                    bail!("--test needs a training corpus (CORPUS or --train)");
+                }
+                Inputs::Default
+            };
+            let config = CompareConfig {
+                inputs,
+                text: a.text.config(),
+                order: a.order,
+                smoothing: a.smoothing,
+                name: a.name,
+                output: a.output,
+                threads: rayon::current_num_threads(),
+            };
+            let (report, path) = compare::run(&config, &progress)?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(compare::table(&report).as_bytes())?;
+            out.flush()?;
+            progress.info(&format!("report written to {}", path.display()));
+            Ok(())
+        }
+        Command::Build(a) => {
+            let smoothing = a.smoothing;
+            build::run(&a.corpus, &a.text.config(), a.order, smoothing, &a.output, &progress)
+        }
+        Command::Score(a) => {
+            let out = score::run(&a.model, &a.text_paths, &a.text.config(), a.per_sentence, &progress)?;
+            match a.output {
+                Some(path) => shannon_report::write_atomic(&path, &out)?,
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    stdout.write_all(&out)?;
+                    stdout.flush()?;
+                }
+            }
+            Ok(())
+        }
+        Command::Generate(a) => {
+            let (text, rate) = shannon::default_corpus::generate(a.seed, a.tokens);
+            match a.output {
+                Some(path) => shannon_report::write_atomic(&path, &text)?,
+                None => {
+                    let mut stdout = std::io::stdout().lock();
+                    stdout.write_all(&text)?;
+                    stdout.flush()?;
+                }
+            }
+            progress.info(&format!(
+                "exact entropy rate of this source: {:.6} bits/token, {:.6} bits/char",
+                rate.bits_per_token, rate.bits_per_char
+            ));
+            Ok(())
+        }
+    })
+}

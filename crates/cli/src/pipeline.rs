@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use shannon_corpus::{Corpus, Span};
 use shannon_counts::Counts;
@@ -42,13 +43,16 @@ pub fn tokenize_train(
     spans: &[Span],
     tokenizer: &Tokenizer,
     lossy: bool,
+    progress: &ProgressBar,
 ) -> Result<(Vocab, Stream), shannon_corpus::Error> {
     let chunks = corpus.chunks(spans);
     let locals: Vec<(LocalTokens, u64, u64)> = chunks
         .par_iter()
         .map(|chunk| {
             let (text, replaced) = corpus.text(chunk, lossy)?;
-            Ok((LocalTokens::new(tokenizer, &text), text.chars().count() as u64, replaced))
+            let local = LocalTokens::new(tokenizer, &text);
+            progress.inc((chunk.end - chunk.start) as u64);
+            Ok((local, text.chars().count() as u64, replaced))
         })
         .collect::<Result<_, shannon_corpus::Error>>()?;
     let mut vocab = Vocab::new();
@@ -71,6 +75,7 @@ pub fn tokenize_test(
     tokenizer: &Tokenizer,
     lossy: bool,
     vocab: &Vocab,
+    progress: &ProgressBar,
 ) -> Result<Stream, shannon_corpus::Error> {
     let chunks = corpus.chunks(spans);
     let parts: Vec<(Vec<u32>, u64, u64, u64)> = chunks
@@ -79,6 +84,7 @@ pub fn tokenize_test(
             let (text, replaced) = corpus.text(chunk, lossy)?;
             let mut ids = Vec::new();
             let sentences = tokenizer.tokenize(&text, &mut |s| vocab.get(s), &mut ids);
+            progress.inc((chunk.end - chunk.start) as u64);
             Ok((ids, sentences, text.chars().count() as u64, replaced))
         })
         .collect::<Result<_, shannon_corpus::Error>>()?;

@@ -103,7 +103,8 @@ pub fn read(input: impl BufRead) -> Result<(Vocab, Model), Error> {
             continue;
         }
         if let Some(rest) = line.strip_prefix("ngram ") {
-            let (n, c) = rest.split_once('=').ok_or_else(|| bad(no, format!("expected 'ngram N=COUNT', found '{line}'")))?;
+            let (n, c) =
+                rest.split_once('=').ok_or_else(|| bad(no, format!("expected 'ngram N=COUNT', found '{line}'")))?;
             let n: usize = n.trim().parse().map_err(|_| bad(no, format!("bad order in '{line}'")))?;
             let c: usize = c.trim().parse().map_err(|_| bad(no, format!("bad count in '{line}'")))?;
             if n != declared.len() + 1 {
@@ -142,7 +143,10 @@ pub fn read(input: impl BufRead) -> Result<(Vocab, Model), Error> {
      -> Result<(), Error> {
         let count = if n == 1 { unigram_p.len() } else { current.len() };
         if count != declared[n - 1] {
-            return Err(bad(no, format!("the header declares {} {n}-grams but the section has {count}", declared[n - 1])));
+            return Err(bad(
+                no,
+                format!("the header declares {} {n}-grams but the section has {count}", declared[n - 1]),
+            ));
         }
         if n == 1 {
             let v = vocab.len();
@@ -215,7 +219,10 @@ pub fn read(input: impl BufRead) -> Result<(Vocab, Model), Error> {
             }
             let expect = format!("\\{}-grams:", n + 1);
             if line.trim() != expect || n == m {
-                return Err(bad(no, format!("expected '{}', found '{line}'", if n == m { "\\end\\".into() } else { expect })));
+                return Err(bad(
+                    no,
+                    format!("expected '{}', found '{line}'", if n == m { "\\end\\".into() } else { expect }),
+                ));
             }
             n += 1;
             continue;
@@ -235,7 +242,10 @@ pub fn read(input: impl BufRead) -> Result<(Vocab, Model), Error> {
         };
         let toks = if toks.len() == n + 1 && n < m { &toks[..n] } else { toks };
         if toks.len() != n {
-            return Err(bad(no, format!("expected a {n}-gram in the \\{n}-grams: section, found {} words", toks.len())));
+            return Err(bad(
+                no,
+                format!("expected a {n}-gram in the \\{n}-grams: section, found {} words", toks.len()),
+            ));
         }
         if n == 1 {
             let w = match toks[0] {
@@ -267,8 +277,7 @@ pub fn read(input: impl BufRead) -> Result<(Vocab, Model), Error> {
     let counts = Arc::new(Counts { orders, tokens: 0 });
     // The highest order's backoffs are never used.
     log_backoff[m - 1].iter_mut().for_each(|b| *b = 0.0);
-    let summary =
-        Summary { ngrams: declared.iter().map(|&c| c as u64).collect(), discounts: vec![], vocab: support };
+    let summary = Summary { ngrams: declared.iter().map(|&c| c as u64).collect(), discounts: vec![], vocab: support };
     let model = Model {
         order: m,
         smoothing: None,
@@ -335,7 +344,10 @@ mod tests {
             (good.replace("\\end\\\n", ""), "line 13: missing \\end\\"),
             (good.replace("-0.5\t</s>", "x\t</s>"), "line 8: probability 'x' is not a number"),
             (good.replace("-0.2\t<s> </s>", "-0.2\t<s> </s> </s>"), "line 11: expected a 2-gram"),
-            (good.replace("-0.2\t<s> </s>", "-0.2\t<s> </s>\t-0.1"), "line 11: a backoff weight ('-0.1') on a 2-gram of the highest order"),
+            (
+                good.replace("-0.2\t<s> </s>", "-0.2\t<s> </s>\t-0.1"),
+                "line 11: a backoff weight ('-0.1') on a 2-gram of the highest order",
+            ),
         ];
         for (text, want) in cases {
             let e = read(text.as_bytes()).unwrap_err().to_string();

@@ -35,6 +35,9 @@ use shannon_tokens::Tokenizer;
 /// The schema tag of comparison reports.
 pub const COMPARE_SCHEMA: &str = "shannon.compare/1";
 
+/// The schema tag of score reports.
+pub const SCORE_SCHEMA: &str = "shannon.score/1";
+
 /// Errors writing a report.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -257,6 +260,36 @@ impl CompareReport {
                 cross_entropy_bits,
             })
     }
+}
+
+/// The model a score report used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// Path of the ARPA file.
+    pub path: String,
+    /// Its order.
+    pub order: usize,
+    /// N-grams per order.
+    pub ngrams: Vec<u64>,
+}
+
+/// A `shannon score` report: one model's figures on some text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoreReport {
+    /// Always [`SCORE_SCHEMA`].
+    pub schema: String,
+    /// Who wrote it.
+    pub tool: Tool,
+    /// The model.
+    pub model: ModelFile,
+    /// The scored text.
+    pub inputs: Vec<Input>,
+    /// How text became tokens.
+    pub tokenizer: Tokenizer,
+    /// Statistics of the scored text.
+    pub test: TextStats,
+    /// The figures.
+    pub score: TestScore,
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then renamed over

@@ -8,6 +8,10 @@ use shannon_corpus::Corpus;
 use shannon_model::Smoothing;
 use shannon_tokens::{Sentences, TokenKind, Tokenizer};
 
+fn hidden() -> indicatif::ProgressBar {
+    indicatif::ProgressBar::hidden()
+}
+
 fn corpora() -> PathBuf {
     PathBuf::from(std::env::var("SHANNON_CORPORA").expect("set SHANNON_CORPORA to ../shared/corpora"))
 }
@@ -27,8 +31,8 @@ fn parity(name: &str, file: &str) {
     assert_eq!(shannon_corpus::sha256_hex(&cat(&train)), r["train_sha256"].as_str().unwrap());
     assert_eq!(shannon_corpus::sha256_hex(&cat(&test)), r["test_sha256"].as_str().unwrap());
     let tokenizer = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines };
-    let (vocab, train) = pipeline::tokenize_train(&corpus, &train, &tokenizer, false).unwrap();
-    let test = pipeline::tokenize_test(&corpus, &test, &tokenizer, false, &vocab).unwrap();
+    let (vocab, train) = pipeline::tokenize_train(&corpus, &train, &tokenizer, false, &hidden()).unwrap();
+    let test = pipeline::tokenize_test(&corpus, &test, &tokenizer, false, &vocab, &hidden()).unwrap();
     let counts = pipeline::count(&train, &vocab, 5);
     for order in 2..=5 {
         let expect = &r["orders"][order.to_string()];
