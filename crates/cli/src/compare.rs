@@ -75,7 +75,7 @@ pub fn run(config: &CompareConfig, progress: &Progress) -> Result<(CompareReport
     let mut true_rate = None;
     let (train_corpus, test_corpus, info) = match &config.inputs {
         Inputs::Default => {
-            let (text, rate) = default_corpus::generate(default_corpus::SEED, default_corpus::TOKENS);
+            let (text, rate) = default_corpus::generate(default_corpus::SEED, default_corpus::LINES);
             true_rate = Some(TrueRate {
                 source: default_corpus::describe(default_corpus::SEED),
                 bits_per_token: rate.bits_per_token,

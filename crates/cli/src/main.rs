@@ -145,15 +145,58 @@ struct ScoreArgs {
 
 #[derive(Args)]
 struct GenerateArgs {
-    /// Tokens (words and sentence ends) to write.
-    #[arg(long, value_name = "N", default_value = "200000")]
-    tokens: u64,
-    /// Seed of the source.
+    /// The source: sentences (the default corpus's word Markov chain), uniform (i.i.d.), markov (random order-k chain over an alphabet), english (English-like text for benchmarks; rate not exact).
+    #[arg(long, value_enum, default_value = "sentences")]
+    source: SourceArg,
+    /// How much to write: lines for sentences, symbols for uniform and markov, words for english.
+    #[arg(long, short = 'n', value_name = "N")]
+    count: Option<u64>,
+    /// Bytes to write (english only; instead of --count).
+    #[arg(long, value_name = "SIZE", conflicts_with = "count", value_parser = parse_size)]
+    bytes: Option<u64>,
+    /// Seed of the text stream.
     #[arg(long, default_value_t = shannon::default_corpus::SEED)]
     seed: u64,
+    /// Seed of the source's tables (markov transition tables, sentences vocabulary, english words).
+    #[arg(long, value_name = "SEED")]
+    model_seed: Option<u64>,
+    /// Alphabet of uniform and markov sources.
+    #[arg(long, default_value = "abcdefghijklmnopqrstuvwxyz ")]
+    alphabet: String,
+    /// Context length of a markov source.
+    #[arg(long, default_value = "1")]
+    order: usize,
+    /// Dirichlet concentration of a markov source's rows (small: peaked, predictable text).
+    #[arg(long, default_value = "0.5")]
+    concentration: f64,
+    /// Vocabulary of the sentences source.
+    #[arg(long, default_value = "1000")]
+    vocab: usize,
+    /// Worker threads for english (output is identical for any value).
+    #[arg(long, value_name = "N", default_value = "1")]
+    jobs: usize,
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "PATH")]
     output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SourceArg {
+    Sentences,
+    Uniform,
+    Markov,
+    English,
+}
+
+/// Parses `123`, `10K`, `400M`, `2G` (powers of 1024).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let (digits, mult) = match s.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&s[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&s[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    digits.parse::<u64>().map(|n| n * mult).map_err(|_| format!("expected a size like 400M, got '{s}'"))
 }
 
 fn parse_kind(s: &str) -> Result<TokenKind, String> {
@@ -294,21 +337,51 @@ fn run(cli: Cli) -> Result<()> {
             }
             Ok(())
         }
-        Command::Generate(a) => {
-            let (text, rate) = shannon::default_corpus::generate(a.seed, a.tokens);
-            match a.output {
-                Some(path) => shannon_report::write_atomic(&path, &text)?,
-                None => {
-                    let mut stdout = std::io::stdout().lock();
-                    stdout.write_all(&text)?;
-                    stdout.flush()?;
-                }
-            }
-            progress.info(&format!(
-                "exact entropy rate of this source: {:.6} bits/token, {:.6} bits/char",
-                rate.bits_per_token, rate.bits_per_char
-            ));
-            Ok(())
-        }
+        Command::Generate(a) => generate(a, &progress),
     })
+}
+
+fn generate(a: GenerateArgs, progress: &Progress) -> Result<()> {
+    use shannon_source::{English, Iid, Markov, Sentences, TextSource};
+    if let Some(path) = &a.output {
+        shannon::check_output(path)?;
+    }
+    let mut text = Vec::new();
+    let rate: Option<(f64, f64, &str)> = match a.source {
+        SourceArg::Sentences => {
+            let s = Sentences::new(a.vocab, a.model_seed.unwrap_or(Sentences::DEFAULT_SEED))?;
+            s.write_lines(a.count.unwrap_or(shannon::default_corpus::LINES), a.seed, &mut text)?;
+            Some((s.entropy_rate_bits_per_token(), s.entropy_rate_bits_per_byte().unwrap_or(f64::NAN), "token"))
+        }
+        SourceArg::Uniform => {
+            let s = Iid::uniform(&a.alphabet)?;
+            s.write_tokens(a.count.unwrap_or(1_000_000), a.seed, &mut text)?;
+            Some((s.entropy_rate_bits(), s.entropy_rate_bits() / s.mean_bytes_per_symbol(), "symbol"))
+        }
+        SourceArg::Markov => {
+            let s = Markov::random(&a.alphabet, a.order, a.model_seed.unwrap_or(1), a.concentration)?;
+            s.write_tokens(a.count.unwrap_or(1_000_000), a.seed, &mut text)?;
+            Some((s.entropy_rate_bits(), s.entropy_rate_bits() / s.mean_bytes_per_symbol(), "symbol"))
+        }
+        SourceArg::English => {
+            let e = English::new(a.model_seed.unwrap_or(English::DEFAULT_SEED));
+            match (a.bytes, a.count) {
+                (Some(bytes), _) => e.write_parallel(bytes, a.jobs.max(1), &mut text)?,
+                (None, n) => e.write_tokens(n.unwrap_or(1_000_000), a.seed, &mut text)?,
+            }
+            None
+        }
+    };
+    match &a.output {
+        Some(path) => shannon_report::write_atomic(path, &text)?,
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&text)?;
+            stdout.flush()?;
+        }
+    }
+    if let Some((per_unit, per_byte, unit)) = rate {
+        progress.info(&format!("exact entropy rate: {per_unit:.6} bits/{unit}, {per_byte:.6} bits/byte"));
+    }
+    Ok(())
 }
