@@ -8,13 +8,16 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use shannon_corpus::{Corpus, Source, Span};
 use shannon_model::Smoothing;
+use shannon_tokens::Sentences;
 use shannon_report::{
-    CompareReport, CorpusInfo, Input, ModelEntry, TestScore, TextStats, Timings, Tool, TrueRate, COMPARE_SCHEMA,
+    CompareReport, CorpusInfo, Input, ModelEntry, TemperaturePoint, TestScore, TextStats, Timings, Tool, TrueRate,
+    COMPARE_SCHEMA,
 };
 
 use crate::pipeline::{self, Stream};
 use crate::progress::Progress;
-use crate::{check_output, corpus_name, default_corpus, describe, open, Inputs, TextConfig};
+use crate::tune::DevSplit;
+use crate::{check_output, corpus_name, default_corpus, describe, open, Inputs, Method, TextConfig};
 
 /// A validated `compare` configuration.
 #[derive(Debug, Clone)]
@@ -26,7 +29,9 @@ pub struct CompareConfig {
     /// Highest order.
     pub order: usize,
     /// Methods, in the order asked for.
-    pub smoothing: Vec<Smoothing>,
+    pub smoothing: Vec<Method>,
+    /// Softmax temperatures to score every model at (`--temperatures`).
+    pub temperatures: Vec<f64>,
     /// Report name.
     pub name: Option<String>,
     /// Report path.
@@ -160,9 +165,21 @@ pub fn run(config: &CompareConfig, progress: &Progress) -> Result<(CompareReport
     let (models, models_seconds) = progress.stage("models", || -> Result<Vec<ModelEntry>> {
         let bar = progress.steps((config.order * config.smoothing.len()) as u64, "models");
         let mut models = Vec::new();
+        let sentences = tok.sentences == Sentences::Lines;
+        let dev = config
+            .smoothing
+            .contains(&Method::AddKAuto)
+            .then(|| DevSplit::new(&train.ids, vocab.len(), config.order));
         for order in 1..=config.order {
-            for &smoothing in &config.smoothing {
+            for &method in &config.smoothing {
                 let t = Instant::now();
+                let (smoothing, tuned_k, tuning) = match method {
+                    Method::Fixed(s) => (s, None, Vec::new()),
+                    Method::AddKAuto => {
+                        let (k, curve) = dev.as_ref().expect("dev split").tune(order, sentences);
+                        (Smoothing::AddK { k }, Some(k), curve)
+                    }
+                };
                 let model = pipeline::estimate(&counts, order, smoothing, tok)?;
                 let build_seconds = t.elapsed().as_secs_f64();
                 let score = pipeline::score(&model, &test, false);
@@ -174,14 +191,31 @@ pub fn run(config: &CompareConfig, progress: &Progress) -> Result<(CompareReport
                         warnings.push(w);
                     }
                 }
+                let temperatures: Vec<TemperaturePoint> = config
+                    .temperatures
+                    .iter()
+                    .map(|&tau| {
+                        let s = shannon_eval::score_tempered(&model, &test.ids, tau, false);
+                        TemperaturePoint { tau, cross_entropy_bits: s.cross_entropy_bits(), perplexity: s.perplexity() }
+                    })
+                    .collect();
+                let best_temperature = temperatures
+                    .iter()
+                    .filter_map(|p| Some((p.tau, p.cross_entropy_bits?)))
+                    .min_by(|a, b| a.1.total_cmp(&b.1))
+                    .map(|p| p.0);
                 models.push(ModelEntry {
                     order,
-                    smoothing: smoothing.to_string(),
+                    smoothing: method.to_string(),
                     ngrams: summary.ngrams.clone(),
                     discounts: summary.discounts.clone(),
                     vocabulary: summary.vocab,
                     build_seconds,
                     test: TestScore::new(&score, test.chars, test.bytes),
+                    tuned_k,
+                    tuning,
+                    temperatures,
+                    best_temperature,
                 });
                 bar.inc(1);
             }
@@ -270,6 +304,18 @@ pub fn table(r: &CompareReport) -> String {
             100.0 * m.test.oov_rate,
             fmt_opt(m.test.bits_per_char, 10, 4),
         );
+        if let Some(k) = m.tuned_k {
+            let _ = writeln!(s, "{:>7}  (k = {k:.5}, chosen on a development split of the training text)", "");
+        }
+        if !m.temperatures.is_empty() {
+            let cells: Vec<String> = m
+                .temperatures
+                .iter()
+                .map(|p| format!("τ={}: {}", p.tau, p.cross_entropy_bits.map_or("inf".into(), |h| format!("{h:.4}"))))
+                .collect();
+            let best = m.best_temperature.map_or("none".into(), |t| t.to_string());
+            let _ = writeln!(s, "{:>7}  bits/token by temperature: {} (best τ = {best})", "", cells.join(", "));
+        }
         if m.test.zero_probability_tokens > 0 {
             let _ = writeln!(s, "{:>7}  ({} test tokens have probability 0)", "", m.test.zero_probability_tokens);
         }

@@ -7,15 +7,48 @@
 pub mod build;
 pub mod compare;
 pub mod default_corpus;
+pub mod kl;
 pub mod pipeline;
 pub mod progress;
+pub mod sample;
 pub mod score;
+pub mod tune;
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use shannon_corpus::Corpus;
 use shannon_tokens::Tokenizer;
+
+/// A smoothing method as asked for on the command line: a fixed method, or add-k with its pseudo-count
+/// tuned on held-out data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Method {
+    /// A method with all parameters given.
+    Fixed(shannon_model::Smoothing),
+    /// `add-k:auto`: additive smoothing with k chosen by [`tune`].
+    AddKAuto,
+}
+
+impl Method {
+    /// Parses `add-k:auto` or any name [`shannon_model::Smoothing::parse`] accepts.
+    pub fn parse(s: &str) -> Result<Method, shannon_model::Error> {
+        if s == "add-k:auto" {
+            Ok(Method::AddKAuto)
+        } else {
+            shannon_model::Smoothing::parse(s).map(Method::Fixed)
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Method::Fixed(s) => write!(f, "{s}"),
+            Method::AddKAuto => write!(f, "add-k:auto"),
+        }
+    }
+}
 
 /// How text becomes tokens, and what to do with invalid UTF-8.
 #[derive(Debug, Clone, Copy)]

@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use shannon::compare::{self, CompareConfig};
 use shannon::progress::Progress;
-use shannon::{build, score, Inputs, TextConfig};
+use shannon::{build, score, Inputs, Method, TextConfig};
 use shannon_model::Smoothing;
 use shannon_tokens::{Sentences, TokenKind};
 
@@ -48,6 +48,12 @@ enum Command {
         after_help = "Examples:\n  shannon score --model model.arpa --tokens whitespace test.txt\n  shannon score --model model.arpa --tokens whitespace --per-sentence test.txt > sentences.jsonl"
     )]
     Score(ScoreArgs),
+    /// Divergence between two texts (or two ARPA models): KL both ways, Jensen–Shannon, cross-entropies, and the words behind them.
+    #[command(after_help = "Examples:\n  shannon kl alice29.txt asyoulik.txt --lowercase\n  shannon kl a.txt b.txt --order 2 --smoothing mle      # infinite where Q lacks a word of P\n  shannon kl p.arpa q.arpa")]
+    Kl(KlArgs),
+    /// Generate text from a model through a softmax temperature (0: greedy argmax, deterministic).
+    #[command(after_help = "Examples:\n  shannon sample --model model.arpa --temperature 0.8 --seed 7 --sentences 5\n  shannon sample --model chars.arpa --temperature 0 --separator '' --max-tokens 200")]
+    Sample(SampleArgs),
     /// Write text from a seeded source whose entropy rate is known exactly.
     #[command(
         after_help = "Example:\n  shannon generate --tokens 2000000 > default.txt   # the default corpus, longer"
@@ -94,9 +100,12 @@ struct CompareArgs {
     /// Highest model order; models of every order 1..=N are trained.
     #[arg(long, value_name = "N", default_value = "5", value_parser = parse_order)]
     order: usize,
-    /// Smoothing methods, comma-separated: mle, add-k[:K], wb, kn, mkn.
-    #[arg(long, value_name = "LIST", default_value = "mkn", value_delimiter = ',', value_parser = parse_smoothing)]
-    smoothing: Vec<Smoothing>,
+    /// Smoothing methods, comma-separated: mle, add-k[:K], add-k:auto (K tuned on a development split of the training text), wb, kn, mkn.
+    #[arg(long, value_name = "LIST", default_value = "mkn", value_delimiter = ',', value_parser = parse_method)]
+    smoothing: Vec<Method>,
+    /// Also score every model through these softmax temperatures (comma-separated, each > 0) and report the best.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_temperature)]
+    temperatures: Vec<f64>,
     #[command(flatten)]
     text: TextArgs,
     /// Name used in the report and its default path (default: the corpus's file name).
@@ -141,6 +150,52 @@ struct ScoreArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "PATH")]
     output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct KlArgs {
+    /// The first text (file or directory) or ARPA model.
+    #[arg(value_name = "P")]
+    p: PathBuf,
+    /// The second.
+    #[arg(value_name = "Q")]
+    q: PathBuf,
+    /// Order n: compare conditional distributions after histories of n − 1 tokens (texts only).
+    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_order)]
+    order: usize,
+    /// Smoothing of both sides (texts only): mle, add-k[:K], wb, kn, mkn.
+    #[arg(long, value_name = "METHOD", default_value = "mkn", value_parser = parse_smoothing)]
+    smoothing: Smoothing,
+    #[command(flatten)]
+    text: TextArgs,
+    /// Words listed for each direction.
+    #[arg(long, default_value = "20")]
+    top: usize,
+    /// Report path (default: reports/kl-<P>-<Q>.json).
+    #[arg(long, short, value_name = "PATH")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct SampleArgs {
+    /// The model (ARPA).
+    #[arg(long, short, value_name = "FILE")]
+    model: PathBuf,
+    /// Softmax temperature τ ≥ 0: 0 is greedy argmax, 1 the model itself, larger flatter.
+    #[arg(long, default_value = "1", value_parser = parse_sample_temperature)]
+    temperature: f64,
+    /// Seed of the sampler (the same seed gives the same text).
+    #[arg(long, default_value = "0")]
+    seed: u64,
+    /// Sentences to generate.
+    #[arg(long, default_value = "10")]
+    sentences: u64,
+    /// Most tokens per sentence (or in all, for models without sentence ends).
+    #[arg(long, default_value = "100")]
+    max_tokens: u64,
+    /// What to put between tokens (use '' for character models).
+    #[arg(long, default_value = " ")]
+    separator: String,
 }
 
 #[derive(Args)]
@@ -208,6 +263,24 @@ fn parse_kind(s: &str) -> Result<TokenKind, String> {
 
 fn parse_smoothing(s: &str) -> Result<Smoothing, String> {
     Smoothing::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_method(s: &str) -> Result<Method, String> {
+    Method::parse(s).map_err(|e| e.to_string())
+}
+
+fn parse_temperature(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t > 0.0 && t.is_finite() => Ok(t),
+        _ => Err(format!("a temperature must be a positive number, got '{s}'")),
+    }
+}
+
+fn parse_sample_temperature(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t >= 0.0 && t.is_finite() => Ok(t),
+        _ => Err(format!("the temperature must be a number ≥ 0, got '{s}'")),
+    }
 }
 
 fn parse_holdout(s: &str) -> Result<f64, String> {
@@ -310,6 +383,7 @@ fn run(cli: Cli) -> Result<()> {
                 text: a.text.config(),
                 order: a.order,
                 smoothing: a.smoothing,
+                temperatures: a.temperatures,
                 name: a.name,
                 output: a.output,
                 threads: rayon::current_num_threads(),
@@ -335,6 +409,48 @@ fn run(cli: Cli) -> Result<()> {
                     stdout.flush()?;
                 }
             }
+            Ok(())
+        }
+        Command::Kl(a) => {
+            let output = match &a.output {
+                Some(p) => p.clone(),
+                None => {
+                    std::fs::create_dir_all("reports").context("cannot create directory reports")?;
+                    let stem = |p: &PathBuf| shannon::corpus_name(std::slice::from_ref(p));
+                    PathBuf::from(format!("reports/kl-{}-{}.json", stem(&a.p), stem(&a.q)))
+                }
+            };
+            shannon::check_output(&output)?;
+            let config = shannon::kl::KlConfig {
+                p: vec![a.p],
+                q: vec![a.q],
+                text: a.text.config(),
+                order: a.order,
+                smoothing: a.smoothing,
+                top: a.top,
+            };
+            let report = shannon::kl::run(&config, &progress)?;
+            shannon_report::write_atomic(&output, &shannon_report::to_json(&report))?;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(shannon::kl::summary(&report).as_bytes())?;
+            stdout.flush()?;
+            progress.info(&format!("report written to {}", output.display()));
+            Ok(())
+        }
+        Command::Sample(a) => {
+            let file = std::fs::File::open(&a.model).with_context(|| format!("cannot open model {}", a.model.display()))?;
+            let (vocab, model) = shannon_model::arpa::read(std::io::BufReader::new(file))
+                .with_context(|| a.model.display().to_string())?;
+            let config = shannon::sample::SampleConfig {
+                temperature: a.temperature,
+                seed: a.seed,
+                sentences: a.sentences,
+                max_tokens: a.max_tokens,
+            };
+            let text = shannon::sample::sample(&model, &vocab, &config, &a.separator);
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(text.as_bytes())?;
+            stdout.flush()?;
             Ok(())
         }
         Command::Generate(a) => generate(a, &progress),

@@ -45,6 +45,20 @@ pub fn tokenize_train(
     lossy: bool,
     progress: &ProgressBar,
 ) -> Result<(Vocab, Stream), shannon_corpus::Error> {
+    let mut vocab = Vocab::new();
+    let stream = tokenize_extend(corpus, spans, tokenizer, lossy, &mut vocab, progress)?;
+    Ok((vocab, stream))
+}
+
+/// Tokenizes text, adding its new words to `vocab` (in corpus order).
+pub fn tokenize_extend(
+    corpus: &Corpus,
+    spans: &[Span],
+    tokenizer: &Tokenizer,
+    lossy: bool,
+    vocab: &mut Vocab,
+    progress: &ProgressBar,
+) -> Result<Stream, shannon_corpus::Error> {
     let chunks = corpus.chunks(spans);
     let locals: Vec<(LocalTokens, u64, u64)> = chunks
         .par_iter()
@@ -55,17 +69,16 @@ pub fn tokenize_train(
             Ok((local, text.chars().count() as u64, replaced))
         })
         .collect::<Result<_, shannon_corpus::Error>>()?;
-    let mut vocab = Vocab::new();
     let mut stream = Stream { bytes: Corpus::span_bytes(spans), ..Stream::default() };
     let mut parts = Vec::with_capacity(locals.len());
     for (local, chars, replaced) in locals {
-        let (ids, sentences) = local.merge_into(&mut vocab);
+        let (ids, sentences) = local.merge_into(vocab);
         parts.push(ids);
         stream.sentences += sentences;
         stream.chars += chars;
         stream.replaced += replaced;
     }
-    Ok((vocab.clone(), finish(tokenizer, &vocab, parts, stream)))
+    Ok(finish(tokenizer, vocab, parts, stream))
 }
 
 /// Tokenizes test text against a fixed vocabulary: unknown tokens become `<unk>`.

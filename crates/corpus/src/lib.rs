@@ -1,17 +1,27 @@
 //! Corpus input: the first stage of shannon's data path.
 //!
-//! **In:** paths to files and directories (or bytes held in memory, for the built-in default corpus).
+//! **In:** paths to files and directories, `-` for standard input, a list of paths in a file
+//! ([`read_file_list`], for `--files-from`), or bytes held in memory (the built-in default corpus).
 //! **Out:** a [`Corpus`] — an ordered list of [`Source`]s whose bytes are memory-mapped, never read whole into a
 //! `String` — plus [`Span`]s (byte ranges cut at line ends) and [`Chunk`]s of about [`CHUNK_BYTES`] that workers
-//! tokenize in parallel, and [`Corpus::text`], which checks a chunk's UTF-8.
+//! tokenize in parallel, and [`Corpus::text`] / [`Corpus::decode`], which check a chunk's UTF-8 and reject
+//! binary data.
 //!
 //! Invariants:
 //! - Directories are walked recursively; entries are sorted by path and hidden entries (a name starting with
 //!   `.`) are skipped, so the same tree always yields the same corpus.
+//! - gzip, zstd, xz and bzip2 files are recognised by their magic bytes, whatever their names, and
+//!   decompressed on the fly into an owned buffer (see [`decompress`]); standard input is read whole into
+//!   an owned buffer (and may be compressed too). Everything else is memory-mapped, with a fallback to
+//!   ordinary reads. A source's bytes, line count and sha256 are those of the decompressed text.
 //! - A *line* is the bytes up to and including a `\n`, or a final run of bytes with no `\n` after it. The
 //!   line count of a source is therefore its number of `\n` bytes, plus one when it does not end in `\n`.
 //! - Chunks never cross a source or a line end, so UTF-8 sequences and lines are never split, and chunk
-//!   boundaries depend only on the data and [`CHUNK_BYTES`] — never on the thread count.
+//!   boundaries depend only on the data and [`CHUNK_BYTES`] — never on the thread count. A single line longer
+//!   than [`CHUNK_BYTES`] is one chunk.
+//! - Text is UTF-8 without NUL bytes: a NUL marks a binary file, an error naming the file and offset unless
+//!   the caller allows it ([`Decode::allow_nul`], for byte tokens). Offsets count bytes of the (decompressed)
+//!   source from its start.
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -19,6 +29,13 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
+
+pub mod decompress;
+
+pub use decompress::Compression;
+
+/// The display name of standard input (given as `-`).
+pub const STDIN_NAME: &str = "<stdin>";
 
 /// Target size of one chunk of work. Chunks end at the first line end at or after this many bytes.
 pub const CHUNK_BYTES: usize = 1 << 20;
@@ -48,6 +65,47 @@ pub enum Error {
         /// Offset of the first invalid byte from the start of the file.
         offset: usize,
     },
+    /// A NUL byte: the file is binary, not text.
+    #[error("{path}: binary file: NUL byte at byte offset {offset} (not text; use --tokens bytes to model raw bytes)")]
+    Binary {
+        /// The file.
+        path: PathBuf,
+        /// Offset of the NUL byte from the start of the (decompressed) file.
+        offset: usize,
+    },
+    /// A compressed file that cannot be decompressed to its end.
+    #[error("{path}: truncated or corrupt {} file: {source}", format.name())]
+    Decompress {
+        /// The file.
+        path: PathBuf,
+        /// Its format, recognised from its first bytes.
+        format: Compression,
+        /// What the decoder said.
+        source: std::io::Error,
+    },
+    /// Standard input (`-`) named more than once: it can be read only once.
+    #[error("- (standard input) is given more than once; it can be read only once")]
+    StdinTwice,
+    /// A line of a file list (`--files-from`) names a path that cannot be used.
+    #[error("{list} line {line}: {path}: {source}")]
+    Listed {
+        /// The list file.
+        list: PathBuf,
+        /// Line number, from 1.
+        line: usize,
+        /// The path on that line.
+        path: PathBuf,
+        /// What the operating system said.
+        source: std::io::Error,
+    },
+    /// A file list (`--files-from`) that names no files.
+    #[error(
+        "{list}: the file list names no files (one path per line; empty lines and lines starting with # are skipped)"
+    )]
+    EmptyList {
+        /// The list file.
+        list: PathBuf,
+    },
 }
 
 /// Where a source's bytes live: a read-only memory map, or owned bytes (empty files, files that cannot be
@@ -61,11 +119,48 @@ enum Bytes {
 pub struct Source {
     name: PathBuf,
     bytes: Bytes,
+    compression: Compression,
 }
 
 impl Source {
-    /// Opens a file, memory-mapping it when possible.
+    /// Opens a file: a compressed one (recognised by its first bytes) is decompressed into memory, any
+    /// other is memory-mapped when possible. `-` is standard input ([`Source::stdin`]).
     pub fn open(path: &Path) -> Result<Source, Error> {
+        if path == Path::new("-") {
+            return Source::stdin();
+        }
+        let bytes = Source::raw(path)?;
+        Source::with_bytes(path.to_path_buf(), bytes)
+    }
+
+    /// Reads all of standard input (decompressing it if it is compressed), named [`STDIN_NAME`].
+    pub fn stdin() -> Result<Source, Error> {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .map_err(|source| Error::Io { path: PathBuf::from(STDIN_NAME), source })?;
+        Source::with_bytes(PathBuf::from(STDIN_NAME), Bytes::Owned(buf))
+    }
+
+    /// Decompresses `bytes` if they are compressed.
+    fn with_bytes(name: PathBuf, bytes: Bytes) -> Result<Source, Error> {
+        let raw: &[u8] = match &bytes {
+            Bytes::Mapped(m) => m,
+            Bytes::Owned(v) => v,
+        };
+        let compression = Compression::detect(&raw[..raw.len().min(16)]);
+        if compression == Compression::None {
+            return Ok(Source { name, bytes, compression });
+        }
+        match decompress::decompress(compression, raw) {
+            Ok(text) => Ok(Source { name, bytes: Bytes::Owned(text), compression }),
+            Err(source) => Err(Error::Decompress { path: name, format: compression, source }),
+        }
+    }
+
+    /// The bytes of a file as stored: mapped, or read when it cannot be mapped.
+    fn raw(path: &Path) -> Result<Bytes, Error> {
         let io = |source| Error::Io { path: path.to_path_buf(), source };
         let mut file = File::open(path).map_err(io)?;
         let len = file.metadata().map_err(io)?.len();
@@ -84,12 +179,18 @@ impl Source {
                 })
                 .map_err(io)?
         };
-        Ok(Source { name: path.to_path_buf(), bytes })
+        Ok(bytes)
     }
 
-    /// Text held in memory under a display name (the built-in default corpus).
+    /// Text held in memory under a display name (the built-in default corpus). Taken as it is: never
+    /// decompressed.
     pub fn from_bytes(name: impl Into<PathBuf>, bytes: Vec<u8>) -> Source {
-        Source { name: name.into(), bytes: Bytes::Owned(bytes) }
+        Source { name: name.into(), bytes: Bytes::Owned(bytes), compression: Compression::None }
+    }
+
+    /// How the source was stored; its bytes are always the decompressed text.
+    pub fn compression(&self) -> Compression {
+        self.compression
     }
 
     /// The path (or display name) of this source.
@@ -159,11 +260,21 @@ pub struct Corpus {
 
 impl Corpus {
     /// Opens files and directories, in the order given; directories are expanded recursively, sorted by
-    /// path, hidden entries skipped.
+    /// path, hidden entries skipped; `-` is standard input (at most once). Files are opened (and
+    /// decompressed) in parallel; when several fail, the error is that of the first in order.
     pub fn open<P: AsRef<Path>>(paths: &[P]) -> Result<Corpus, Error> {
+        use rayon::prelude::*;
         let mut files = Vec::new();
+        let mut stdin = false;
         for path in paths {
             let path = path.as_ref();
+            if path == Path::new("-") {
+                if std::mem::replace(&mut stdin, true) {
+                    return Err(Error::StdinTwice);
+                }
+                files.push(path.to_path_buf());
+                continue;
+            }
             let meta = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
             if meta.is_dir() {
                 let before = files.len();
@@ -175,7 +286,8 @@ impl Corpus {
                 files.push(path.to_path_buf());
             }
         }
-        let sources = files.iter().map(|f| Source::open(f)).collect::<Result<_, _>>()?;
+        let opened: Vec<Result<Source, Error>> = files.par_iter().map(|f| Source::open(f)).collect();
+        let sources = opened.into_iter().collect::<Result<_, _>>()?;
         Ok(Corpus { sources })
     }
 
@@ -261,10 +373,27 @@ impl Corpus {
         &self.sources[span.source].as_ref()[span.start..span.end]
     }
 
-    /// The text of a span. Invalid UTF-8 is an error naming the file and byte offset, unless `lossy`, in
-    /// which case each maximal invalid sequence becomes U+FFFD and the second value counts them.
+    /// The text of a span. A NUL byte is an error naming the file and byte offset (a binary file). Invalid
+    /// UTF-8 is an error naming the file and byte offset, unless `lossy`, in which case each maximal invalid
+    /// sequence becomes U+FFFD and the second value counts them. [`Corpus::decode`] with
+    /// [`Decode::allow_nul`] accepts NUL bytes.
     pub fn text(&self, span: &Span, lossy: bool) -> Result<(Cow<'_, str>, u64), Error> {
+        self.decode(span, Decode { lossy, allow_nul: false })
+    }
+
+    /// The text of a span, checked as `policy` says (see [`Corpus::text`]). A NUL byte is reported even
+    /// where invalid UTF-8 comes before it: a binary file is named as such.
+    pub fn decode(&self, span: &Span, policy: Decode) -> Result<(Cow<'_, str>, u64), Error> {
         let bytes = self.bytes_of(span);
+        if !policy.allow_nul {
+            if let Some(at) = memchr::memchr(0, bytes) {
+                return Err(Error::Binary {
+                    path: self.sources[span.source].path().to_path_buf(),
+                    offset: span.start + at,
+                });
+            }
+        }
+        let lossy = policy.lossy;
         match std::str::from_utf8(bytes) {
             Ok(s) => Ok((Cow::Borrowed(s), 0)),
             Err(e) if !lossy => Err(Error::InvalidUtf8 {
@@ -282,6 +411,61 @@ impl Corpus {
     pub fn span_bytes(spans: &[Span]) -> u64 {
         spans.iter().map(|s| (s.end - s.start) as u64).sum()
     }
+}
+
+/// How [`Corpus::decode`] checks text.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Decode {
+    /// Replace invalid UTF-8 by U+FFFD (and count the replacements) instead of failing.
+    pub lossy: bool,
+    /// Accept NUL bytes (byte-level tokens model any data); otherwise a NUL means a binary file, an error.
+    pub allow_nul: bool,
+}
+
+/// Reads a list of input paths, one per line (`--files-from`); `-` reads the list from standard input.
+/// Empty lines and lines starting with `#` are skipped; a trailing `\r` is dropped; nothing else is trimmed,
+/// so names may contain spaces. Relative paths are taken relative to the current directory, as with
+/// `tar --files-from`. Every listed path must exist; the error names the list, the line and the path.
+pub fn read_file_list(list: &Path) -> Result<Vec<PathBuf>, Error> {
+    let io = |source| Error::Io { path: list.to_path_buf(), source };
+    let mut text = Vec::new();
+    if list == Path::new("-") {
+        std::io::stdin().lock().read_to_end(&mut text).map_err(io)?;
+    } else {
+        if list.is_dir() {
+            return Err(io(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory, not a file list")));
+        }
+        File::open(list).and_then(|mut f| f.read_to_end(&mut text)).map_err(io)?;
+    }
+    let mut paths = Vec::new();
+    for (i, line) in text.split(|&b| b == b'\n').enumerate() {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() || line.starts_with(b"#") {
+            continue;
+        }
+        let path = path_from_bytes(line);
+        if path != Path::new("-") {
+            if let Err(source) = std::fs::metadata(&path) {
+                return Err(Error::Listed { list: list.to_path_buf(), line: i + 1, path, source });
+            }
+        }
+        paths.push(path);
+    }
+    if paths.is_empty() {
+        return Err(Error::EmptyList { list: list.to_path_buf() });
+    }
+    Ok(paths)
+}
+
+#[cfg(unix)]
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// Advances over up to `*remaining` lines of `bytes`, returning the offset after them and decrementing
@@ -385,5 +569,77 @@ mod tests {
         let empty = tempfile::tempdir().unwrap();
         assert!(matches!(Corpus::open(&[empty.path()]), Err(Error::EmptyDirectory { .. })));
         assert!(matches!(Corpus::open(&[dir.path().join("missing")]), Err(Error::Io { .. })));
+    }
+
+    #[test]
+    fn compressed_files_are_recognised_by_content_not_name() {
+        use crate::decompress::tests::compress;
+        let dir = tempfile::tempdir().unwrap();
+        let text = b"the first line\nthe second line\n".repeat(50);
+        let formats = [Compression::Gzip, Compression::Zstd, Compression::Xz, Compression::Bzip2];
+        // Misleading names on purpose: the bytes decide.
+        for (i, format) in formats.into_iter().enumerate() {
+            let path = dir.path().join(format!("{i}.txt"));
+            std::fs::write(&path, compress(format, &text)).unwrap();
+        }
+        std::fs::write(dir.path().join("4.gz"), &text).unwrap();
+        let c = Corpus::open(&[dir.path()]).unwrap();
+        let kinds: Vec<_> = c.sources().iter().map(Source::compression).collect();
+        assert_eq!(kinds[..4], formats);
+        assert_eq!(kinds[4], Compression::None);
+        for s in c.sources() {
+            assert_eq!(s.as_ref(), &text[..], "{}", s.path().display());
+            assert_eq!(s.lines(), 100);
+            assert_eq!(s.sha256(), sha256_hex(&text));
+        }
+    }
+
+    #[test]
+    fn truncated_archives_name_the_file_and_format() {
+        use crate::decompress::tests::compress;
+        let dir = tempfile::tempdir().unwrap();
+        let packed = compress(Compression::Zstd, &b"some text\n".repeat(100));
+        let path = dir.path().join("cut.zst");
+        std::fs::write(&path, &packed[..packed.len() - 3]).unwrap();
+        let e = Corpus::open(&[&path]).err().expect("a truncated file is an error");
+        assert!(matches!(e, Error::Decompress { format: Compression::Zstd, .. }), "{e}");
+        let message = e.to_string();
+        assert!(message.starts_with(&format!("{}: truncated or corrupt zstd file: ", path.display())), "{message}");
+    }
+
+    #[test]
+    fn nul_bytes_are_binary_unless_allowed() {
+        let c = Corpus::from_sources(vec![Source::from_bytes("x.bin", b"text\n\xff\x7fELF\0\0\n".to_vec())]);
+        let span = c.whole()[0];
+        // The NUL is reported although invalid UTF-8 comes first: the file is binary.
+        let e = c.text(&span, true).unwrap_err().to_string();
+        assert!(e.starts_with("x.bin: binary file: NUL byte at byte offset 10 "), "{e}");
+        let tail = Span { source: 0, start: 6, end: span.end };
+        assert!(c.text(&tail, false).unwrap_err().to_string().contains("byte offset 10"));
+        let allowed = c.decode(&span, Decode { lossy: true, allow_nul: true }).unwrap();
+        assert_eq!(allowed.1, 1);
+        let e = c.decode(&span, Decode { lossy: false, allow_nul: true }).unwrap_err().to_string();
+        assert!(e.contains("invalid UTF-8 at byte offset 5"), "{e}");
+    }
+
+    #[test]
+    fn file_lists_skip_blanks_and_comments_and_name_bad_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = dir.path().join("a file.txt");
+        std::fs::write(&a, "a\n").unwrap();
+        let list = dir.path().join("list");
+        std::fs::write(&list, format!("# corpus\n\n{}\r\n{}\n", a.display(), dir.path().display())).unwrap();
+        assert_eq!(read_file_list(&list).unwrap(), vec![a.clone(), dir.path().to_path_buf()]);
+        std::fs::write(&list, format!("{}\nmissing.txt\n", a.display())).unwrap();
+        let e = read_file_list(&list).unwrap_err().to_string();
+        assert!(e.starts_with(&format!("{} line 2: missing.txt: ", list.display())), "{e}");
+        std::fs::write(&list, "# nothing\n\n").unwrap();
+        assert!(matches!(read_file_list(&list), Err(Error::EmptyList { .. })));
+        assert!(read_file_list(dir.path()).unwrap_err().to_string().contains("not a file list"));
+    }
+
+    #[test]
+    fn stdin_may_be_named_once() {
+        assert!(matches!(Corpus::open(&["-", "-"]), Err(Error::StdinTwice)));
     }
 }

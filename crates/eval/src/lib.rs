@@ -12,6 +12,12 @@
 //!
 //! Positions are scored in parallel and summed in position order, so scores are identical for any thread
 //! count.
+//!
+//! Shannon-style estimation lives beside scoring: [`entropy`] (block entropies H_N and F_N with every
+//! estimator of `shannon-info`) and [`guessing`] (Shannon's guessing game played by a model).
+
+pub mod entropy;
+pub mod guessing;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -93,6 +99,26 @@ pub fn history(tokens: &[u32], i: usize, max: usize) -> &[u32] {
     &tokens[s..i]
 }
 
+/// Scores a stream through a softmax temperature τ > 0 (see `shannon_model::tempered`). The partition
+/// function is cached per context, so this runs serially; it is exactly [`score`] at τ = 1.
+pub fn score_tempered(model: &Model, tokens: &[u32], tau: f64, per_sentence: bool) -> Score {
+    if tau == 1.0 {
+        return score(model, tokens, per_sentence);
+    }
+    let mut t = shannon_model::tempered::Tempered::new(model, tau);
+    let context = model.order() - 1;
+    let log2: Vec<f64> = (0..tokens.len())
+        .map(|i| {
+            if tokens[i] == BOS {
+                0.0
+            } else {
+                t.log_prob(history(tokens, i, context), tokens[i]) * std::f64::consts::LOG2_E
+            }
+        })
+        .collect();
+    summarize(tokens, &log2, per_sentence)
+}
+
 /// Scores a stream. With `per_sentence`, also keeps each sentence's total (sentences are the `<s>`…`</s>`
 /// spans; a stream without markers is one sentence).
 pub fn score(model: &Model, tokens: &[u32], per_sentence: bool) -> Score {
@@ -108,9 +134,14 @@ pub fn score(model: &Model, tokens: &[u32], per_sentence: bool) -> Score {
             }
         })
         .collect();
+    summarize(tokens, &log2, per_sentence)
+}
+
+/// Sums per-position log2 probabilities in position order.
+fn summarize(tokens: &[u32], log2: &[f64], per_sentence: bool) -> Score {
     let mut s = Score::default();
     let mut current: Option<SentenceScore> = None;
-    for (i, (&t, &lp)) in tokens.iter().zip(&log2).enumerate() {
+    for (i, (&t, &lp)) in tokens.iter().zip(log2).enumerate() {
         if t == BOS {
             s.sentences += 1;
             if let Some(done) = current.take() {

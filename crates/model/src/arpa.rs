@@ -286,6 +286,7 @@ pub fn read(input: impl BufRead) -> Result<(Vocab, Model), Error> {
         vocab: support,
         form: Form::Backoff { log_prob, log_backoff },
         summary,
+        followers: Default::default(),
     };
     Ok((vocab, model))
 }

@@ -27,6 +27,7 @@
 //! - mle: relative frequency; unseen events have probability 0.
 
 pub mod arpa;
+pub mod tempered;
 
 use std::fmt;
 use std::sync::Arc;
@@ -153,6 +154,15 @@ pub struct Model {
     vocab: u64,
     form: Form,
     summary: Summary,
+    followers: std::sync::OnceLock<Vec<Csr>>,
+}
+
+/// For each context id of one order, the ids of the n-grams one order up that extend it (compressed
+/// sparse rows).
+#[derive(Debug, Clone, Default)]
+struct Csr {
+    offsets: Vec<u32>,
+    ids: Vec<u32>,
 }
 
 impl Model {
@@ -177,7 +187,16 @@ impl Model {
                 form
             }
         };
-        Ok(Model { order, smoothing: Some(smoothing), counts, predictable, vocab, form, summary })
+        Ok(Model {
+            order,
+            smoothing: Some(smoothing),
+            counts,
+            predictable,
+            vocab,
+            form,
+            summary,
+            followers: Default::default(),
+        })
     }
 
     /// The model order M.
@@ -213,6 +232,91 @@ impl Model {
     /// Size of the support |V|.
     pub fn support(&self) -> u64 {
         self.vocab
+    }
+
+    /// The ids of the n-grams of order `n` whose history is `context` (an id of order n − 1; for n = 1 the
+    /// empty history 0): the words seen after that context. For n = 1, every unigram with a nonzero count
+    /// or an explicit probability.
+    pub fn followers(&self, n: usize, context: u32) -> &[u32] {
+        let index = self.followers.get_or_init(|| {
+            (1..=self.order)
+                .map(|n| {
+                    let o = self.counts.order(n);
+                    let contexts = if n == 1 { 1 } else { self.counts.order(n - 1).len() };
+                    let keep = |id: usize| match (&self.form, n) {
+                        (Form::Counted { .. }, _) => o.count[id] > 0,
+                        (Form::Backoff { .. }, 1) => self.predictable[id],
+                        _ => true,
+                    };
+                    let mut offsets = vec![0u32; contexts + 1];
+                    for (id, &h) in o.history.iter().enumerate() {
+                        if h != NONE && keep(id) {
+                            offsets[h as usize + 1] += 1;
+                        }
+                    }
+                    for i in 0..contexts {
+                        offsets[i + 1] += offsets[i];
+                    }
+                    let mut fill = offsets.clone();
+                    let mut ids = vec![0u32; offsets[contexts] as usize];
+                    for (id, &h) in o.history.iter().enumerate() {
+                        if h != NONE && keep(id) {
+                            ids[fill[h as usize] as usize] = id as u32;
+                            fill[h as usize] += 1;
+                        }
+                    }
+                    Csr { offsets, ids }
+                })
+                .collect()
+        });
+        let csr = &index[n - 1];
+        let c = context as usize;
+        &csr.ids[csr.offsets[c] as usize..csr.offsets[c + 1] as usize]
+    }
+
+    /// The context chain of a history: `chain[j]` is the id (of order j) of the last j words of `history`
+    /// (truncated to M − 1 words), for j = 1.. as long as those words were seen; `chain[0]` is the empty
+    /// context 0.
+    pub fn contexts(&self, history: &[u32]) -> Vec<u32> {
+        let h = &history[history.len().saturating_sub(self.order - 1)..];
+        let mut chain = vec![0];
+        let mut ctx = NONE;
+        for j in 1..=h.len() {
+            match self.counts.order(j).get(ctx, h[h.len() - j]) {
+                Some(id) => {
+                    ctx = id;
+                    chain.push(id);
+                }
+                None => break,
+            }
+        }
+        chain
+    }
+
+    /// ln p of n-gram `id` of order `n` as stored (backoff form), or `None` for count-form models.
+    pub fn stored_log_prob(&self, n: usize, id: u32) -> Option<f64> {
+        match &self.form {
+            Form::Backoff { log_prob, .. } => Some(log_prob[n - 1][id as usize]),
+            Form::Counted { .. } => None,
+        }
+    }
+
+    /// ln backoff weight of context `id` of order `n` (0 when it has no followers), or `None` for
+    /// count-form models.
+    pub fn stored_log_backoff(&self, n: usize, id: u32) -> Option<f64> {
+        match &self.form {
+            Form::Backoff { log_backoff, .. } => Some(log_backoff[n - 1][id as usize]),
+            Form::Counted { .. } => None,
+        }
+    }
+
+    /// For count-form models: the pseudo-count k and the total count of the followers of context `id` of
+    /// order n − 1 (n = 1: the empty context).
+    pub fn context_total(&self, n: usize, id: u32) -> Option<(f64, u64)> {
+        match &self.form {
+            Form::Counted { k, totals } => Some((*k, totals[n - 1][id as usize])),
+            Form::Backoff { .. } => None,
+        }
     }
 
     /// ln p(word | history), `history` oldest first; only its last M − 1 words are used. Ids outside the

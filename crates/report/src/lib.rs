@@ -24,6 +24,8 @@
 //! Units are in the key names: `_bits` are bits per token, `bits_per_char` bits per Unicode scalar value
 //! of the test text (line ends included), `bits_per_byte` per byte of it.
 
+pub mod kl;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -186,6 +188,38 @@ pub struct ModelEntry {
     pub build_seconds: f64,
     /// Held-out figures.
     pub test: TestScore,
+    /// add-k:auto: the pseudo-count chosen on a development split of the training text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tuned_k: Option<f64>,
+    /// add-k:auto: every pseudo-count tried, with its development-set cross-entropy, ascending in k.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tuning: Vec<TuningPoint>,
+    /// `--temperatures`: held-out cross-entropy of the model seen through each softmax temperature.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub temperatures: Vec<TemperaturePoint>,
+    /// `--temperatures`: the temperature with the lowest held-out cross-entropy (near 1 for a calibrated model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_temperature: Option<f64>,
+}
+
+/// One point of add-k's pseudo-count search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TuningPoint {
+    /// The pseudo-count.
+    pub k: f64,
+    /// Cross-entropy on the development split, bits per token.
+    pub dev_cross_entropy_bits: f64,
+}
+
+/// Held-out cross-entropy at one softmax temperature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TemperaturePoint {
+    /// τ.
+    pub tau: f64,
+    /// Bits per token; `null` when infinite.
+    pub cross_entropy_bits: Option<f64>,
+    /// 2^cross_entropy_bits.
+    pub perplexity: Option<f64>,
 }
 
 /// The lowest-perplexity model.
