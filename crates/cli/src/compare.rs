@@ -10,7 +10,7 @@ use shannon_corpus::{Corpus, Source, Span};
 use shannon_model::Smoothing;
 use shannon_tokens::Sentences;
 use shannon_report::{
-    CompareReport, CorpusInfo, Input, ModelEntry, TemperaturePoint, TestScore, TextStats, Timings, Tool, TrueRate,
+    CompareReport, CorpusInfo, Input, ModelEntry, PrunePoint, TemperaturePoint, TestScore, TextStats, Timings, Tool, TrueRate,
     COMPARE_SCHEMA,
 };
 
@@ -32,6 +32,8 @@ pub struct CompareConfig {
     pub smoothing: Vec<Method>,
     /// Softmax temperatures to score every model at (`--temperatures`).
     pub temperatures: Vec<f64>,
+    /// Entropy-pruning thresholds to apply to every backoff-form model (`--prune`).
+    pub prune: Vec<f64>,
     /// Report name.
     pub name: Option<String>,
     /// Report path.
@@ -204,6 +206,33 @@ pub fn run(config: &CompareConfig, progress: &Progress) -> Result<(CompareReport
                     .filter_map(|p| Some((p.tau, p.cross_entropy_bits?)))
                     .min_by(|a, b| a.1.total_cmp(&b.1))
                     .map(|p| p.0);
+                let train_score = (!config.prune.is_empty() && model.stored_log_prob(1, 0).is_some())
+                    .then(|| pipeline::score(&model, &train, false));
+                let pruning: Vec<PrunePoint> = config
+                    .prune
+                    .iter()
+                    .filter_map(|&theta| {
+                        let p = shannon_model::prune::prune(&model, theta)?;
+                        let s = pipeline::score(&p.model, &test, false);
+                        let t = pipeline::score(&p.model, &train, false);
+                        let base = train_score.as_ref()?;
+                        Some(PrunePoint {
+                            threshold: theta,
+                            ngrams: p.model.summary().ngrams.clone(),
+                            removed: p.removed,
+                            cross_entropy_bits: s.cross_entropy_bits(),
+                            perplexity: s.perplexity(),
+                            predicted_kl_bits: p.predicted_kl_nats / std::f64::consts::LN_2,
+                            training_kl_bits: shannon_model::prune::divergence_on(&model, &p.model, &train.ids)
+                                / std::f64::consts::LN_2,
+                            model_kl_bits: shannon_model::prune::divergence(&model, &p.model) / std::f64::consts::LN_2,
+                            training_cross_entropy_increase_bits: t
+                                .cross_entropy_bits()
+                                .zip(base.cross_entropy_bits())
+                                .map(|(after, before)| after - before),
+                        })
+                    })
+                    .collect();
                 models.push(ModelEntry {
                     order,
                     smoothing: method.to_string(),
@@ -216,6 +245,7 @@ pub fn run(config: &CompareConfig, progress: &Progress) -> Result<(CompareReport
                     tuning,
                     temperatures,
                     best_temperature,
+                    pruning,
                 });
                 bar.inc(1);
             }
@@ -315,6 +345,19 @@ pub fn table(r: &CompareReport) -> String {
                 .collect();
             let best = m.best_temperature.map_or("none".into(), |t| t.to_string());
             let _ = writeln!(s, "{:>7}  bits/token by temperature: {} (best τ = {best})", "", cells.join(", "));
+        }
+        for p in &m.pruning {
+            let _ = writeln!(
+                s,
+                "{:>7}  pruned at θ={:e}: {} n-grams, perplexity {}; KL(original‖pruned): Σ scores {:.3e}, exact {:.3e}, on training histories {:.3e} bits",
+                "",
+                p.threshold,
+                p.ngrams.iter().sum::<u64>(),
+                fmt_opt(p.perplexity, 0, 3),
+                p.predicted_kl_bits,
+                p.model_kl_bits,
+                p.training_kl_bits,
+            );
         }
         if m.test.zero_probability_tokens > 0 {
             let _ = writeln!(s, "{:>7}  ({} test tokens have probability 0)", "", m.test.zero_probability_tokens);

@@ -7,9 +7,11 @@
 pub mod build;
 pub mod compare;
 pub mod default_corpus;
+pub mod inputs;
 pub mod kl;
 pub mod pipeline;
 pub mod progress;
+pub mod render;
 pub mod sample;
 pub mod score;
 pub mod tune;
@@ -91,7 +93,13 @@ pub fn check_output(path: &Path) -> Result<()> {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    if path.is_dir() {
+        bail!("cannot write {}: it is a directory (give a file name)", path.display());
+    }
     if !dir.is_dir() {
+        if dir.exists() {
+            bail!("cannot write {}: {} is not a directory", path.display(), dir.display());
+        }
         bail!("cannot write {}: directory {} does not exist", path.display(), dir.display());
     }
     let probe = tempfile::Builder::new().prefix(".shannon-probe-").tempfile_in(dir);
@@ -103,6 +111,7 @@ pub fn check_output(path: &Path) -> Result<()> {
 pub fn corpus_name(paths: &[PathBuf]) -> String {
     paths
         .first()
+        .map(|p| if p.as_os_str() == "-" { Path::new("stdin") } else { p.as_path() })
         .and_then(|p| p.file_stem().or_else(|| p.file_name()))
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_else(|| "corpus".into())

@@ -51,6 +51,9 @@ enum Command {
     /// Divergence between two texts (or two ARPA models): KL both ways, Jensen–Shannon, cross-entropies, and the words behind them.
     #[command(after_help = "Examples:\n  shannon kl alice29.txt asyoulik.txt --lowercase\n  shannon kl a.txt b.txt --order 2 --smoothing mle      # infinite where Q lacks a word of P\n  shannon kl p.arpa q.arpa")]
     Kl(KlArgs),
+    /// Prune an ARPA model by relative entropy (Stolcke 1998, as SRILM's ngram -prune) and write the result.
+    #[command(after_help = "Example:\n  shannon prune --model model.arpa --threshold 1e-7 --output pruned.arpa")]
+    Prune(PruneArgs),
     /// Generate text from a model through a softmax temperature (0: greedy argmax, deterministic).
     #[command(after_help = "Examples:\n  shannon sample --model model.arpa --temperature 0.8 --seed 7 --sentences 5\n  shannon sample --model chars.arpa --temperature 0 --separator '' --max-tokens 200")]
     Sample(SampleArgs),
@@ -59,6 +62,33 @@ enum Command {
         after_help = "Example:\n  shannon generate --tokens 2000000 > default.txt   # the default corpus, longer"
     )]
     Generate(GenerateArgs),
+    /// Render a report (compare, score, entropy) as one self-contained HTML page with SVG charts.
+    #[command(
+        after_help = "Examples:\n  shannon render reports/compare-default.json              # writes reports/compare-default.html\n  shannon render reports/entropy-book1.json --output book1.html"
+    )]
+    Render(RenderArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  shannon completions bash > ~/.local/share/bash-completion/completions/shannon\n  shannon completions zsh > ~/.zfunc/_shannon\n  shannon completions fish > ~/.config/fish/completions/shannon.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Args)]
+struct RenderArgs {
+    /// The report (JSON written by shannon; - reads standard input).
+    #[arg(value_name = "REPORT")]
+    report: PathBuf,
+    /// The HTML page to write (default: REPORT with the extension .html; - writes to standard output).
+    #[arg(long, short, value_name = "PATH")]
+    output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    shell: clap_complete::Shell,
 }
 
 #[derive(Args)]
@@ -88,6 +118,9 @@ struct CompareArgs {
     /// Corpus files or directories; the last --holdout fraction of lines is the test set. None: the built-in default corpus.
     #[arg(value_name = "CORPUS")]
     corpus: Vec<PathBuf>,
+    /// Read more CORPUS paths from this file, one per line (- reads the list from standard input).
+    #[arg(long, value_name = "LIST", conflicts_with = "train")]
+    files_from: Option<PathBuf>,
     /// Training files or directories (instead of CORPUS with --holdout).
     #[arg(long, value_name = "PATH", conflicts_with = "corpus")]
     train: Vec<PathBuf>,
@@ -103,6 +136,9 @@ struct CompareArgs {
     /// Smoothing methods, comma-separated: mle, add-k[:K], add-k:auto (K tuned on a development split of the training text), wb, kn, mkn.
     #[arg(long, value_name = "LIST", default_value = "mkn", value_delimiter = ',', value_parser = parse_method)]
     smoothing: Vec<Method>,
+    /// Also prune every mkn/kn/wb model at these entropy thresholds (Stolcke 1998; comma-separated, as SRILM's -prune) and report size against perplexity.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_threshold)]
+    prune: Vec<f64>,
     /// Also score every model through these softmax temperatures (comma-separated, each > 0) and report the best.
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_temperature)]
     temperatures: Vec<f64>,
@@ -118,9 +154,12 @@ struct CompareArgs {
 
 #[derive(Args)]
 struct BuildArgs {
-    /// Training files or directories (all of it is used).
-    #[arg(value_name = "CORPUS", required = true)]
+    /// Training files or directories (all of it is used); - is standard input.
+    #[arg(value_name = "CORPUS", required_unless_present = "files_from")]
     corpus: Vec<PathBuf>,
+    /// Read more CORPUS paths from this file, one per line (- reads the list from standard input).
+    #[arg(long, value_name = "LIST")]
+    files_from: Option<PathBuf>,
     /// Model order.
     #[arg(long, value_name = "N", default_value = "5", value_parser = parse_order)]
     order: usize,
@@ -139,9 +178,12 @@ struct ScoreArgs {
     /// The ARPA model.
     #[arg(long, short, value_name = "FILE")]
     model: PathBuf,
-    /// Text to score.
-    #[arg(value_name = "TEXT", required = true)]
+    /// Text to score: files or directories; - is standard input.
+    #[arg(value_name = "TEXT", required_unless_present = "files_from")]
     text_paths: Vec<PathBuf>,
+    /// Read more TEXT paths from this file, one per line (- reads the list from standard input).
+    #[arg(long, value_name = "LIST")]
+    files_from: Option<PathBuf>,
     #[command(flatten)]
     text: TextArgs,
     /// Write one JSON line per sentence (log10 probability, tokens, OOVs) instead of the summary.
@@ -174,6 +216,19 @@ struct KlArgs {
     /// Report path (default: reports/kl-<P>-<Q>.json).
     #[arg(long, short, value_name = "PATH")]
     output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct PruneArgs {
+    /// The model (ARPA).
+    #[arg(long, short, value_name = "FILE")]
+    model: PathBuf,
+    /// Remove every n-gram whose removal alone adds less than this relative entropy (nats).
+    #[arg(long, value_name = "THETA", value_parser = parse_threshold)]
+    threshold: f64,
+    /// Where to write the pruned model (ARPA).
+    #[arg(long, short, value_name = "PATH")]
+    output: PathBuf,
 }
 
 #[derive(Args)]
@@ -283,6 +338,13 @@ fn parse_sample_temperature(s: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_threshold(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t >= 0.0 && t.is_finite() => Ok(t),
+        _ => Err(format!("a pruning threshold must be a number ≥ 0, got '{s}'")),
+    }
+}
+
 fn parse_holdout(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(f) if f > 0.0 && f < 1.0 => Ok(f),
@@ -360,7 +422,9 @@ fn run(cli: Cli) -> Result<()> {
     let pool = pool.build().context("cannot start worker threads")?;
     let progress = Progress::new(!cli.quiet, cli.verbose);
     pool.install(|| match cli.command {
-        Command::Compare(a) => {
+        Command::Compare(mut a) => {
+            shannon::inputs::stdin_at_most_once(&[&a.corpus, &a.train, &a.test], a.files_from.as_deref())?;
+            a.corpus = shannon::inputs::with_list(a.corpus, a.files_from.as_deref())?;
             let inputs = if !a.train.is_empty() {
                 if a.test.is_empty() {
                     bail!("--train needs --test (or give the corpus as CORPUS and use --holdout)");
@@ -384,6 +448,7 @@ fn run(cli: Cli) -> Result<()> {
                 order: a.order,
                 smoothing: a.smoothing,
                 temperatures: a.temperatures,
+                prune: a.prune,
                 name: a.name,
                 output: a.output,
                 threads: rayon::current_num_threads(),
@@ -395,11 +460,18 @@ fn run(cli: Cli) -> Result<()> {
             progress.info(&format!("report written to {}", path.display()));
             Ok(())
         }
-        Command::Build(a) => {
+        Command::Build(mut a) => {
+            shannon::inputs::stdin_at_most_once(&[&a.corpus], a.files_from.as_deref())?;
+            a.corpus = shannon::inputs::with_list(a.corpus, a.files_from.as_deref())?;
             let smoothing = a.smoothing;
             build::run(&a.corpus, &a.text.config(), a.order, smoothing, &a.output, &progress)
         }
-        Command::Score(a) => {
+        Command::Score(mut a) => {
+            shannon::inputs::stdin_at_most_once(&[&a.text_paths], a.files_from.as_deref())?;
+            a.text_paths = shannon::inputs::with_list(a.text_paths, a.files_from.as_deref())?;
+            if let Some(path) = &a.output {
+                shannon::check_output(path)?;
+            }
             let out = score::run(&a.model, &a.text_paths, &a.text.config(), a.per_sentence, &progress)?;
             match a.output {
                 Some(path) => shannon_report::write_atomic(&path, &out)?,
@@ -437,6 +509,24 @@ fn run(cli: Cli) -> Result<()> {
             progress.info(&format!("report written to {}", output.display()));
             Ok(())
         }
+        Command::Prune(a) => {
+            shannon::check_output(&a.output)?;
+            let file = std::fs::File::open(&a.model).with_context(|| format!("cannot open model {}", a.model.display()))?;
+            let (vocab, model) = shannon_model::arpa::read(std::io::BufReader::new(file))
+                .with_context(|| a.model.display().to_string())?;
+            let pruned = shannon_model::prune::prune(&model, a.threshold).context("model has no backoff form")?;
+            let mut buf = Vec::new();
+            shannon_model::arpa::write(&pruned.model, &vocab, &mut buf)?;
+            shannon_report::write_atomic(&a.output, &buf)?;
+            progress.info(&format!(
+                "removed {:?} n-grams per order; {} left; predicted KL(original‖pruned) = {:.3e} bits; wrote {}",
+                pruned.removed,
+                pruned.model.summary().ngrams.iter().sum::<u64>(),
+                pruned.predicted_kl_nats / std::f64::consts::LN_2,
+                a.output.display()
+            ));
+            Ok(())
+        }
         Command::Sample(a) => {
             let file = std::fs::File::open(&a.model).with_context(|| format!("cannot open model {}", a.model.display()))?;
             let (vocab, model) = shannon_model::arpa::read(std::io::BufReader::new(file))
@@ -454,6 +544,23 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Generate(a) => generate(a, &progress),
+        Command::Render(a) => {
+            let to = shannon::render::destination(&a.report, a.output.as_deref())?;
+            shannon::render::run(&a.report, &to)?;
+            if let shannon::render::Destination::File(path) = &to {
+                progress.info(&format!("page written to {}", path.display()));
+            }
+            Ok(())
+        }
+        Command::Completions(a) => {
+            // Into memory first: clap_complete panics on a failed write, and `| head` must exit quietly.
+            let mut script = Vec::new();
+            clap_complete::generate(a.shell, &mut <Cli as clap::CommandFactory>::command(), "shannon", &mut script);
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&script)?;
+            stdout.flush()?;
+            Ok(())
+        }
     })
 }
 

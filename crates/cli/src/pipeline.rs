@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use indicatif::ProgressBar;
 use rayon::prelude::*;
-use shannon_corpus::{Corpus, Span};
+use shannon_corpus::{Corpus, Decode, Span};
 use shannon_counts::Counts;
 use shannon_eval::Score;
 use shannon_model::{Model, Smoothing};
@@ -50,6 +50,11 @@ pub fn tokenize_train(
     Ok((vocab, stream))
 }
 
+/// How text is checked: NUL bytes mark a binary file, an error, except for byte tokens, which model any data.
+pub fn decode_policy(tokenizer: &Tokenizer, lossy: bool) -> Decode {
+    Decode { lossy, allow_nul: tokenizer.kind == shannon_tokens::TokenKind::Bytes }
+}
+
 /// Tokenizes text, adding its new words to `vocab` (in corpus order).
 pub fn tokenize_extend(
     corpus: &Corpus,
@@ -63,7 +68,7 @@ pub fn tokenize_extend(
     let locals: Vec<(LocalTokens, u64, u64)> = chunks
         .par_iter()
         .map(|chunk| {
-            let (text, replaced) = corpus.text(chunk, lossy)?;
+            let (text, replaced) = corpus.decode(chunk, decode_policy(tokenizer, lossy))?;
             let local = LocalTokens::new(tokenizer, &text);
             progress.inc((chunk.end - chunk.start) as u64);
             Ok((local, text.chars().count() as u64, replaced))
@@ -94,7 +99,7 @@ pub fn tokenize_test(
     let parts: Vec<(Vec<u32>, u64, u64, u64)> = chunks
         .par_iter()
         .map(|chunk| {
-            let (text, replaced) = corpus.text(chunk, lossy)?;
+            let (text, replaced) = corpus.decode(chunk, decode_policy(tokenizer, lossy))?;
             let mut ids = Vec::new();
             let sentences = tokenizer.tokenize(&text, &mut |s| vocab.get(s), &mut ids);
             progress.inc((chunk.end - chunk.start) as u64);

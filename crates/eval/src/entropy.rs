@@ -393,9 +393,9 @@ fn profile_without(full: &CountProfile, counts: &[u64], touched: &[u32], delta: 
     CountProfile::from_pairs(pairs)
 }
 
-/// Every estimator on one profile; NSB only when `k` is given. An NSB failure becomes `None` and a
-/// message.
-fn estimate_all(profile: &CountProfile, k: Option<f64>) -> (ByEstimator, Option<estimate::Nsb>, Option<String>) {
+/// Every estimator on one profile, in bits; NSB (for an alphabet of `k` bins) only when `k` is given. An
+/// NSB failure becomes `nsb: None` and its message.
+pub fn estimate_all(profile: &CountProfile, k: Option<f64>) -> (ByEstimator, Option<estimate::Nsb>, Option<String>) {
     let (jk, _) = estimate::jackknife(profile);
     let mut v = ByEstimator {
         plugin: estimate::plugin(profile),

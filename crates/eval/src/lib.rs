@@ -87,17 +87,7 @@ impl Score {
     }
 }
 
-/// The history of position `i`: at most `max` tokens before it, not reaching before the sentence's `<s>`.
-pub fn history(tokens: &[u32], i: usize, max: usize) -> &[u32] {
-    let mut s = i;
-    while s > 0 && i - s < max {
-        s -= 1;
-        if tokens[s] == BOS {
-            break;
-        }
-    }
-    &tokens[s..i]
-}
+pub use shannon_tokens::history;
 
 /// Scores a stream through a softmax temperature τ > 0 (see `shannon_model::tempered`). The partition
 /// function is cached per context, so this runs serially; it is exactly [`score`] at τ = 1.

@@ -27,6 +27,7 @@
 //! - mle: relative frequency; unseen events have probability 0.
 
 pub mod arpa;
+pub mod prune;
 pub mod tempered;
 
 use std::fmt;

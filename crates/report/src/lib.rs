@@ -24,7 +24,10 @@
 //! Units are in the key names: `_bits` are bits per token, `bits_per_char` bits per Unicode scalar value
 //! of the test text (line ends included), `bits_per_byte` per byte of it.
 
+pub mod entropy;
 pub mod kl;
+pub mod render;
+pub mod svg;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -50,6 +53,32 @@ pub enum Error {
         path: PathBuf,
         /// What went wrong.
         source: std::io::Error,
+    },
+    /// A file given as a report is not JSON.
+    #[error("not JSON: {source}")]
+    NotJson {
+        /// What the parser said (with line and column).
+        source: serde_json::Error,
+    },
+    /// JSON that is not a shannon report.
+    #[error("not a shannon report: {reason} (shannon reports have \"schema\": \"shannon.compare/1\" and the like)")]
+    NotAReport {
+        /// Why not.
+        reason: String,
+    },
+    /// A shannon report of a kind this version cannot render.
+    #[error("cannot render a {schema} report (this version renders {})", render::RENDERED_SCHEMAS.join(", "))]
+    UnknownSchema {
+        /// Its schema tag.
+        schema: String,
+    },
+    /// A report whose schema tag is known but whose fields do not match it.
+    #[error("not a valid {schema} report: {source}")]
+    Malformed {
+        /// Its schema tag.
+        schema: String,
+        /// What the parser said.
+        source: serde_json::Error,
     },
 }
 
@@ -200,6 +229,35 @@ pub struct ModelEntry {
     /// `--temperatures`: the temperature with the lowest held-out cross-entropy (near 1 for a calibrated model).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub best_temperature: Option<f64>,
+    /// `--prune`: the model after entropy-based pruning at each threshold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pruning: Vec<PrunePoint>,
+}
+
+/// A model pruned at one threshold (Stolcke 1998).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrunePoint {
+    /// θ, in nats of relative entropy per n-gram (SRILM's `-prune` convention).
+    pub threshold: f64,
+    /// N-grams per order after pruning.
+    pub ngrams: Vec<u64>,
+    /// N-grams removed per order.
+    pub removed: Vec<u64>,
+    /// Held-out cross-entropy, bits per token.
+    pub cross_entropy_bits: Option<f64>,
+    /// Held-out perplexity.
+    pub perplexity: Option<f64>,
+    /// Σ of the removed n-grams' scores: Stolcke's estimate of KL(original ‖ pruned), bits.
+    pub predicted_kl_bits: f64,
+    /// KL(original ‖ pruned) on the training distribution: E_{h∼training text} KL(p(·|h) ‖ p′(·|h)), each
+    /// conditional summed exactly over the vocabulary, bits per token.
+    pub training_kl_bits: f64,
+    /// KL(original ‖ pruned) under the model's own history weights p(h) (those of the scores), bits.
+    pub model_kl_bits: f64,
+    /// The rise in cross-entropy on the training text itself, bits per token: how much of what the
+    /// training text's own n-grams said was lost (large for Kneser–Ney models, whose discounted
+    /// probabilities understate seen n-grams — Chelba et al. 2010).
+    pub training_cross_entropy_increase_bits: Option<f64>,
 }
 
 /// One point of add-k's pseudo-count search.

@@ -324,6 +324,19 @@ impl LocalTokens {
     }
 }
 
+/// The history of position `i` of a token stream: at most `max` tokens before it, not reaching before the
+/// sentence's `<s>` (which is included).
+pub fn history(tokens: &[u32], i: usize, max: usize) -> &[u32] {
+    let mut s = i;
+    while s > 0 && i - s < max {
+        s -= 1;
+        if tokens[s] == BOS {
+            break;
+        }
+    }
+    &tokens[s..i]
+}
+
 /// Glues the token streams of consecutive chunks of one continuous text ([`Sentences::None`]): for
 /// `letters`, a run of non-letters that spans a chunk boundary becomes one space, and the stream neither
 /// starts nor ends with a space.

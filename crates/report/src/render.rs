@@ -1,0 +1,485 @@
+//! HTML rendering of reports: `shannon render REPORT.json`.
+//!
+//! **In:** the bytes of a report file. **Out:** one self-contained HTML page — inline CSS and inline SVG
+//! charts ([`crate::svg`]), no scripts, no fonts, images or styles fetched from anywhere — that reads the same
+//! offline, in a mail attachment or from a CI artifact.
+//!
+//! What each kind of report becomes:
+//! - `shannon.compare/1`: held-out perplexity (log scale), cross-entropy (bits per token) and bits per
+//!   character against model order, one line per smoothing method, with the source's exact entropy rate as
+//!   a reference line when the corpus was generated; then every model in a table.
+//! - `shannon.entropy/1`: Shannon's F_N against N for every estimator, with the guessing-game bounds, the
+//!   model cross-entropies and Shannon's 1951 values; the rank–frequency plot (log–log) with the fitted
+//!   Zipf–Mandelbrot law and Shannon's p_n = 0.1/n; the tables behind them.
+//! - `shannon.score/1`: the figures in a table (one model on one text has nothing to plot).
+//!
+//! Anything else is an [`Error`]: bytes that are not JSON, JSON without a `shannon.` schema tag, a schema
+//! this version does not know, or a known schema whose fields do not parse. Output is deterministic: the
+//! same report gives the same page, byte for byte.
+
+use std::fmt::Write as _;
+
+use crate::svg::{escape, Chart, Marker, Rule, Scale, Series, PALETTE};
+use crate::{CompareReport, Error, ScoreReport, COMPARE_SCHEMA, SCORE_SCHEMA};
+
+/// Renders a report (the bytes of a report file) as an HTML page. `source` names the file in the page's
+/// footer.
+pub fn render_html(json: &[u8], source: &str) -> Result<String, Error> {
+    let value: serde_json::Value = serde_json::from_slice(json).map_err(|e| Error::NotJson { source: e })?;
+    let schema = match value.get("schema").and_then(|s| s.as_str()) {
+        Some(s) if s.starts_with("shannon.") => s.to_string(),
+        Some(s) => {
+            return Err(Error::NotAReport { reason: format!("its schema is '{}', not a shannon.* schema", clip(s)) })
+        }
+        None if value.is_object() => {
+            return Err(Error::NotAReport { reason: "it has no \"schema\" field".into() });
+        }
+        None => return Err(Error::NotAReport { reason: "it is not a JSON object".into() }),
+    };
+    let malformed = |e: serde_json::Error| Error::Malformed { schema: schema.clone(), source: e };
+    let page = match schema.as_str() {
+        COMPARE_SCHEMA => compare_page(&serde_json::from_value(value).map_err(malformed)?),
+        SCORE_SCHEMA => score_page(&serde_json::from_value(value).map_err(malformed)?),
+        _ => return Err(Error::UnknownSchema { schema }),
+    };
+    Ok(page.finish(source))
+}
+
+/// The schema tags [`render_html`] knows.
+pub const RENDERED_SCHEMAS: [&str; 2] = [COMPARE_SCHEMA, SCORE_SCHEMA];
+
+fn clip(s: &str) -> String {
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// A page under construction.
+struct Page {
+    title: String,
+    subtitle: String,
+    body: String,
+    tool_version: String,
+    schema: String,
+}
+
+const STYLE: &str = r#"
+:root { color-scheme: light; }
+* { box-sizing: border-box; }
+body { margin: 0; padding: 24px 32px 40px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1d1d1f; background: #f6f6f4; }
+header h1 { margin: 0 0 2px; font-size: 22px; font-weight: 650; }
+header p { margin: 0 0 16px; color: #555; }
+h2 { font-size: 16px; margin: 28px 0 10px; }
+.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(520px, 1fr)); gap: 16px; }
+figure { margin: 0; background: #fff; border: 1px solid #ddd; border-radius: 6px; padding: 8px; }
+figure svg { display: block; width: 100%; height: auto; }
+figcaption { color: #555; font-size: 12.5px; padding: 4px 6px 2px; }
+table { border-collapse: collapse; background: #fff; border: 1px solid #ddd; }
+th, td { padding: 4px 10px; border-bottom: 1px solid #eee; text-align: left; vertical-align: top; }
+th { background: #f0f0ec; font-weight: 600; }
+table.num td { text-align: right; font-variant-numeric: tabular-nums; }
+table.num td.text { text-align: left; }
+tr.best td { background: #eef6ee; font-weight: 600; }
+table.facts th { width: 14em; background: #fafaf8; }
+code { font: 12.5px ui-monospace, "DejaVu Sans Mono", monospace; }
+ul.warnings { margin: 0; padding-left: 18px; color: #8a4b00; }
+footer { margin-top: 32px; color: #777; font-size: 12px; }
+"#;
+
+impl Page {
+    fn new(title: String, subtitle: String, schema: &str, tool_version: &str) -> Page {
+        Page { title, subtitle, body: String::new(), tool_version: tool_version.into(), schema: schema.into() }
+    }
+
+    fn h2(&mut self, text: &str) {
+        let _ = write!(self.body, "<h2>{}</h2>", escape(text));
+    }
+
+    /// A table of (label, HTML value) rows. Values are HTML: callers escape.
+    fn facts(&mut self, rows: &[(&str, String)]) {
+        self.body.push_str(r#"<table class="facts">"#);
+        for (k, v) in rows {
+            let _ = write!(self.body, "<tr><th>{}</th><td>{v}</td></tr>", escape(k));
+        }
+        self.body.push_str("</table>");
+    }
+
+    fn charts(&mut self, charts: &[(Chart, String)]) {
+        self.body.push_str(r#"<section class="charts">"#);
+        for (chart, caption) in charts {
+            let _ = write!(self.body, "<figure>{}<figcaption>{caption}</figcaption></figure>", chart.to_svg());
+        }
+        self.body.push_str("</section>");
+    }
+
+    fn finish(self, source: &str) -> String {
+        format!(
+            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+             <title>{title}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+             <header><h1>{title}</h1><p>{subtitle}</p></header>\n{body}\n\
+             <footer>Rendered by shannon {version} from <code>{source}</code> ({schema}, written by shannon {tool}).</footer>\n\
+             </body>\n</html>\n",
+            title = escape(&self.title),
+            subtitle = self.subtitle,
+            body = self.body,
+            version = env!("CARGO_PKG_VERSION"),
+            source = escape(source),
+            schema = escape(&self.schema),
+            tool = escape(&self.tool_version),
+        )
+    }
+}
+
+/// A number for a table cell: `∞` for `None`.
+fn num(v: Option<f64>, digits: usize) -> String {
+    match v {
+        Some(x) if x.is_finite() => format!("{x:.digits$}"),
+        Some(_) | None => "∞".into(),
+    }
+}
+
+/// An integer with thin-space thousands separators.
+fn count(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push('\u{2009}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn inputs_html(inputs: &[crate::Input]) -> String {
+    if inputs.is_empty() {
+        return "—".into();
+    }
+    inputs
+        .iter()
+        .map(|i| {
+            format!(
+                "<code>{}</code> · {} bytes · sha256 <code title=\"{sha}\">{}…</code>",
+                escape(&i.path),
+                count(i.bytes),
+                &i.sha256[..i.sha256.len().min(12)],
+                sha = escape(&i.sha256)
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("<br>")
+}
+
+fn tokenizer_html(t: &shannon_tokens::Tokenizer) -> String {
+    let sentences = serde_json::to_value(t.sentences).ok().and_then(|v| v.as_str().map(str::to_string));
+    format!(
+        "<code>{}</code>{}, sentences: {}",
+        t.kind.name(),
+        if t.lowercase { ", lower-cased" } else { "" },
+        escape(&sentences.unwrap_or_default())
+    )
+}
+
+/// Methods in the order they first appear.
+fn methods(r: &CompareReport) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for m in &r.models {
+        if !out.contains(&m.smoothing) {
+            out.push(m.smoothing.clone());
+        }
+    }
+    out
+}
+
+fn compare_page(r: &CompareReport) -> Page {
+    let mut page = Page::new(
+        format!("shannon compare · {}", r.corpus.name),
+        format!(
+            "Held-out cross-entropy of n-gram models of orders 1–{} ({}), tokens = <code>{}</code>.",
+            r.models.iter().map(|m| m.order).max().unwrap_or(0),
+            escape(&methods(r).join(", ")),
+            r.tokenizer.kind.name()
+        ),
+        &r.schema,
+        &r.tool.version,
+    );
+    let split = match (r.corpus.split.as_str(), r.corpus.holdout) {
+        ("holdout", Some(h)) => format!(
+            "last {h} of {} lines held out; training on the first {}",
+            r.corpus.lines.map(count).unwrap_or_default(),
+            r.corpus.train_lines.map(count).unwrap_or_default()
+        ),
+        (s, _) => escape(s),
+    };
+    let mut facts = vec![
+        ("corpus", format!("<strong>{}</strong> ({split})", escape(&r.corpus.name))),
+        ("training inputs", inputs_html(&r.corpus.train_inputs)),
+    ];
+    if !r.corpus.test_inputs.is_empty() {
+        facts.push(("test inputs", inputs_html(&r.corpus.test_inputs)));
+    }
+    facts.push(("tokenizer", tokenizer_html(&r.tokenizer)));
+    facts.push((
+        "training text",
+        format!(
+            "{} tokens, {} sentences, {} bytes, vocabulary {}",
+            count(r.train.tokens),
+            count(r.train.sentences),
+            count(r.train.bytes),
+            r.train.vocabulary.map(count).unwrap_or_else(|| "—".into())
+        ),
+    ));
+    facts.push((
+        "test text",
+        format!(
+            "{} tokens, {} sentences, {} bytes",
+            count(r.test.tokens),
+            count(r.test.sentences),
+            count(r.test.bytes)
+        ),
+    ));
+    if let Some(t) = &r.true_entropy_rate {
+        facts.push((
+            "true entropy rate",
+            format!(
+                "<strong>{:.4}</strong> bits/token, {:.4} bits/char (exact) — {}",
+                t.bits_per_token,
+                t.bits_per_char,
+                escape(&t.source)
+            ),
+        ));
+    }
+    facts.push((
+        "best model",
+        match &r.best {
+            Some(b) => format!(
+                "<strong>order {} {}</strong>: perplexity {:.3}, {:.4} bits/token",
+                b.order,
+                escape(&b.smoothing),
+                b.perplexity,
+                b.cross_entropy_bits
+            ),
+            None => "none: every model gives some test token probability 0".into(),
+        },
+    ));
+    if !r.warnings.is_empty() {
+        let items: String = r.warnings.iter().map(|w| format!("<li>{}</li>", escape(w))).collect();
+        facts.push(("warnings", format!("<ul class=\"warnings\">{items}</ul>")));
+    }
+    facts.push((
+        "time",
+        format!(
+            "{:.2} s on {} threads (tokenize {:.2} s, count {:.2} s, models {:.2} s)",
+            r.timings.total_seconds,
+            r.timings.threads,
+            r.timings.tokenize_seconds,
+            r.timings.count_seconds,
+            r.timings.models_seconds
+        ),
+    ));
+    page.facts(&facts);
+
+    // Charts: one series per smoothing method, ordered by model order.
+    let methods = methods(r);
+    let series = |f: &dyn Fn(&crate::ModelEntry) -> Option<f64>| -> Vec<Series> {
+        methods
+            .iter()
+            .enumerate()
+            .map(|(i, method)| {
+                let mut points: Vec<(f64, f64)> = r
+                    .models
+                    .iter()
+                    .filter(|m| &m.smoothing == method)
+                    .map(|m| (m.order as f64, f(m).unwrap_or(f64::INFINITY)))
+                    .collect();
+                points.sort_by(|a, b| a.0.total_cmp(&b.0));
+                let mut s = Series::new(method.clone(), points, PALETTE[i % PALETTE.len()]);
+                s.marker = [Marker::Circle, Marker::Square, Marker::Diamond][i % 3];
+                s
+            })
+            .collect()
+    };
+    let infinite: Vec<String> = methods
+        .iter()
+        .filter_map(|method| {
+            let orders: Vec<String> = r
+                .models
+                .iter()
+                .filter(|m| &m.smoothing == method && m.test.perplexity.is_none())
+                .map(|m| m.order.to_string())
+                .collect();
+            (!orders.is_empty()).then(|| format!("{} at order {}", escape(method), orders.join(", ")))
+        })
+        .collect();
+    let not_drawn = if infinite.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Not drawn, because some test token has probability 0 and the figure is infinite: {}.",
+            infinite.join("; ")
+        )
+    };
+    let chart = |id: &str, title: &str, y_label: &str, y_scale: Scale, series: Vec<Series>, rules: Vec<Rule>| Chart {
+        id: id.into(),
+        title: title.into(),
+        x_label: "model order n (tokens of context + 1)".into(),
+        y_label: y_label.into(),
+        x_scale: Scale::Linear,
+        y_scale,
+        integer_x: true,
+        series,
+        rules,
+    };
+    let true_rule = |value: Option<f64>| -> Vec<Rule> {
+        value.map(|v| Rule { y: v, label: format!("true entropy rate {v:.4}"), color: "#444444" }).into_iter().collect()
+    };
+    let tok = r.tokenizer.kind.name();
+    let charts = vec![
+        (
+            chart(
+                "perplexity",
+                "Held-out perplexity by order",
+                "perplexity (log scale)",
+                Scale::Log,
+                series(&|m| m.test.perplexity),
+                r.true_entropy_rate.as_ref().map(|t| t.bits_per_token.exp2()).map_or_else(Vec::new, |v| {
+                    vec![Rule { y: v, label: format!("2^(true rate) = {v:.2}"), color: "#444444" }]
+                }),
+            ),
+            format!("Perplexity 2<sup>H</sup> of the test text, per {tok} token (<code>&lt;/s&gt;</code> counted).{not_drawn}"),
+        ),
+        (
+            chart(
+                "cross-entropy",
+                "Held-out cross-entropy by order",
+                "bits per token",
+                Scale::Linear,
+                series(&|m| m.test.cross_entropy_bits),
+                true_rule(r.true_entropy_rate.as_ref().map(|t| t.bits_per_token)),
+            ),
+            format!(
+                "Cross-entropy H in bits per {tok} token. Every held-out cross-entropy is an upper bound on the \
+                 source's entropy rate.{not_drawn}"
+            ),
+        ),
+        (
+            chart(
+                "bits-per-char",
+                "Held-out bits per character by order",
+                "bits per character",
+                Scale::Linear,
+                series(&|m| m.test.bits_per_char),
+                true_rule(r.true_entropy_rate.as_ref().map(|t| t.bits_per_char)),
+            ),
+            "Total bits over the characters of the test text (line ends included): comparable across tokenizers."
+                .to_string(),
+        ),
+    ];
+    page.h2("Models against order");
+    page.charts(&charts);
+
+    page.h2("Every model");
+    let mut t = String::from(
+        r#"<table class="num"><tr><th>order</th><th>smoothing</th><th>n-grams (top order)</th><th>bits/token</th><th>perplexity</th><th>ppl excl. OOV</th><th>OOV %</th><th>bits/char</th><th>bits/byte</th></tr>"#,
+    );
+    for m in &r.models {
+        let best = r.best.as_ref().is_some_and(|b| b.order == m.order && b.smoothing == m.smoothing);
+        let _ = write!(
+            t,
+            r#"<tr{}><td>{}</td><td class="text">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td></tr>"#,
+            if best { r#" class="best""# } else { "" },
+            m.order,
+            escape(&m.smoothing),
+            count(m.ngrams.last().copied().unwrap_or(0)),
+            num(m.test.cross_entropy_bits, 4),
+            num(m.test.perplexity, 3),
+            num(m.test.perplexity_excluding_oov, 3),
+            100.0 * m.test.oov_rate,
+            num(m.test.bits_per_char, 4),
+            num(m.test.bits_per_byte, 4),
+        );
+    }
+    t.push_str("</table>");
+    page.body.push_str(&t);
+    page
+}
+
+fn score_page(r: &ScoreReport) -> Page {
+    let mut page = Page::new(
+        format!("shannon score · {}", r.model.path),
+        format!(
+            "An order-{} model on held-out text, tokens = <code>{}</code>.",
+            r.model.order,
+            r.tokenizer.kind.name()
+        ),
+        &r.schema,
+        &r.tool.version,
+    );
+    let s = &r.score;
+    let mut facts = vec![
+        (
+            "model",
+            format!(
+                "<code>{}</code>, order {}, n-grams per order {}",
+                escape(&r.model.path),
+                r.model.order,
+                r.model.ngrams.iter().map(|&n| count(n)).collect::<Vec<_>>().join(" / ")
+            ),
+        ),
+        ("text", inputs_html(&r.inputs)),
+        ("tokenizer", tokenizer_html(&r.tokenizer)),
+        (
+            "test text",
+            format!(
+                "{} tokens, {} sentences, {} bytes",
+                count(r.test.tokens),
+                count(r.test.sentences),
+                count(r.test.bytes)
+            ),
+        ),
+        ("cross-entropy", format!("<strong>{}</strong> bits/token", num(s.cross_entropy_bits, 4))),
+        (
+            "perplexity",
+            format!(
+                "<strong>{}</strong> (excluding OOVs: {})",
+                num(s.perplexity, 3),
+                num(s.perplexity_excluding_oov, 3)
+            ),
+        ),
+        ("OOV", format!("{} tokens ({:.3} %)", count(s.oov), 100.0 * s.oov_rate)),
+        ("bits per character", num(s.bits_per_char, 4)),
+        ("bits per byte", num(s.bits_per_byte, 4)),
+    ];
+    if let Some(why) = &s.infinite {
+        facts.push(("infinite", escape(why)));
+    }
+    page.facts(&facts);
+    page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_a_report_is_said_plainly() {
+        let e = |b: &[u8]| render_html(b, "x.json").unwrap_err().to_string();
+        assert!(e(b"{ not json").starts_with("not JSON: "), "{}", e(b"{ not json"));
+        assert!(e(br#"{"name": "x"}"#).contains("no \"schema\" field"));
+        assert!(e(br#"[1, 2]"#).contains("not a JSON object"));
+        assert!(e(br#"{"schema": "https://json-schema.org/draft/2020-12/schema"}"#).contains("not a shannon.* schema"));
+        assert!(e(br#"{"schema": "shannon.nothing/9"}"#).contains("shannon.nothing/9"));
+        let m = e(br#"{"schema": "shannon.compare/1", "tool": {}}"#);
+        assert!(m.contains("shannon.compare/1") && m.contains("missing field"), "{m}");
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1234567), "1\u{2009}234\u{2009}567");
+    }
+}
