@@ -4,9 +4,11 @@
 //! here, prints and exits; everything here returns values and `anyhow` errors with context that names
 //! the file or flag concerned.
 
+pub mod batch;
 pub mod build;
 pub mod compare;
 pub mod default_corpus;
+pub mod entropy;
 pub mod inputs;
 pub mod kl;
 pub mod pipeline;

@@ -38,22 +38,30 @@ enum Command {
         after_help = "Examples:\n  shannon compare                                  # the built-in default corpus\n  shannon compare book.txt --order 4 --smoothing mkn,wb,add-k:0.1\n  shannon compare --train train/ --test test.txt --tokens whitespace"
     )]
     Compare(CompareArgs),
-    /// Train one model on a whole corpus and write it as an ARPA file.
+    /// Train one model on a whole corpus and write it as an ARPA file (or in shannon's binary format).
     #[command(
-        after_help = "Example:\n  shannon build corpus.txt --order 5 --smoothing mkn --tokens whitespace --output model.arpa"
+        after_help = "Examples:\n  shannon build corpus.txt --order 5 --smoothing mkn --tokens whitespace --output model.arpa\n  shannon build corpus.txt --order 5 --tokens whitespace --format binary --output model.bin"
     )]
     Build(BuildArgs),
-    /// Score text with an ARPA model (KenLM's, SRILM's or shannon's).
+    /// Score text with a model: ARPA (KenLM's, SRILM's or shannon's; plain, gzip or xz) or shannon's binary format.
     #[command(
-        after_help = "Examples:\n  shannon score --model model.arpa --tokens whitespace test.txt\n  shannon score --model model.arpa --tokens whitespace --per-sentence test.txt > sentences.jsonl"
+        after_help = "Examples:\n  shannon score --model model.arpa --tokens whitespace test.txt\n  shannon score --model model.arpa.xz --tokens whitespace --per-sentence test.txt > sentences.jsonl\n  shannon score --model model.bin --tokens whitespace test.txt"
     )]
     Score(ScoreArgs),
+    /// Convert a model file: ARPA (plain or compressed) or binary in, ARPA or binary out. Probabilities are kept exactly.
+    #[command(
+        after_help = "Examples:\n  shannon convert lmplz.o5.arpa.xz model.bin                # loads at once from now on\n  shannon convert model.bin model.arpa --format arpa"
+    )]
+    Convert(ConvertArgs),
     /// Divergence between two texts (or two ARPA models): KL both ways, Jensen–Shannon, cross-entropies, and the words behind them.
     #[command(after_help = "Examples:\n  shannon kl alice29.txt asyoulik.txt --lowercase\n  shannon kl a.txt b.txt --order 2 --smoothing mle      # infinite where Q lacks a word of P\n  shannon kl p.arpa q.arpa")]
     Kl(KlArgs),
     /// Prune an ARPA model by relative entropy (Stolcke 1998, as SRILM's ngram -prune) and write the result.
     #[command(after_help = "Example:\n  shannon prune --model model.arpa --threshold 1e-7 --output pruned.arpa")]
     Prune(PruneArgs),
+    /// Run a plan of corpora × jobs (compare, entropy), resumably, with a summary table across corpora.
+    #[command(after_help = "Example:\n  shannon batch corpora/batch-example.toml --jobs 2     # reports/<plan>/…, summary.json, summary.md")]
+    Batch(BatchArgs),
     /// Generate text from a model through a softmax temperature (0: greedy argmax, deterministic).
     #[command(after_help = "Examples:\n  shannon sample --model model.arpa --temperature 0.8 --seed 7 --sentences 5\n  shannon sample --model chars.arpa --temperature 0 --separator '' --max-tokens 200")]
     Sample(SampleArgs),
@@ -62,6 +70,11 @@ enum Command {
         after_help = "Example:\n  shannon generate --tokens 2000000 > default.txt   # the default corpus, longer"
     )]
     Generate(GenerateArgs),
+    /// Shannon-style entropy: block entropies F_0..F_N with every estimator, Zipf, the guessing game, the entropy rate.
+    #[command(
+        after_help = "Examples:\n  shannon entropy book1                               # 27 letters, F_0..F_10, guessing game N = 1..10\n  shannon entropy bible.txt --max-order 20 --guess-order 0\n  shannon entropy alice29.txt --tokens words --lowercase   # F_0..F_4 in bits per word and per letter"
+    )]
+    Entropy(EntropyArgs),
     /// Render a report (compare, score, entropy) as one self-contained HTML page with SVG charts.
     #[command(
         after_help = "Examples:\n  shannon render reports/compare-default.json              # writes reports/compare-default.html\n  shannon render reports/entropy-book1.json --output book1.html"
@@ -168,14 +181,30 @@ struct BuildArgs {
     smoothing: Smoothing,
     #[command(flatten)]
     text: TextArgs,
-    /// Where to write the ARPA model.
+    /// Where to write the model.
     #[arg(long, short, value_name = "PATH")]
     output: PathBuf,
+    /// Model file format: arpa (text, for KenLM, SRILM and decoders) or binary (shannon's; memory-mapped, loads at once).
+    #[arg(long, value_enum, default_value = "arpa")]
+    format: build::Format,
+}
+
+#[derive(Args)]
+struct ConvertArgs {
+    /// The model to read: ARPA (plain, gzip, xz, zstd, bzip2) or binary, recognised by its first bytes.
+    #[arg(value_name = "IN")]
+    input: PathBuf,
+    /// The file to write.
+    #[arg(value_name = "OUT")]
+    output: PathBuf,
+    /// Format of OUT.
+    #[arg(long, value_enum, default_value = "binary")]
+    format: build::Format,
 }
 
 #[derive(Args)]
 struct ScoreArgs {
-    /// The ARPA model.
+    /// The model: ARPA (plain, gzip, xz, zstd, bzip2) or shannon's binary format, recognised by its first bytes.
     #[arg(long, short, value_name = "FILE")]
     model: PathBuf,
     /// Text to score: files or directories; - is standard input.
@@ -232,6 +261,19 @@ struct PruneArgs {
 }
 
 #[derive(Args)]
+struct BatchArgs {
+    /// The plan (TOML).
+    #[arg(value_name = "PLAN")]
+    plan: PathBuf,
+    /// Jobs to run at once (each gets an equal share of --threads).
+    #[arg(long, value_name = "N", default_value = "1")]
+    jobs: usize,
+    /// Directory that holds reports/<plan>/.
+    #[arg(long, value_name = "DIR", default_value = "reports")]
+    reports: PathBuf,
+}
+
+#[derive(Args)]
 struct SampleArgs {
     /// The model (ARPA).
     #[arg(long, short, value_name = "FILE")]
@@ -251,6 +293,55 @@ struct SampleArgs {
     /// What to put between tokens (use '' for character models).
     #[arg(long, default_value = " ")]
     separator: String,
+}
+
+#[derive(Args)]
+struct EntropyArgs {
+    /// Corpus files or directories; - is standard input.
+    #[arg(value_name = "CORPUS", required_unless_present = "files_from")]
+    corpus: Vec<PathBuf>,
+    /// Read more CORPUS paths from this file, one per line (- reads the list from standard input).
+    #[arg(long, value_name = "LIST")]
+    files_from: Option<PathBuf>,
+    /// Symbols: letters (Shannon's 27: a–z and space), letters26, chars, bytes, words (UAX#29), whitespace.
+    #[arg(long = "tokens", value_name = "KIND", default_value = "letters", value_parser = parse_kind)]
+    kind: TokenKind,
+    /// Fold to lower case (words, whitespace, chars; letters are always folded).
+    #[arg(long)]
+    lowercase: bool,
+    /// What a sentence is: none (the whole text is one stream) or lines (blocks stop at line ends).
+    #[arg(long, value_enum, default_value = "none")]
+    sentences: SentenceArg,
+    /// Replace invalid UTF-8 with U+FFFD (and count replacements) instead of stopping.
+    #[arg(long)]
+    lossy: bool,
+    /// Longest block length N (default: 10 for letters, letters26, chars and bytes; 4 for words and whitespace).
+    #[arg(long, value_name = "N", value_parser = parse_order)]
+    max_order: Option<usize>,
+    /// Groups of the block jackknife behind the standard errors.
+    #[arg(long, value_name = "G", default_value = "20", value_parser = shannon::entropy::parse_groups)]
+    groups: usize,
+    /// Flag a block length as unsupported when the coverage 1 − f1/N of its blocks is below this.
+    #[arg(long, value_name = "C", default_value = "0.9", value_parser = shannon::entropy::parse_coverage)]
+    min_coverage: f64,
+    /// Skip NSB on the jackknife samples (faster; NSB's spread is then its posterior deviation only).
+    #[arg(long)]
+    no_nsb_jackknife: bool,
+    /// Highest predictor order of the guessing game; 0 skips it (default: --max-order for letter-like units, 0 for words).
+    #[arg(long, value_name = "N", value_parser = shannon::entropy::parse_guess_order)]
+    guess_order: Option<usize>,
+    /// Held-out symbols to guess at most (0: all); the cross-entropy uses the whole held-out part.
+    #[arg(long, value_name = "N", default_value = "50000")]
+    guess_limit: u64,
+    /// Fraction of lines held out for the guessing game, in (0, 1).
+    #[arg(long, value_name = "F", default_value = "0.1", value_parser = parse_holdout)]
+    holdout: f64,
+    /// Name used in the report and its default path (default: the corpus's file name).
+    #[arg(long)]
+    name: Option<String>,
+    /// Report path (default: reports/entropy-<name>.json).
+    #[arg(long, short, value_name = "PATH")]
+    output: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -464,8 +555,9 @@ fn run(cli: Cli) -> Result<()> {
             shannon::inputs::stdin_at_most_once(&[&a.corpus], a.files_from.as_deref())?;
             a.corpus = shannon::inputs::with_list(a.corpus, a.files_from.as_deref())?;
             let smoothing = a.smoothing;
-            build::run(&a.corpus, &a.text.config(), a.order, smoothing, &a.output, &progress)
+            build::run(&a.corpus, &a.text.config(), a.order, smoothing, a.format, &a.output, &progress)
         }
+        Command::Convert(a) => build::convert(&a.input, &a.output, a.format, &progress),
         Command::Score(mut a) => {
             shannon::inputs::stdin_at_most_once(&[&a.text_paths], a.files_from.as_deref())?;
             a.text_paths = shannon::inputs::with_list(a.text_paths, a.files_from.as_deref())?;
@@ -527,6 +619,22 @@ fn run(cli: Cli) -> Result<()> {
             ));
             Ok(())
         }
+        Command::Batch(a) => {
+            let config = shannon::batch::BatchConfig {
+                plan: a.plan,
+                jobs: a.jobs.max(1),
+                threads: rayon::current_num_threads(),
+                reports: a.reports,
+            };
+            let summary = shannon::batch::run(&config, &progress)?;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(shannon::batch::table(&summary).as_bytes())?;
+            stdout.flush()?;
+            if summary.failed > 0 {
+                bail!("{} of {} jobs failed (see the table above and summary.json)", summary.failed, summary.jobs.len());
+            }
+            Ok(())
+        }
         Command::Sample(a) => {
             let file = std::fs::File::open(&a.model).with_context(|| format!("cannot open model {}", a.model.display()))?;
             let (vocab, model) = shannon_model::arpa::read(std::io::BufReader::new(file))
@@ -544,6 +652,44 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Generate(a) => generate(a, &progress),
+        Command::Entropy(mut a) => {
+            shannon::inputs::stdin_at_most_once(&[&a.corpus], a.files_from.as_deref())?;
+            a.corpus = shannon::inputs::with_list(a.corpus, a.files_from.as_deref())?;
+            let max_order = a.max_order.unwrap_or_else(|| shannon::entropy::default_max_order(a.kind));
+            let config = shannon::entropy::EntropyConfig {
+                corpus: a.corpus,
+                text: TextConfig {
+                    tokenizer: shannon_tokens::Tokenizer {
+                        kind: a.kind,
+                        lowercase: a.lowercase,
+                        sentences: match a.sentences {
+                            SentenceArg::Lines => Sentences::Lines,
+                            SentenceArg::None => Sentences::None,
+                        },
+                    },
+                    lossy: a.lossy,
+                },
+                max_order,
+                groups: a.groups,
+                min_coverage: a.min_coverage,
+                nsb_jackknife: !a.no_nsb_jackknife,
+                guess_order: a.guess_order.unwrap_or_else(|| shannon::entropy::default_guess_order(a.kind, max_order)),
+                guess_limit: a.guess_limit,
+                holdout: a.holdout,
+                name: a.name,
+                output: a.output,
+                threads: rayon::current_num_threads(),
+            };
+            let (report, path) = shannon::entropy::run(&config, &progress)?;
+            let mut out = std::io::stdout().lock();
+            out.write_all(shannon::entropy::table(&report).as_bytes())?;
+            out.flush()?;
+            for w in &report.warnings {
+                progress.info(&format!("warning: {w}"));
+            }
+            progress.info(&format!("report written to {}", path.display()));
+            Ok(())
+        }
         Command::Render(a) => {
             let to = shannon::render::destination(&a.report, a.output.as_deref())?;
             shannon::render::run(&a.report, &to)?;

@@ -8,7 +8,7 @@ use shannon_corpus::{Corpus, Decode, Span};
 use shannon_counts::Counts;
 use shannon_eval::Score;
 use shannon_model::{Model, Smoothing};
-use shannon_tokens::{join_streams, LocalTokens, Sentences, Tokenizer, Vocab, BOS, EOS};
+use shannon_tokens::{join_streams, LocalTokens, Lookup, Sentences, Tokenizer, Vocab, BOS, EOS, UNK};
 
 /// A tokenized text: ids plus what reports say about it.
 #[derive(Debug, Default, Clone)]
@@ -27,10 +27,10 @@ pub struct Stream {
     pub replaced: u64,
 }
 
-fn finish(tokenizer: &Tokenizer, vocab: &Vocab, parts: Vec<Vec<u32>>, mut stream: Stream) -> Stream {
+fn finish(tokenizer: &Tokenizer, vocab: &impl Lookup, parts: Vec<Vec<u32>>, mut stream: Stream) -> Stream {
     stream.ids = match tokenizer.sentences {
         Sentences::Lines => parts.concat(),
-        Sentences::None => join_streams(tokenizer.kind, vocab.lookup(" "), parts),
+        Sentences::None => join_streams(tokenizer.kind, vocab.id(" "), parts),
     };
     stream.tokens = stream.ids.iter().filter(|&&t| t != BOS && t != EOS).count() as u64;
     stream
@@ -50,9 +50,11 @@ pub fn tokenize_train(
     Ok((vocab, stream))
 }
 
-/// How text is checked: NUL bytes mark a binary file, an error, except for byte tokens, which model any data.
+/// How text is checked: NUL bytes mark a binary file, an error, except for byte tokens, which model any data,
+/// and whitespace tokens, which split on NUL as KenLM does (calgary/book1 has one; lmplz reads it).
 pub fn decode_policy(tokenizer: &Tokenizer, lossy: bool) -> Decode {
-    Decode { lossy, allow_nul: tokenizer.kind == shannon_tokens::TokenKind::Bytes }
+    use shannon_tokens::TokenKind;
+    Decode { lossy, allow_nul: matches!(tokenizer.kind, TokenKind::Bytes | TokenKind::Whitespace) }
 }
 
 /// Tokenizes text, adding its new words to `vocab` (in corpus order).
@@ -92,7 +94,7 @@ pub fn tokenize_test(
     spans: &[Span],
     tokenizer: &Tokenizer,
     lossy: bool,
-    vocab: &Vocab,
+    vocab: &impl Lookup,
     progress: &ProgressBar,
 ) -> Result<Stream, shannon_corpus::Error> {
     let chunks = corpus.chunks(spans);
@@ -101,7 +103,7 @@ pub fn tokenize_test(
         .map(|chunk| {
             let (text, replaced) = corpus.decode(chunk, decode_policy(tokenizer, lossy))?;
             let mut ids = Vec::new();
-            let sentences = tokenizer.tokenize(&text, &mut |s| vocab.get(s), &mut ids);
+            let sentences = tokenizer.tokenize(&text, &mut |s| vocab.id(s).unwrap_or(UNK), &mut ids);
             progress.inc((chunk.end - chunk.start) as u64);
             Ok((ids, sentences, text.chars().count() as u64, replaced))
         })
@@ -133,6 +135,6 @@ pub fn estimate(
 }
 
 /// Scores a test stream.
-pub fn score(model: &Model, test: &Stream, per_sentence: bool) -> Score {
+pub fn score<M: shannon_model::LanguageModel + ?Sized>(model: &M, test: &Stream, per_sentence: bool) -> Score {
     shannon_eval::score(model, &test.ids, per_sentence)
 }

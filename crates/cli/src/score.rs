@@ -1,15 +1,73 @@
-//! `shannon score`: held-out figures of an ARPA model on some text, as a `shannon.score/1` report or as
-//! JSON Lines of per-sentence log-probabilities.
+//! `shannon score`: held-out figures of a model file on some text, as a `shannon.score/1` report or as
+//! JSON Lines of per-sentence log-probabilities; and [`load`], which opens every model file shannon reads.
 
-use std::io::BufReader;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use shannon_corpus::Corpus;
+use shannon_corpus::{Corpus, Source};
+use shannon_model::binary::{self, Mapped};
+use shannon_model::{arpa, LanguageModel, Model};
 use shannon_report::{Input, ModelFile, ScoreReport, TestScore, TextStats, Tool, SCORE_SCHEMA};
+use shannon_tokens::{Lookup, Vocab};
 
 use crate::progress::Progress;
 use crate::{describe, open, pipeline, TextConfig};
+
+/// A model file, opened.
+pub enum Loaded {
+    /// ARPA text (plain or compressed), read into memory.
+    Arpa {
+        /// Its vocabulary.
+        vocab: Vocab,
+        /// The model, in backoff form.
+        model: Model,
+    },
+    /// shannon's binary format, memory-mapped and queried in place.
+    Binary(Mapped<Source>),
+}
+
+impl Loaded {
+    /// The model order.
+    pub fn order(&self) -> usize {
+        match self {
+            Loaded::Arpa { model, .. } => model.order(),
+            Loaded::Binary(m) => m.order(),
+        }
+    }
+
+    /// N-grams stored per order.
+    pub fn ngrams(&self) -> Vec<u64> {
+        match self {
+            Loaded::Arpa { model, .. } => model.summary().ngrams.clone(),
+            Loaded::Binary(m) => m.ngrams().to_vec(),
+        }
+    }
+
+    /// The model in memory: an ARPA model as it is, a binary one thawed (for writing, pruning, sampling).
+    pub fn into_model(self) -> Result<(Vocab, Model)> {
+        match self {
+            Loaded::Arpa { vocab, model } => Ok((vocab, model)),
+            Loaded::Binary(m) => Ok(m.thaw()?),
+        }
+    }
+}
+
+/// Opens a model file, recognised by its first bytes: shannon's binary format (memory-mapped; opening it
+/// costs the same for any model size), or ARPA text — plain, or compressed with gzip, xz, zstd or bzip2.
+pub fn load(path: &Path) -> Result<Loaded> {
+    let source = Source::open(path).context("cannot open model")?;
+    if binary::is_binary(source.as_ref()) {
+        return Ok(Loaded::Binary(Mapped::new(source).with_context(|| path.display().to_string())?));
+    }
+    let (vocab, model) = arpa::parse(source.as_ref()).with_context(|| {
+        let how = source.compression();
+        match how {
+            shannon_corpus::Compression::None => path.display().to_string(),
+            _ => format!("{} (decompressed {})", path.display(), how.name()),
+        }
+    })?;
+    Ok(Loaded::Arpa { vocab, model })
+}
 
 /// Scores `paths` with the model at `model_path`; returns the bytes to write.
 pub fn run(
@@ -19,19 +77,35 @@ pub fn run(
     per_sentence: bool,
     progress: &Progress,
 ) -> Result<Vec<u8>> {
-    let file =
-        std::fs::File::open(model_path).with_context(|| format!("cannot open model {}", model_path.display()))?;
-    let (loaded, _) = progress.stage("load model", || shannon_model::arpa::read(BufReader::new(file)));
-    let (vocab, model) = loaded.with_context(|| format!("{}", model_path.display()))?;
+    let (loaded, _) = progress.stage("load model", || load(model_path));
+    let loaded = loaded?;
+    let ngrams = loaded.ngrams();
+    match &loaded {
+        Loaded::Arpa { vocab, model } => score_with(model, vocab, ngrams, model_path, paths, text, per_sentence, progress),
+        Loaded::Binary(m) => score_with(m, m, ngrams, model_path, paths, text, per_sentence, progress),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn score_with(
+    model: &impl LanguageModel,
+    vocab: &impl Lookup,
+    ngrams: Vec<u64>,
+    model_path: &Path,
+    paths: &[PathBuf],
+    text: &TextConfig,
+    per_sentence: bool,
+    progress: &Progress,
+) -> Result<Vec<u8>> {
     let corpus = open(paths)?;
     let spans = corpus.whole();
     let bar = progress.bytes(Corpus::span_bytes(&spans), "tokenize");
-    let test = pipeline::tokenize_test(&corpus, &spans, &text.tokenizer, text.lossy, &vocab, &bar)?;
+    let test = pipeline::tokenize_test(&corpus, &spans, &text.tokenizer, text.lossy, vocab, &bar)?;
     bar.finish_and_clear();
     if test.tokens == 0 {
         anyhow::bail!("{}: the test set has no {} tokens", describe(paths), text.tokenizer.kind.name());
     }
-    let score = pipeline::score(&model, &test, per_sentence);
+    let score = pipeline::score(model, &test, per_sentence);
     if per_sentence {
         let mut out = Vec::new();
         for (i, s) in score.per_sentence.iter().enumerate() {
@@ -49,11 +123,7 @@ pub fn run(
     let report = ScoreReport {
         schema: SCORE_SCHEMA.into(),
         tool: Tool { name: "shannon".into(), version: env!("CARGO_PKG_VERSION").into() },
-        model: ModelFile {
-            path: model_path.display().to_string(),
-            order: model.order(),
-            ngrams: model.summary().ngrams.clone(),
-        },
+        model: ModelFile { path: model_path.display().to_string(), order: model.order(), ngrams },
         inputs: corpus
             .sources()
             .iter()

@@ -19,8 +19,9 @@
 //! - Chunks never cross a source or a line end, so UTF-8 sequences and lines are never split, and chunk
 //!   boundaries depend only on the data and [`CHUNK_BYTES`] — never on the thread count. A single line longer
 //!   than [`CHUNK_BYTES`] is one chunk.
-//! - Text is UTF-8 without NUL bytes: a NUL marks a binary file, an error naming the file and offset unless
-//!   the caller allows it ([`Decode::allow_nul`], for byte tokens). Offsets count bytes of the (decompressed)
+//! - Text is UTF-8. A source whose first 64 KiB are at least 10% NUL bytes is binary ([`binary_offset`]), an
+//!   error naming the file and the offset of its first NUL unless the caller allows it ([`Decode::allow_nul`],
+//!   for byte tokens); a few NULs in text are control characters like any other. Offsets count bytes of the (decompressed)
 //!   source from its start.
 
 use std::borrow::Cow;
@@ -227,6 +228,19 @@ fn map(file: &File) -> std::io::Result<memmap2::Mmap> {
     unsafe { memmap2::Mmap::map(file) }
 }
 
+/// Bytes examined to tell a binary file from text.
+pub const BINARY_PROBE_BYTES: usize = 64 << 10;
+
+/// Where a binary file's first NUL byte is, if the file is binary: NUL bytes make up at least 10% of its
+/// first [`BINARY_PROBE_BYTES`] — as in UTF-16 text, executables, images and archives. A few NULs in text
+/// (Calgary's book1 has one; its terminal transcript `trans` has 4%) are control characters like any other:
+/// KenLM treats them as whitespace, and so does the `whitespace` tokenizer.
+pub fn binary_offset(bytes: &[u8]) -> Option<usize> {
+    let probe = &bytes[..bytes.len().min(BINARY_PROBE_BYTES)];
+    let nul = memchr::memchr_iter(0, probe).count();
+    (nul > 0 && nul * 10 >= probe.len()).then(|| memchr::memchr(0, probe).expect("a NUL was counted"))
+}
+
 /// SHA-256 of bytes, lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
@@ -373,7 +387,7 @@ impl Corpus {
         &self.sources[span.source].as_ref()[span.start..span.end]
     }
 
-    /// The text of a span. A NUL byte is an error naming the file and byte offset (a binary file). Invalid
+    /// The text of a span. A binary source ([`binary_offset`]) is an error naming the file and byte offset. Invalid
     /// UTF-8 is an error naming the file and byte offset, unless `lossy`, in which case each maximal invalid
     /// sequence becomes U+FFFD and the second value counts them. [`Corpus::decode`] with
     /// [`Decode::allow_nul`] accepts NUL bytes.
@@ -381,16 +395,13 @@ impl Corpus {
         self.decode(span, Decode { lossy, allow_nul: false })
     }
 
-    /// The text of a span, checked as `policy` says (see [`Corpus::text`]). A NUL byte is reported even
-    /// where invalid UTF-8 comes before it: a binary file is named as such.
+    /// The text of a span, checked as `policy` says (see [`Corpus::text`]). A binary source is reported even
+    /// where invalid UTF-8 comes before its first NUL: a binary file is named as such.
     pub fn decode(&self, span: &Span, policy: Decode) -> Result<(Cow<'_, str>, u64), Error> {
         let bytes = self.bytes_of(span);
         if !policy.allow_nul {
-            if let Some(at) = memchr::memchr(0, bytes) {
-                return Err(Error::Binary {
-                    path: self.sources[span.source].path().to_path_buf(),
-                    offset: span.start + at,
-                });
+            if let Some(offset) = binary_offset(self.sources[span.source].as_ref()) {
+                return Err(Error::Binary { path: self.sources[span.source].path().to_path_buf(), offset });
             }
         }
         let lossy = policy.lossy;
@@ -418,7 +429,7 @@ impl Corpus {
 pub struct Decode {
     /// Replace invalid UTF-8 by U+FFFD (and count the replacements) instead of failing.
     pub lossy: bool,
-    /// Accept NUL bytes (byte-level tokens model any data); otherwise a NUL means a binary file, an error.
+    /// Accept binary sources (byte-level tokens model any data); otherwise a binary source is an error.
     pub allow_nul: bool,
 }
 
@@ -641,5 +652,18 @@ mod tests {
     #[test]
     fn stdin_may_be_named_once() {
         assert!(matches!(Corpus::open(&["-", "-"]), Err(Error::StdinTwice)));
+    }
+
+    #[test]
+    fn a_few_nul_bytes_are_text_and_many_are_binary() {
+        // Like Calgary's book1: one NUL in a long text.
+        let mut text = b"say to myself, said Gabriel.\n".repeat(100);
+        text.push(0);
+        text.extend_from_slice(b"<C xxxiv>\n");
+        assert_eq!(binary_offset(&text), None);
+        // UTF-16: every other byte is NUL.
+        let utf16: Vec<u8> = "hello world\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+        assert_eq!(binary_offset(&utf16), Some(1));
+        assert_eq!(binary_offset(b""), None);
     }
 }

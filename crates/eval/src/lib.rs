@@ -111,7 +111,7 @@ pub fn score_tempered(model: &Model, tokens: &[u32], tau: f64, per_sentence: boo
 
 /// Scores a stream. With `per_sentence`, also keeps each sentence's total (sentences are the `<s>`…`</s>`
 /// spans; a stream without markers is one sentence).
-pub fn score(model: &Model, tokens: &[u32], per_sentence: bool) -> Score {
+pub fn score<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32], per_sentence: bool) -> Score {
     let context = model.order() - 1;
     let log2: Vec<f64> = (0..tokens.len())
         .into_par_iter()

@@ -1,8 +1,31 @@
-//! ARPA text format, both ways: [`write`] for backoff-form models and [`read`] for any standard file
-//! (KenLM's, SRILM's, shannon's). Values in ARPA files are log10.
+//! ARPA text format, both ways: [`write`] for backoff-form models and [`parse`] / [`read`] for any standard
+//! file (KenLM's, SRILM's, shannon's). Values in ARPA files are log10; the model keeps ln.
+//!
+//! **In (read):** the bytes of an ARPA file (decompressing is the caller's job: `shannon-corpus` opens gzip,
+//! xz, zstd and bzip2 files by their magic bytes). **Out:** a [`Vocab`] and a backoff-form [`Model`].
+//! **In (write):** a backoff-form model and its vocabulary. **Out:** ARPA text.
 //!
 //! Layout: `\data\`, one `ngram N=COUNT` line per order, then per order an `\N-grams:` section of lines
-//! `log10(p) TAB w1 … wN [TAB log10(backoff)]`, then `\end\`.
+//! `log10(p) TAB w1 … wN [TAB log10(backoff)]`, then `\end\`. Anything before `\data\` is ignored (SRILM
+//! writes a blank line, some tools a comment). Fields are separated by tabs or spaces.
+//!
+//! Conventions, and where they differ between tools:
+//! - `<s>` is never predicted. lmplz writes its probability as `0`, SRILM as `-99`; shannon writes `-99`
+//!   (ARPA's "impossible": the model gives `<s>` probability 0, and 0 would claim p(`<s>`) = 1 and make the
+//!   unigram distribution sum to 2). Readers, KenLM and SRILM included, ignore the value, and so does
+//!   [`parse`]: scores do not depend on it. Its backoff weight is used like any other.
+//! - Exactly `-99` is read as probability 0 (SRILM writes log 0 that way); any other value is taken as
+//!   it is, so KenLM's `-100` for a missing `<unk>` stays 10^-100.
+//! - A backoff weight may be omitted; it is then 0 (log10 of 1). shannon, like lmplz, writes every one
+//!   below the highest order, zeros included, and none at the highest order.
+//! - A file without `<unk>` gives unknown words log10 probability −100, as KenLM does.
+//! - **Missing suffixes** (SRILM's pruned models drop `b c` while keeping `a b c`): [`parse`] inserts the
+//!   missing lower-order n-gram as a *blank*, as KenLM's loader does — its probability is what backing
+//!   off gives it (p(c | b) = bo(b) · p(c)), its backoff weight 1 — so every query, with or without the
+//!   blank, gets the same probability, and every n-gram's suffix is in the model (which [`Model::log_prob`]
+//!   and the binary format walk). Blanks are stored n-grams: the header [`write`] prints counts them.
+//! - A missing *context* (`a b c` without `a b`) is accepted: the context simply has no backoff weight,
+//!   i.e. weight 1 (KenLM refuses such files; SRILM never writes them).
 
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
@@ -14,6 +37,8 @@ use crate::{Form, Model, Summary};
 
 /// What ARPA's "impossible" log10 probability is written as (`<s>`, and zero probabilities).
 pub const LOG10_ZERO: f64 = -99.0;
+/// log10 probability of unknown words in a file without `<unk>` (KenLM's `unknown_missing_logprob`).
+pub const LOG10_MISSING_UNK: f64 = -100.0;
 
 /// Errors reading or writing ARPA files. Read errors carry the 1-based line number.
 #[derive(Debug, thiserror::Error)]
@@ -29,7 +54,7 @@ pub enum Error {
     Malformed {
         /// 1-based line number.
         line: usize,
-        /// What was expected.
+        /// What was found, and what was expected.
         message: String,
     },
 }
@@ -42,7 +67,17 @@ fn ln_to_log10(x: f64) -> f64 {
     }
 }
 
-/// Writes a backoff-form model (mkn, kn, wb, or one read from ARPA) with its vocabulary.
+fn log10_to_ln(x: f64) -> f64 {
+    if x == LOG10_ZERO || x == f64::NEG_INFINITY {
+        f64::NEG_INFINITY
+    } else {
+        x * std::f64::consts::LN_10
+    }
+}
+
+/// Writes a backoff-form model (mkn, kn, wb, or one read from a file) with its vocabulary. Values are
+/// written with the shortest decimal that reads back to the same `f64`, so reading the file gives the
+/// model's probabilities to the last bit of log10.
 pub fn write(model: &Model, vocab: &Vocab, out: &mut impl Write) -> Result<(), Error> {
     let Form::Backoff { log_prob, log_backoff } = &model.form else {
         return Err(Error::NotBackoff(model.smoothing().map_or("these".into(), |s| s.to_string())));
@@ -64,7 +99,7 @@ pub fn write(model: &Model, vocab: &Vocab, out: &mut impl Write) -> Result<(), E
                 }
                 words.push_str(vocab.string(w));
             }
-            let p = ln_to_log10(log_prob[n - 1][id as usize]);
+            let p = if n == 1 && id == BOS { LOG10_ZERO } else { ln_to_log10(log_prob[n - 1][id as usize]) };
             if n < m {
                 let bo = ln_to_log10(log_backoff[n - 1][id as usize]);
                 writeln!(out, "{p}\t{words}\t{bo}")?;
@@ -77,208 +112,335 @@ pub fn write(model: &Model, vocab: &Vocab, out: &mut impl Write) -> Result<(), E
     Ok(())
 }
 
-/// Reads an ARPA model. `<s>` is never predicted; `</s>` is predicted when present. A file without
-/// `<unk>` gives OOVs log10 probability −100, as KenLM does.
-pub fn read(input: impl BufRead) -> Result<(Vocab, Model), Error> {
-    let mut lines = input.lines().enumerate().map(|(i, l)| (i + 1, l));
-    let bad = |line: usize, message: String| Error::Malformed { line, message };
-    // Header.
-    let mut declared: Vec<usize> = Vec::new();
-    let mut last = 0;
+/// Reads an ARPA model from a reader (see [`parse`]).
+pub fn read(mut input: impl BufRead) -> Result<(Vocab, Model), Error> {
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes)?;
+    parse(&bytes)
+}
+
+/// Lines of a byte buffer with their 1-based numbers, trailing whitespace (a `\r` included) removed.
+struct Lines<'a> {
+    rest: &'a [u8],
+    no: usize,
+}
+
+impl<'a> Iterator for Lines<'a> {
+    type Item = (usize, &'a [u8]);
+
+    fn next(&mut self) -> Option<(usize, &'a [u8])> {
+        if self.rest.is_empty() {
+            return None;
+        }
+        let end = self.rest.iter().position(|&b| b == b'\n').unwrap_or(self.rest.len());
+        let mut line = &self.rest[..end];
+        self.rest = &self.rest[(end + 1).min(self.rest.len())..];
+        while let [head @ .., b' ' | b'\t' | b'\r'] = line {
+            line = head;
+        }
+        self.no += 1;
+        Some((self.no, line))
+    }
+}
+
+fn bad(line: usize, message: String) -> Error {
+    Error::Malformed { line, message }
+}
+
+fn text(line: &[u8], no: usize) -> Result<&str, Error> {
+    std::str::from_utf8(line).map_err(|e| bad(no, format!("invalid UTF-8 at byte {} of the line", e.valid_up_to())))
+}
+
+fn number(field: &str, no: usize, what: &str) -> Result<f64, Error> {
+    match field.parse::<f64>() {
+        Ok(v) if !v.is_nan() => Ok(v),
+        _ => Err(bad(no, format!("{what} '{field}' is not a number"))),
+    }
+}
+
+/// The model being read: lower orders are complete while a higher one is read.
+struct Building {
+    orders: Vec<Order>,
+    log_prob: Vec<Vec<f64>>,
+    log_backoff: Vec<Vec<f64>>,
+}
+
+impl Building {
+    /// Id of the n-gram `words` (order `words.len()` ≥ 1, all orders complete), if present.
+    fn find(&self, words: &[u32]) -> Option<u32> {
+        let mut id = *words.last()?;
+        for (k, &w) in words.iter().rev().enumerate().skip(1) {
+            id = *self.orders[k].index.get(&key(id, w))?;
+        }
+        Some(id)
+    }
+
+    /// Id of the n-gram `words` (order ≥ 1), inserting it and its missing suffixes as blanks: each gets the
+    /// probability backing off gives it, ln p(w | c) = ln bo(c) + ln p(w | c′), and backoff weight 1.
+    fn find_or_blank(&mut self, words: &[u32]) -> u32 {
+        let l = words.len();
+        let mut id = words[l - 1];
+        for len in 2..=l {
+            let first = words[l - len];
+            if let Some(&found) = self.orders[len - 1].index.get(&key(id, first)) {
+                id = found;
+                continue;
+            }
+            // The context c of the blank: its first len − 1 words (the blank's history).
+            let context = self.find(&words[l - len..l - 1]);
+            let bo = context.map_or(0.0, |c| self.log_backoff[len - 2][c as usize]);
+            let lp = self.log_prob[len - 2][id as usize] + bo;
+            let o = &mut self.orders[len - 1];
+            let blank = o.first.len() as u32;
+            o.first.push(first);
+            o.suffix.push(id);
+            o.history.push(context.unwrap_or(NONE));
+            o.count.push(0);
+            o.index.insert(key(id, first), blank);
+            self.log_prob[len - 1].push(lp);
+            self.log_backoff[len - 1].push(0.0);
+            id = blank;
+        }
+        id
+    }
+}
+
+/// Parses an ARPA model. `<s>` is never predicted; `</s>` is predicted when its probability is not zero.
+/// Malformed files give [`Error::Malformed`] with the line number and what was expected there.
+pub fn parse(bytes: &[u8]) -> Result<(Vocab, Model), Error> {
+    let mut lines = Lines { rest: bytes, no: 0 };
+    // Header: skip to \data\, then `ngram N=COUNT` lines up to \1-grams:.
     loop {
-        let Some((no, line)) = lines.next() else {
-            return Err(bad(last + 1, "end of file before \\data\\".into()));
+        let Some((_, line)) = lines.next() else {
+            return Err(bad(lines.no + 1, "end of file before \\data\\".into()));
         };
-        last = no;
-        if line?.trim() == "\\data\\" {
+        if line.trim_ascii() == b"\\data\\" {
             break;
         }
     }
-    let mut section: Option<usize> = None;
-    for (no, line) in lines.by_ref() {
-        let line = line?;
-        let line = line.trim();
-        last = no;
+    let mut declared: Vec<(usize, usize)> = Vec::new(); // (count, line)
+    loop {
+        let Some((no, line)) = lines.next() else {
+            return Err(bad(lines.no + 1, "end of file in the header: expected 'ngram N=COUNT' or '\\1-grams:'".into()));
+        };
+        let line = text(line, no)?.trim();
         if line.is_empty() {
             continue;
         }
-        if let Some(rest) = line.strip_prefix("ngram ") {
-            let (n, c) =
-                rest.split_once('=').ok_or_else(|| bad(no, format!("expected 'ngram N=COUNT', found '{line}'")))?;
-            let n: usize = n.trim().parse().map_err(|_| bad(no, format!("bad order in '{line}'")))?;
-            let c: usize = c.trim().parse().map_err(|_| bad(no, format!("bad count in '{line}'")))?;
-            if n != declared.len() + 1 {
-                return Err(bad(no, format!("expected 'ngram {}=…', found '{line}'", declared.len() + 1)));
+        if line == "\\1-grams:" {
+            if declared.is_empty() {
+                return Err(bad(no, "'\\1-grams:' before any 'ngram N=COUNT' line".into()));
             }
-            declared.push(c);
-        } else if line == "\\1-grams:" {
-            section = Some(1);
             break;
-        } else {
-            return Err(bad(no, format!("expected 'ngram N=COUNT' or '\\1-grams:', found '{line}'")));
         }
-    }
-    if declared.is_empty() || section.is_none() {
-        return Err(bad(last + 1, "expected 'ngram 1=COUNT' and a '\\1-grams:' section".into()));
+        let Some((n, c)) = line.strip_prefix("ngram ").and_then(|r| r.split_once('=')) else {
+            return Err(bad(no, format!("expected 'ngram N=COUNT' or '\\1-grams:', found '{line}'")));
+        };
+        let n: usize = n.trim().parse().map_err(|_| bad(no, format!("bad order in '{line}'")))?;
+        let c: usize = c.trim().parse().map_err(|_| bad(no, format!("bad count in '{line}'")))?;
+        if n != declared.len() + 1 {
+            return Err(bad(no, format!("expected 'ngram {}=COUNT', found '{line}'", declared.len() + 1)));
+        }
+        if n > shannon_counts::MAX_ORDER {
+            return Err(bad(no, format!("order {n} is above the highest supported, {}", shannon_counts::MAX_ORDER)));
+        }
+        declared.push((c, no));
     }
     let m = declared.len();
     let mut vocab = Vocab::new();
-    let mut orders: Vec<Order> = Vec::with_capacity(m);
-    let mut log_prob: Vec<Vec<f64>> = Vec::with_capacity(m);
-    let mut log_backoff: Vec<Vec<f64>> = Vec::with_capacity(m);
-    let mut unigram_p: Vec<(u32, f64, f64)> = Vec::new();
+    let mut unigrams: Vec<(u32, f64, f64)> = Vec::with_capacity(declared[0].0);
+    let mut b = Building { orders: Vec::with_capacity(m), log_prob: Vec::new(), log_backoff: Vec::new() };
     let mut n = 1;
+    let mut seen = 0usize; // n-grams read in section n
+    let mut ids: Vec<u32> = Vec::with_capacity(m);
+    let mut have: Vec<bool> = Vec::new(); // unigrams seen, by id
     let mut ended = false;
-    let mut current: Vec<(Vec<u32>, f64, f64)> = Vec::new();
-    let parse_log = |s: &str, no: usize, what: &str| -> Result<f64, Error> {
-        let v: f64 = s.trim().parse().map_err(|_| bad(no, format!("{what} '{s}' is not a number")))?;
-        Ok(if v <= LOG10_ZERO { f64::NEG_INFINITY } else { v * std::f64::consts::LN_10 })
-    };
-    let mut finish_order = |n: usize,
-                            current: &mut Vec<(Vec<u32>, f64, f64)>,
-                            unigram_p: &mut Vec<(u32, f64, f64)>,
-                            vocab: &Vocab,
-                            orders: &mut Vec<Order>,
-                            no: usize|
-     -> Result<(), Error> {
-        let count = if n == 1 { unigram_p.len() } else { current.len() };
-        if count != declared[n - 1] {
-            return Err(bad(
-                no,
-                format!("the header declares {} {n}-grams but the section has {count}", declared[n - 1]),
-            ));
-        }
-        if n == 1 {
-            let v = vocab.len();
-            let mut p = vec![f64::NEG_INFINITY; v];
-            let mut bo = vec![0.0; v];
-            for &(w, lp, b) in unigram_p.iter() {
-                p[w as usize] = lp;
-                bo[w as usize] = b;
-            }
-            if vocab.lookup("<unk>").is_some() && !unigram_p.iter().any(|e| e.0 == UNK) {
-                p[UNK as usize] = -100.0 * std::f64::consts::LN_10;
-            }
-            orders.push(Order {
-                n: 1,
-                first: (0..v as u32).collect(),
-                suffix: vec![NONE; v],
-                history: vec![0; v],
-                count: vec![0; v],
-                index: Default::default(),
-            });
-            log_prob.push(p);
-            log_backoff.push(bo);
-        } else {
-            let mut o = Order {
-                n,
-                first: Vec::with_capacity(count),
-                suffix: Vec::with_capacity(count),
-                history: Vec::with_capacity(count),
-                count: vec![0; count],
-                index: Default::default(),
-            };
-            let counts_so_far = Counts { orders: std::mem::take(orders), tokens: 0 };
-            let mut p = Vec::with_capacity(count);
-            let mut bo = Vec::with_capacity(count);
-            for (id, (words, lp, b)) in current.drain(..).enumerate() {
-                let suffix = counts_so_far.find(&words[1..]).ok_or_else(|| {
-                    bad(no, format!("{n}-gram {id}: its suffix of order {} is not in the model", n - 1))
-                })?;
-                o.history.push(counts_so_far.find(&words[..n - 1]).unwrap_or(NONE));
-                o.first.push(words[0]);
-                o.suffix.push(suffix);
-                if o.index.insert(key(suffix, words[0]), id as u32).is_some() {
-                    return Err(bad(no, format!("duplicate {n}-gram in section {n}")));
-                }
-                p.push(lp);
-                bo.push(b);
-            }
-            *orders = counts_so_far.orders;
-            orders.push(o);
-            log_prob.push(p);
-            log_backoff.push(bo);
-        }
-        Ok(())
-    };
-    for (no, line) in lines.by_ref() {
-        let line = line?;
-        let line = line.trim_end();
-        last = no;
-        if line.trim().is_empty() {
+    while let Some((no, raw)) = lines.next() {
+        if raw.is_empty() {
             continue;
         }
+        let line = text(raw, no)?;
         if line.starts_with('\\') {
-            finish_order(n, &mut current, &mut unigram_p, &vocab, &mut orders, no)?;
-            if line.trim() == "\\end\\" {
+            let line = line.trim();
+            let (count, header) = declared[n - 1];
+            if seen != count {
+                return Err(bad(
+                    no,
+                    format!("the \\{n}-grams: section has {seen} n-grams, but the header (line {header}) declares {count}"),
+                ));
+            }
+            if line == "\\end\\" {
                 if n != m {
-                    return Err(bad(no, format!("\\end\\ after order {n}, but the header declares order {m}")));
+                    return Err(bad(no, format!("'\\end\\' after order {n}, but the header declares order {m}")));
                 }
                 ended = true;
                 break;
             }
-            let expect = format!("\\{}-grams:", n + 1);
-            if line.trim() != expect || n == m {
-                return Err(bad(
-                    no,
-                    format!("expected '{}', found '{line}'", if n == m { "\\end\\".into() } else { expect }),
-                ));
+            let expect = if n == m { "\\end\\".to_string() } else { format!("\\{}-grams:", n + 1) };
+            if line != expect {
+                return Err(bad(no, format!("expected '{expect}', found '{line}'")));
+            }
+            if n == 1 {
+                finish_unigrams(&mut b, &vocab, &unigrams);
             }
             n += 1;
+            seen = 0;
+            b.orders.push(Order {
+                n,
+                first: Vec::with_capacity(declared[n - 1].0),
+                suffix: Vec::with_capacity(declared[n - 1].0),
+                history: Vec::with_capacity(declared[n - 1].0),
+                count: Vec::with_capacity(declared[n - 1].0),
+                index: Default::default(),
+            });
+            b.log_prob.push(Vec::with_capacity(declared[n - 1].0));
+            b.log_backoff.push(Vec::with_capacity(declared[n - 1].0));
             continue;
         }
-        // Fields are separated by tabs (KenLM, SRILM) or spaces (some writers): probability, n words, and
-        // an optional backoff weight.
-        let fields: Vec<&str> = line.split_ascii_whitespace().collect();
-        let lp = parse_log(fields[0], no, "probability")?;
-        let toks = &fields[1..];
-        let b = if toks.len() == n + 1 && toks[n].parse::<f64>().is_ok() {
-            if n == m {
-                return Err(bad(no, format!("a backoff weight ('{}') on a {n}-gram of the highest order", toks[n])));
-            }
-            parse_log(toks[n], no, "backoff")?
-        } else {
-            0.0
-        };
-        let toks = if toks.len() == n + 1 && n < m { &toks[..n] } else { toks };
-        if toks.len() != n {
+        seen += 1;
+        if seen > declared[n - 1].0 {
             return Err(bad(
                 no,
-                format!("expected a {n}-gram in the \\{n}-grams: section, found {} words", toks.len()),
+                format!(
+                    "more {n}-grams than the {} the header (line {}) declares",
+                    declared[n - 1].0,
+                    declared[n - 1].1
+                ),
             ));
         }
-        if n == 1 {
-            let w = match toks[0] {
+        // Probability, n words, and an optional backoff weight.
+        let mut fields = line.split([' ', '\t']).filter(|f| !f.is_empty());
+        let lp = log10_to_ln(number(fields.next().unwrap_or(""), no, "probability")?);
+        ids.clear();
+        let mut backoff = None;
+        for f in fields {
+            if ids.len() == n {
+                if backoff.is_some() {
+                    return Err(bad(no, format!("expected a {n}-gram in the \\{n}-grams: section, found more words")));
+                }
+                backoff = Some(f);
+                continue;
+            }
+            let id = match f {
                 "<s>" => BOS,
                 "</s>" => EOS,
-                other => vocab.intern(other),
+                w if n == 1 => vocab.intern(w),
+                w => vocab.lookup(w).ok_or_else(|| {
+                    bad(no, format!("word '{w}' is not in the \\1-grams: section (which must list the vocabulary)"))
+                })?,
             };
-            unigram_p.push((w, lp, b));
-        } else {
-            let ids = toks
-                .iter()
-                .map(|t| match *t {
-                    "<s>" => Ok(BOS),
-                    "</s>" => Ok(EOS),
-                    other => vocab.lookup(other).ok_or_else(|| bad(no, format!("word '{other}' is not a unigram"))),
-                })
-                .collect::<Result<Vec<u32>, Error>>()?;
-            current.push((ids, lp, b));
+            ids.push(id);
         }
+        if ids.len() != n {
+            return Err(bad(
+                no,
+                format!("expected a {n}-gram in the \\{n}-grams: section, found {} words", ids.len()),
+            ));
+        }
+        let bo = match backoff {
+            None => 0.0,
+            // A last field that is not a number is one word too many.
+            Some(f) if f.parse::<f64>().is_err() => {
+                return Err(bad(no, format!("expected a {n}-gram in the \\{n}-grams: section, found {} words", n + 1)));
+            }
+            Some(f) if n == m => {
+                return Err(bad(no, format!("a backoff weight ('{f}') on a {n}-gram of the highest order")));
+            }
+            Some(f) => log10_to_ln(number(f, no, "backoff weight")?),
+        };
+        if n == 1 {
+            let w = ids[0] as usize;
+            if have.len() <= w {
+                have.resize(w + 1, false);
+            }
+            if std::mem::replace(&mut have[w], true) {
+                return Err(bad(no, format!("duplicate unigram '{}'", vocab.string(ids[0]))));
+            }
+            unigrams.push((ids[0], lp, bo));
+            continue;
+        }
+        let suffix = b.find_or_blank(&ids[1..]);
+        // The history w1…w(n−1) extends the suffix's history w2…w(n−1) by w1 (every stored n-gram of a
+        // lower order has its suffix, so if w1…w(n−1) is stored, w2…w(n−1) is too).
+        let history = if n == 2 {
+            ids[0]
+        } else {
+            let lower = &b.orders[n - 2];
+            match lower.history[suffix as usize] {
+                NONE => NONE,
+                h => lower.index.get(&key(h, ids[0])).copied().unwrap_or(NONE),
+            }
+        };
+        let o = &mut b.orders[n - 1];
+        let id = o.first.len() as u32;
+        if o.index.insert(key(suffix, ids[0]), id).is_some() {
+            let words: Vec<&str> = ids.iter().map(|&w| vocab.string(w)).collect();
+            return Err(bad(no, format!("duplicate {n}-gram '{}'", words.join(" "))));
+        }
+        o.first.push(ids[0]);
+        o.suffix.push(suffix);
+        o.history.push(history);
+        o.count.push(0);
+        b.log_prob[n - 1].push(lp);
+        b.log_backoff[n - 1].push(bo);
     }
     if !ended {
-        return Err(bad(last + 1, "missing \\end\\".into()));
+        return Err(bad(lines.no + 1, "missing \\end\\ (the file ends early)".into()));
     }
-    let has_eos = log_prob[0][EOS as usize] > f64::NEG_INFINITY;
+    if m == 1 {
+        finish_unigrams(&mut b, &vocab, &unigrams);
+    }
+    Ok((vocab, backoff_model(b.orders, b.log_prob, b.log_backoff, None)))
+}
+
+/// Builds order 1 from the unigram section: every vocabulary id, `<unk>` at −100 when the file lacks it.
+fn finish_unigrams(b: &mut Building, vocab: &Vocab, unigrams: &[(u32, f64, f64)]) {
     let v = vocab.len();
+    let mut p = vec![f64::NEG_INFINITY; v];
+    let mut bo = vec![0.0; v];
+    for &(w, lp, b) in unigrams {
+        p[w as usize] = lp;
+        bo[w as usize] = b;
+    }
+    if !unigrams.iter().any(|e| e.0 == UNK) {
+        p[UNK as usize] = LOG10_MISSING_UNK * std::f64::consts::LN_10;
+    }
+    b.orders.push(Order {
+        n: 1,
+        first: (0..v as u32).collect(),
+        suffix: vec![NONE; v],
+        history: vec![0; v],
+        count: vec![0; v],
+        index: Default::default(),
+    });
+    b.log_prob.push(p);
+    b.log_backoff.push(bo);
+}
+
+/// A backoff-form model from its n-gram structure and ln values (from a file: no counts, no smoothing
+/// method). `<s>` is never predicted; `</s>` is predicted iff `eos` says so, or (`None`) iff its unigram
+/// probability is not zero.
+pub(crate) fn backoff_model(
+    orders: Vec<Order>,
+    mut log_prob: Vec<Vec<f64>>,
+    mut log_backoff: Vec<Vec<f64>>,
+    eos: Option<bool>,
+) -> Model {
+    let m = orders.len();
+    let has_eos = eos.unwrap_or(log_prob[0][EOS as usize] > f64::NEG_INFINITY);
+    let v = orders[0].len();
     let predictable: Vec<bool> = (0..v as u32).map(|w| w != BOS && (has_eos || w != EOS)).collect();
     log_prob[0][BOS as usize] = f64::NEG_INFINITY;
     let support = predictable.iter().filter(|&&p| p).count() as u64;
-    let counts = Arc::new(Counts { orders, tokens: 0 });
     // The highest order's backoffs are never used.
     log_backoff[m - 1].iter_mut().for_each(|b| *b = 0.0);
-    let summary = Summary { ngrams: declared.iter().map(|&c| c as u64).collect(), discounts: vec![], vocab: support };
-    let model = Model {
+    let counts = Arc::new(Counts { orders, tokens: 0 });
+    let summary = Summary {
+        ngrams: (1..=m).map(|n| counts.order(n).len() as u64).collect(),
+        discounts: vec![],
+        vocab: support,
+    };
+    Model {
         order: m,
         smoothing: None,
         counts,
@@ -287,8 +449,7 @@ pub fn read(input: impl BufRead) -> Result<(Vocab, Model), Error> {
         form: Form::Backoff { log_prob, log_backoff },
         summary,
         followers: Default::default(),
-    };
-    Ok((vocab, model))
+    }
 }
 
 #[cfg(test)]
@@ -317,16 +478,31 @@ mod tests {
             write(&model, &vocab, &mut buf).unwrap();
             let (vocab2, model2) = read(&buf[..]).unwrap();
             assert_eq!(model2.order(), 3);
+            assert_eq!(model2.summary().ngrams, model.summary().ngrams);
             // Unigrams are written in id order, so reading gives back the same ids.
             assert!(vocab.strings().eq(vocab2.strings()));
             for i in 1..ids.len() {
                 let h = &ids[i.saturating_sub(2)..i];
-                for w in [ids[i], UNK, EOS, 5, 17] {
+                for w in [ids[i], UNK, EOS, BOS, 5, 17] {
                     let (a, b) = (model.log_prob(h, w), model2.log_prob(h, w));
-                    assert!(a == b || (a - b).abs() < 1e-9, "{smoothing}: {a} vs {b}");
+                    assert!(a == b || (a - b).abs() < 1e-12, "{smoothing}: {a} vs {b}");
                 }
             }
         }
+    }
+
+    #[test]
+    fn the_start_marker_is_written_impossible_and_read_as_never_predicted() {
+        let (vocab, _, model) = genesis(2, Smoothing::Mkn);
+        let mut buf = Vec::new();
+        write(&model, &vocab, &mut buf).unwrap();
+        let text = String::from_utf8(buf).unwrap();
+        assert!(text.lines().any(|l| l.starts_with("-99\t<s>\t")), "<s> is written as -99");
+        // lmplz's `0 <s>` reads the same way.
+        let lmplz = text.replace("-99\t<s>\t", "0\t<s>\t");
+        let (_, m2) = parse(lmplz.as_bytes()).unwrap();
+        assert_eq!(m2.log_prob(&[], BOS), f64::NEG_INFINITY);
+        assert_eq!(m2.log_prob(&[BOS], 3), model.log_prob(&[BOS], 3));
     }
 
     #[test]
@@ -336,23 +512,131 @@ mod tests {
         assert!(e.to_string().contains("no exact ARPA"), "{e}");
     }
 
+    /// A 3-gram model worked by hand, in SRILM's style: no `<unk>`, `-99` for `<s>`, backoffs omitted
+    /// where they are 0, and the bigram `b c` pruned while `a b c` is kept.
+    const PRUNED: &str = "
+\\data\\
+ngram 1=4
+ngram 2=3
+ngram 3=1
+
+\\1-grams:
+-99\t<s>\t-0.25
+-0.5\ta\t-0.5
+-0.75\tb\t-0.125
+-1\tc
+-1\t</s>
+
+\\2-grams:
+-0.25\t<s> a\t-0.0625
+-0.5\ta b\t-0.375
+-0.25\tb </s>
+
+\\3-grams:
+-0.125\ta b c
+
+\\end\\
+";
+
+    #[test]
+    fn pruned_suffixes_become_blanks_that_change_no_probability() {
+        let text = PRUNED.replace("ngram 1=4", "ngram 1=5");
+        let (vocab, m) = parse(text.as_bytes()).unwrap();
+        let [a, b, c] = ["a", "b", "c"].map(|w| vocab.lookup(w).unwrap());
+        let l10 = |x: f64| x * std::f64::consts::LOG10_E;
+        let close = |x: f64, y: f64| assert!((x - y).abs() < 1e-12, "{x} != {y}");
+        // The kept trigram is found through its blank suffix `b c`.
+        close(l10(m.log_prob(&[a, b], c)), -0.125);
+        // The blank holds p(c | b) = bo(b) p(c): -0.125 + -1.
+        close(l10(m.log_prob(&[b], c)), -1.125);
+        assert_eq!(m.summary().ngrams, vec![6, 4, 1], "one blank bigram (and <unk>) added");
+        // Another history ending in b backs off through bo(x b) (absent: 1) to the blank.
+        close(l10(m.log_prob(&[c, b], c)), -1.125);
+        // After `a b`, an unseen word backs off with bo(a b) and bo(b).
+        close(l10(m.log_prob(&[a, b], EOS)), -0.375 + -0.25);
+        close(l10(m.log_prob(&[a, b], a)), -0.375 + -0.125 + -0.5);
+        // No <unk> in the file: unknown words get log10 p = -100, as in KenLM.
+        close(l10(m.log_prob(&[a], UNK)), -100.0 - 0.5);
+        // Omitted backoffs are 0: `c` has none, so p(a | c) = p(a).
+        close(l10(m.log_prob(&[c], a)), -0.5);
+        // Histories are the first n − 1 words, blanks included.
+        let counts = m.counts();
+        for n in 2..=3 {
+            for id in 0..counts.order(n).len() as u32 {
+                let words = counts.words(n, id);
+                assert_eq!(counts.find(&words[..n - 1]).unwrap_or(NONE), counts.order(n).history[id as usize]);
+            }
+        }
+        // Written out, the blank is an ordinary n-gram and the model reads back the same.
+        let mut out = Vec::new();
+        write(&m, &vocab, &mut out).unwrap();
+        let (_, m2) = parse(&out).unwrap();
+        for h in [&[a, b][..], &[b], &[c, b], &[BOS, a]] {
+            for w in [a, b, c, EOS, UNK] {
+                let (x, y) = (m.log_prob(h, w), m2.log_prob(h, w));
+                assert!(x == y || (x - y).abs() < 1e-12, "{x} vs {y}");
+            }
+        }
+    }
+
+    #[test]
+    fn deeper_missing_suffixes_chain_blanks() {
+        // A 4-gram whose 3-gram and 2-gram suffixes are both missing.
+        let text = "\\data\\\nngram 1=4\nngram 2=2\nngram 3=1\nngram 4=1\n\n\\1-grams:\n-1\t<unk>\n-99\t<s>\t-0.1\n-0.5\tx\t-0.2\n-0.6\t</s>\t-0.3\n\n\\2-grams:\n-0.4\t<s> x\t-0.05\n-0.7\tx x\t-0.15\n\n\\3-grams:\n-0.3\t<s> x x\t-0.01\n\n\\4-grams:\n-0.2\t<s> x x </s>\n\n\\end\\\n";
+        let (vocab, m) = parse(text.as_bytes()).unwrap();
+        let x = vocab.lookup("x").unwrap();
+        let l10 = |v: f64| v * std::f64::consts::LOG10_E;
+        // Blanks `x </s>` = bo(x) + p(</s>) and `x x </s>` = bo(x x) + p(</s> | x).
+        assert!((l10(m.log_prob(&[x], EOS)) - (-0.2 - 0.6)).abs() < 1e-12);
+        assert!((l10(m.log_prob(&[x, x], EOS)) - (-0.15 - 0.2 - 0.6)).abs() < 1e-12);
+        assert!((l10(m.log_prob(&[BOS, x, x], EOS)) - -0.2).abs() < 1e-12);
+        assert_eq!(m.summary().ngrams, vec![4, 3, 2, 1]);
+    }
+
     #[test]
     fn malformed_files_name_the_line() {
         let good = "\\data\\\nngram 1=3\nngram 2=1\n\n\\1-grams:\n-1\t<unk>\n-1\t<s>\t-0.5\n-0.5\t</s>\n\n\\2-grams:\n-0.2\t<s> </s>\n\n\\end\\\n";
-        assert!(read(good.as_bytes()).is_ok());
+        assert!(parse(good.as_bytes()).is_ok());
         let cases = [
-            (good.replace("ngram 2=1", "ngram 2=2"), "line 13: the header declares 2 2-grams but the section has 1"),
+            // Counts that disagree with the header: fewer n-grams than declared, and more.
+            (
+                good.replace("ngram 2=1", "ngram 2=2"),
+                "line 13: the \\2-grams: section has 1 n-grams, but the header (line 3) declares 2",
+            ),
+            (good.replace("ngram 1=3", "ngram 1=2"), "line 8: more 1-grams than the 2 the header (line 2) declares"),
+            // A missing \end\, and a file cut short.
             (good.replace("\\end\\\n", ""), "line 13: missing \\end\\"),
+            (good[..good.find("\\2-grams:").unwrap()].to_string(), "line 10: missing \\end\\"),
+            (good.replace("\\end\\", "\\3-grams:"), "line 13: expected '\\end\\', found '\\3-grams:'"),
+            // Numbers that are not numbers.
             (good.replace("-0.5\t</s>", "x\t</s>"), "line 8: probability 'x' is not a number"),
+            (good.replace("<s>\t-0.5", "<s>\tnan"), "line 7: backoff weight 'nan' is not a number"),
+            // N-grams of the wrong order.
             (good.replace("-0.2\t<s> </s>", "-0.2\t<s> </s> </s>"), "line 11: expected a 2-gram"),
+            (good.replace("-0.2\t<s> </s>", "-0.2\t</s>"), "line 11: expected a 2-gram in the \\2-grams: section, found 1 words"),
+            (good.replace("-1\t<unk>", "-1\t<unk> <s> -1"), "line 6: expected a 1-gram"),
+            // A backoff on a highest-order n-gram.
             (
                 good.replace("-0.2\t<s> </s>", "-0.2\t<s> </s>\t-0.1"),
                 "line 11: a backoff weight ('-0.1') on a 2-gram of the highest order",
             ),
+            // Words missing from the vocabulary, duplicates, and a broken header.
+            (good.replace("<s> </s>", "<s> a"), "line 11: word 'a' is not in the \\1-grams: section"),
+            (good.replace("-0.5\t</s>", "-0.5\t<unk>"), "line 8: duplicate unigram '<unk>'"),
+            (good.replace("ngram 2=1", "ngram 3=1"), "line 3: expected 'ngram 2=COUNT', found 'ngram 3=1'"),
+            (good.replace("ngram 2=1", "ngram 2=x"), "line 3: bad count in 'ngram 2=x'"),
+            ("no header here\n".to_string(), "line 2: end of file before \\data\\"),
         ];
         for (text, want) in cases {
-            let e = read(text.as_bytes()).unwrap_err().to_string();
+            let e = parse(text.as_bytes()).unwrap_err().to_string();
             assert!(e.starts_with(want), "got '{e}', want '{want}'");
         }
+    }
+
+    #[test]
+    fn crlf_and_spaces_are_accepted() {
+        let text = "\\data\\\r\nngram 1=3\r\n\r\n\\1-grams:\r\n-1 <unk>\r\n-99 <s>\r\n-0.5 </s>\r\n\r\n\\end\\\r\n";
+        let (_, m) = parse(text.as_bytes()).unwrap();
+        assert!((m.log_prob(&[BOS], EOS) - -0.5 * std::f64::consts::LN_10).abs() < 1e-12);
     }
 }

@@ -27,6 +27,7 @@
 //! - mle: relative frequency; unseen events have probability 0.
 
 pub mod arpa;
+pub mod binary;
 pub mod prune;
 pub mod tempered;
 
@@ -376,6 +377,27 @@ impl Model {
                 ((c + k) / (total + k * self.vocab as f64)).ln()
             }
         }
+    }
+}
+
+/// What scoring needs from a model: its order and ln p(w | h). Implemented by [`Model`] (estimated, or read
+/// from ARPA) and by [`binary::Mapped`] (queried in place from a model file's bytes), so held-out scoring
+/// is one function for both.
+pub trait LanguageModel: Sync {
+    /// The model order M.
+    fn order(&self) -> usize;
+    /// ln p(word | history), `history` oldest first (only its last M − 1 words count); `-inf` for
+    /// probability 0. Ids outside the vocabulary must be mapped to `<unk>` by the caller.
+    fn log_prob(&self, history: &[u32], word: u32) -> f64;
+}
+
+impl LanguageModel for Model {
+    fn order(&self) -> usize {
+        self.order
+    }
+
+    fn log_prob(&self, history: &[u32], word: u32) -> f64 {
+        Model::log_prob(self, history, word)
     }
 }
 

@@ -19,7 +19,10 @@
 
 use std::fmt::Write as _;
 
-use crate::svg::{escape, Chart, Marker, Rule, Scale, Series, PALETTE};
+use shannon_eval::entropy::{ByEstimator, Estimator};
+
+use crate::entropy::{EntropyReport, ENTROPY_SCHEMA};
+use crate::svg::{escape, Band, Chart, Marker, Rule, Scale, Series, PALETTE};
 use crate::{CompareReport, Error, ScoreReport, COMPARE_SCHEMA, SCORE_SCHEMA};
 
 /// Renders a report (the bytes of a report file) as an HTML page. `source` names the file in the page's
@@ -40,13 +43,17 @@ pub fn render_html(json: &[u8], source: &str) -> Result<String, Error> {
     let page = match schema.as_str() {
         COMPARE_SCHEMA => compare_page(&serde_json::from_value(value).map_err(malformed)?),
         SCORE_SCHEMA => score_page(&serde_json::from_value(value).map_err(malformed)?),
+        ENTROPY_SCHEMA => {
+            let ranks = rank_frequency(&value["zipf"]["rank_frequency"]);
+            entropy_page(&serde_json::from_value(value).map_err(malformed)?, &ranks)
+        }
         _ => return Err(Error::UnknownSchema { schema }),
     };
     Ok(page.finish(source))
 }
 
 /// The schema tags [`render_html`] knows.
-pub const RENDERED_SCHEMAS: [&str; 2] = [COMPARE_SCHEMA, SCORE_SCHEMA];
+pub const RENDERED_SCHEMAS: [&str; 3] = [COMPARE_SCHEMA, ENTROPY_SCHEMA, SCORE_SCHEMA];
 
 fn clip(s: &str) -> String {
     if s.chars().count() > 60 {
@@ -82,6 +89,8 @@ th { background: #f0f0ec; font-weight: 600; }
 table.num td { text-align: right; font-variant-numeric: tabular-nums; }
 table.num td.text { text-align: left; }
 tr.best td { background: #eef6ee; font-weight: 600; }
+tr.unsupported td { color: #888; }
+span.se { color: #888; font-size: 11.5px; }
 table.facts th { width: 14em; background: #fafaf8; }
 code { font: 12.5px ui-monospace, "DejaVu Sans Mono", monospace; }
 ul.warnings { margin: 0; padding-left: 18px; color: #8a4b00; }
@@ -332,6 +341,7 @@ fn compare_page(r: &CompareReport) -> Page {
         integer_x: true,
         series,
         rules,
+        bands: vec![],
     };
     let true_rule = |value: Option<f64>| -> Vec<Rule> {
         value.map(|v| Rule { y: v, label: format!("true entropy rate {v:.4}"), color: "#444444" }).into_iter().collect()
@@ -404,6 +414,386 @@ fn compare_page(r: &CompareReport) -> Page {
     }
     t.push_str("</table>");
     page.body.push_str(&t);
+    page
+}
+
+/// `zipf.rank_frequency` of an entropy report, if it has one: `[[rank, count], …]` (ranks ascending, any
+/// subset) or `[count, …]` for ranks 1, 2, ….
+fn rank_frequency(v: &serde_json::Value) -> Vec<(f64, f64)> {
+    let Some(items) = v.as_array() else { return Vec::new() };
+    items
+        .iter()
+        .enumerate()
+        .filter_map(|(i, item)| match item {
+            serde_json::Value::Array(pair) if pair.len() == 2 => Some((pair[0].as_f64()?, pair[1].as_f64()?)),
+            serde_json::Value::Number(n) => Some(((i + 1) as f64, n.as_f64()?)),
+            _ => None,
+        })
+        .filter(|&(r, c)| r >= 1.0 && c > 0.0)
+        .collect()
+}
+
+/// Ranks 1..=`max` thinned to about `per_decade` per decade (every rank up to `per_decade`).
+fn log_ranks(max: usize, per_decade: f64) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut r = 1usize;
+    while r <= max {
+        out.push(r);
+        let next = ((r as f64) * 10f64.powf(1.0 / per_decade)).floor() as usize;
+        r = next.max(r + 1);
+    }
+    if out.last() != Some(&max) && max > 0 {
+        out.push(max);
+    }
+    out
+}
+
+const ESTIMATOR_COLOURS: [&str; 6] = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"];
+
+fn estimator_name(e: Estimator) -> &'static str {
+    match e {
+        Estimator::Plugin => "plug-in",
+        Estimator::MillerMadow => "Miller–Madow",
+        Estimator::ChaoShen => "Chao–Shen",
+        Estimator::Grassberger => "Grassberger",
+        Estimator::Nsb => "NSB",
+        Estimator::Jackknife => "jackknife",
+    }
+}
+
+fn by_estimator_cells(v: &ByEstimator, se: Option<&ByEstimator>) -> String {
+    Estimator::ALL
+        .iter()
+        .map(|&e| match (v.get(e), se.and_then(|s| s.get(e))) {
+            (Some(x), Some(err)) if err > 0.0 && err.is_finite() => {
+                format!("<td>{x:.3}<span class=\"se\"> ±{err:.3}</span></td>")
+            }
+            (Some(x), _) => format!("<td>{x:.3}</td>"),
+            (None, _) => "<td>—</td>".into(),
+        })
+        .collect()
+}
+
+fn entropy_page(r: &EntropyReport, ranks: &[(f64, f64)]) -> Page {
+    let kind = r.tokenizer.kind;
+    let letters = matches!(kind, shannon_tokens::TokenKind::Letters | shannon_tokens::TokenKind::Letters26);
+    let max_n = r.orders.iter().map(|o| o.n).max().unwrap_or(0);
+    let mut page = Page::new(
+        format!("shannon entropy · {}", r.corpus.name),
+        format!(
+            "Shannon's N-gram entropies F<sub>0</sub>…F<sub>{max_n}</sub> of <code>{}</code> symbols (|A| = {}), \
+             the guessing game and Zipf's law.",
+            kind.name(),
+            r.alphabet.size
+        ),
+        &r.schema,
+        &r.tool.version,
+    );
+    let mut facts = vec![
+        ("corpus", format!("<strong>{}</strong>", escape(&r.corpus.name))),
+        ("inputs", inputs_html(&r.corpus.inputs)),
+        ("tokenizer", tokenizer_html(&r.tokenizer)),
+        (
+            "text",
+            format!("{} symbols, {} lines, {} bytes", count(r.text.tokens), count(r.corpus.lines), count(r.text.bytes)),
+        ),
+        ("alphabet", format!("|A| = {} ({})", r.alphabet.size, escape(&r.alphabet.rule))),
+        ("estimators", escape(&r.methods.estimators)),
+        ("support", escape(&r.methods.unsupported)),
+    ];
+    if !r.guessing.is_empty() {
+        facts.push(("guessing game", escape(&r.methods.guessing)));
+    }
+    if !r.warnings.is_empty() {
+        let items: String = r.warnings.iter().map(|w| format!("<li>{}</li>", escape(w))).collect();
+        facts.push(("warnings", format!("<ul class=\"warnings\">{items}</ul>")));
+    }
+    facts.push(("time", format!("{:.2} s on {} threads", r.timings.total_seconds, r.timings.threads)));
+    page.facts(&facts);
+
+    // F_N against N: every estimator, the guessing game, Shannon's 1951 values.
+    let mut series: Vec<Series> = Estimator::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, &e)| {
+            let points = r.orders.iter().map(|o| (o.n as f64, o.f.get(e).unwrap_or(f64::NAN))).collect();
+            let mut s = Series::new(estimator_name(e), points, ESTIMATOR_COLOURS[i]);
+            s.marker = if i == 0 { Marker::Circle } else { Marker::None };
+            s
+        })
+        .collect();
+    if !r.guessing.is_empty() {
+        let g = |f: &dyn Fn(&crate::entropy::GuessEntry) -> Option<f64>| -> Vec<(f64, f64)> {
+            r.guessing.iter().map(|e| (e.n as f64, f(e).unwrap_or(f64::NAN))).collect()
+        };
+        let mut upper = Series::new("guessing: upper", g(&|e| Some(e.upper)), "#000000");
+        upper.dash = Some("7 4");
+        upper.marker = Marker::Square;
+        let mut lower = Series::new("guessing: lower", g(&|e| Some(e.lower)), "#000000");
+        lower.dash = Some("2 3");
+        lower.marker = Marker::Square;
+        let mut ce = Series::new("model cross-entropy", g(&|e| e.cross_entropy_bits), "#777777");
+        ce.dash = Some("9 3 2 3");
+        series.extend([upper, lower, ce]);
+    }
+    let published: Vec<(f64, f64)> = r.orders.iter().filter_map(|o| Some((o.n as f64, o.shannon_1951?))).collect();
+    if !published.is_empty() {
+        let mut p = Series::new("Shannon 1951 F_N", published, "#8B0000");
+        p.line = false;
+        p.marker = Marker::Diamond;
+        series.push(p);
+    }
+    if letters && !r.shannon_1951.guessing.is_empty() {
+        let shown = max_n.max(r.guessing.iter().map(|g| g.n).max().unwrap_or(0)).max(15);
+        let table: Vec<_> = r.shannon_1951.guessing.iter().filter(|b| b.n <= shown).collect();
+        let mut up =
+            Series::new("Shannon 1951 upper", table.iter().map(|b| (b.n as f64, b.upper)).collect(), "#8B0000");
+        up.dash = Some("7 4");
+        up.marker = Marker::Diamond;
+        let mut lo =
+            Series::new("Shannon 1951 lower", table.iter().map(|b| (b.n as f64, b.lower)).collect(), "#8B0000");
+        lo.dash = Some("2 3");
+        lo.marker = Marker::Diamond;
+        series.extend([up, lo]);
+    }
+    let first_unsupported = r.orders.iter().filter(|o| !o.supported && o.n > 0).map(|o| o.n).min();
+    let x_max = series.iter().flat_map(|s| s.points.iter().map(|p| p.0)).fold(0.0, f64::max);
+    let bands = first_unsupported
+        .map(|n| Band { x0: n as f64 - 0.5, x1: x_max + 0.5, label: format!("coverage < {}", r.settings.min_coverage) })
+        .into_iter()
+        .collect();
+    let unit = if letters { "letter" } else { "symbol" };
+    let f_chart = Chart {
+        id: "f-n".into(),
+        title: "Shannon's F_N: entropy of a symbol given the N − 1 before it".into(),
+        x_label: "N (block length)".into(),
+        y_label: format!("bits per {unit}"),
+        x_scale: Scale::Linear,
+        y_scale: Scale::Linear,
+        integer_x: true,
+        series,
+        rules: vec![],
+        bands,
+    };
+    let f_caption = format!(
+        "F<sub>N</sub> = H<sub>N</sub> − H<sub>N−1</sub> by every estimator (F<sub>0</sub> = log<sub>2</sub> |A|){}{}{} \
+         The shaded orders are not supported by the data (Good–Turing coverage below {}).",
+        if r.guessing.is_empty() {
+            String::new()
+        } else {
+            "; the guessing game's bounds (Shannon 1951 eq. 17) and the predictor's held-out cross-entropy, against \
+             the predictor's order N"
+                .to_string()
+        },
+        if letters { "; Shannon's published F<sub>N</sub> and guessing bounds (1951) in dark red" } else { "" },
+        ".",
+        r.settings.min_coverage
+    );
+
+    // Rank against frequency, log–log.
+    let z = &r.zipf;
+    let mut rank_series = Vec::new();
+    if !ranks.is_empty() {
+        let mut data = Series::new("corpus", ranks.to_vec(), "#0072B2");
+        data.line = true;
+        rank_series.push(data);
+    }
+    if let Some(fit) = &z.fit {
+        let rs = log_ranks(fit.ranks, 40.0);
+        let norm: f64 = (1..=fit.ranks).map(|r| (r as f64 + fit.q).powf(-fit.s)).sum();
+        let points = rs.iter().map(|&r| (r as f64, fit.n as f64 * (r as f64 + fit.q).powf(-fit.s) / norm)).collect();
+        let mut s = Series::new("Zipf–Mandelbrot fit", points, "#D55E00");
+        s.marker = Marker::None;
+        s.dash = Some("7 4");
+        rank_series.push(s);
+    }
+    if z.tokens > 0 {
+        let top = z.shannon_model.critical_rank.min(z.types.max(1) as usize);
+        let points = log_ranks(top, 20.0).iter().map(|&r| (r as f64, z.tokens as f64 * 0.1 / r as f64)).collect();
+        let mut s = Series::new("Shannon: p_n = 0.1/n", points, "#8B0000");
+        s.marker = Marker::None;
+        s.dash = Some("2 3");
+        rank_series.push(s);
+    }
+    let rank_chart = Chart {
+        id: "rank-frequency".into(),
+        title: "Rank–frequency of words (log–log)".into(),
+        x_label: "rank r".into(),
+        y_label: "frequency (occurrences)".into(),
+        x_scale: Scale::Log,
+        y_scale: Scale::Log,
+        integer_x: false,
+        series: rank_series,
+        rules: vec![],
+        bands: vec![],
+    };
+    let rank_caption = format!(
+        "{} Words are {}: {} tokens, {} types.{}{}",
+        if ranks.is_empty() {
+            "This report carries no rank–frequency data (<code>zipf.rank_frequency</code>); only the laws are drawn."
+        } else {
+            "Each word's number of occurrences against its rank."
+        },
+        escape(&z.words),
+        count(z.tokens),
+        count(z.types),
+        z.fit
+            .as_ref()
+            .map(|f| format!(
+                " Maximum-likelihood Zipf–Mandelbrot law p(r) ∝ (r + {:.3})<sup>−{:.3}</sup> over {} ranks: {:.3} bits/word.",
+                f.q, f.s, count(f.ranks as u64), f.entropy_bits
+            ))
+            .unwrap_or_default(),
+        format!(
+            " Shannon's p<sub>n</sub> = 0.1/n (to rank {}) scaled to the corpus.",
+            count(z.shannon_model.critical_rank as u64)
+        ),
+    );
+    page.h2("Entropy against order, and Zipf's law");
+    page.charts(&[(f_chart, f_caption), (rank_chart, rank_caption)]);
+
+    // Tables.
+    page.h2("N-gram entropies F_N (bits per symbol; ± block-jackknife standard error)");
+    let mut t = String::from(
+        r#"<table class="num"><tr><th>N</th><th>blocks</th><th>distinct</th><th>singletons</th><th>coverage</th>"#,
+    );
+    for e in Estimator::ALL {
+        let _ = write!(t, "<th>{}</th>", estimator_name(e));
+    }
+    t.push_str("<th>Shannon 1951</th></tr>");
+    for o in &r.orders {
+        let _ = write!(
+            t,
+            r#"<tr{}><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.4}</td>{}<td>{}</td></tr>"#,
+            if o.supported { "" } else { r#" class="unsupported""# },
+            o.n,
+            count(o.blocks),
+            count(o.distinct),
+            count(o.singletons),
+            o.coverage,
+            by_estimator_cells(&o.f, Some(&o.f_se)),
+            o.shannon_1951.map(|v| format!("{v:.2}")).unwrap_or_else(|| "—".into()),
+        );
+    }
+    t.push_str("</table>");
+    page.body.push_str(&t);
+
+    if !r.guessing.is_empty() {
+        page.h2("The guessing game (bits per symbol)");
+        let mut t = String::from(
+            r#"<table class="num"><tr><th>N</th><th>symbols</th><th>lower</th><th>upper</th><th>model cross-entropy</th><th>Shannon 1951 lower</th><th>Shannon 1951 upper</th></tr>"#,
+        );
+        for g in &r.guessing {
+            let _ = write!(
+                t,
+                "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                g.n,
+                count(g.symbols),
+                g.lower,
+                g.upper,
+                num(g.cross_entropy_bits, 3),
+                g.shannon_lower.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into()),
+                g.shannon_upper.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into()),
+            );
+        }
+        t.push_str("</table>");
+        page.body.push_str(&t);
+    }
+
+    page.h2("Zipf's law and word entropy (bits per word)");
+    let m = &z.shannon_model;
+    let mut rows = vec![
+        (
+            "Shannon's model",
+            format!(
+                "p<sub>n</sub> = 0.1/n for n ≤ {}: <strong>{:.3}</strong> bits/word (mass {:.4}); renormalized {:.3}; \
+                 cut where the mass reaches 1 (rank {}) {:.3}; Shannon printed {:.2}",
+                count(m.critical_rank as u64),
+                z.shannon_model_bits_per_word,
+                m.mass,
+                m.renormalized_bits_per_word,
+                count(m.unit_mass_rank as u64),
+                m.unit_mass_bits_per_word,
+                z.published_bits_per_word
+            ),
+        ),
+        ("why not 11.82", escape(&z.why_not_published)),
+        (
+            "the corpus's words",
+            format!(
+                "{}: {} tokens, {} types, mean length {:.2} characters, coverage {:.4}",
+                escape(&z.words),
+                count(z.tokens),
+                count(z.types),
+                z.mean_word_length,
+                z.empirical_coverage
+            ),
+        ),
+        (
+            "empirical word entropy",
+            Estimator::ALL
+                .iter()
+                .filter_map(|&e| Some(format!("{} {:.3}", estimator_name(e), z.empirical.get(e)?)))
+                .collect::<Vec<_>>()
+                .join(" · "),
+        ),
+    ];
+    rows.push((
+        "Zipf–Mandelbrot fit",
+        match (&z.fit, &z.fit_error) {
+            (Some(f), _) => format!(
+                "s = {:.4}, q = {:.3}, {} ranks, N = {}: entropy of the fitted law <strong>{:.3}</strong> bits/word",
+                f.s,
+                f.q,
+                count(f.ranks as u64),
+                count(f.n),
+                f.entropy_bits
+            ),
+            (None, Some(e)) => format!("no fit: {}", escape(e)),
+            (None, None) => "no fit".into(),
+        },
+    ));
+    page.facts(&rows);
+
+    let x = &r.extrapolation;
+    if !x.f.is_empty() || x.cross_entropy.is_some() {
+        page.h2("Entropy rate: extrapolation to N → ∞");
+        let mut rows: Vec<(&str, String)> = vec![("ansatz", escape(&x.ansatz))];
+        let fits: Vec<String> =
+            x.f.iter()
+                .map(|f| match (&f.power_law, &f.error) {
+                    (Some(p), _) => format!(
+                        "{}: h = <strong>{:.3}</strong> (A = {:.3}, α = {:.3}, rms {:.4}, {} points)",
+                        escape(&f.estimator),
+                        p.h,
+                        p.a,
+                        p.alpha,
+                        p.rms,
+                        p.points
+                    ),
+                    (None, e) => format!("{}: no fit ({})", escape(&f.estimator), escape(e.as_deref().unwrap_or("—"))),
+                })
+                .collect();
+        if !fits.is_empty() {
+            rows.push(("F_N fits", fits.join("<br>")));
+        }
+        if let Some(c) = &x.cross_entropy {
+            let mut parts = Vec::new();
+            if let Some(p) = &c.power_law {
+                parts
+                    .push(format!("power law: h = <strong>{:.3}</strong> (α = {:.3}, rms {:.4})", p.h, p.alpha, p.rms));
+            }
+            if let Some(p) = &c.stretched_exponential {
+                parts.push(format!(
+                    "stretched exponential: h = <strong>{:.3}</strong> (β = {:.3}, rms {:.4})",
+                    p.h, p.beta, p.rms
+                ));
+            }
+            parts.extend(c.errors.iter().map(|e| escape(e)));
+            rows.push(("cross-entropy fits", parts.join("<br>")));
+        }
+        page.facts(&rows);
+    }
     page
 }
 

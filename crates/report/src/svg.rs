@@ -4,10 +4,11 @@
 //! **Out:** one `<svg>` element as a string, with a `viewBox` so the page can scale it, no scripts, no
 //! external fonts or styles: the page stays self-contained and renders the same offline.
 //!
-//! Invariants: a point whose x or y is not finite (or not positive on a log axis) is left out and breaks
-//! its series' line, so an infinite perplexity never drags an axis to infinity; output is deterministic
-//! (numbers are printed with fixed precision); every drawn series is a `<path class="series">` and every
-//! chart an `<svg class="chart" data-chart="…">`, which the browser test looks for.
+//! Invariants: series are drawn last to first, so the first is on top; a point whose x or y is not finite
+//! (or not positive on a log axis) is left out and breaks its series' line, so an infinite perplexity never
+//! drags an axis to infinity; output is deterministic (numbers are printed with fixed precision); every
+//! drawn series is a `<path class="series">` and every chart an `<svg class="chart" data-chart="…">`, which
+//! the browser test looks for.
 
 use std::fmt::Write as _;
 
@@ -68,6 +69,17 @@ pub struct Rule {
     pub color: &'static str,
 }
 
+/// A shaded vertical band, from `x0` to `x1` (a range of orders the data do not support).
+#[derive(Debug, Clone)]
+pub struct Band {
+    /// Left edge, data units.
+    pub x0: f64,
+    /// Right edge, data units.
+    pub x1: f64,
+    /// Label, drawn at the band's top.
+    pub label: String,
+}
+
 /// A line chart.
 #[derive(Debug, Clone)]
 pub struct Chart {
@@ -89,6 +101,8 @@ pub struct Chart {
     pub series: Vec<Series>,
     /// Horizontal reference lines.
     pub rules: Vec<Rule>,
+    /// Shaded vertical bands, drawn under everything else.
+    pub bands: Vec<Band>,
 }
 
 /// Colour-blind-safe colours (Okabe & Ito 2008), darkest first; yellow left out for contrast on white.
@@ -245,6 +259,22 @@ impl Chart {
             LEFT,
             escape(&self.title)
         );
+        // Bands, under the grid.
+        for b in &self.bands {
+            let clamp = |v: f64| v.clamp(LEFT, RIGHT);
+            let (a, z) = (clamp(px(b.x0)), clamp(px(b.x1)));
+            if z > a {
+                let _ = write!(
+                    s,
+                    r##"<g class="band"><rect x="{a:.1}" y="{TOP}" width="{:.1}" height="{}" fill="#efefef"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#777">{}</text></g>"##,
+                    z - a,
+                    BOTTOM - TOP,
+                    (a + z) / 2.0,
+                    TOP + 14.0,
+                    escape(&b.label)
+                );
+            }
+        }
         // Grid and ticks.
         s.push_str(r##"<g class="grid" stroke="#e4e4e4" stroke-width="1">"##);
         for (v, _) in &x.ticks {
@@ -313,17 +343,24 @@ impl Chart {
             BOTTOM - TOP,
             id = escape(&self.id)
         );
-        for series in &self.series {
+        // Last series first, so the first (the one a reader looks for) is drawn on top.
+        for series in self.series.iter().rev() {
             let dash = series.dash.map(|d| format!(r#" stroke-dasharray="{d}""#)).unwrap_or_default();
             if series.line {
-                let mut d = String::new();
-                let mut pen_down = false;
+                // Runs of drawable points; a run of one point is left to its marker (a path through a single
+                // point has no extent).
+                let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
                 for &(vx, vy) in &series.points {
                     if x.accepts(vx) && y.accepts(vy) {
-                        let _ = write!(d, "{}{:.2} {:.2}", if pen_down { " L" } else { " M" }, px(vx), py(vy));
-                        pen_down = true;
-                    } else {
-                        pen_down = false;
+                        runs.last_mut().expect("a run").push((px(vx), py(vy)));
+                    } else if !runs.last().expect("a run").is_empty() {
+                        runs.push(Vec::new());
+                    }
+                }
+                let mut d = String::new();
+                for run in runs.iter().filter(|r| r.len() >= 2) {
+                    for (i, (qx, qy)) in run.iter().enumerate() {
+                        let _ = write!(d, "{}{qx:.2} {qy:.2}", if i == 0 { " M" } else { " L" });
                     }
                 }
                 if !d.is_empty() {
@@ -369,7 +406,8 @@ impl Chart {
         // Legend, right of the plot.
         s.push_str(r##"<g class="legend" font-size="12" fill="#222">"##);
         for (i, series) in self.series.iter().enumerate() {
-            let ly = TOP + 8.0 + 20.0 * i as f64;
+            let step = (20.0f64).min((BOTTOM - TOP - 8.0) / self.series.len().max(1) as f64);
+            let ly = TOP + 8.0 + step * i as f64;
             let dash = series.dash.map(|d| format!(r#" stroke-dasharray="{d}""#)).unwrap_or_default();
             let (x0, x1) = (RIGHT + 14.0, RIGHT + 40.0);
             if series.line {
@@ -465,11 +503,12 @@ mod tests {
                 PALETTE[0],
             )],
             rules: vec![Rule { y: 13.0, label: "true".into(), color: PALETTE[6] }],
+            bands: vec![],
         };
         let svg = chart.to_svg();
         assert!(svg.contains("a &lt;b&gt; &amp; c"));
         let d = svg.split(r#"class="series" data-series="mkn" d=""#).nth(1).unwrap().split('"').next().unwrap();
-        assert_eq!(d.matches('M').count(), 2, "{d}");
+        assert_eq!(d.matches('M').count(), 1, "{d}");
         assert_eq!(d.matches('L').count(), 1, "{d}");
         assert_eq!(svg.matches("<circle").count(), 3 + 1, "three points and the legend's mark");
         assert!(!svg.contains("NaN") && !svg.contains("inf"));

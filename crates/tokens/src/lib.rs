@@ -276,6 +276,19 @@ impl Vocab {
     }
 }
 
+/// Word → id lookup against a fixed vocabulary: a [`Vocab`], or one stored in a model file (which answers
+/// from its bytes without building a map).
+pub trait Lookup: Sync {
+    /// The id of `s`, if it is in the vocabulary.
+    fn id(&self, s: &str) -> Option<u32>;
+}
+
+impl Lookup for Vocab {
+    fn id(&self, s: &str) -> Option<u32> {
+        self.lookup(s)
+    }
+}
+
 /// Tokens of one chunk with a chunk-local vocabulary, ready to be merged into a global one.
 #[derive(Debug, Default)]
 pub struct LocalTokens {

@@ -1,4 +1,11 @@
 //! End-to-end tests of the `shannon` binary and of the pipeline against reference outputs.
 
+mod arpa;
+mod batch;
 mod cli;
+mod distances;
+mod entropy;
 mod kenlm;
+mod kenlm_python;
+mod manners;
+mod render;

@@ -1,0 +1,252 @@
+//! `shannon batch`: plans, skipping, reruns on change, kill-and-resume.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+fn shannon() -> Command {
+    let mut c = Command::cargo_bin("shannon").unwrap();
+    c.arg("--quiet");
+    c
+}
+
+fn fixture() -> PathBuf {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpora/fixtures/genesis.txt")).to_path_buf()
+}
+
+/// Lines printed per job: `<status> <id> (…)`.
+fn statuses(stderr: &[u8]) -> Vec<(String, String)> {
+    String::from_utf8_lossy(stderr)
+        .lines()
+        .filter_map(|l| {
+            let mut it = l.split_whitespace();
+            Some((it.next()?.to_string(), it.next()?.to_string()))
+        })
+        .filter(|(s, _)| matches!(s.as_str(), "done" | "skipped" | "failed"))
+        .collect()
+}
+
+fn run_batch(plan: &Path, reports: &Path) -> (bool, Vec<(String, String)>, String) {
+    let out = Command::cargo_bin("shannon").unwrap().arg("batch").arg(plan).arg("--reports").arg(reports).output().unwrap();
+    (out.status.success(), statuses(&out.stderr), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A plan over small corpora made from the fixture.
+fn small_plan(dir: &Path) -> PathBuf {
+    let text = std::fs::read_to_string(fixture()).unwrap();
+    std::fs::create_dir(dir.join("texts")).unwrap();
+    for (i, chunk) in ["a", "b", "c"].iter().enumerate() {
+        // Each corpus: the fixture rotated, so they differ.
+        let lines: Vec<&str> = text.lines().collect();
+        let k = i * 5;
+        let rotated = [&lines[k..], &lines[..k]].concat().join("\n") + "\n";
+        std::fs::write(dir.join("texts").join(format!("{chunk}.txt")), rotated.repeat(3)).unwrap();
+    }
+    let plan = dir.join("plan.toml");
+    std::fs::write(
+        &plan,
+        r#"name = "small"
+[[corpus]]
+glob = "texts/*.txt"
+
+[[job]]
+kind = "compare"
+tokens = ["words", "whitespace"]
+order = 3
+smoothing = ["mkn", "wb"]
+
+[[job]]
+kind = "entropy"
+tokens = "letters"
+max_order = 4
+"#,
+    )
+    .unwrap();
+    plan
+}
+
+#[test]
+fn second_run_skips_and_a_changed_corpus_reruns_only_its_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = small_plan(dir.path());
+    let reports = dir.path().join("reports");
+    let (ok, first, table) = run_batch(&plan, &reports);
+    assert!(ok, "{table}");
+    assert_eq!(first.len(), 9);
+    assert!(first.iter().all(|(s, _)| s == "done"), "{first:?}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("small/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["schema"], "shannon.batch/1");
+    assert_eq!(summary["corpora"].as_array().unwrap().len(), 3);
+    assert!(summary["corpora"][0]["best"]["bits_per_char"].as_f64().unwrap() > 0.0);
+    assert_eq!(summary["corpora"][0]["letters_f_plugin"].as_array().unwrap().len(), 4);
+    assert!(table.contains("| a |"), "{table}");
+
+    let (ok, second, _) = run_batch(&plan, &reports);
+    assert!(ok);
+    assert!(second.iter().all(|(s, _)| s == "skipped"), "{second:?}");
+
+    // Change one corpus: only its three jobs run again.
+    let b = dir.path().join("texts/b.txt");
+    let mut text = std::fs::read_to_string(&b).unwrap();
+    text.push_str("And God saw every thing that he had made.\n");
+    std::fs::write(&b, text).unwrap();
+    let (ok, third, _) = run_batch(&plan, &reports);
+    assert!(ok);
+    for (status, id) in &third {
+        assert_eq!(status, if id.starts_with("b/") { "done" } else { "skipped" }, "{id}");
+    }
+    // A changed setting reruns every job of that kind.
+    let p = std::fs::read_to_string(&plan).unwrap().replace("max_order = 4", "max_order = 3");
+    std::fs::write(&plan, p).unwrap();
+    let (_, fourth, _) = run_batch(&plan, &reports);
+    for (status, id) in &fourth {
+        assert_eq!(status, if id.ends_with("entropy-letters") { "done" } else { "skipped" }, "{id}");
+    }
+}
+
+#[test]
+fn a_failing_job_is_recorded_and_the_others_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = small_plan(dir.path());
+    std::fs::write(dir.path().join("texts/empty.txt"), "\n\n").unwrap();
+    let reports = dir.path().join("reports");
+    let out = shannon().arg("batch").arg(&plan).arg("--reports").arg(&reports).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(reports.join("small/summary.json")).unwrap()).unwrap();
+    let jobs = summary["jobs"].as_array().unwrap();
+    let failed: Vec<&serde_json::Value> = jobs.iter().filter(|j| j["status"] == "failed").collect();
+    assert_eq!(failed.len(), 3);
+    assert!(failed.iter().all(|j| j["corpus"] == "empty" && j["error"].as_str().unwrap().contains("empty.txt")));
+    assert_eq!(jobs.iter().filter(|j| j["status"] == "done").count(), 9);
+}
+
+#[test]
+fn killed_runs_lose_nothing_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = small_plan(dir.path());
+    let reports = dir.path().join("reports");
+    let state = reports.join("small/.state");
+    let bin = assert_cmd::cargo::cargo_bin("shannon");
+    // Kill the run at a few different moments: right after the first job finishes, and later.
+    for finished_before_kill in [1usize, 4] {
+        let mut child = std::process::Command::new(&bin)
+            .arg("--quiet")
+            .arg("batch")
+            .arg(&plan)
+            .arg("--reports")
+            .arg(&reports)
+            .spawn()
+            .unwrap();
+        let start = Instant::now();
+        loop {
+            let done = std::fs::read_dir(&state).map(|d| d.count()).unwrap_or(0);
+            if done >= finished_before_kill || start.elapsed() > Duration::from_secs(120) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // Every report present is whole.
+        for entry in walk(&reports.join("small")) {
+            let name = entry.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".json") && !name.starts_with('.') {
+                let bytes = std::fs::read(&entry).unwrap();
+                assert!(serde_json::from_slice::<serde_json::Value>(&bytes).is_ok(), "{} is not whole", entry.display());
+            }
+        }
+    }
+    let finished: Vec<String> = std::fs::read_dir(&state).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let (ok, resumed, _) = run_batch(&plan, &reports);
+    assert!(ok);
+    assert_eq!(resumed.len(), 9);
+    for (status, id) in &resumed {
+        let key = id.replace('/', "--") + ".json";
+        let had = finished.contains(&key);
+        // Jobs finished before a kill are skipped; the rest run now.
+        if had {
+            assert_eq!(status, "skipped", "{id}");
+        } else {
+            assert_eq!(status, "done", "{id}");
+        }
+    }
+    // No temporary file is left behind.
+    assert!(walk(&reports).iter().all(|p| !p.to_string_lossy().ends_with(".tmp")));
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// The plan over the shared Calgary and Canterbury texts (compare orders 1–5 with mkn and wb, entropy on
+/// letters): runs end to end, a second run skips everything, and changing one corpus reruns only its jobs.
+#[test]
+#[ignore = "needs SHANNON_CORPORA"]
+fn classic_plan_over_the_shared_corpora() {
+    let corpora = PathBuf::from(std::env::var("SHANNON_CORPORA").expect("SHANNON_CORPORA"));
+    let dir = tempfile::tempdir().unwrap();
+    // One corpus is a copy, so that the test can change it.
+    std::fs::copy(corpora.join("canterbury/alice29.txt"), dir.path().join("alice-copy.txt")).unwrap();
+    let plan = dir.path().join("classic.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            r#"name = "classic"
+[[corpus]]
+glob = "{calgary}/*"
+[[corpus]]
+glob = "{canterbury}/*.txt"
+[[corpus]]
+name = "alice-copy"
+paths = ["alice-copy.txt"]
+
+[[job]]
+kind = "compare"
+tokens = "words"
+order = 5
+smoothing = ["mkn", "wb"]
+
+[[job]]
+kind = "entropy"
+tokens = "letters"
+max_order = 10
+"#,
+            calgary = corpora.join("calgary").display(),
+            canterbury = corpora.join("canterbury").display()
+        ),
+    )
+    .unwrap();
+    let reports = dir.path().join("reports");
+    let t = Instant::now();
+    let (ok, first, table) = run_batch(&plan, &reports);
+    eprintln!("first run: {:.1} s\n{table}", t.elapsed().as_secs_f64());
+    let failed: Vec<_> = first.iter().filter(|(s, _)| s == "failed").collect();
+    assert!(ok, "failed jobs: {failed:?}");
+    assert_eq!(first.len(), 2 * (8 + 6 + 1));
+    let (ok, second, _) = run_batch(&plan, &reports);
+    assert!(ok && second.iter().all(|(s, _)| s == "skipped"), "{second:?}");
+    let copy = dir.path().join("alice-copy.txt");
+    let mut text = std::fs::read(&copy).unwrap();
+    text.extend_from_slice(b"\r\nTHE END\r\n");
+    std::fs::write(&copy, text).unwrap();
+    let (ok, third, _) = run_batch(&plan, &reports);
+    assert!(ok);
+    for (status, id) in &third {
+        assert_eq!(status, if id.starts_with("alice-copy/") { "done" } else { "skipped" }, "{id}");
+    }
+    std::fs::copy(reports.join("classic/summary.md"), std::env::temp_dir().join("shannon-classic-summary.md")).ok();
+}

@@ -1,0 +1,312 @@
+//! `shannon render`: self-contained HTML pages, refused inputs, and the page drawn by a real browser
+//! (headless Chromium, Debian's `chromium`; `.ci/run` installs it).
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::manners::{genesis, shannon, workspace};
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("temporary paths are UTF-8")
+}
+
+/// Reports of every kind the tests render, written into `dir`: (name, report path, charts expected).
+fn reports(dir: &Path) -> Vec<(String, PathBuf, Vec<&'static str>)> {
+    let g = genesis();
+    let compare_charts = vec!["perplexity", "cross-entropy", "bits-per-char"];
+    let mut out = Vec::new();
+    let default = dir.join("compare-default.json");
+    shannon().args(["compare", "--smoothing", "mkn,kn,wb,add-k:0.1,mle", "--output", s(&default)]).assert().success();
+    out.push(("compare-default".to_string(), default, compare_charts.clone()));
+    let fixture = dir.join("compare-genesis.json");
+    shannon()
+        .args([
+            "compare",
+            "--order",
+            "4",
+            "--smoothing",
+            "mkn,wb,mle",
+            "--tokens",
+            "chars",
+            s(&g),
+            "--output",
+            s(&fixture),
+        ])
+        .assert()
+        .success();
+    out.push(("compare-genesis".to_string(), fixture, compare_charts));
+    let entropy_charts = vec!["f-n", "rank-frequency"];
+    let letters = dir.join("entropy-genesis.json");
+    shannon()
+        .args(["entropy", s(&g), "--max-order", "6", "--guess-order", "4", "--output", s(&letters)])
+        .assert()
+        .success();
+    out.push(("entropy-genesis".to_string(), letters, entropy_charts.clone()));
+    let words = dir.join("entropy-genesis-words.json");
+    shannon().args(["entropy", s(&g), "--tokens", "words", "--lowercase", "--output", s(&words)]).assert().success();
+    out.push(("entropy-genesis-words".to_string(), words, entropy_charts));
+    out
+}
+
+fn chart_ids(html: &str) -> Vec<String> {
+    html.split(r#"<svg class="chart" data-chart=""#).skip(1).map(|r| r.split('"').next().unwrap().to_string()).collect()
+}
+
+#[test]
+fn pages_are_self_contained_and_hold_every_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, report, charts) in reports(dir.path()) {
+        shannon().args(["render", s(&report)]).assert().success();
+        let page = std::fs::read_to_string(report.with_extension("html")).unwrap();
+        assert_eq!(chart_ids(&page), charts, "{name}");
+        for chart in page.split(r#"<svg class="chart""#).skip(1) {
+            let chart = chart.split("</svg>").next().unwrap();
+            assert!(chart.contains(r#"<path class="series""#), "{name}: a chart without a drawn line");
+        }
+        // Nothing to fetch: no scripts, stylesheets, images, fonts or links to anywhere.
+        for banned in ["<script", "<link", "<img", "<iframe", "src=", "href=", "@import", "url(http"] {
+            assert!(!page.contains(banned), "{name}: the page contains {banned}");
+        }
+        assert!(!page.contains("NaN") && !page.contains("inf\""), "{name}: a number did not print");
+        // The same report gives the same page.
+        let again = shannon().args(["render", s(&report), "--output", "-"]).assert().success();
+        assert_eq!(again.get_output().stdout, page.as_bytes(), "{name}: rendering is not deterministic");
+    }
+}
+
+#[test]
+fn render_refuses_what_is_not_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let write = |name: &str, text: &str| {
+        let p = d.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let cases: Vec<(PathBuf, Vec<&str>)> = vec![
+        (write("notes.json", "these are notes, not JSON\n"), vec!["notes.json", "not JSON", "line 1"]),
+        (
+            write("package.json", r#"{"name": "x", "version": "1.0.0"}"#),
+            vec!["package.json", "not a shannon report", "no \"schema\" field"],
+        ),
+        (workspace().join("reports/schema/compare.json"), vec!["compare.json", "not a shannon report"]),
+        (write("list.json", "[1, 2, 3]"), vec!["list.json", "not a shannon report", "not a JSON object"]),
+        (
+            write("future.json", r#"{"schema": "shannon.hologram/7"}"#),
+            vec!["future.json", "cannot render a shannon.hologram/7 report"],
+        ),
+        (
+            write("half.json", r#"{"schema": "shannon.compare/1", "tool": {"name": "shannon", "version": "0"}}"#),
+            vec!["half.json", "not a valid shannon.compare/1 report", "missing field"],
+        ),
+        (d.join("missing.json"), vec!["missing.json", "cannot read report", "No such file"]),
+        (d.to_path_buf(), vec!["cannot read report", "Is a directory"]),
+    ];
+    for (report, needles) in cases {
+        let out_dir = tempfile::tempdir().unwrap();
+        let page = out_dir.path().join("page.html");
+        let out = shannon().args(["render", s(&report), "--output", s(&page)]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {stderr}", report.display());
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        for n in needles {
+            assert!(stderr.contains(n), "rendering {} : error lacks '{n}': {stderr}", report.display());
+        }
+        assert!(std::fs::read_dir(out_dir.path()).unwrap().next().is_none(), "a page was left behind");
+    }
+    // Without --output the page goes beside the report; a report on stdin needs --output.
+    let out = shannon().args(["render", "-"]).write_stdin("{}").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--output is needed"));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The browser.
+
+fn chromium() -> PathBuf {
+    if let Some(p) = std::env::var_os("SHANNON_CHROMIUM") {
+        return PathBuf::from(p);
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for name in ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"] {
+        for dir in std::env::split_paths(&path) {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    panic!("headless Chromium is needed: apt-get install -y chromium (or set SHANNON_CHROMIUM to a Chrome binary)");
+}
+
+/// Runs headless Chromium on `url` with `extra` flags; returns stdout. Fails after 90 s.
+fn headless(url: &str, extra: &[String]) -> Vec<u8> {
+    let profile = tempfile::tempdir().unwrap();
+    let mut cmd = std::process::Command::new(chromium());
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--force-device-scale-factor=1",
+    ])
+    .arg(format!("--user-data-dir={}", profile.path().display()))
+    .args(extra)
+    .arg(url)
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().expect("start chromium");
+    let start = Instant::now();
+    // Read stdout on a thread so a large DOM cannot block the browser on a full pipe.
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut buf).map(|_| buf)
+    });
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let mut err = String::new();
+            let _ = std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err);
+            assert!(status.success(), "chromium failed ({status}): {err}");
+            return reader.join().unwrap().unwrap();
+        }
+        if start.elapsed() > Duration::from_secs(90) {
+            let _ = child.kill();
+            panic!("chromium did not finish within 90 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The browser window: wide enough for two charts side by side (the page's grid breaks at 2 × 520 px).
+const WINDOW_HEIGHT: usize = 2000;
+
+/// What the browser measured of one chart.
+#[derive(Debug, serde::Deserialize)]
+struct Measured {
+    id: String,
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+    /// (series, width, height, length) of each drawn line.
+    paths: Vec<(String, f64, f64, f64)>,
+    marks: usize,
+}
+
+/// Placed at the end of a copy of the page: the browser lays the page out, measures every chart and every
+/// drawn line, and leaves the figures in the DOM for `--dump-dom`.
+const MEASURE: &str = r#"<script>
+const charts = [...document.querySelectorAll('svg.chart')].map(svg => {
+  const r = svg.getBoundingClientRect();
+  const paths = [...svg.querySelectorAll('path.series')].map(p => {
+    const b = p.getBBox();
+    return [p.getAttribute('data-series'), b.width, b.height, p.getTotalLength()];
+  });
+  return { id: svg.dataset.chart, x: r.left + window.scrollX, y: r.top + window.scrollY, w: r.width, h: r.height,
+           paths, marks: svg.querySelectorAll('g.marks > *').length };
+});
+const pre = document.createElement('pre');
+pre.id = 'measured';
+pre.textContent = JSON.stringify(charts);
+document.body.appendChild(pre);
+</script>"#;
+
+struct Screenshot {
+    width: usize,
+    height: usize,
+    rgb: Vec<[u8; 3]>,
+}
+
+fn decode_png(path: &Path) -> Screenshot {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut decoder = png::Decoder::new(file);
+    decoder.set_transformations(png::Transformations::EXPAND | png::Transformations::STRIP_16);
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().expect("a screenshot fits in memory")];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let channels = info.color_type.samples();
+    let bytes = &buf[..info.buffer_size()];
+    let rgb = bytes
+        .chunks_exact(channels)
+        .map(|p| if channels >= 3 { [p[0], p[1], p[2]] } else { [p[0], p[0], p[0]] })
+        .collect();
+    Screenshot { width: info.width as usize, height: info.height as usize, rgb }
+}
+
+fn near(a: [u8; 3], b: [u8; 3], tolerance: i32) -> bool {
+    a.iter().zip(b).all(|(&x, y)| (x as i32 - y as i32).abs() <= tolerance)
+}
+
+#[test]
+#[ignore = "needs headless Chromium (apt-get install -y chromium); .ci/run installs it and runs this test"]
+fn a_browser_draws_every_chart() {
+    let dir = tempfile::tempdir().unwrap();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("render-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    for (name, report, charts) in reports(dir.path()) {
+        let page = dir.path().join(format!("{name}.html"));
+        shannon().args(["render", s(&report), "--output", s(&page)]).assert().success();
+        let html = std::fs::read_to_string(&page).unwrap();
+
+        // 1. The DOM as the browser built it: every chart present, laid out, with lines of nonzero extent.
+        let probe = dir.path().join(format!("{name}-measure.html"));
+        std::fs::write(&probe, html.replace("</body>", &format!("{MEASURE}</body>"))).unwrap();
+        let dom = String::from_utf8(headless(
+            &format!("file://{}", probe.display()),
+            &["--dump-dom".into(), format!("--window-size=1280,{WINDOW_HEIGHT}")],
+        ))
+        .unwrap();
+        let figures = dom
+            .split(r#"<pre id="measured">"#)
+            .nth(1)
+            .and_then(|r| r.split("</pre>").next())
+            .unwrap_or_else(|| panic!("{name}: the measuring script did not run; DOM:\n{dom}"));
+        let figures = figures.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+        let measured: Vec<Measured> = serde_json::from_str(&figures).unwrap();
+        assert_eq!(measured.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), charts, "{name}");
+        for m in &measured {
+            assert!(m.w > 300.0 && m.h > 180.0, "{name}/{}: chart laid out at {}×{}", m.id, m.w, m.h);
+            assert!(!m.paths.is_empty(), "{name}/{}: no line drawn ({} marks)", m.id, m.marks);
+            for (series, w, h, len) in &m.paths {
+                assert!(*w > 10.0 && *len > 10.0 && h.is_finite(), "{name}/{}/{series}: line of extent {w}×{h}", m.id);
+            }
+        }
+
+        // 2. The pixels: the page is not blank, and each chart's box holds drawn lines in its colours.
+        let height = measured.iter().map(|m| m.y + m.h).fold(0.0, f64::max).ceil() as usize + 40;
+        let png = shots.join(format!("{name}.png"));
+        headless(
+            &format!("file://{}", page.display()),
+            &[format!("--screenshot={}", png.display()), format!("--window-size=1280,{height}")],
+        );
+        let shot = decode_png(&png);
+        assert_eq!((shot.width, shot.height), (1280, height), "{name}: screenshot size");
+        let mut colours: Vec<[u8; 3]> = shot.rgb.clone();
+        colours.sort_unstable();
+        colours.dedup();
+        assert!(colours.len() > 50, "{name}: the screenshot is blank ({} colours)", colours.len());
+        let first_series = [0x00, 0x72, 0xb2]; // PALETTE[0]
+        for m in &measured {
+            let (x0, y0) = (m.x.max(0.0) as usize, m.y.max(0.0) as usize);
+            let (x1, y1) = (((m.x + m.w) as usize).min(shot.width), ((m.y + m.h) as usize).min(shot.height));
+            assert!(y1 > y0 + 100, "{name}/{}: the chart is outside the screenshot", m.id);
+            let (mut ink, mut series, mut total) = (0usize, 0usize, 0usize);
+            for y in y0..y1 {
+                for x in x0..x1 {
+                    let p = shot.rgb[y * shot.width + x];
+                    total += 1;
+                    ink += usize::from(!near(p, [255, 255, 255], 8));
+                    series += usize::from(near(p, first_series, 40));
+                }
+            }
+            assert!(ink * 50 > total, "{name}/{}: only {ink} of {total} pixels drawn", m.id);
+            assert!(series > 40, "{name}/{}: the first series' colour covers only {series} pixels", m.id);
+        }
+        eprintln!("{name}: {} charts drawn; screenshot {}", measured.len(), png.display());
+    }
+}
