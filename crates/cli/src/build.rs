@@ -31,6 +31,64 @@ pub fn encode(model: &Model, vocab: &Vocab, format: Format) -> Result<Vec<u8>> {
     Ok(buf)
 }
 
+/// How much memory counting may use (`--memory`) and where it spills sorted runs past it (`--temp-dir`).
+#[derive(Debug, Clone, Default)]
+pub struct CountMemory {
+    /// Bytes of sorting memory; `None`: unlimited.
+    pub memory: Option<u64>,
+    /// Parent of the spill directory; `None`: the system's temporary directory.
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl CountMemory {
+    /// A fresh private spill directory, removed when dropped and, through [`crate::cleanup`], on Ctrl-C.
+    fn spill_dir(&self) -> Result<SpillDir> {
+        let parent = self.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let dir = tempfile::Builder::new()
+            .prefix(".shannon-spill-")
+            .tempdir_in(&parent)
+            .with_context(|| format!("creating a spill directory in {} (--temp-dir)", parent.display()))?;
+        let registered = crate::cleanup::register(dir.path());
+        Ok(SpillDir { _registered: registered, dir })
+    }
+}
+
+/// A spill directory: unregistered from interruption cleanup, then removed, when dropped.
+struct SpillDir {
+    _registered: crate::cleanup::Registered,
+    dir: tempfile::TempDir,
+}
+
+impl SpillDir {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Writes `model` to `output` through a buffered temporary file beside it, renamed into place when complete
+/// (the file is never held in memory whole; on error or Ctrl-C the temporary file is removed).
+fn write_streaming(output: &Path, model: &Model, vocab: &Vocab, format: Format) -> Result<()> {
+    let dir = match output.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".shannon-").suffix(".tmp");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let tmp = builder.tempfile_in(dir).with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    let _registered = crate::cleanup::register(tmp.path());
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp);
+    match format {
+        Format::Arpa => shannon_model::arpa::write(model, vocab, &mut out)?,
+        Format::Binary => shannon_model::binary::write(model, vocab, &mut out)?,
+    }
+    let tmp = out.into_inner().map_err(|e| e.into_error())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(output).map_err(|e| e.error).with_context(|| output.display().to_string())?;
+    Ok(())
+}
+
 /// Builds a model of `order` with `smoothing` from `paths` and writes it to `output` in `format`.
 pub fn run(
     paths: &[PathBuf],
@@ -39,6 +97,7 @@ pub fn run(
     smoothing: Smoothing,
     format: Format,
     output: &Path,
+    memory: &CountMemory,
     progress: &Progress,
 ) -> Result<()> {
     if matches!(smoothing, Smoothing::Mle | Smoothing::AddK { .. }) {
@@ -55,7 +114,12 @@ pub fn run(
     if train.tokens == 0 {
         bail!("{}: empty corpus: no {} tokens", describe(paths), text.tokenizer.kind.name());
     }
-    let (counts, _) = progress.stage("count", || pipeline::count(&train, &vocab, order));
+    // Estimation and writing never query, so the counts need no hash index.
+    let spill = memory.spill_dir()?;
+    let limits = shannon_counts::Limits { memory: memory.memory, temp_dir: spill.path().to_path_buf(), index: false };
+    let (counts, _) = progress.stage("count", || pipeline::count_within(&train, &vocab, order, &limits));
+    let counts = counts?;
+    drop((spill, train));
     let (model, _) = progress.stage("estimate", || pipeline::estimate(&counts, order, smoothing, &text.tokenizer));
     let model = model?;
     for d in &model.summary().discounts {
@@ -63,8 +127,8 @@ pub fn run(
             progress.info(&format!("warning: {why}"));
         }
     }
-    let buf = encode(&model, &vocab, format)?;
-    shannon_report::write_atomic(output, &buf).with_context(|| format!("writing the model for {}", describe(paths)))?;
+    let (written, _) = progress.stage("write", || write_streaming(output, &model, &vocab, format));
+    written.with_context(|| format!("writing the model for {}", describe(paths)))?;
     progress.info(&format!(
         "wrote {} ({} n-grams of orders 1..={order})",
         output.display(),

@@ -122,6 +122,14 @@ pub fn run(config: &CompareConfig, progress: &Progress) -> Result<(CompareReport
     };
     let test_source = test_corpus.as_ref().unwrap_or(&train_corpus);
     let train_paths = || info.train_inputs.iter().map(|i| PathBuf::from(&i.path)).collect::<Vec<_>>();
+    // Before tokenizing: a corpus of a few long lines can leave training nothing.
+    if let (Some(lines @ 1..), Some(0), Some(holdout)) = (info.lines, info.train_lines, info.holdout) {
+        bail!(
+            "{}: --holdout {holdout} of {lines} line(s) leaves no line for training (the split is by lines); \
+             give --train and --test, or a corpus with more lines",
+            describe(&train_paths())
+        );
+    }
 
     // Tokenize.
     let tok = &config.text.tokenizer;
@@ -135,13 +143,6 @@ pub fn run(config: &CompareConfig, progress: &Progress) -> Result<(CompareReport
     let (train, test) = tokenized?;
     let (vocab, train) = train;
     if train.tokens == 0 {
-        if let (Some(lines @ 1..), Some(0), Some(holdout)) = (info.lines, info.train_lines, info.holdout) {
-            bail!(
-                "{}: --holdout {holdout} of {lines} line(s) leaves no line for training (the split is by lines); \
-                 give --train and --test, or a corpus with more lines",
-                describe(&train_paths())
-            );
-        }
         bail!("{}: empty corpus: the training text has no {} tokens", describe(&train_paths()), tok.kind.name());
     }
     if test.tokens == 0 {

@@ -195,10 +195,7 @@ fn methods(config: &EntropyConfig, alphabet: &Alphabet) -> Methods {
                      Dirichlet priors, numerical quadrature over β; jackknife: Zahl (1977) leave-one-out jackknife \
                      of plug-in. F_n of an estimator is its H_n minus its H_(n−1)."
             .into(),
-        nsb: format!(
-            "K = min(|A|^n, 1e30) bins for n-blocks, |A| = {} ({})",
-            alphabet.size, alphabet.rule
-        ),
+        nsb: format!("K = min(|A|^n, 1e30) bins for n-blocks, |A| = {} ({})", alphabet.size, alphabet.rule),
         standard_errors: format!(
             "delete-one-group block jackknife (Künsch 1989): the block start positions are cut into {} contiguous \
              groups, each deleted in turn; SE² = (G−1)/G Σ (θ_(−g) − θ̄)². F_n deletes the same group at both \
@@ -419,13 +416,8 @@ fn words_and_zipf(
             letter_words(&stream.ids, vocab.lookup(" "))
         } else {
             let letters = Tokenizer { kind: TokenKind::Letters, lowercase: true, sentences: Sentences::None };
-            let (v, s) = pipeline::tokenize_train(
-                corpus,
-                &corpus.whole(),
-                &letters,
-                lossy,
-                &indicatif::ProgressBar::hidden(),
-            )?;
+            let (v, s) =
+                pipeline::tokenize_train(corpus, &corpus.whole(), &letters, lossy, &indicatif::ProgressBar::hidden())?;
             letter_words(&s.ids, v.lookup(" "))
         };
         let words: u64 = counts.iter().sum();
@@ -521,8 +513,7 @@ fn guessing_game(
                 }
             }
         }
-        let candidates: Vec<u32> =
-            (0..vocab.len() as u32).filter(|&w| w != UNK && model.is_predictable(w)).collect();
+        let candidates: Vec<u32> = (0..vocab.len() as u32).filter(|&w| w != UNK && model.is_predictable(w)).collect();
         let game = guessing::play(&model, guessed, &candidates);
         let score = pipeline::score(&model, &test, false);
         let published = guessing::shannon_1951(n).filter(|_| tok.kind == TokenKind::Letters);
@@ -543,27 +534,72 @@ fn guessing_game(
     Ok((out, (lines, train_lines)))
 }
 
+/// Fits start at this n: F_1 and F_2 are the letter and digram frequencies, not yet the slowly decaying
+/// tail the ansatz describes (on bible.txt, including them drives α → 0.06 and h to −8 bits).
+pub const FIT_FROM: usize = 3;
+/// Fewest points a three-parameter fit is made from (three would always fit exactly).
+pub const FIT_MIN_POINTS: usize = 4;
+
+/// A power-law fit of (n, value) points, or why there is none.
+fn power_law(points: &[(f64, f64)]) -> (Option<shannon_info::extrapolate::PowerLawFit>, Option<String>) {
+    let ns: Vec<usize> = points.iter().map(|p| p.0 as usize).collect();
+    if points.len() < FIT_MIN_POINTS {
+        return (None, Some(format!("too few points to fit (n = {ns:?}; need {FIT_MIN_POINTS})")));
+    }
+    match fit_power_law(points) {
+        Ok(fit) if fit.h < 0.0 => (
+            None,
+            Some(format!(
+                "the best fit over n = {ns:?} has h = {:.3} < 0, which is no entropy rate: the curve is not yet in \
+                 the power-law regime",
+                fit.h
+            )),
+        ),
+        Ok(fit) => (Some(fit), None),
+        Err(shannon_info::Error::NoConvergence(_)) => (
+            None,
+            Some(format!(
+                "no decaying power law fits n = {ns:?}: the best exponent runs to the edge of the search (α → 0); \
+                 the curve still falls without levelling off, so these data do not determine h"
+            )),
+        ),
+        Err(err) => (None, Some(err.to_string())),
+    }
+}
+
 fn extrapolate(orders: &[OrderEntry], game: &[GuessEntry]) -> Extrapolation {
-    let supported: Vec<&OrderEntry> = orders.iter().filter(|o| o.n >= 1 && o.supported).collect();
+    let used: Vec<&OrderEntry> = orders.iter().filter(|o| o.n >= FIT_FROM && o.supported).collect();
     let f = Estimator::ALL
         .iter()
         .map(|&e| {
-            let points: Vec<(f64, f64)> =
-                supported.iter().filter_map(|o| o.f.get(e).map(|v| (o.n as f64, v))).collect();
-            let (power_law, error) = match fit_power_law(&points) {
-                Ok(fit) => (Some(fit), None),
-                Err(err) => (None, Some(err.to_string())),
-            };
-            FitEntry { estimator: e.key().into(), orders: supported.iter().map(|o| o.n).collect(), power_law, error }
+            let points: Vec<(f64, f64)> = used.iter().filter_map(|o| o.f.get(e).map(|v| (o.n as f64, v))).collect();
+            let (power_law, error) = power_law(&points);
+            FitEntry {
+                estimator: e.key().into(),
+                orders: points.iter().map(|p| p.0 as usize).collect(),
+                power_law,
+                error,
+            }
         })
         .collect();
     let cross_entropy = (!game.is_empty()).then(|| {
-        let points: Vec<(f64, f64)> =
-            game.iter().filter_map(|g| g.cross_entropy_bits.map(|c| (g.n as f64, c))).collect();
+        // From FIT_FROM up to the order with the lowest cross-entropy: past it, longer contexts only measure
+        // how sparse the training counts are, not the entropy rate.
+        let all: Vec<(f64, f64)> = game
+            .iter()
+            .filter(|g| g.n >= FIT_FROM)
+            .filter_map(|g| g.cross_entropy_bits.map(|c| (g.n as f64, c)))
+            .collect();
+        let best = all.iter().enumerate().min_by(|a, b| a.1 .1.total_cmp(&b.1 .1)).map_or(0, |(i, _)| i);
+        let points = &all[..(best + 1).min(all.len())];
         let mut errors = Vec::new();
-        let power_law = fit_power_law(&points).map_err(|e| errors.push(format!("power law: {e}"))).ok();
-        let stretched_exponential =
-            fit_stretched_exponential(&points).map_err(|e| errors.push(format!("stretched exponential: {e}"))).ok();
+        let (power_law, error) = power_law(points);
+        errors.extend(error.map(|e| format!("power law: {e}")));
+        let stretched_exponential = if points.len() < FIT_MIN_POINTS {
+            None
+        } else {
+            fit_stretched_exponential(points).map_err(|e| errors.push(format!("stretched exponential: {e}"))).ok()
+        };
         CrossEntropyFits {
             orders: points.iter().map(|p| p.0 as usize).collect(),
             power_law,
@@ -572,11 +608,15 @@ fn extrapolate(orders: &[OrderEntry], game: &[GuessEntry]) -> Extrapolation {
         }
     });
     Extrapolation {
-        ansatz: "F_n = h + A·n^(−α), least squares over the supported n ≥ 1 (finite-size scaling, e.g. Schürmann & \
-                 Grassberger 1996); the cross-entropy curve over predictor orders n also with the stretched \
-                 exponential exp(A·n^(β−1) + h′), h = exp(h′), of Takahira, Tanaka-Ishii & Dębowski 2016. h is the \
-                 extrapolated entropy rate in bits per symbol; rms is the residual."
-            .into(),
+        ansatz: format!(
+            "F_n = h + A·n^(−α) (finite-size scaling, e.g. Schürmann & Grassberger 1996), least squares over the \
+             supported n ≥ {FIT_FROM} (F_1 and F_2 are letter and digram frequencies, not the tail), at least \
+             {FIT_MIN_POINTS} points; the guessing predictor's held-out cross-entropy over its orders n ≥ {FIT_FROM} \
+             up to the order where it is lowest, also with the stretched exponential exp(A·n^(β−1) + h′), \
+             h = exp(h′), of Takahira, Tanaka-Ishii & Dębowski 2016 (who fit it over text length; here over \
+             context length). h is the extrapolated entropy rate, bits per symbol; rms the residual. A fit with \
+             h < 0 is rejected."
+        ),
         f,
         cross_entropy,
     }
@@ -654,9 +694,11 @@ pub fn table(r: &EntropyReport) -> String {
         let l = b.mean_word_length;
         let _ = writeln!(
             s,
-            "bits per letter (mean word length L = {l:.3} characters; Shannon used 4.5 and 5.5):"
+            "bits per letter (mean word length L = {l:.3} characters; Shannon divided by 4.5 and 5.5: F_word = {} and {}):",
+            sh.f_26_letters[4], sh.f_27_letters[4]
         );
-        let _ = writeln!(s, "{:>6} {:>10} {:>10} {:>10} {:>10}", "", "plug-in/L", "NSB/L", "plug-in/(L+1)", "NSB/(L+1)");
+        let _ =
+            writeln!(s, "{:>6} {:>10} {:>10} {:>10} {:>10}", "", "plug-in/L", "NSB/L", "plug-in/(L+1)", "NSB/(L+1)");
         for o in &r.orders {
             if let Some(p) = &o.f_per_letter {
                 let _ = writeln!(
@@ -748,7 +790,8 @@ pub fn table(r: &EntropyReport) -> String {
     }
 
     let _ = writeln!(s);
-    let _ = writeln!(s, "Entropy rate, F_N = h + A·N^(−α) fitted over the supported N ≥ 1:");
+    let _ = writeln!(s, "Entropy rate, F_N = h + A·N^(−α) fitted over the supported N ≥ {FIT_FROM}:");
+    let mut failed: Vec<&str> = Vec::new();
     for f in &r.extrapolation.f {
         match &f.power_law {
             Some(p) => {
@@ -758,17 +801,18 @@ pub fn table(r: &EntropyReport) -> String {
                     f.estimator, p.h, p.a, p.alpha, p.rms, f.orders
                 );
             }
-            None => {
-                let _ = writeln!(s, "  {:<13} no fit ({})", f.estimator, f.error.as_deref().unwrap_or("?"));
-            }
+            None => failed.push(&f.estimator),
         }
+    }
+    if let Some(first) = r.extrapolation.f.iter().find(|f| f.power_law.is_none()) {
+        let _ = writeln!(s, "  no fit for {}: {}", failed.join(", "), first.error.as_deref().unwrap_or("?"));
     }
     if let Some(c) = &r.extrapolation.cross_entropy {
         if let Some(p) = &c.power_law {
             let _ = writeln!(
                 s,
-                "  cross-entropy h + A·N^(−α): h = {:.3} (A = {:.3}, α = {:.3}, rms {:.4})",
-                p.h, p.a, p.alpha, p.rms
+                "  cross-entropy h + A·N^(−α): h = {:.3} (A = {:.3}, α = {:.3}, rms {:.4}, N = {:?})",
+                p.h, p.a, p.alpha, p.rms, c.orders
             );
         }
         if let Some(p) = &c.stretched_exponential {
@@ -779,7 +823,7 @@ pub fn table(r: &EntropyReport) -> String {
             );
         }
         for e in &c.errors {
-            let _ = writeln!(s, "  cross-entropy: no {e}");
+            let _ = writeln!(s, "  cross-entropy: no fit: {e}");
         }
     }
     s

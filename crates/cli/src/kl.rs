@@ -6,7 +6,7 @@
 //! with H(P,Q) and H(P) averaged the same way, so KL = H(P,Q) − H(P) holds exactly. JS is averaged over the
 //! mixture of both texts' histories and is at most 1 bit.
 //!
-//! For two ARPA models only unigram distributions are compared (a model alone has no history distribution):
+//! For two models (ARPA or binary) only unigram distributions are compared (a model alone has no history distribution):
 //! words one model does not know share its `<unk>` probability equally, so both distributions are proper
 //! over the union vocabulary.
 //!
@@ -14,7 +14,6 @@
 //! thread count.
 
 use std::collections::HashMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -69,12 +68,13 @@ impl Side {
     }
 }
 
-/// Whether a path is an ARPA model: its first non-empty line is `\data\`.
-fn is_arpa(path: &Path) -> bool {
-    let Ok(mut f) = std::fs::File::open(path) else { return false };
-    let mut head = [0u8; 256];
-    let n = f.read(&mut head).unwrap_or(0);
-    String::from_utf8_lossy(&head[..n]).trim_start().starts_with("\\data\\")
+/// Whether a path is a model file: shannon's binary format, or ARPA (its first non-empty line is `\data\`,
+/// after decompression).
+fn is_model(path: &Path) -> bool {
+    let Ok(source) = shannon_corpus::Source::open(path) else { return false };
+    let bytes = source.as_ref();
+    shannon_model::binary::is_binary(bytes)
+        || String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).trim_start().starts_with("\\data\\")
 }
 
 fn inputs(corpus: &Corpus) -> Vec<Input> {
@@ -211,13 +211,10 @@ fn infinite(d: &Direction, support: &[u32], vocab: &Vocab, first: &str, second: 
 
 /// Runs `kl`.
 pub fn run(config: &KlConfig, progress: &Progress) -> Result<KlReport> {
-    let models = (config.p.len() == 1 && is_arpa(&config.p[0]), config.q.len() == 1 && is_arpa(&config.q[0]));
+    let models = (config.p.len() == 1 && is_model(&config.p[0]), config.q.len() == 1 && is_model(&config.q[0]));
     let (vocab, p, q, hp, hq, p_inputs, q_inputs, sentences, order, smoothing) = match models {
         (true, true) => {
-            let load = |path: &Path| -> Result<(Vocab, Model)> {
-                let f = std::fs::File::open(path).with_context(|| format!("cannot open model {}", path.display()))?;
-                shannon_model::arpa::read(std::io::BufReader::new(f)).with_context(|| path.display().to_string())
-            };
+            let load = |path: &Path| -> Result<(Vocab, Model)> { crate::score::load(path)?.into_model() };
             let ((pv, pm), (qv, qm)) = (load(&config.p[0])?, load(&config.q[0])?);
             let mut union = pv.clone();
             for s in qv.strings().skip(3) {

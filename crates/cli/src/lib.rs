@@ -6,6 +6,7 @@
 
 pub mod batch;
 pub mod build;
+pub mod cleanup;
 pub mod compare;
 pub mod default_corpus;
 pub mod entropy;

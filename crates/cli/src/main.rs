@@ -187,6 +187,13 @@ struct BuildArgs {
     /// Model file format: arpa (text, for KenLM, SRILM and decoders) or binary (shannon's; memory-mapped, loads at once).
     #[arg(long, value_enum, default_value = "arpa")]
     format: build::Format,
+    /// Memory for sorting n-grams while counting (e.g. 1G); past it, sorted runs spill to --temp-dir and are
+    /// merged. The model is identical for any value. Default: no limit.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    memory: Option<u64>,
+    /// Where to spill sorted runs (default: the system's temporary directory); removed when done or interrupted.
+    #[arg(long, value_name = "DIR")]
+    temp_dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -218,6 +225,9 @@ struct ScoreArgs {
     /// Write one JSON line per sentence (log10 probability, tokens, OOVs) instead of the summary.
     #[arg(long)]
     per_sentence: bool,
+    /// Score through softmax temperature τ > 0: p(w|h)^(1/τ), normalized exactly over the vocabulary.
+    #[arg(long, default_value = "1", value_parser = parse_temperature)]
+    temperature: f64,
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "PATH")]
     output: Option<PathBuf>,
@@ -468,6 +478,12 @@ impl TextArgs {
 }
 
 fn main() -> ExitCode {
+    // Ctrl-C, SIGTERM and SIGHUP skip destructors: remove spill directories and half-written outputs, then
+    // exit as the shell expects of an interrupted program.
+    let _ = ctrlc::set_handler(|| {
+        shannon::cleanup::remove_all();
+        std::process::exit(130);
+    });
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e)
@@ -555,7 +571,8 @@ fn run(cli: Cli) -> Result<()> {
             shannon::inputs::stdin_at_most_once(&[&a.corpus], a.files_from.as_deref())?;
             a.corpus = shannon::inputs::with_list(a.corpus, a.files_from.as_deref())?;
             let smoothing = a.smoothing;
-            build::run(&a.corpus, &a.text.config(), a.order, smoothing, a.format, &a.output, &progress)
+            let memory = build::CountMemory { memory: a.memory, temp_dir: a.temp_dir };
+            build::run(&a.corpus, &a.text.config(), a.order, smoothing, a.format, &a.output, &memory, &progress)
         }
         Command::Convert(a) => build::convert(&a.input, &a.output, a.format, &progress),
         Command::Score(mut a) => {
@@ -564,7 +581,7 @@ fn run(cli: Cli) -> Result<()> {
             if let Some(path) = &a.output {
                 shannon::check_output(path)?;
             }
-            let out = score::run(&a.model, &a.text_paths, &a.text.config(), a.per_sentence, &progress)?;
+            let out = score::run(&a.model, &a.text_paths, &a.text.config(), a.per_sentence, a.temperature, &progress)?;
             match a.output {
                 Some(path) => shannon_report::write_atomic(&path, &out)?,
                 None => {
@@ -603,9 +620,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Prune(a) => {
             shannon::check_output(&a.output)?;
-            let file = std::fs::File::open(&a.model).with_context(|| format!("cannot open model {}", a.model.display()))?;
-            let (vocab, model) = shannon_model::arpa::read(std::io::BufReader::new(file))
-                .with_context(|| a.model.display().to_string())?;
+            let (vocab, model) = score::load(&a.model)?.into_model()?;
             let pruned = shannon_model::prune::prune(&model, a.threshold).context("model has no backoff form")?;
             let mut buf = Vec::new();
             shannon_model::arpa::write(&pruned.model, &vocab, &mut buf)?;
@@ -636,9 +651,7 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Sample(a) => {
-            let file = std::fs::File::open(&a.model).with_context(|| format!("cannot open model {}", a.model.display()))?;
-            let (vocab, model) = shannon_model::arpa::read(std::io::BufReader::new(file))
-                .with_context(|| a.model.display().to_string())?;
+            let (vocab, model) = score::load(&a.model)?.into_model()?;
             let config = shannon::sample::SampleConfig {
                 temperature: a.temperature,
                 seed: a.seed,

@@ -124,6 +124,17 @@ pub fn count(stream: &Stream, vocab: &Vocab, order: usize) -> Arc<Counts> {
     Arc::new(shannon_counts::count(&stream.ids, vocab.len(), order))
 }
 
+/// Counts n-grams of a stream up to `order` within `limits` (spilling sorted runs past the memory limit).
+/// The result equals [`count`]'s, except that orders have no hash index when `limits.index` is false.
+pub fn count_within(
+    stream: &Stream,
+    vocab: &Vocab,
+    order: usize,
+    limits: &shannon_counts::Limits,
+) -> Result<Arc<Counts>, shannon_counts::Error> {
+    shannon_counts::count_within(&stream.ids, vocab.len(), order, limits).map(Arc::new)
+}
+
 /// Estimates one model.
 pub fn estimate(
     counts: &Arc<Counts>,

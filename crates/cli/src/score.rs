@@ -69,76 +69,94 @@ pub fn load(path: &Path) -> Result<Loaded> {
     Ok(Loaded::Arpa { vocab, model })
 }
 
-/// Scores `paths` with the model at `model_path`; returns the bytes to write.
+/// Scores `paths` with the model at `model_path` through softmax temperature `temperature` (1: the model
+/// itself); returns the bytes to write.
 pub fn run(
     model_path: &Path,
     paths: &[PathBuf],
     text: &TextConfig,
     per_sentence: bool,
+    temperature: f64,
     progress: &Progress,
 ) -> Result<Vec<u8>> {
     let (loaded, _) = progress.stage("load model", || load(model_path));
     let loaded = loaded?;
     let ngrams = loaded.ngrams();
+    let job = Job { ngrams, model_path, paths, text, per_sentence, temperature, progress };
+    if temperature != 1.0 {
+        // The partition function needs the model's stored n-grams: read a binary model into memory.
+        let (vocab, model) = loaded.into_model()?;
+        return job.run(model.order(), &vocab, |ids, ps| shannon_eval::score_tempered(&model, ids, temperature, ps));
+    }
     match &loaded {
-        Loaded::Arpa { vocab, model } => score_with(model, vocab, ngrams, model_path, paths, text, per_sentence, progress),
-        Loaded::Binary(m) => score_with(m, m, ngrams, model_path, paths, text, per_sentence, progress),
+        Loaded::Arpa { vocab, model } => job.run(model.order(), vocab, |ids, ps| shannon_eval::score(model, ids, ps)),
+        Loaded::Binary(m) => job.run(m.order(), m, |ids, ps| shannon_eval::score(m, ids, ps)),
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn score_with(
-    model: &impl LanguageModel,
-    vocab: &impl Lookup,
+/// What to score and how to report it.
+struct Job<'a> {
     ngrams: Vec<u64>,
-    model_path: &Path,
-    paths: &[PathBuf],
-    text: &TextConfig,
+    model_path: &'a Path,
+    paths: &'a [PathBuf],
+    text: &'a TextConfig,
     per_sentence: bool,
-    progress: &Progress,
-) -> Result<Vec<u8>> {
-    let corpus = open(paths)?;
-    let spans = corpus.whole();
-    let bar = progress.bytes(Corpus::span_bytes(&spans), "tokenize");
-    let test = pipeline::tokenize_test(&corpus, &spans, &text.tokenizer, text.lossy, vocab, &bar)?;
-    bar.finish_and_clear();
-    if test.tokens == 0 {
-        anyhow::bail!("{}: the test set has no {} tokens", describe(paths), text.tokenizer.kind.name());
-    }
-    let score = pipeline::score(model, &test, per_sentence);
-    if per_sentence {
-        let mut out = Vec::new();
-        for (i, s) in score.per_sentence.iter().enumerate() {
-            let line = serde_json::json!({
-                "sentence": i + 1,
-                "log10_prob": if s.log10_prob.is_finite() { Some(s.log10_prob) } else { None },
-                "tokens": s.tokens,
-                "oov": s.oov,
-            });
-            serde_json::to_writer(&mut out, &line)?;
-            out.push(b'\n');
+    temperature: f64,
+    progress: &'a Progress,
+}
+
+impl Job<'_> {
+    fn run(
+        self,
+        order: usize,
+        vocab: &impl Lookup,
+        score_ids: impl Fn(&[u32], bool) -> shannon_eval::Score,
+    ) -> Result<Vec<u8>> {
+        let Job { ngrams, model_path, paths, text, per_sentence, temperature, progress } = self;
+        let corpus = open(paths)?;
+        let spans = corpus.whole();
+        let bar = progress.bytes(Corpus::span_bytes(&spans), "tokenize");
+        let test = pipeline::tokenize_test(&corpus, &spans, &text.tokenizer, text.lossy, vocab, &bar)?;
+        bar.finish_and_clear();
+        if test.tokens == 0 {
+            anyhow::bail!("{}: the test set has no {} tokens", describe(paths), text.tokenizer.kind.name());
         }
-        return Ok(out);
+        let score = score_ids(&test.ids, per_sentence);
+        if per_sentence {
+            let mut out = Vec::new();
+            for (i, s) in score.per_sentence.iter().enumerate() {
+                let line = serde_json::json!({
+                    "sentence": i + 1,
+                    "log10_prob": if s.log10_prob.is_finite() { Some(s.log10_prob) } else { None },
+                    "tokens": s.tokens,
+                    "oov": s.oov,
+                });
+                serde_json::to_writer(&mut out, &line)?;
+                out.push(b'\n');
+            }
+            return Ok(out);
+        }
+        let report = ScoreReport {
+            schema: SCORE_SCHEMA.into(),
+            tool: Tool { name: "shannon".into(), version: env!("CARGO_PKG_VERSION").into() },
+            model: ModelFile { path: model_path.display().to_string(), order, ngrams },
+            temperature,
+            inputs: corpus
+                .sources()
+                .iter()
+                .map(|s| Input { path: s.path().display().to_string(), bytes: s.as_ref().len() as u64, sha256: s.sha256() })
+                .collect(),
+            tokenizer: text.tokenizer,
+            test: TextStats {
+                bytes: test.bytes,
+                chars: test.chars,
+                sentences: test.sentences,
+                tokens: test.tokens,
+                vocabulary: None,
+                replaced_invalid_utf8: test.replaced,
+            },
+            score: TestScore::new(&score, test.chars, test.bytes),
+        };
+        Ok(shannon_report::to_json(&report))
     }
-    let report = ScoreReport {
-        schema: SCORE_SCHEMA.into(),
-        tool: Tool { name: "shannon".into(), version: env!("CARGO_PKG_VERSION").into() },
-        model: ModelFile { path: model_path.display().to_string(), order: model.order(), ngrams },
-        inputs: corpus
-            .sources()
-            .iter()
-            .map(|s| Input { path: s.path().display().to_string(), bytes: s.as_ref().len() as u64, sha256: s.sha256() })
-            .collect(),
-        tokenizer: text.tokenizer,
-        test: TextStats {
-            bytes: test.bytes,
-            chars: test.chars,
-            sentences: test.sentences,
-            tokens: test.tokens,
-            vocabulary: None,
-            replaced_invalid_utf8: test.replaced,
-        },
-        score: TestScore::new(&score, test.chars, test.bytes),
-    };
-    Ok(shannon_report::to_json(&report))
 }

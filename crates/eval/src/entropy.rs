@@ -312,54 +312,61 @@ fn part_of(key: u64) -> usize {
 /// Ids and counts of the n-blocks from the ids of the (n−1)-blocks (see [`walk_orders`]).
 fn extend(sym: &[u32], prev: &[u32], run: &[u8], n: usize) -> (Vec<u32>, Vec<u64>) {
     let starts = sym.len().saturating_sub(n - 1);
-    // Map: each chunk of start positions sorts its (position, key) pairs into partitions.
-    let chunks: Vec<Vec<Vec<(u32, u64)>>> = (0..starts)
+    let key_at = |i: usize| (run[i] as usize >= n).then(|| (u64::from(prev[i]) << 32) | u64::from(sym[i + n - 1]));
+    // Map: each chunk of start positions sorts its keys into partitions, in text order.
+    let chunks: Vec<Vec<Vec<u64>>> = (0..starts)
         .step_by(CHUNK)
         .collect::<Vec<_>>()
         .into_par_iter()
         .map(|lo| {
-            let mut parts = vec![Vec::new(); PARTS];
-            for i in lo..(lo + CHUNK).min(starts) {
-                if run[i] as usize >= n {
-                    let key = (u64::from(prev[i]) << 32) | u64::from(sym[i + n - 1]);
-                    parts[part_of(key)].push((i as u32, key));
-                }
+            let hi = (lo + CHUNK).min(starts);
+            let mut parts: Vec<Vec<u64>> = (0..PARTS).map(|_| Vec::with_capacity(2 * (hi - lo) / PARTS)).collect();
+            for key in (lo..hi).filter_map(key_at) {
+                parts[part_of(key)].push(key);
             }
             parts
         })
         .collect();
     // Each partition numbers its keys in order of first occurrence (chunks are visited in text order).
-    let numbered: Vec<(Vec<(u32, u32)>, Vec<u64>)> = (0..PARTS)
+    let numbered: Vec<(Vec<u32>, Vec<u64>)> = (0..PARTS)
         .into_par_iter()
         .map(|p| {
             let size: usize = chunks.iter().map(|c| c[p].len()).sum();
             let mut map: HashMap<u64, u32> = HashMap::with_capacity(size / 2);
             let mut counts: Vec<u64> = Vec::new();
             let mut ids = Vec::with_capacity(size);
-            for chunk in &chunks {
-                for &(pos, key) in &chunk[p] {
-                    let id = *map.entry(key).or_insert_with(|| {
-                        counts.push(0);
-                        (counts.len() - 1) as u32
-                    });
-                    counts[id as usize] += 1;
-                    ids.push((pos, id));
-                }
+            for &key in chunks.iter().flat_map(|c| &c[p]) {
+                let id = *map.entry(key).or_insert_with(|| {
+                    counts.push(0);
+                    (counts.len() - 1) as u32
+                });
+                counts[id as usize] += 1;
+                ids.push(id);
             }
             (ids, counts)
         })
         .collect();
     drop(chunks);
-    // Merge: offsets by partition.
-    let mut next = vec![NONE; sym.len()];
+    // Merge: ids are the partitions' numbers offset by the sizes of the partitions before them. Each
+    // partition's ids are in text order, so one pass over the positions reads them off in sequence.
+    let mut base = Vec::with_capacity(PARTS);
     let mut counts = Vec::with_capacity(numbered.iter().map(|(_, c)| c.len()).sum());
-    for (ids, part_counts) in numbered {
-        let base = counts.len() as u32;
-        for (pos, id) in ids {
-            next[pos as usize] = base + id;
-        }
-        counts.extend(part_counts);
+    for (_, part_counts) in &numbered {
+        base.push(counts.len() as u32);
+        counts.extend_from_slice(part_counts);
     }
+    let mut cursor = vec![0usize; PARTS];
+    let next = (0..sym.len())
+        .map(|i| match (i < starts).then(|| key_at(i)).flatten() {
+            Some(key) => {
+                let p = part_of(key);
+                let id = numbered[p].0[cursor[p]];
+                cursor[p] += 1;
+                base[p] + id
+            }
+            None => NONE,
+        })
+        .collect();
     (next, counts)
 }
 

@@ -94,11 +94,9 @@ pub fn play(model: &Model, tokens: &[u32], alphabet: &[u32]) -> Guessing {
                 }
                 let rank = match truth {
                     // Candidates strictly more probable, or equally probable with a smaller id.
-                    Some(k) => alphabet
-                        .iter()
-                        .zip(lp.iter())
-                        .filter(|&(&c, &p)| p > lp[k] || (p == lp[k] && c < t))
-                        .count(),
+                    Some(k) => {
+                        alphabet.iter().zip(lp.iter()).filter(|&(&c, &p)| p > lp[k] || (p == lp[k] && c < t)).count()
+                    }
                     None => m,
                 };
                 acc[rank] += 1;

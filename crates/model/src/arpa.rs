@@ -1,4 +1,4 @@
-//! ARPA text format, both ways: [`write`] for backoff-form models and [`parse`] / [`read`] for any standard
+//! ARPA text format, both ways: [`write()`] for backoff-form models and [`parse`] / [`read`] for any standard
 //! file (KenLM's, SRILM's, shannon's). Values in ARPA files are log10; the model keeps ln.
 //!
 //! **In (read):** the bytes of an ARPA file (decompressing is the caller's job: `shannon-corpus` opens gzip,
@@ -23,13 +23,14 @@
 //!   missing lower-order n-gram as a *blank*, as KenLM's loader does — its probability is what backing
 //!   off gives it (p(c | b) = bo(b) · p(c)), its backoff weight 1 — so every query, with or without the
 //!   blank, gets the same probability, and every n-gram's suffix is in the model (which [`Model::log_prob`]
-//!   and the binary format walk). Blanks are stored n-grams: the header [`write`] prints counts them.
+//!   and the binary format walk). Blanks are stored n-grams: the header [`write()`] prints counts them.
 //! - A missing *context* (`a b c` without `a b`) is accepted: the context simply has no backoff weight,
 //!   i.e. weight 1 (KenLM refuses such files; SRILM never writes them).
 
 use std::io::{self, BufRead, Write};
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use shannon_counts::{key, Counts, Order, NONE};
 use shannon_tokens::{Vocab, BOS, EOS, UNK};
 
@@ -88,28 +89,81 @@ pub fn write(model: &Model, vocab: &Vocab, out: &mut impl Write) -> Result<(), E
     for n in 1..=m {
         writeln!(out, "ngram {n}={}", counts.order(n).len())?;
     }
-    let mut words = String::new();
+    // Lines are formatted in parallel in blocks of ids and written in order; a block's lines reuse the text of
+    // the suffix they share with the line before (ids are sorted by suffix, so most lines do).
+    const BLOCK: usize = 1 << 14;
     for n in 1..=m {
         writeln!(out, "\n\\{n}-grams:")?;
-        for id in 0..counts.order(n).len() as u32 {
-            words.clear();
-            for (k, w) in counts.words(n, id).into_iter().enumerate() {
-                if k > 0 {
-                    words.push(' ');
-                }
-                words.push_str(vocab.string(w));
-            }
-            let p = if n == 1 && id == BOS { LOG10_ZERO } else { ln_to_log10(log_prob[n - 1][id as usize]) };
-            if n < m {
-                let bo = ln_to_log10(log_backoff[n - 1][id as usize]);
-                writeln!(out, "{p}\t{words}\t{bo}")?;
-            } else {
-                writeln!(out, "{p}\t{words}")?;
+        let len = counts.order(n).len();
+        let blocks: Vec<usize> = (0..len).step_by(BLOCK).collect();
+        for window in blocks.chunks(rayon::current_num_threads() * 4) {
+            let texts: Vec<Vec<u8>> = window
+                .par_iter()
+                .map(|&start| {
+                    let mut buf = Vec::with_capacity(BLOCK * 48);
+                    let mut words = Suffixes::new(n);
+                    for id in start as u32..(start + BLOCK).min(len) as u32 {
+                        let text = words.text(counts, vocab, n, id);
+                        let p =
+                            if n == 1 && id == BOS { LOG10_ZERO } else { ln_to_log10(log_prob[n - 1][id as usize]) };
+                        let _ = if n < m {
+                            let bo = ln_to_log10(log_backoff[n - 1][id as usize]);
+                            writeln!(buf, "{p}\t{text}\t{bo}")
+                        } else {
+                            writeln!(buf, "{p}\t{text}")
+                        };
+                    }
+                    buf
+                })
+                .collect();
+            for t in texts {
+                out.write_all(&t)?;
             }
         }
     }
     writeln!(out, "\n\\end\\")?;
     Ok(())
+}
+
+/// The words of n-grams as text, `w1 w2 … wn`, keeping the last text built at each order: the text of
+/// an n-gram is its first word and the text of its suffix, which is usually the one kept.
+struct Suffixes {
+    /// `kept[k]`: id and text of the last (k + 1)-gram rendered.
+    kept: Vec<(u32, String)>,
+}
+
+impl Suffixes {
+    fn new(n: usize) -> Suffixes {
+        Suffixes { kept: vec![(NONE, String::new()); n] }
+    }
+
+    fn text(&mut self, counts: &Counts, vocab: &Vocab, n: usize, id: u32) -> &str {
+        // Walk down until an order whose kept text is the suffix needed, then build back up.
+        let mut ids = [NONE; 256];
+        let mut k = n;
+        ids[k - 1] = id;
+        while k > 1 && self.kept[k - 1].0 != ids[k - 1] {
+            ids[k - 2] = counts.order(k).suffix[ids[k - 1] as usize];
+            k -= 1;
+        }
+        if self.kept[k - 1].0 != ids[k - 1] {
+            // k = 1: a unigram is its word.
+            let (w, text) = &mut self.kept[0];
+            *w = ids[0];
+            text.clear();
+            text.push_str(vocab.string(ids[0]));
+        }
+        for j in k + 1..=n {
+            let (lower, upper) = self.kept.split_at_mut(j - 1);
+            let (slot, text) = &mut upper[0];
+            *slot = ids[j - 1];
+            text.clear();
+            text.push_str(vocab.string(counts.order(j).first[ids[j - 1] as usize]));
+            text.push(' ');
+            text.push_str(&lower[j - 2].1);
+        }
+        &self.kept[n - 1].1
+    }
 }
 
 /// Reads an ARPA model from a reader (see [`parse`]).
@@ -177,13 +231,22 @@ impl Building {
 
     /// Id of the n-gram `words` (order ≥ 1), inserting it and its missing suffixes as blanks: each gets the
     /// probability backing off gives it, ln p(w | c) = ln bo(c) + ln p(w | c′), and backoff weight 1.
-    fn find_or_blank(&mut self, words: &[u32]) -> u32 {
+    ///
+    /// `chain[j]` holds the id of the last j + 1 words; its first `known` entries are taken as they are (the
+    /// previous line's, when it ended in the same words — files list n-grams grouped by suffix), the rest
+    /// are filled in.
+    fn find_or_blank(&mut self, words: &[u32], chain: &mut Vec<u32>, known: usize) -> u32 {
         let l = words.len();
-        let mut id = words[l - 1];
-        for len in 2..=l {
+        chain.truncate(known);
+        if chain.is_empty() {
+            chain.push(words[l - 1]);
+        }
+        let mut id = chain[chain.len() - 1];
+        for len in chain.len() + 1..=l {
             let first = words[l - len];
             if let Some(&found) = self.orders[len - 1].index.get(&key(id, first)) {
                 id = found;
+                chain.push(id);
                 continue;
             }
             // The context c of the blank: its first len − 1 words (the blank's history).
@@ -200,6 +263,7 @@ impl Building {
             self.log_prob[len - 1].push(lp);
             self.log_backoff[len - 1].push(0.0);
             id = blank;
+            chain.push(id);
         }
         id
     }
@@ -221,7 +285,10 @@ pub fn parse(bytes: &[u8]) -> Result<(Vocab, Model), Error> {
     let mut declared: Vec<(usize, usize)> = Vec::new(); // (count, line)
     loop {
         let Some((no, line)) = lines.next() else {
-            return Err(bad(lines.no + 1, "end of file in the header: expected 'ngram N=COUNT' or '\\1-grams:'".into()));
+            return Err(bad(
+                lines.no + 1,
+                "end of file in the header: expected 'ngram N=COUNT' or '\\1-grams:'".into(),
+            ));
         };
         let line = text(line, no)?.trim();
         if line.is_empty() {
@@ -253,9 +320,13 @@ pub fn parse(bytes: &[u8]) -> Result<(Vocab, Model), Error> {
     let mut n = 1;
     let mut seen = 0usize; // n-grams read in section n
     let mut ids: Vec<u32> = Vec::with_capacity(m);
-    let mut have: Vec<bool> = Vec::new(); // unigrams seen, by id
+    // Unigrams seen, by id.
+    let mut have: Vec<bool> = Vec::new();
+    // The previous n-gram line of this section (its word strings and ids) and its suffix chain.
+    let mut words: Vec<&str> = Vec::with_capacity(m);
+    let (mut prev_words, mut prev_ids, mut chain): (Vec<&str>, Vec<u32>, Vec<u32>) = Default::default();
     let mut ended = false;
-    while let Some((no, raw)) = lines.next() {
+    for (no, raw) in lines.by_ref() {
         if raw.is_empty() {
             continue;
         }
@@ -266,7 +337,9 @@ pub fn parse(bytes: &[u8]) -> Result<(Vocab, Model), Error> {
             if seen != count {
                 return Err(bad(
                     no,
-                    format!("the \\{n}-grams: section has {seen} n-grams, but the header (line {header}) declares {count}"),
+                    format!(
+                        "the \\{n}-grams: section has {seen} n-grams, but the header (line {header}) declares {count}"
+                    ),
                 ));
             }
             if line == "\\end\\" {
@@ -291,7 +364,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Vocab, Model), Error> {
                 suffix: Vec::with_capacity(declared[n - 1].0),
                 history: Vec::with_capacity(declared[n - 1].0),
                 count: Vec::with_capacity(declared[n - 1].0),
-                index: Default::default(),
+                index: hashbrown::HashMap::with_capacity(declared[n - 1].0),
             });
             b.log_prob.push(Vec::with_capacity(declared[n - 1].0));
             b.log_backoff.push(Vec::with_capacity(declared[n - 1].0));
@@ -321,21 +394,24 @@ pub fn parse(bytes: &[u8]) -> Result<(Vocab, Model), Error> {
                 backoff = Some(f);
                 continue;
             }
+            let k = ids.len();
             let id = match f {
                 "<s>" => BOS,
                 "</s>" => EOS,
                 w if n == 1 => vocab.intern(w),
+                // The same word as the previous line's in this place: no lookup.
+                w if prev_words.len() == n && prev_words[k] == w => prev_ids[k],
                 w => vocab.lookup(w).ok_or_else(|| {
                     bad(no, format!("word '{w}' is not in the \\1-grams: section (which must list the vocabulary)"))
                 })?,
             };
+            if n > 1 {
+                words.push(f);
+            }
             ids.push(id);
         }
         if ids.len() != n {
-            return Err(bad(
-                no,
-                format!("expected a {n}-gram in the \\{n}-grams: section, found {} words", ids.len()),
-            ));
+            return Err(bad(no, format!("expected a {n}-gram in the \\{n}-grams: section, found {} words", ids.len())));
         }
         let bo = match backoff {
             None => 0.0,
@@ -359,7 +435,13 @@ pub fn parse(bytes: &[u8]) -> Result<(Vocab, Model), Error> {
             unigrams.push((ids[0], lp, bo));
             continue;
         }
-        let suffix = b.find_or_blank(&ids[1..]);
+        // The suffix's chain is the previous line's as far as their last words agree.
+        let known = if prev_ids.len() == n {
+            ids[1..].iter().rev().zip(prev_ids[1..].iter().rev()).take_while(|(a, b)| a == b).count()
+        } else {
+            0
+        };
+        let suffix = b.find_or_blank(&ids[1..], &mut chain, known);
         // The history w1…w(n−1) extends the suffix's history w2…w(n−1) by w1 (every stored n-gram of a
         // lower order has its suffix, so if w1…w(n−1) is stored, w2…w(n−1) is too).
         let history = if n == 2 {
@@ -383,6 +465,9 @@ pub fn parse(bytes: &[u8]) -> Result<(Vocab, Model), Error> {
         o.count.push(0);
         b.log_prob[n - 1].push(lp);
         b.log_backoff[n - 1].push(bo);
+        std::mem::swap(&mut prev_ids, &mut ids);
+        std::mem::swap(&mut prev_words, &mut words);
+        words.clear();
     }
     if !ended {
         return Err(bad(lines.no + 1, "missing \\end\\ (the file ends early)".into()));
@@ -435,11 +520,8 @@ pub(crate) fn backoff_model(
     // The highest order's backoffs are never used.
     log_backoff[m - 1].iter_mut().for_each(|b| *b = 0.0);
     let counts = Arc::new(Counts { orders, tokens: 0 });
-    let summary = Summary {
-        ngrams: (1..=m).map(|n| counts.order(n).len() as u64).collect(),
-        discounts: vec![],
-        vocab: support,
-    };
+    let summary =
+        Summary { ngrams: (1..=m).map(|n| counts.order(n).len() as u64).collect(), discounts: vec![], vocab: support };
     Model {
         order: m,
         smoothing: None,
@@ -613,7 +695,10 @@ ngram 3=1
             (good.replace("<s>\t-0.5", "<s>\tnan"), "line 7: backoff weight 'nan' is not a number"),
             // N-grams of the wrong order.
             (good.replace("-0.2\t<s> </s>", "-0.2\t<s> </s> </s>"), "line 11: expected a 2-gram"),
-            (good.replace("-0.2\t<s> </s>", "-0.2\t</s>"), "line 11: expected a 2-gram in the \\2-grams: section, found 1 words"),
+            (
+                good.replace("-0.2\t<s> </s>", "-0.2\t</s>"),
+                "line 11: expected a 2-gram in the \\2-grams: section, found 1 words",
+            ),
             (good.replace("-1\t<unk>", "-1\t<unk> <s> -1"), "line 6: expected a 1-gram"),
             // A backoff on a highest-order n-gram.
             (

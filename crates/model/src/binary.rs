@@ -1,7 +1,7 @@
 //! shannon's binary model files: a versioned layout that is memory-mapped and queried in place.
 //!
 //! **In (write):** a backoff-form [`Model`] (mkn, kn, wb, or one read from ARPA) and its [`Vocab`].
-//! **Out:** the bytes of a model file ([`write`]).
+//! **Out:** the bytes of a model file ([`write()`]).
 //! **In (read):** those bytes as anything `AsRef<[u8]>` — a memory map in production, a `Vec<u8>` in tests.
 //! **Out:** [`Mapped`], which answers ln p(w | h) ([`LanguageModel`]) and word lookups ([`Lookup`]) straight
 //! from the bytes. Opening checks the magic, the version, the file length and that every section lies inside
@@ -461,7 +461,7 @@ impl<B: AsRef<[u8]>> Mapped<B> {
             };
             let (mut p, mut bo) = (Vec::new(), Vec::new());
             let mut dense = vec![NONE; t.slots];
-            for slot in 0..t.slots {
+            for (slot, dense_id) in dense.iter_mut().enumerate() {
                 let k = u64_at(b, t.keys + 8 * slot);
                 if k == EMPTY_KEY {
                     continue;
@@ -472,7 +472,7 @@ impl<B: AsRef<[u8]>> Mapped<B> {
                     return Err(Error::Corrupt(format!("n-gram at slot {slot} of order {n}")));
                 }
                 let id = o.first.len() as u32;
-                dense[slot] = id;
+                *dense_id = id;
                 // The history w1…w(n−1) extends the suffix's history w2…w(n−1) by w1.
                 let lower = &orders[n - 2];
                 let history = if n == 2 {

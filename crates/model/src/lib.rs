@@ -8,6 +8,9 @@
 //! vocabulary (every id except `<s>`, and except `</s>` when there are no sentences). Tests check this to
 //! 1e-9 on real text for every method and order.
 //!
+//! Model files: [`arpa`] (ARPA text, both ways, as KenLM and SRILM write and read it) and [`binary`]
+//! (shannon's own format, memory-mapped and queried in place through [`LanguageModel`]).
+//!
 //! Two internal forms:
 //! - **Backoff form** (mkn, kn, wb): each stored n-gram keeps its full interpolated probability and each
 //!   context its backoff weight, so `p(w | h) = p(w | longest matching suffix) × Π backoff(longer contexts)`

@@ -374,6 +374,9 @@ pub struct ScoreReport {
     pub tool: Tool,
     /// The model.
     pub model: ModelFile,
+    /// Softmax temperature the model was scored through (1: the model itself).
+    #[serde(default = "one")]
+    pub temperature: f64,
     /// The scored text.
     pub inputs: Vec<Input>,
     /// How text became tokens.
@@ -382,6 +385,10 @@ pub struct ScoreReport {
     pub test: TextStats,
     /// The figures.
     pub score: TestScore,
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then renamed over

@@ -152,15 +152,17 @@ fn num(v: Option<f64>, digits: usize) -> String {
 
 /// An integer with thin-space thousands separators.
 fn count(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push('\u{2009}');
-        }
-        out.push(c);
+    let digits = n.to_string();
+    let mut groups = Vec::new();
+    let mut rest = digits.as_str();
+    while rest.len() > 3 {
+        let (head, tail) = rest.split_at(rest.len() - 3);
+        groups.push(tail);
+        rest = head;
     }
-    out
+    groups.push(rest);
+    groups.reverse();
+    groups.join("\u{2009}")
 }
 
 fn inputs_html(inputs: &[crate::Input]) -> String {
@@ -305,7 +307,9 @@ fn compare_page(r: &CompareReport) -> Page {
                     .map(|m| (m.order as f64, f(m).unwrap_or(f64::INFINITY)))
                     .collect();
                 points.sort_by(|a, b| a.0.total_cmp(&b.0));
-                let mut s = Series::new(method.clone(), points, PALETTE[i % PALETTE.len()]);
+                let drawable = points.iter().any(|p| p.1.is_finite());
+                let name = if drawable { method.clone() } else { format!("{method} (∞, not drawn)") };
+                let mut s = Series::new(name, points, PALETTE[i % PALETTE.len()]);
                 s.marker = [Marker::Circle, Marker::Square, Marker::Diamond][i % 3];
                 s
             })
@@ -359,7 +363,7 @@ fn compare_page(r: &CompareReport) -> Page {
                     vec![Rule { y: v, label: format!("2^(true rate) = {v:.2}"), color: "#444444" }]
                 }),
             ),
-            format!("Perplexity 2<sup>H</sup> of the test text, per {tok} token (<code>&lt;/s&gt;</code> counted).{not_drawn}"),
+            format!("Perplexity 2<sup>H</sup> of the test text, per token (<code>{tok}</code>; <code>&lt;/s&gt;</code> counted).{not_drawn}"),
         ),
         (
             chart(
@@ -371,7 +375,7 @@ fn compare_page(r: &CompareReport) -> Page {
                 true_rule(r.true_entropy_rate.as_ref().map(|t| t.bits_per_token)),
             ),
             format!(
-                "Cross-entropy H in bits per {tok} token. Every held-out cross-entropy is an upper bound on the \
+                "Cross-entropy H in bits per token (<code>{tok}</code>). Every held-out cross-entropy is an upper bound on the \
                  source's entropy rate.{not_drawn}"
             ),
         ),
@@ -592,12 +596,8 @@ fn entropy_page(r: &EntropyReport, ranks: &[(f64, f64)]) -> Page {
 
     // Rank against frequency, log–log.
     let z = &r.zipf;
+    // The laws first (drawn on top), then the data under them.
     let mut rank_series = Vec::new();
-    if !ranks.is_empty() {
-        let mut data = Series::new("corpus", ranks.to_vec(), "#0072B2");
-        data.line = true;
-        rank_series.push(data);
-    }
     if let Some(fit) = &z.fit {
         let rs = log_ranks(fit.ranks, 40.0);
         let norm: f64 = (1..=fit.ranks).map(|r| (r as f64 + fit.q).powf(-fit.s)).sum();
@@ -615,6 +615,11 @@ fn entropy_page(r: &EntropyReport, ranks: &[(f64, f64)]) -> Page {
         s.dash = Some("2 3");
         rank_series.push(s);
     }
+    if !ranks.is_empty() {
+        let mut data = Series::new("corpus", ranks.to_vec(), "#0072B2");
+        data.marker = Marker::None;
+        rank_series.push(data);
+    }
     let rank_chart = Chart {
         id: "rank-frequency".into(),
         title: "Rank–frequency of words (log–log)".into(),
@@ -628,7 +633,7 @@ fn entropy_page(r: &EntropyReport, ranks: &[(f64, f64)]) -> Page {
         bands: vec![],
     };
     let rank_caption = format!(
-        "{} Words are {}: {} tokens, {} types.{}{}",
+        "{} Words are {}: {} tokens, {} types.{} Shannon's p<sub>n</sub> = 0.1/n (to rank {}) scaled to the corpus.",
         if ranks.is_empty() {
             "This report carries no rank–frequency data (<code>zipf.rank_frequency</code>); only the laws are drawn."
         } else {
@@ -644,10 +649,7 @@ fn entropy_page(r: &EntropyReport, ranks: &[(f64, f64)]) -> Page {
                 f.q, f.s, count(f.ranks as u64), f.entropy_bits
             ))
             .unwrap_or_default(),
-        format!(
-            " Shannon's p<sub>n</sub> = 0.1/n (to rank {}) scaled to the corpus.",
-            count(z.shannon_model.critical_rank as u64)
-        ),
+        count(z.shannon_model.critical_rank as u64),
     );
     page.h2("Entropy against order, and Zipf's law");
     page.charts(&[(f_chart, f_caption), (rank_chart, rank_caption)]);

@@ -120,10 +120,7 @@ fn mkn_arpa_matches_lmplz_ngram_for_ngram_on_book1() {
 
 /// query's `-v summary` figures.
 fn summary(text: &str) -> HashMap<String, f64> {
-    text.lines()
-        .filter_map(|l| l.split_once(":\t"))
-        .map(|(k, v)| (k.to_string(), v.trim().parse().unwrap()))
-        .collect()
+    text.lines().filter_map(|l| l.split_once(":\t")).map(|(k, v)| (k.to_string(), v.trim().parse().unwrap())).collect()
 }
 
 fn lmplz_files_score_as_query(name: &str, file: &str) {

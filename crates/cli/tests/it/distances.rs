@@ -147,3 +147,20 @@ fn prune_command_and_compare_prune() {
         assert!(pred >= 0.0 && exact >= 0.0);
     }
 }
+
+#[test]
+fn score_through_a_temperature() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = dir.path().join("m.arpa");
+    shannon().args(["build", "--order", "2", "--output"]).arg(&model).arg(fixture()).assert().success();
+    let h = |tau: &str| {
+        let out = shannon().args(["score", "--temperature", tau, "--model"]).arg(&model).arg(fixture()).assert().success();
+        let r: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
+        assert_eq!(r["temperature"].as_f64().unwrap(), tau.parse::<f64>().unwrap());
+        r["score"]["cross_entropy_bits"].as_f64().unwrap()
+    };
+    let (cold, one, hot) = (h("0.5"), h("1"), h("3"));
+    // Scored on its own training text, a sharper distribution does better and a flatter one worse.
+    assert!(cold < one && one < hot, "{cold} {one} {hot}");
+    shannon().args(["score", "--temperature", "0", "--model"]).arg(&model).arg(fixture()).assert().code(2);
+}

@@ -11,7 +11,7 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use shannon_corpus::{Corpus, Source};
 use shannon_eval::entropy::{block_entropies, BlockOptions, Estimator};
-use shannon_source::{English, Iid, Markov, TextSource};
+use shannon_source::{English, Iid, Markov};
 use shannon_tokens::{Sentences, TokenKind, Tokenizer};
 
 const LETTERS27: &str = "abcdefghijklmnopqrstuvwxyz ";
@@ -113,8 +113,20 @@ fn known_sources() -> Vec<Known> {
             rate: uniform.entropy_rate_bits(),
             max: 4,
         },
-        Known { name: "order-1 Markov", ids: symbols(m1.symbol_indices(1)), k: 1, rate: m1.entropy_rate_bits(), max: 4 },
-        Known { name: "order-2 Markov", ids: symbols(m2.symbol_indices(1)), k: 2, rate: m2.entropy_rate_bits(), max: 5 },
+        Known {
+            name: "order-1 Markov",
+            ids: symbols(m1.symbol_indices(1)),
+            k: 1,
+            rate: m1.entropy_rate_bits(),
+            max: 4,
+        },
+        Known {
+            name: "order-2 Markov",
+            ids: symbols(m2.symbol_indices(1)),
+            k: 2,
+            rate: m2.entropy_rate_bits(),
+            max: 5,
+        },
     ]
 }
 
@@ -151,7 +163,14 @@ fn known_sources_bias_corrected_estimates_find_the_entropy_rate() {
                 }
                 // Closer than plug-in wherever plug-in is off by more than 1%.
                 if plug_err > 0.01 * h {
-                    assert!(err < plug_err, "{}: {} F_{} = {v} no closer than plug-in {}", src.name, e.key(), o.n, o.f.plugin);
+                    assert!(
+                        err < plug_err,
+                        "{}: {} F_{} = {v} no closer than plug-in {}",
+                        src.name,
+                        e.key(),
+                        o.n,
+                        o.f.plugin
+                    );
                 }
             }
             // The support rule is calibrated: where coverage passes, the best corrector is within 1%.
@@ -219,7 +238,7 @@ fn guessing_bounds_bracket_and_match_f1_of_the_held_out_letters() {
         let ce = g["cross_entropy_bits"].as_f64().unwrap();
         assert!(lower <= upper, "N = {}: lower {lower} > upper {upper}", g["n"]);
         assert!(lower <= ce, "N = {}: lower bound {lower} above the cross-entropy {ce}", g["n"]);
-        assert_eq!(g["shannon_upper"].is_number(), true, "Shannon's column beside N = {}", g["n"]);
+        assert!(g["shannon_upper"].is_number(), "Shannon's column beside N = {}", g["n"]);
     }
     // Both bounds fall as the predictor sees more.
     assert!(games[3]["upper"].as_f64() < games[0]["upper"].as_f64());
@@ -384,7 +403,10 @@ fn guessing_game_on_book1_beside_shannons_table() {
     for (i, g) in r["guessing"].as_array().unwrap().iter().enumerate() {
         let (upper, lower) = (g["upper"].as_f64().unwrap(), g["lower"].as_f64().unwrap());
         let ce = g["cross_entropy_bits"].as_f64().unwrap();
-        eprintln!("{:>3} {upper:>7.3} {lower:>7.3} {ce:>9.3} | {:>7} {:>5}", g["n"], table["upper"][i], table["lower"][i]);
+        eprintln!(
+            "{:>3} {upper:>7.3} {lower:>7.3} {ce:>9.3} | {:>7} {:>5}",
+            g["n"], table["upper"][i], table["lower"][i]
+        );
         assert!(lower <= upper && lower <= ce);
         assert_eq!(g["shannon_upper"], table["upper"][i]);
     }
@@ -403,8 +425,9 @@ fn guessing_game_on_book1_beside_shannons_table() {
 fn f5(text: &[u8]) -> Vec<(Estimator, f64)> {
     let corpus = Corpus::from_sources(vec![Source::from_bytes("sample", text.to_vec())]);
     let tok = Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None };
-    let (_, s) = shannon::pipeline::tokenize_train(&corpus, &corpus.whole(), &tok, false, &indicatif::ProgressBar::hidden())
-        .unwrap();
+    let (_, s) =
+        shannon::pipeline::tokenize_train(&corpus, &corpus.whole(), &tok, false, &indicatif::ProgressBar::hidden())
+            .unwrap();
     let r = block_entropies(&s.ids, &BlockOptions { groups: 2, nsb_jackknife: false, ..BlockOptions::new(5, 27.0) });
     Estimator::ALL.iter().map(|&e| (e, r.orders[4].f.get(e).unwrap())).collect()
 }
@@ -416,34 +439,39 @@ fn bias_correction_earns_its_keep_on_bible_samples() {
     let full = f5(&text);
     let lines: Vec<&[u8]> = text.split_inclusive(|&b| b == b'\n').collect();
     let samples = 5;
-    let mut diffs = vec![vec![0.0; samples]; Estimator::ALL.len()];
-    for seed in 0..samples {
-        // A random 10% of the lines, in their order.
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed as u64);
-        let sample: Vec<u8> = lines.iter().filter(|_| rng.random::<f64>() < 0.1).flat_map(|l| l.iter().copied()).collect();
-        for (i, ((e, v), (_, w))) in f5(&sample).iter().zip(&full).enumerate() {
-            diffs[i][seed] = v - w;
-            let _ = e;
-        }
-    }
-    let plug = &diffs[0];
+    // diffs[sample][estimator]: the sample's F_5 minus the full text's.
+    let diffs: Vec<Vec<f64>> = (0..samples)
+        .map(|seed| {
+            // A random 10% of the lines, in their order.
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+            let sample: Vec<u8> =
+                lines.iter().filter(|_| rng.random::<f64>() < 0.1).flat_map(|l| l.iter().copied()).collect();
+            f5(&sample).iter().zip(&full).map(|((_, v), (_, w))| v - w).collect()
+        })
+        .collect();
     for (i, e) in Estimator::ALL.iter().enumerate() {
         eprintln!(
             "{:<13} full F_5 {:.4}, sample − full: {}",
             e.key(),
             full[i].1,
-            diffs[i].iter().map(|d| format!("{d:+.4}")).collect::<Vec<_>>().join(" ")
+            diffs.iter().map(|d| format!("{:+.4}", d[i])).collect::<Vec<_>>().join(" ")
         );
     }
-    for e in [Estimator::Grassberger, Estimator::Nsb] {
-        let i = Estimator::ALL.iter().position(|&x| x == e).unwrap();
-        for s in 0..samples {
+    // Grassberger, NSB and the jackknife move less than half as far as plug-in on every sample.
+    // Miller–Madow (about 0.6 of plug-in's shift) and Chao–Shen (0.43–0.50) correct less; they must still
+    // beat plug-in.
+    for (i, e) in Estimator::ALL.iter().enumerate().skip(1) {
+        let bound = match e {
+            Estimator::Grassberger | Estimator::Nsb | Estimator::Jackknife => 0.5,
+            _ => 1.0,
+        };
+        for (s, d) in diffs.iter().enumerate() {
             assert!(
-                diffs[i][s].abs() < 0.5 * plug[s].abs(),
+                d[i].abs() < bound * d[0].abs(),
                 "{} sample {s}: differs by {:.4}, plug-in by {:.4}",
                 e.key(),
-                diffs[i][s],
-                plug[s]
+                d[i],
+                d[0]
             );
         }
     }

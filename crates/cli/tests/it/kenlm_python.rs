@@ -73,8 +73,12 @@ fn kenlm_python_module_scores_a_shannon_arpa_file_like_shannon() {
         .output()
         .unwrap();
     assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
-    let ours: Vec<serde_json::Value> =
-        ours.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
+    let ours: Vec<serde_json::Value> = ours
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
 
     let kenlm = match Command::new("python3").arg("-c").arg(CLIENT).arg(&model).arg(&test).output() {
         Ok(out) => out,

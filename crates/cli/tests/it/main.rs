@@ -8,4 +8,6 @@ mod entropy;
 mod kenlm;
 mod kenlm_python;
 mod manners;
+mod models;
 mod render;
+mod spill;

@@ -199,20 +199,35 @@ fn standard_input_several_inputs_and_file_lists() {
 #[test]
 fn binary_files_are_refused_unless_tokens_are_bytes() {
     let dir = tempfile::tempdir().unwrap();
-    let bin = dir.path().join("data.bin");
-    let mut bytes = std::fs::read(genesis()).unwrap();
-    let at = bytes.len() / 2;
-    bytes[at] = 0;
-    std::fs::write(&bin, &bytes).unwrap();
-    let m = fails_in(dir.path(), &["compare", s(&bin), "--output", "r.json"], &["data.bin", "binary file", "NUL byte"]);
-    assert!(m.contains(&format!("byte offset {at}")), "{m}");
-    fails_in(dir.path(), &["build", s(&bin), "--tokens", "whitespace", "-o", "m.arpa"], &["data.bin", "binary file"]);
+    let text = std::fs::read_to_string(genesis()).unwrap();
+    // UTF-16 text: half its bytes are NUL, the first at offset 1.
+    let utf16 = dir.path().join("genesis-utf16.txt");
+    std::fs::write(&utf16, text.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>()).unwrap();
+    // An executable-like file: a header, then runs of NUL.
+    let exe = dir.path().join("program");
+    let mut bytes = b"\x7fELF\x02\x01\x01".to_vec();
+    bytes.extend([0u8; 4000]);
+    bytes.extend(text.as_bytes());
+    std::fs::write(&exe, &bytes).unwrap();
+    let (d, u, e) = (dir.path(), s(&utf16), s(&exe));
+    fails_in(
+        d,
+        &["compare", u, "--output", "r.json"],
+        &["genesis-utf16.txt", "binary file", "NUL byte at byte offset 1 "],
+    );
+    fails_in(d, &["compare", e, "--lossy", "--output", "r.json"], &["program", "binary file", "byte offset 7 "]);
+    fails_in(d, &["entropy", e, "--output", "r.json"], &["program", "binary file"]);
+    fails_in(d, &["build", u, "--tokens", "chars", "-o", "m.arpa"], &["genesis-utf16.txt", "binary file"]);
     // Bytes model any data.
     shannon()
-        .args(["compare", "--tokens", "bytes", "--order", "2", s(&bin), "--output"])
-        .arg(dir.path().join("r.json"))
+        .args(["compare", "--tokens", "bytes", "--order", "2", u, "--output"])
+        .arg(d.join("r.json"))
         .assert()
         .success();
+    // A stray NUL in text is a control character, not a sign of a binary file (Calgary's book1 has one).
+    let stray = d.join("stray.txt");
+    std::fs::write(&stray, text.replacen(' ', "\0", 1)).unwrap();
+    shannon().args(["compare", "--order", "2", s(&stray), "--output"]).arg(d.join("r.json")).assert().success();
 }
 
 #[test]
@@ -491,6 +506,7 @@ fn reports_validate_against_their_schemas() {
     let compare = validator("compare");
     let score = validator("score");
     let entropy = validator("entropy");
+    let kl = validator("kl");
     let runs: Vec<(&str, Vec<&str>)> = vec![
         ("default", vec!["compare", "--order", "3"]),
         (
@@ -535,6 +551,20 @@ fn reports_validate_against_their_schemas() {
     assert!(!compare.is_valid(&broken));
     assert!(!score.is_valid(&json(&d.join("methods.json"))), "a compare report is not a score report");
     assert!(!entropy.is_valid(&json(&d.join("methods.json"))), "a compare report is not an entropy report");
+    let stray = d.join("stray.txt");
+    std::fs::write(
+        &stray,
+        "In the beginning was the Word, and the Word was with God.\nAnd the light shineth in darkness.\n",
+    )
+    .unwrap();
+    for (name, order, smoothing) in [("kl", "1", "mkn"), ("kl-mle", "2", "mle")] {
+        let out = d.join(format!("{name}.json"));
+        shannon()
+            .args(["kl", g, s(&stray), "--order", order, "--smoothing", smoothing, "--output", s(&out)])
+            .assert()
+            .success();
+        assert_valid(&kl, &json(&out), &format!("kl report '{name}'"));
+    }
 }
 
 #[test]
@@ -569,15 +599,17 @@ fn a_run_killed_at_any_moment_leaves_the_previous_report_intact() {
         let _ = child.kill(); // SIGKILL
         let status = child.wait().unwrap();
         let now = std::fs::read(&report).unwrap();
-        if status.success() {
-            // The run ended before the kill: its report is complete and replaced the old one whole.
-            finished += 1;
-            let r: serde_json::Value = serde_json::from_slice(&now).expect("a finished report parses");
-            assert_eq!(r["corpus"]["name"], "big");
-        } else {
-            assert_eq!(now, previous, "killed after {wait:?}: the previous report changed");
+        // The report is the previous one, byte for byte, or the new one whole (the run renamed it into place
+        // before the kill, or finished): never a mixture, never a prefix.
+        let replaced = now != previous;
+        if replaced {
+            let r: serde_json::Value = serde_json::from_slice(&now)
+                .unwrap_or_else(|e| panic!("killed after {wait:?}: the report is neither old nor whole: {e}"));
+            assert_eq!(r["corpus"]["name"], "big", "killed after {wait:?}");
+            assert_eq!(r["models"].as_array().map(Vec::len), Some(3), "killed after {wait:?}");
+            std::fs::write(&report, &previous).unwrap();
         }
-        serde_json::from_slice::<serde_json::Value>(&now).expect("the report parses");
+        finished += usize::from(status.success());
         let reports: Vec<String> = entries(d).into_iter().filter(|n| n.ends_with(".json")).collect();
         assert_eq!(reports, ["r.json"], "killed after {wait:?}: stray report files");
         for e in entries(d) {
@@ -586,7 +618,12 @@ fn a_run_killed_at_any_moment_leaves_the_previous_report_intact() {
                 "killed after {wait:?}: unexpected file {e}"
             );
         }
-        eprintln!("killed after {wait:?}: {}", if status.success() { "had finished" } else { "report intact" });
+        let what = match (status.success(), replaced) {
+            (true, _) => "had finished; new report whole",
+            (false, true) => "killed after the rename; new report whole",
+            (false, false) => "killed; previous report intact",
+        };
+        eprintln!("killed after {wait:?}: {what}");
     }
     assert!(finished < 5, "no run was killed before it finished; use a larger corpus");
 }

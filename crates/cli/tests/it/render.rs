@@ -75,6 +75,27 @@ fn pages_are_self_contained_and_hold_every_chart() {
 }
 
 #[test]
+fn rank_frequency_data_is_drawn_when_the_report_has_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("entropy.json");
+    shannon().args(["entropy", s(&genesis()), "--max-order", "3", "--output", s(&report)]).assert().success();
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let has_data = v["zipf"].get("rank_frequency").is_some();
+    v["zipf"]["rank_frequency"] = serde_json::json!([[1, 40], [2, 25], [3, 17], [5, 9], [10, 4], [20, 2], [50, 1]]);
+    std::fs::write(&report, serde_json::to_vec(&v).unwrap()).unwrap();
+    let page = shannon().args(["render", s(&report), "--output", "-"]).assert().success();
+    let page = String::from_utf8(page.get_output().stdout.clone()).unwrap();
+    let chart = page.split(r#"data-chart="rank-frequency""#).nth(1).unwrap().split("</svg>").next().unwrap();
+    for series in ["corpus", "Zipf–Mandelbrot fit", "Shannon: p_n = 0.1/n"] {
+        assert!(chart.contains(&format!(r#"class="series" data-series="{series}""#)), "no {series} line");
+    }
+    assert!(page.contains("Each word's number of occurrences against its rank."));
+    if !has_data {
+        eprintln!("note: `shannon entropy` does not write zipf.rank_frequency yet; the test supplied it");
+    }
+}
+
+#[test]
 fn render_refuses_what_is_not_a_report() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -193,8 +214,8 @@ struct Measured {
     y: f64,
     w: f64,
     h: f64,
-    /// (series, width, height, length) of each drawn line.
-    paths: Vec<(String, f64, f64, f64)>,
+    /// (series, width, height, length, stroke colour) of each drawn line, in document order (the last is on top).
+    paths: Vec<(String, f64, f64, f64, String)>,
     marks: usize,
 }
 
@@ -205,7 +226,7 @@ const charts = [...document.querySelectorAll('svg.chart')].map(svg => {
   const r = svg.getBoundingClientRect();
   const paths = [...svg.querySelectorAll('path.series')].map(p => {
     const b = p.getBBox();
-    return [p.getAttribute('data-series'), b.width, b.height, p.getTotalLength()];
+    return [p.getAttribute('data-series'), b.width, b.height, p.getTotalLength(), p.getAttribute('stroke')];
   });
   return { id: svg.dataset.chart, x: r.left + window.scrollX, y: r.top + window.scrollY, w: r.width, h: r.height,
            paths, marks: svg.querySelectorAll('g.marks > *').length };
@@ -272,7 +293,7 @@ fn a_browser_draws_every_chart() {
         for m in &measured {
             assert!(m.w > 300.0 && m.h > 180.0, "{name}/{}: chart laid out at {}×{}", m.id, m.w, m.h);
             assert!(!m.paths.is_empty(), "{name}/{}: no line drawn ({} marks)", m.id, m.marks);
-            for (series, w, h, len) in &m.paths {
+            for (series, w, h, len, _) in &m.paths {
                 assert!(*w > 10.0 && *len > 10.0 && h.is_finite(), "{name}/{}/{series}: line of extent {w}×{h}", m.id);
             }
         }
@@ -290,8 +311,11 @@ fn a_browser_draws_every_chart() {
         colours.sort_unstable();
         colours.dedup();
         assert!(colours.len() > 50, "{name}: the screenshot is blank ({} colours)", colours.len());
-        let first_series = [0x00, 0x72, 0xb2]; // PALETTE[0]
         for m in &measured {
+            // The line drawn on top must show in its colour.
+            let (top_name, .., top_colour) = m.paths.last().unwrap();
+            let hex = u32::from_str_radix(top_colour.trim_start_matches('#'), 16).unwrap();
+            let colour = [(hex >> 16) as u8, (hex >> 8) as u8, hex as u8];
             let (x0, y0) = (m.x.max(0.0) as usize, m.y.max(0.0) as usize);
             let (x1, y1) = (((m.x + m.w) as usize).min(shot.width), ((m.y + m.h) as usize).min(shot.height));
             assert!(y1 > y0 + 100, "{name}/{}: the chart is outside the screenshot", m.id);
@@ -301,11 +325,11 @@ fn a_browser_draws_every_chart() {
                     let p = shot.rgb[y * shot.width + x];
                     total += 1;
                     ink += usize::from(!near(p, [255, 255, 255], 8));
-                    series += usize::from(near(p, first_series, 40));
+                    series += usize::from(near(p, colour, 40));
                 }
             }
             assert!(ink * 50 > total, "{name}/{}: only {ink} of {total} pixels drawn", m.id);
-            assert!(series > 40, "{name}/{}: the first series' colour covers only {series} pixels", m.id);
+            assert!(series > 40, "{name}/{}: {top_name}'s colour {top_colour} covers only {series} pixels", m.id);
         }
         eprintln!("{name}: {} charts drawn; screenshot {}", measured.len(), png.display());
     }

@@ -1,0 +1,139 @@
+//! Entropy benchmark: Shannon's letters (27 symbols, the whole text as one stream), block entropies
+//! F_1..F_N with every estimator (plug-in, Miller–Madow, Chao–Shen, Grassberger, NSB, jackknife) and
+//! block-jackknife standard errors — the `shannon entropy` block stage — on one text, by default
+//! canterbury/bible.txt (4 MB).
+//!
+//! Usage: `cargo run --release -p shannon-bench --bin entropy-bench -- [PATH] [--max-order 10]
+//! [--repeat 3] [--threads 1,2]` with `SHANNON_CORPORA` pointing at `../shared/corpora` when no PATH is given.
+//! Each configuration is timed from the memory-mapped file to the finished estimates (tokenizing included),
+//! with NSB on every jackknife sample (the default of `shannon entropy`) and without it
+//! (`--no-nsb-jackknife`). Throughput is file bytes per second (MB = 10^6 bytes).
+//!
+//! Every timed run's result is checked, so a fast wrong answer cannot win: the estimates must equal the
+//! first run's exactly (any thread count), every order must have an NSB estimate, the block counts must be
+//! symbols − n + 1, and plug-in F_1 must equal the letter entropy computed here directly from the bytes.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use shannon_corpus::Corpus;
+use shannon_eval::entropy::{block_entropies, BlockEntropies, BlockOptions};
+use shannon_tokens::{Sentences, TokenKind, Tokenizer};
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+}
+
+/// Letter entropy of the 27-symbol reading of `bytes`, computed without the tokenizer.
+fn direct_f1(bytes: &[u8]) -> f64 {
+    let mut counts = [0u64; 27];
+    let (mut pending, mut any) = (false, false);
+    for &b in bytes {
+        if b.is_ascii_alphabetic() {
+            if pending && any {
+                counts[26] += 1;
+            }
+            pending = false;
+            any = true;
+            counts[(b.to_ascii_lowercase() - b'a') as usize] += 1;
+        } else {
+            pending = true;
+        }
+    }
+    let n: u64 = counts.iter().sum();
+    counts.iter().filter(|&&c| c > 0).map(|&c| -(c as f64 / n as f64) * (c as f64 / n as f64).log2()).sum()
+}
+
+fn run(corpus: &Corpus, options: &BlockOptions) -> Result<BlockEntropies> {
+    let tok = Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None };
+    let (_, stream) =
+        shannon::pipeline::tokenize_train(corpus, &corpus.whole(), &tok, false, &indicatif::ProgressBar::hidden())?;
+    Ok(block_entropies(&stream.ids, options))
+}
+
+fn check(r: &BlockEntropies, first: Option<&BlockEntropies>, f1: f64) -> Result<()> {
+    if let Some(first) = first {
+        if r != first {
+            bail!("result differs from the first run");
+        }
+    }
+    for o in &r.orders {
+        if o.blocks != r.symbols + 1 - o.n as u64 {
+            bail!("order {}: {} blocks, expected {}", o.n, o.blocks, r.symbols + 1 - o.n as u64);
+        }
+        if o.f.nsb.is_none() {
+            bail!("order {}: NSB missing", o.n);
+        }
+    }
+    if (r.orders[0].f.plugin - f1).abs() > 1e-9 {
+        bail!("plug-in F_1 {} differs from the direct count {f1}", r.orders[0].f.plugin);
+    }
+    Ok(())
+}
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let max_order: usize = arg(&args, "--max-order").map_or(Ok(10), |s| s.parse()).context("--max-order")?;
+    let repeat: usize = arg(&args, "--repeat").map_or(Ok(3), |s| s.parse()).context("--repeat")?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let threads: Vec<usize> = arg(&args, "--threads")
+        .unwrap_or_else(|| if cores > 1 { format!("1,{cores}") } else { "1".into() })
+        .split(',')
+        .map(|s| s.parse())
+        .collect::<Result<_, _>>()
+        .context("--threads")?;
+    let path = match args.get(1).filter(|a| !a.starts_with("--")) {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(std::env::var("SHANNON_CORPORA").context("give a PATH or set SHANNON_CORPORA")?)
+            .join("canterbury/bible.txt"),
+    };
+    let corpus = Corpus::open(&[&path]).with_context(|| path.display().to_string())?;
+    let bytes = corpus.bytes();
+    let f1 = direct_f1(corpus.sources()[0].as_ref());
+    println!("{}: {} bytes, letters, F_1..F_{max_order}, all estimators, {repeat} runs each", path.display(), bytes);
+    println!("{:>8} {:>14} {:>9} {:>9} {:>8}", "threads", "nsb-jackknife", "best s", "median s", "MB/s");
+    let mut first: Option<BlockEntropies> = None;
+    for &t in &threads {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(t).build()?;
+        for nsb_jackknife in [true, false] {
+            let options = BlockOptions { nsb_jackknife, ..BlockOptions::new(max_order, 27.0) };
+            let mut secs = Vec::with_capacity(repeat);
+            for _ in 0..repeat {
+                let start = Instant::now();
+                let r = pool.install(|| run(&corpus, &options))?;
+                secs.push(start.elapsed().as_secs_f64());
+                if nsb_jackknife {
+                    check(&r, first.as_ref(), f1)?;
+                    first.get_or_insert(r);
+                } else {
+                    // Without NSB on the deleted samples only NSB's standard errors change.
+                    let mut expect = first.clone().expect("the NSB run comes first");
+                    for o in &mut expect.orders {
+                        o.h_se.nsb = None;
+                        o.f_se.nsb = None;
+                    }
+                    check(&r, Some(&expect), f1)?;
+                }
+            }
+            secs.sort_by(f64::total_cmp);
+            let best = secs[0];
+            let median = secs[secs.len() / 2];
+            println!("{t:>8} {:>14} {best:>9.3} {median:>9.3} {:>8.2}", nsb_jackknife, bytes as f64 / 1e6 / best);
+        }
+    }
+    if let Some(r) = &first {
+        println!("F_n (plug-in / NSB):");
+        for o in &r.orders {
+            println!(
+                "  F_{:<2} {:.4} / {:.4}  coverage {:.4}{}",
+                o.n,
+                o.f.plugin,
+                o.f.nsb.unwrap_or(f64::NAN),
+                o.coverage,
+                if o.supported { "" } else { "  (unsupported)" }
+            );
+        }
+    }
+    Ok(())
+}
