@@ -159,6 +159,23 @@ fn letter_words(ids: &[u32], space: Option<u32>) -> (Vec<u64>, u64) {
     (counts, letters)
 }
 
+/// `[rank, count]` for counts sorted in decreasing order: every rank up to 100, then about 50 ranks per
+/// decade, and the last rank — enough to draw the rank–frequency curve without listing every type.
+fn rank_frequency(sorted: &[u64]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut r = 1usize;
+    while r <= sorted.len() {
+        out.push((r as u64, sorted[r - 1]));
+        r = if r < 100 { r + 1 } else { ((r as f64 * 10f64.powf(1.0 / 50.0)) as usize).max(r + 1) };
+    }
+    if let Some(&last) = sorted.last() {
+        if out.last().map(|p| p.0) != Some(sorted.len() as u64) {
+            out.push((sorted.len() as u64, last));
+        }
+    }
+    out
+}
+
 /// Per-id counts of a stream (markers excluded).
 fn unigram_counts(ids: &[u32], vocab_len: usize) -> Vec<u64> {
     let mut c = vec![0u64; vocab_len];
@@ -448,6 +465,7 @@ fn words_and_zipf(
         tokens: profile.n(),
         types: profile.distinct(),
         mean_word_length,
+        rank_frequency: rank_frequency(&counts),
         fit,
         fit_error,
         empirical,
@@ -649,8 +667,14 @@ pub fn table(r: &EntropyReport) -> String {
     );
     let _ = writeln!(
         s,
-        "F_N = H_N − H_(N−1), bits per {unit}; ±: block-jackknife standard error of NSB ({} groups); * unsupported (coverage < {})",
-        r.settings.jackknife_groups, r.settings.min_coverage
+        "F_N = H_N − H_(N−1), bits per {unit}; ±: {}; * unsupported (coverage < {})",
+        if r.settings.nsb_jackknife {
+            format!("block-jackknife standard error of NSB ({} groups)", r.settings.jackknife_groups)
+        } else {
+            "NSB's posterior standard deviation (--no-nsb-jackknife; it ignores the dependence of overlapping blocks)"
+                .to_string()
+        },
+        r.settings.min_coverage
     );
     let shannon_col = r.orders.iter().any(|o| o.shannon_1951.is_some());
     let _ = write!(s, "{:>6}", "");

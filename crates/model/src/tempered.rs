@@ -51,8 +51,8 @@ impl<'m> Tempered<'m> {
         }
         // Backoff form: fill the chain from the bottom.
         let mut z = self.unigram_log_z();
-        for j in 1..chain.len() {
-            z = self.backoff_log_z(j, chain[j], z);
+        for (j, &ctx) in chain.iter().enumerate().skip(1) {
+            z = self.backoff_log_z(j, ctx, z);
         }
         z
     }

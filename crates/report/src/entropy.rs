@@ -24,7 +24,8 @@
 //! - `bits_per_letter`: for word units, the mean word length used to convert (`null` otherwise);
 //! - `zipf`: `shannon_model_bits_per_word` (9.135), the whole recomputed `shannon_model`,
 //!   `published_bits_per_word` (11.82) and `why_not_published`, then the corpus's words (`words` says what
-//!   a word is, `tokens`, `types`, `mean_word_length`), the maximum-likelihood Zipf–Mandelbrot `fit` with
+//!   a word is, `tokens`, `types`, `mean_word_length`, `rank_frequency` as `[rank, count]` pairs thinned
+//!   to about 50 per decade past rank 100), the maximum-likelihood Zipf–Mandelbrot `fit` with
 //!   the entropy of the fitted law, and `empirical`: the word entropy by every estimator;
 //! - `guessing`: one entry per predictor order n: `n`, `symbols` guessed, `upper`, `lower`,
 //!   `cross_entropy_bits` (on `cross_entropy_symbols` held-out symbols), `rank_counts`, and Shannon's
@@ -191,6 +192,10 @@ pub struct ZipfSection {
     pub types: u64,
     /// Mean word length in characters.
     pub mean_word_length: f64,
+    /// `[rank, count]` of the words by frequency: every rank up to 100, then about 50 ranks per decade,
+    /// and the last rank.
+    #[serde(default)]
+    pub rank_frequency: Vec<(u64, u64)>,
     /// Maximum-likelihood Zipf–Mandelbrot fit p(r) ∝ (r + q)^(−s) over the observed ranks.
     pub fit: Option<ZipfMandelbrotFit>,
     /// Why there is no fit, if there is none.

@@ -143,18 +143,8 @@ impl Tokenizer {
             }
         };
         match self.kind {
-            TokenKind::Whitespace => {
-                for tok in text.split(is_kenlm_space).filter(|t| !t.is_empty()) {
-                    emit(tok, out);
-                }
-            }
-            TokenKind::Words => {
-                for tok in text.split_word_bounds() {
-                    if !tok.chars().all(char::is_whitespace) {
-                        emit(tok, out);
-                    }
-                }
-            }
+            TokenKind::Whitespace => whitespace_tokens(text, |tok| emit(tok, out)),
+            TokenKind::Words => word_tokens(text, |tok| emit(tok, out)),
             TokenKind::Chars => {
                 let mut s = [0u8; 4];
                 for c in text.chars() {
@@ -192,8 +182,143 @@ impl Tokenizer {
     }
 }
 
-fn is_kenlm_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\r' | '\n' | '\0')
+/// KenLM's separators: space, tab, CR, LF, NUL. All ASCII, so splitting bytes splits characters.
+fn is_kenlm_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\0')
+}
+
+/// The tokens of `whitespace`: maximal runs of bytes that are not KenLM separators.
+fn whitespace_tokens<'t>(text: &'t str, mut emit: impl FnMut(&'t str)) {
+    let bytes = text.as_bytes();
+    let mut start = None;
+    for (i, &b) in bytes.iter().enumerate() {
+        match (is_kenlm_space(b), start) {
+            (true, Some(s)) => {
+                emit(&text[s..i]);
+                start = None;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        emit(&text[s..]);
+    }
+}
+
+/// ASCII whitespace as UAX#29 and `char::is_whitespace` see it: space, tab, LF, VT, FF, CR.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+}
+
+/// The tokens of `words`: UAX#29 word segments that are not all whitespace, exactly as
+/// `split_word_bounds` gives them, with a fast path for ASCII.
+///
+/// The text is cut before every piece (maximal run without ASCII whitespace) that begins with an ASCII
+/// character: UAX#29 always breaks between ASCII whitespace and a following ASCII character (only Extend,
+/// Format and ZWJ, none of them ASCII, attach to a preceding space), and no rule looks across whitespace,
+/// so the segments on either side do not change. Pieces that are all ASCII are segmented by
+/// [`ascii_words`]; stretches with non-ASCII, with the whitespace around them, by `unicode-segmentation`.
+fn word_tokens<'t>(text: &'t str, mut emit: impl FnMut(&'t str)) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let full = |from: usize, to: usize, emit: &mut dyn FnMut(&'t str)| {
+        for tok in text[from..to].split_word_bounds() {
+            if !tok.chars().all(char::is_whitespace) {
+                emit(tok);
+            }
+        }
+    };
+    // Start of a stretch that needs full UAX#29, if one is open.
+    let mut slow: Option<usize> = None;
+    let mut i = 0;
+    while i < n {
+        let ws = i;
+        while i < n && is_ascii_space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        let mut ascii = true;
+        while i < n && !is_ascii_space(bytes[i]) {
+            ascii &= bytes[i].is_ascii();
+            i += 1;
+        }
+        if start == i {
+            break;
+        }
+        let cut = bytes[start].is_ascii();
+        if cut {
+            if let Some(s) = slow.take() {
+                full(s, start, &mut emit);
+            }
+            if ascii {
+                ascii_words(&text[start..i], &mut emit);
+            } else {
+                slow = Some(start);
+            }
+        } else if slow.is_none() {
+            // Take the whitespace before along: an Extend after a space joins it.
+            slow = Some(ws);
+        }
+    }
+    if let Some(s) = slow {
+        full(s, n, &mut emit);
+    }
+}
+
+/// Word-break classes of ASCII characters (UAX#29 table 3; Hebrew, Katakana, Regional Indicators, Extend,
+/// Format and ZWJ have no ASCII members).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wb {
+    Letter,
+    Numeric,
+    ExtendNumLet,
+    MidLetter,
+    /// MidNumLet and Single_Quote (MidNumLetQ).
+    MidNumLetQ,
+    MidNum,
+    Other,
+}
+
+fn wb(b: u8) -> Wb {
+    match b {
+        b'A'..=b'Z' | b'a'..=b'z' => Wb::Letter,
+        b'0'..=b'9' => Wb::Numeric,
+        b'_' => Wb::ExtendNumLet,
+        b':' => Wb::MidLetter,
+        b'.' | b'\'' => Wb::MidNumLetQ,
+        b',' | b';' => Wb::MidNum,
+        _ => Wb::Other,
+    }
+}
+
+/// UAX#29 word segmentation of ASCII text without whitespace (rules WB5–WB13b; everything else breaks).
+fn ascii_words<'t>(piece: &'t str, emit: &mut impl FnMut(&'t str)) {
+    let b = piece.as_bytes();
+    let class = |i: usize| if i < b.len() { wb(b[i]) } else { Wb::Other };
+    let mut start = 0;
+    for i in 1..b.len() {
+        let (prev, cur) = (wb(b[i - 1]), wb(b[i]));
+        let before = if i >= 2 { wb(b[i - 2]) } else { Wb::Other };
+        let join = match (prev, cur) {
+            (Wb::Letter, Wb::Letter) => true,                                                        // WB5
+            (Wb::Letter, Wb::MidLetter | Wb::MidNumLetQ) => class(i + 1) == Wb::Letter,              // WB6
+            (Wb::MidLetter | Wb::MidNumLetQ, Wb::Letter) => before == Wb::Letter,                    // WB7
+            (Wb::Numeric, Wb::Numeric) | (Wb::Letter, Wb::Numeric) | (Wb::Numeric, Wb::Letter) => true, // WB8-10
+            (Wb::MidNum | Wb::MidNumLetQ, Wb::Numeric) => before == Wb::Numeric,                     // WB11
+            (Wb::Numeric, Wb::MidNum | Wb::MidNumLetQ) => class(i + 1) == Wb::Numeric,               // WB12
+            (Wb::Letter | Wb::Numeric | Wb::ExtendNumLet, Wb::ExtendNumLet) => true,                 // WB13a
+            (Wb::ExtendNumLet, Wb::Letter | Wb::Numeric) => true,                                    // WB13b
+            _ => false,
+        };
+        if !join {
+            emit(&piece[start..i]);
+            start = i;
+        }
+    }
+    if start < b.len() {
+        emit(&piece[start..]);
+    }
 }
 
 const LETTERS: [&str; 26] = [
@@ -371,4 +496,79 @@ pub fn join_streams(kind: TokenKind, space: Option<u32>, parts: Vec<Vec<u32>>) -
         out.pop();
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The definition the fast paths must reproduce: every UAX#29 segment that is not all whitespace.
+    fn reference_words(text: &str) -> Vec<&str> {
+        text.split_word_bounds().filter(|t| !t.chars().all(char::is_whitespace)).collect()
+    }
+
+    fn reference_whitespace(text: &str) -> Vec<&str> {
+        text.split([' ', '\t', '\r', '\n', '\0']).filter(|t| !t.is_empty()).collect()
+    }
+
+    fn words(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        word_tokens(text, |t| out.push(t));
+        out
+    }
+
+    fn whitespace(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        whitespace_tokens(text, |t| out.push(t));
+        out
+    }
+
+    /// Characters that exercise every ASCII word-break class and the non-ASCII cases next to them:
+    /// combining marks and ZWJ after spaces, ideographic and no-break spaces, Hebrew, Katakana, regional
+    /// indicators, a non-ASCII MidLetter, emoji, NEL.
+    const MIXED: &[&str] = &[
+        "a", "Z", "q", "7", "0", "_", ":", ".", "'", ",", ";", "\"", "-", "!", "?", "(", "$", "/", "@", " ", " ",
+        "\t", "\n", "\r", "\u{b}", "\u{c}", "\0", "\u{1f}", "\u{7f}", "é", "\u{301}", "\u{200d}", "\u{3000}",
+        "\u{a0}", "א", "ア", "\u{1f1e6}", "\u{1f1e8}", "·", "😀", "\u{85}", "字", "\u{200b}", "\u{ad}",
+    ];
+
+    fn mixed() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(MIXED), 0..40).prop_map(|v| v.concat())
+    }
+
+    fn ascii() -> impl Strategy<Value = String> {
+        proptest::collection::vec(0u8..128, 0..60).prop_map(|v| v.into_iter().map(char::from).collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn ascii_fast_path_equals_uax29_on_ascii(text in ascii()) {
+            prop_assert_eq!(words(&text), reference_words(&text));
+            prop_assert_eq!(whitespace(&text), reference_whitespace(&text));
+        }
+
+        #[test]
+        fn fast_path_equals_uax29_on_mixed_text(text in mixed()) {
+            prop_assert_eq!(words(&text), reference_words(&text));
+            prop_assert_eq!(whitespace(&text), reference_whitespace(&text));
+        }
+
+        #[test]
+        fn fast_path_equals_uax29_on_any_text(text in "\\PC{0,30}") {
+            prop_assert_eq!(words(&text), reference_words(&text));
+            prop_assert_eq!(whitespace(&text), reference_whitespace(&text));
+        }
+    }
+
+    #[test]
+    fn word_rules_by_hand() {
+        assert_eq!(words("can't stop, 3.14 e.g. a_b 1,000 x:y \"q\""), [
+            "can't", "stop", ",", "3.14", "e.g", ".", "a_b", "1,000", "x:y", "\"", "q", "\""
+        ]);
+        // A combining mark after a space joins the space: the segment " \u{301}" is a token.
+        assert_eq!(words("a \u{301}b"), reference_words("a \u{301}b"));
+        assert_eq!(whitespace("\0a\tb  c\r\n"), ["a", "b", "c"]);
+    }
 }

@@ -281,7 +281,13 @@ fn shannon_zipf_model_gives_9_135_not_11_82() {
         assert!(published - v > 2.0, "{variant} = {v} would reproduce 11.82");
     }
     assert!(z["why_not_published"].as_str().unwrap().contains("does not follow"));
-    // The corpus's own words: a Zipf–Mandelbrot fit and the empirical entropy by every estimator.
+    // The corpus's own words: their rank–frequency curve (ranks ascending from 1 to the number of types,
+    // counts non-increasing, summing over all ranks to the tokens), a Zipf–Mandelbrot fit and the empirical
+    // entropy by every estimator.
+    let rf: Vec<(u64, u64)> = serde_json::from_value(z["rank_frequency"].clone()).unwrap();
+    assert_eq!(rf.first().map(|p| p.0), Some(1));
+    assert_eq!(rf.last().map(|p| p.0), z["types"].as_u64());
+    assert!(rf.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 >= w[1].1));
     let fit = &z["fit"];
     assert!(fit["s"].as_f64().unwrap() > 0.0 && fit["entropy_bits"].as_f64().unwrap() > 0.0);
     assert!(z["empirical"]["nsb"].as_f64().unwrap() >= z["empirical"]["plugin"].as_f64().unwrap());
@@ -339,6 +345,21 @@ fn plugin_f1_to_f4_book1() {
 #[ignore = "needs SHANNON_CORPORA"]
 fn plugin_f1_to_f4_alice29() {
     plugin_f1_to_f4("canterbury/alice29.txt", [4.045, 3.208, 2.444, 1.824]);
+}
+
+#[test]
+#[ignore = "needs SHANNON_CORPORA"]
+fn alice29_raw_bytes_match_published_plugin() {
+    // PUBLISHED.md §8f, raw bytes (74 symbols): F_1..F_3 = 4.568, 3.419, 2.485.
+    let r = entropy(
+        &corpora().join("canterbury/alice29.txt"),
+        &["--tokens", "bytes", "--max-order", "3", "--guess-order", "0", "--no-nsb-jackknife", "--groups", "2"],
+    );
+    assert_eq!(r["orders"][1]["distinct"].as_u64(), Some(74));
+    for (n, want) in [(1, 4.568), (2, 3.419), (3, 2.485)] {
+        let got = f(&r, n, "plugin");
+        assert!((got - want).abs() <= 0.001, "bytes F_{n} = {got:.4}, expected {want}");
+    }
 }
 
 #[test]
