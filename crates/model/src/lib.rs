@@ -332,22 +332,25 @@ impl Model {
             return f64::NEG_INFINITY;
         }
         let h = &history[history.len().saturating_sub(self.order - 1)..];
-        // ngram[j]: id of the (j+1)-gram ending in `word` (word preceded by the last j history words).
-        let mut ngram = [NONE; 256];
-        ngram[0] = word;
-        let mut matched = 1;
-        while matched <= h.len() {
-            match self.counts.order(matched + 1).get(ngram[matched - 1], h[h.len() - matched]) {
-                Some(id) => {
-                    ngram[matched] = id;
-                    matched += 1;
+        // The longest n-gram ending in `word` (word preceded by the last `matched − 1` history words),
+        // stopping after `limit` words.
+        let ngram = |limit: usize| {
+            let (mut id, mut matched) = (word, 1);
+            while matched < limit {
+                match self.counts.order(matched + 1).get(id, h[h.len() - matched]) {
+                    Some(next) => {
+                        id = next;
+                        matched += 1;
+                    }
+                    None => break,
                 }
-                None => break,
             }
-        }
+            (id, matched)
+        };
         match &self.form {
             Form::Backoff { log_prob, log_backoff } => {
-                let mut lp = log_prob[matched - 1][ngram[matched - 1] as usize];
+                let (id, matched) = ngram(h.len() + 1);
+                let mut lp = log_prob[matched - 1][id as usize];
                 // Back off through every context longer than the matched n-gram's context.
                 let mut ctx = NONE;
                 for j in 1..=h.len() {
@@ -376,7 +379,9 @@ impl Model {
                 }
                 let (j, ctx) = best;
                 let total = totals[j][ctx as usize] as f64;
-                let c = if j < matched { self.counts.order(j + 1).count[ngram[j] as usize] as f64 } else { 0.0 };
+                // c(h w): the (j+1)-gram, if it was seen.
+                let (id, matched) = ngram(j + 1);
+                let c = if matched == j + 1 { self.counts.order(j + 1).count[id as usize] as f64 } else { 0.0 };
                 ((c + k) / (total + k * self.vocab as f64)).ln()
             }
         }
