@@ -75,7 +75,10 @@ pub fn tokenize_extend(
             progress.inc((chunk.end - chunk.start) as u64);
             Ok((local, text.chars().count() as u64, replaced))
         })
-        .collect::<Result<_, shannon_corpus::Error>>()?;
+        .collect::<Vec<Result<_, shannon_corpus::Error>>>()
+        .into_iter()
+        // The first error in corpus order, whichever thread met it first.
+        .collect::<Result<_, _>>()?;
     let mut stream = Stream { bytes: Corpus::span_bytes(spans), ..Stream::default() };
     let mut parts = Vec::with_capacity(locals.len());
     for (local, chars, replaced) in locals {
@@ -107,7 +110,9 @@ pub fn tokenize_test(
             progress.inc((chunk.end - chunk.start) as u64);
             Ok((ids, sentences, text.chars().count() as u64, replaced))
         })
-        .collect::<Result<_, shannon_corpus::Error>>()?;
+        .collect::<Vec<Result<_, shannon_corpus::Error>>>()
+        .into_iter()
+        .collect::<Result<_, _>>()?;
     let mut stream = Stream { bytes: Corpus::span_bytes(spans), ..Stream::default() };
     let mut ids = Vec::with_capacity(parts.len());
     for (part, sentences, chars, replaced) in parts {

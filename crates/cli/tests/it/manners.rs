@@ -543,6 +543,18 @@ fn reports_validate_against_their_schemas() {
         shannon().args(&args).arg("--output").arg(&out).assert().success();
         assert_valid(&entropy, &json(&out), &format!("entropy report '{name}'"));
     }
+    // A batch summary.
+    let batch = validator("batch");
+    let plan = d.join("plan.toml");
+    std::fs::write(
+        &plan,
+        format!(
+            "name = \"p\"\n[[corpus]]\nname = \"g\"\npaths = [\"{g}\"]\n[[job]]\nkind = \"compare\"\norder = 2\n[[job]]\nkind = \"entropy\"\nmax_order = 3\n"
+        ),
+    )
+    .unwrap();
+    shannon().args(["batch", s(&plan), "--reports", s(&d.join("reports"))]).assert().success();
+    assert_valid(&batch, &json(&d.join("reports/p/summary.json")), "batch summary");
     // The schemas are not vacuous: a report missing a field, or with a figure of the wrong type, fails.
     let mut broken = json(&d.join("methods.json"));
     broken["models"][0]["test"]["perplexity"] = serde_json::json!("high");
