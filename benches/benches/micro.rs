@@ -7,6 +7,9 @@
 //! whitespace splitting ≈ 550 MB/s, UAX#29 `unicode_words` ≈ 130 MB/s on ASCII; radix-partitioned
 //! counting ≈ 47 M keys/s (a 5-gram model needs 4 keys per token beyond the unigrams).
 
+// criterion_group! and criterion_main! generate undocumented functions.
+#![allow(missing_docs)]
+
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -49,7 +52,9 @@ fn tokenize(c: &mut Criterion) {
     // The segmenters alone, without interning: the fast paths against their references.
     let ws = text.split([' ', '\t', '\r', '\n', '\0']).filter(|t| !t.is_empty()).count();
     g.bench_function("split/whitespace-reference", |b| {
-        b.iter(|| assert_eq!(black_box(&text).split([' ', '\t', '\r', '\n', '\0']).filter(|t| !t.is_empty()).count(), ws))
+        b.iter(|| {
+            assert_eq!(black_box(&text).split([' ', '\t', '\r', '\n', '\0']).filter(|t| !t.is_empty()).count(), ws)
+        })
     });
     let words = text.split_word_bounds().filter(|t| !t.chars().all(char::is_whitespace)).count();
     g.bench_function("split/uax29-reference", |b| {

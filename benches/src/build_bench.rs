@@ -125,8 +125,11 @@ fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let shannon = PathBuf::from(arg(&args, "--shannon").unwrap_or_else(|| "target/release/shannon".into()));
     let bytes = arg(&args, "--bytes").unwrap_or_else(|| "400M".into());
-    let orders: Vec<usize> =
-        arg(&args, "--orders").unwrap_or_else(|| "5,3".into()).split(',').map(|s| s.parse()).collect::<Result<_, _>>()?;
+    let orders: Vec<usize> = arg(&args, "--orders")
+        .unwrap_or_else(|| "5,3".into())
+        .split(',')
+        .map(|s| s.parse())
+        .collect::<Result<_, _>>()?;
     let runs: usize = arg(&args, "--runs").map_or(Ok(3), |s| s.parse())?;
     let tokens = arg(&args, "--tokens").unwrap_or_else(|| "whitespace".into());
     let spill: f64 = arg(&args, "--spill").map_or(Ok(0.25), |s| s.parse())?;
@@ -175,7 +178,9 @@ fn main() -> Result<()> {
         let ngrams = ngram_total(&reference)?;
         let m = median(all);
         let peak = m.rss;
-        results.push(json!({ "order": order, "runs": runs, "ngrams": ngrams, "median": run_json(&m, size, Some(ngrams)) }));
+        results.push(
+            json!({ "order": order, "runs": runs, "ngrams": ngrams, "median": run_json(&m, size, Some(ngrams)) }),
+        );
         if k == 0 {
             spill_reference = Some((order, reference, peak, ngrams));
         } else {
@@ -205,7 +210,10 @@ fn main() -> Result<()> {
             });
         }
     }
-    let date = Command::new("date").arg("+%Y-%m-%d").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())?;
+    let date = Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())?;
     let report = json!({
         "schema": "shannon.bench/1",
         "command": "shannon build --smoothing mkn",

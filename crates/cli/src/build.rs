@@ -90,6 +90,7 @@ fn write_streaming(output: &Path, model: &Model, vocab: &Vocab, format: Format) 
 }
 
 /// Builds a model of `order` with `smoothing` from `paths` and writes it to `output` in `format`.
+#[allow(clippy::too_many_arguments)] // one per `shannon build` setting, all validated by main
 pub fn run(
     paths: &[PathBuf],
     text: &TextConfig,

@@ -570,7 +570,7 @@ impl RunReader {
             if self.buf.is_empty() {
                 return Ok(None);
             }
-            if self.buf.len() % RECORD != 0 {
+            if !self.buf.chunks_exact(RECORD).remainder().is_empty() {
                 return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "truncated run"));
             }
         }
@@ -695,7 +695,7 @@ mod tests {
         let span = spans(tokens);
         for i in 0..tokens.len() {
             for n in 1..=max_order {
-                if tokens[i] != BOS && span[i] as usize >= n {
+                if tokens[i] != BOS && span[i] >= n {
                     *out.entry(tokens[i + 1 - n..=i].to_vec()).or_insert(0) += 1;
                 }
             }

@@ -301,14 +301,14 @@ fn ascii_words<'t>(piece: &'t str, emit: &mut impl FnMut(&'t str)) {
         let (prev, cur) = (wb(b[i - 1]), wb(b[i]));
         let before = if i >= 2 { wb(b[i - 2]) } else { Wb::Other };
         let join = match (prev, cur) {
-            (Wb::Letter, Wb::Letter) => true,                                                        // WB5
-            (Wb::Letter, Wb::MidLetter | Wb::MidNumLetQ) => class(i + 1) == Wb::Letter,              // WB6
-            (Wb::MidLetter | Wb::MidNumLetQ, Wb::Letter) => before == Wb::Letter,                    // WB7
+            (Wb::Letter, Wb::Letter) => true,                                           // WB5
+            (Wb::Letter, Wb::MidLetter | Wb::MidNumLetQ) => class(i + 1) == Wb::Letter, // WB6
+            (Wb::MidLetter | Wb::MidNumLetQ, Wb::Letter) => before == Wb::Letter,       // WB7
             (Wb::Numeric, Wb::Numeric) | (Wb::Letter, Wb::Numeric) | (Wb::Numeric, Wb::Letter) => true, // WB8-10
-            (Wb::MidNum | Wb::MidNumLetQ, Wb::Numeric) => before == Wb::Numeric,                     // WB11
-            (Wb::Numeric, Wb::MidNum | Wb::MidNumLetQ) => class(i + 1) == Wb::Numeric,               // WB12
-            (Wb::Letter | Wb::Numeric | Wb::ExtendNumLet, Wb::ExtendNumLet) => true,                 // WB13a
-            (Wb::ExtendNumLet, Wb::Letter | Wb::Numeric) => true,                                    // WB13b
+            (Wb::MidNum | Wb::MidNumLetQ, Wb::Numeric) => before == Wb::Numeric,        // WB11
+            (Wb::Numeric, Wb::MidNum | Wb::MidNumLetQ) => class(i + 1) == Wb::Numeric,  // WB12
+            (Wb::Letter | Wb::Numeric | Wb::ExtendNumLet, Wb::ExtendNumLet) => true,    // WB13a
+            (Wb::ExtendNumLet, Wb::Letter | Wb::Numeric) => true,                       // WB13b
             _ => false,
         };
         if !join {
@@ -528,9 +528,50 @@ mod tests {
     /// combining marks and ZWJ after spaces, ideographic and no-break spaces, Hebrew, Katakana, regional
     /// indicators, a non-ASCII MidLetter, emoji, NEL.
     const MIXED: &[&str] = &[
-        "a", "Z", "q", "7", "0", "_", ":", ".", "'", ",", ";", "\"", "-", "!", "?", "(", "$", "/", "@", " ", " ",
-        "\t", "\n", "\r", "\u{b}", "\u{c}", "\0", "\u{1f}", "\u{7f}", "é", "\u{301}", "\u{200d}", "\u{3000}",
-        "\u{a0}", "א", "ア", "\u{1f1e6}", "\u{1f1e8}", "·", "😀", "\u{85}", "字", "\u{200b}", "\u{ad}",
+        "a",
+        "Z",
+        "q",
+        "7",
+        "0",
+        "_",
+        ":",
+        ".",
+        "'",
+        ",",
+        ";",
+        "\"",
+        "-",
+        "!",
+        "?",
+        "(",
+        "$",
+        "/",
+        "@",
+        " ",
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "\u{b}",
+        "\u{c}",
+        "\0",
+        "\u{1f}",
+        "\u{7f}",
+        "é",
+        "\u{301}",
+        "\u{200d}",
+        "\u{3000}",
+        "\u{a0}",
+        "א",
+        "ア",
+        "\u{1f1e6}",
+        "\u{1f1e8}",
+        "·",
+        "😀",
+        "\u{85}",
+        "字",
+        "\u{200b}",
+        "\u{ad}",
     ];
 
     fn mixed() -> impl Strategy<Value = String> {
@@ -564,9 +605,10 @@ mod tests {
 
     #[test]
     fn word_rules_by_hand() {
-        assert_eq!(words("can't stop, 3.14 e.g. a_b 1,000 x:y \"q\""), [
-            "can't", "stop", ",", "3.14", "e.g", ".", "a_b", "1,000", "x:y", "\"", "q", "\""
-        ]);
+        assert_eq!(
+            words("can't stop, 3.14 e.g. a_b 1,000 x:y \"q\""),
+            ["can't", "stop", ",", "3.14", "e.g", ".", "a_b", "1,000", "x:y", "\"", "q", "\""]
+        );
         // A combining mark after a space joins the space: the segment " \u{301}" is a token.
         assert_eq!(words("a \u{301}b"), reference_words("a \u{301}b"));
         assert_eq!(whitespace("\0a\tb  c\r\n"), ["a", "b", "c"]);
