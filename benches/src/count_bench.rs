@@ -59,7 +59,8 @@ fn main() -> Result<()> {
         .context("--threads")?;
     let corpora = PathBuf::from(std::env::var("SHANNON_CORPORA").context("set SHANNON_CORPORA to ../shared/corpora")?);
     let manifest = std::fs::read_to_string(corpora.join("MANIFEST.tsv")).context("MANIFEST.tsv")?;
-    let files: Vec<PathBuf> = manifest.lines().skip(1).filter_map(|l| l.split('\t').next()).map(|p| corpora.join(p)).collect();
+    let files: Vec<PathBuf> =
+        manifest.lines().skip(1).filter_map(|l| l.split('\t').next()).map(|p| corpora.join(p)).collect();
     if files.is_empty() {
         bail!("no corpora listed in MANIFEST.tsv");
     }

@@ -229,7 +229,8 @@ fn kind_of(name: &str) -> Result<TokenKind> {
 
 /// Reads and expands a plan.
 fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
-    let text = std::fs::read_to_string(&config.plan).with_context(|| format!("cannot read {}", config.plan.display()))?;
+    let text =
+        std::fs::read_to_string(&config.plan).with_context(|| format!("cannot read {}", config.plan.display()))?;
     let plan: Plan = toml::from_str(&text).with_context(|| format!("{}: not a valid plan", config.plan.display()))?;
     if plan.name.is_empty() || plan.name.contains(['/', '\\']) || plan.name.starts_with('.') {
         bail!("{}: plan name '{}' must be a plain directory name", config.plan.display(), plan.name);
@@ -262,7 +263,10 @@ fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
                 }
             }
             (None, false) => {
-                let name = c.name.clone().with_context(|| format!("{}: a corpus with paths needs a name", config.plan.display()))?;
+                let name = c
+                    .name
+                    .clone()
+                    .with_context(|| format!("{}: a corpus with paths needs a name", config.plan.display()))?;
                 corpora.push((name, c.paths.iter().map(|p| resolve(p)).collect(), test, holdout));
             }
             _ => bail!("{}: each corpus needs either paths or glob", config.plan.display()),
@@ -337,8 +341,7 @@ fn key(job: &Job) -> Result<String> {
 fn collect_files(p: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
     if meta.is_dir() {
-        let mut entries: Vec<PathBuf> =
-            std::fs::read_dir(p)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for e in entries {
             if !e.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
@@ -533,14 +536,17 @@ fn summarize(jobs: &[Job], done: &[JobSummary]) -> Vec<CorpusSummary> {
         if s.status == "failed" {
             continue;
         }
-        let Some(r) = std::fs::read(&job.report).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        let Some(r) =
+            std::fs::read(&job.report).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         else {
             continue;
         };
         match job.kind {
             "compare" => {
                 for m in r["models"].as_array().into_iter().flatten() {
-                    let (Some(bpc), Some(ppl)) = (m["test"]["bits_per_char"].as_f64(), m["test"]["perplexity"].as_f64()) else {
+                    let (Some(bpc), Some(ppl)) =
+                        (m["test"]["bits_per_char"].as_f64(), m["test"]["perplexity"].as_f64())
+                    else {
                         continue;
                     };
                     if entry.best.as_ref().is_none_or(|b| bpc < b.bits_per_char) {
@@ -569,7 +575,8 @@ fn summarize(jobs: &[Job], done: &[JobSummary]) -> Vec<CorpusSummary> {
                 let ce = &r["extrapolation"]["cross_entropy"]["power_law"]["h"];
                 if let Some(h) = ce.as_f64() {
                     entry.entropy_rate = Some(h);
-                    entry.entropy_rate_from = Some("held-out cross-entropy of the guessing predictor, h + A·n^(−α)".into());
+                    entry.entropy_rate_from =
+                        Some("held-out cross-entropy of the guessing predictor, h + A·n^(−α)".into());
                 } else if let Some(h) = r["extrapolation"]["F"]
                     .as_array()
                     .into_iter()
@@ -595,7 +602,11 @@ pub fn table(s: &BatchSummary) -> String {
     let _ = writeln!(t, "|---|---|---:|---:|---|---:|---:|");
     for c in &s.corpora {
         let (model, ppl, bpc) = match &c.best {
-            Some(b) => (format!("{} order {} {}", b.tokens, b.order, b.smoothing), format!("{:.2}", b.perplexity), format!("{:.4}", b.bits_per_char)),
+            Some(b) => (
+                format!("{} order {} {}", b.tokens, b.order, b.smoothing),
+                format!("{:.2}", b.perplexity),
+                format!("{:.4}", b.bits_per_char),
+            ),
             None => ("—".into(), "—".into(), "—".into()),
         };
         let f: Vec<String> = c.letters_f_plugin.iter().take(4).map(|x| format!("{x:.3}")).collect();

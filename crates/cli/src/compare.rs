@@ -8,11 +8,11 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use shannon_corpus::{Corpus, Source, Span};
 use shannon_model::Smoothing;
-use shannon_tokens::Sentences;
 use shannon_report::{
-    CompareReport, CorpusInfo, Input, ModelEntry, PrunePoint, TemperaturePoint, TestScore, TextStats, Timings, Tool, TrueRate,
-    COMPARE_SCHEMA,
+    CompareReport, CorpusInfo, Input, ModelEntry, PrunePoint, TemperaturePoint, TestScore, TextStats, Timings, Tool,
+    TrueRate, COMPARE_SCHEMA,
 };
+use shannon_tokens::Sentences;
 
 use crate::pipeline::{self, Stream};
 use crate::progress::Progress;
@@ -176,10 +176,8 @@ pub fn run(config: &CompareConfig, progress: &Progress) -> Result<(CompareReport
         let bar = progress.steps((config.order * config.smoothing.len()) as u64, "models");
         let mut models = Vec::new();
         let sentences = tok.sentences == Sentences::Lines;
-        let dev = config
-            .smoothing
-            .contains(&Method::AddKAuto)
-            .then(|| DevSplit::new(&train.ids, vocab.len(), config.order));
+        let dev =
+            config.smoothing.contains(&Method::AddKAuto).then(|| DevSplit::new(&train.ids, vocab.len(), config.order));
         for order in 1..=config.order {
             for &method in &config.smoothing {
                 let t = Instant::now();

@@ -87,7 +87,11 @@ fn inputs(corpus: &Corpus) -> Vec<Input> {
 
 fn file_input(path: &Path) -> Result<Input> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(Input { path: path.display().to_string(), bytes: bytes.len() as u64, sha256: shannon_corpus::sha256_hex(&bytes) })
+    Ok(Input {
+        path: path.display().to_string(),
+        bytes: bytes.len() as u64,
+        sha256: shannon_corpus::sha256_hex(&bytes),
+    })
 }
 
 /// Distinct histories (union ids, at most order − 1 tokens, not reaching before `<s>`) with their
@@ -101,7 +105,8 @@ fn histories(tokens: &[u32], order: usize) -> Vec<(Vec<u32>, f64)> {
             total += 1;
         }
     }
-    let mut out: Vec<(Vec<u32>, f64)> = counts.into_iter().map(|(h, c)| (h.to_vec(), c as f64 / total as f64)).collect();
+    let mut out: Vec<(Vec<u32>, f64)> =
+        counts.into_iter().map(|(h, c)| (h.to_vec(), c as f64 / total as f64)).collect();
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
 }
@@ -121,13 +126,25 @@ struct Direction {
 
 impl Direction {
     fn new(n: usize) -> Direction {
-        Direction { cross: 0.0, entropy: 0.0, contrib: vec![0.0; n], p_mass: vec![0.0; n], q_mass: vec![0.0; n], infinite: vec![0.0; n] }
+        Direction {
+            cross: 0.0,
+            entropy: 0.0,
+            contrib: vec![0.0; n],
+            p_mass: vec![0.0; n],
+            q_mass: vec![0.0; n],
+            infinite: vec![0.0; n],
+        }
     }
 
     fn add(mut self, o: Direction) -> Direction {
         self.cross += o.cross;
         self.entropy += o.entropy;
-        for (v, w) in [(&mut self.contrib, &o.contrib), (&mut self.p_mass, &o.p_mass), (&mut self.q_mass, &o.q_mass), (&mut self.infinite, &o.infinite)] {
+        for (v, w) in [
+            (&mut self.contrib, &o.contrib),
+            (&mut self.p_mass, &o.p_mass),
+            (&mut self.q_mass, &o.q_mass),
+            (&mut self.infinite, &o.infinite),
+        ] {
             v.iter_mut().zip(w).for_each(|(x, y)| *x += y);
         }
         self
@@ -189,7 +206,12 @@ fn top(d: &Direction, support: &[u32], vocab: &Vocab, n: usize) -> Vec<Contribut
     idx.sort_by(|&x, &y| d.contrib[y].total_cmp(&d.contrib[x]).then(x.cmp(&y)));
     idx.into_iter()
         .take(n)
-        .map(|i| Contribution { word: vocab.string(support[i]).to_string(), bits: d.contrib[i], p: d.p_mass[i], q: d.q_mass[i] })
+        .map(|i| Contribution {
+            word: vocab.string(support[i]).to_string(),
+            bits: d.contrib[i],
+            p: d.p_mass[i],
+            q: d.q_mass[i],
+        })
         .collect()
 }
 
@@ -221,16 +243,26 @@ pub fn run(config: &KlConfig, progress: &Progress) -> Result<KlReport> {
                 union.intern(s);
             }
             let side = |v: &Vocab, m: Model| {
-                let ids: Vec<Option<u32>> = (0..union.len() as u32)
-                    .map(|w| if w < 3 { Some(w) } else { v.lookup(union.string(w)) })
-                    .collect();
+                let ids: Vec<Option<u32>> =
+                    (0..union.len() as u32).map(|w| if w < 3 { Some(w) } else { v.lookup(union.string(w)) }).collect();
                 let unknown = ids.iter().filter(|i| i.is_none()).count();
                 Side { model: m, ids, unknown_share: 1.0 / (unknown + 1) as f64 }
             };
             let sentences = pm.is_predictable(EOS) || qm.is_predictable(EOS);
             let (p, q) = (side(&pv, pm), side(&qv, qm));
             let one = vec![(Vec::new(), 1.0)];
-            (union, p, q, one.clone(), one, vec![file_input(&config.p[0])?], vec![file_input(&config.q[0])?], sentences, 1, "as stored".to_string())
+            (
+                union,
+                p,
+                q,
+                one.clone(),
+                one,
+                vec![file_input(&config.p[0])?],
+                vec![file_input(&config.q[0])?],
+                sentences,
+                1,
+                "as stored".to_string(),
+            )
         }
         (false, false) => {
             let tok = &config.text.tokenizer;
@@ -254,7 +286,11 @@ pub fn run(config: &KlConfig, progress: &Progress) -> Result<KlReport> {
             let (hp, hq) = (histories(&ps.ids, config.order), histories(&qs.ids, config.order));
             (vocab, p, q, hp, hq, inputs(&pc), inputs(&qc), sentences, config.order, config.smoothing.to_string())
         }
-        _ => bail!("kl compares two texts or two ARPA models, not one of each ({} vs {})", describe(&config.p), describe(&config.q)),
+        _ => bail!(
+            "kl compares two texts or two ARPA models, not one of each ({} vs {})",
+            describe(&config.p),
+            describe(&config.q)
+        ),
     };
     let support: Vec<u32> = (0..vocab.len() as u32).filter(|&w| w != BOS && (sentences || w != EOS)).collect();
     let spinner = progress.spinner("divergences");
@@ -302,8 +338,20 @@ pub fn summary(r: &KlReport) -> String {
     let names = |i: &[Input]| i.iter().map(|x| x.path.clone()).collect::<Vec<_>>().join(", ");
     let _ = writeln!(s, "P = {}\nQ = {}", names(&r.p), names(&r.q));
     let _ = writeln!(s, "order {}, smoothing {}, union vocabulary {}", r.order, r.smoothing, r.vocabulary);
-    let _ = writeln!(s, "KL(P‖Q) = {} bits = H(P,Q) {} − H(P) {:.4}", f(r.kl_pq_bits), f(r.cross_entropy_pq_bits), r.entropy_p_bits);
-    let _ = writeln!(s, "KL(Q‖P) = {} bits = H(Q,P) {} − H(Q) {:.4}", f(r.kl_qp_bits), f(r.cross_entropy_qp_bits), r.entropy_q_bits);
+    let _ = writeln!(
+        s,
+        "KL(P‖Q) = {} bits = H(P,Q) {} − H(P) {:.4}",
+        f(r.kl_pq_bits),
+        f(r.cross_entropy_pq_bits),
+        r.entropy_p_bits
+    );
+    let _ = writeln!(
+        s,
+        "KL(Q‖P) = {} bits = H(Q,P) {} − H(Q) {:.4}",
+        f(r.kl_qp_bits),
+        f(r.cross_entropy_qp_bits),
+        r.entropy_q_bits
+    );
     let _ = writeln!(s, "JS(P,Q) = {:.4} bits", r.js_bits);
     for (title, list, inf) in [("KL(P‖Q)", &r.top_pq, &r.infinite_pq), ("KL(Q‖P)", &r.top_qp, &r.infinite_qp)] {
         let _ = writeln!(s, "largest contributions to {title}:");
@@ -311,7 +359,12 @@ pub fn summary(r: &KlReport) -> String {
             let _ = writeln!(s, "  {:<20} {:>9.5} bits  (p {:.5}, q {:.5})", c.word, c.bits, c.p, c.q);
         }
         if let Some(i) = inf {
-            let _ = writeln!(s, "  infinite: {}; e.g. {}", i.reason, i.words.iter().take(10).cloned().collect::<Vec<_>>().join(", "));
+            let _ = writeln!(
+                s,
+                "  infinite: {}; e.g. {}",
+                i.reason,
+                i.words.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
+            );
         }
     }
     s

@@ -54,16 +54,22 @@ enum Command {
     )]
     Convert(ConvertArgs),
     /// Divergence between two texts (or two ARPA models): KL both ways, Jensen–Shannon, cross-entropies, and the words behind them.
-    #[command(after_help = "Examples:\n  shannon kl alice29.txt asyoulik.txt --lowercase\n  shannon kl a.txt b.txt --order 2 --smoothing mle      # infinite where Q lacks a word of P\n  shannon kl p.arpa q.arpa")]
+    #[command(
+        after_help = "Examples:\n  shannon kl alice29.txt asyoulik.txt --lowercase\n  shannon kl a.txt b.txt --order 2 --smoothing mle      # infinite where Q lacks a word of P\n  shannon kl p.arpa q.arpa"
+    )]
     Kl(KlArgs),
     /// Prune an ARPA model by relative entropy (Stolcke 1998, as SRILM's ngram -prune) and write the result.
     #[command(after_help = "Example:\n  shannon prune --model model.arpa --threshold 1e-7 --output pruned.arpa")]
     Prune(PruneArgs),
     /// Run a plan of corpora × jobs (compare, entropy), resumably, with a summary table across corpora.
-    #[command(after_help = "Example:\n  shannon batch corpora/batch-example.toml --jobs 2     # reports/<plan>/…, summary.json, summary.md")]
+    #[command(
+        after_help = "Example:\n  shannon batch corpora/batch-example.toml --jobs 2     # reports/<plan>/…, summary.json, summary.md"
+    )]
     Batch(BatchArgs),
     /// Generate text from a model through a softmax temperature (0: greedy argmax, deterministic).
-    #[command(after_help = "Examples:\n  shannon sample --model model.arpa --temperature 0.8 --seed 7 --sentences 5\n  shannon sample --model chars.arpa --temperature 0 --separator '' --max-tokens 200")]
+    #[command(
+        after_help = "Examples:\n  shannon sample --model model.arpa --temperature 0.8 --seed 7 --sentences 5\n  shannon sample --model chars.arpa --temperature 0 --separator '' --max-tokens 200"
+    )]
     Sample(SampleArgs),
     /// Write text from a seeded source whose entropy rate is known exactly.
     #[command(
@@ -646,7 +652,11 @@ fn run(cli: Cli) -> Result<()> {
             stdout.write_all(shannon::batch::table(&summary).as_bytes())?;
             stdout.flush()?;
             if summary.failed > 0 {
-                bail!("{} of {} jobs failed (see the table above and summary.json)", summary.failed, summary.jobs.len());
+                bail!(
+                    "{} of {} jobs failed (see the table above and summary.json)",
+                    summary.failed,
+                    summary.jobs.len()
+                );
             }
             Ok(())
         }

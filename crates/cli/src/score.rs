@@ -144,7 +144,11 @@ impl Job<'_> {
             inputs: corpus
                 .sources()
                 .iter()
-                .map(|s| Input { path: s.path().display().to_string(), bytes: s.as_ref().len() as u64, sha256: s.sha256() })
+                .map(|s| Input {
+                    path: s.path().display().to_string(),
+                    bytes: s.as_ref().len() as u64,
+                    sha256: s.sha256(),
+                })
                 .collect(),
             tokenizer: text.tokenizer,
             test: TextStats {

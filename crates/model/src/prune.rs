@@ -136,13 +136,10 @@ fn context_kl(original: &Model, pruned: &Model) -> Vec<Vec<f64>> {
                 lower_own += pl.exp() * (pl - ql);
             }
             let ln_alpha = original.stored_log_backoff(j, ctx).unwrap();
-            let ln_alpha_new = pruned
-                .counts()
-                .find(&words)
-                .map_or(0.0, |c| pruned.stored_log_backoff(j, c).unwrap());
+            let ln_alpha_new = pruned.counts().find(&words).map_or(0.0, |c| pruned.stored_log_backoff(j, c).unwrap());
             let k_lower = if j == 1 { 0.0 } else { k[j - 1][o.suffix[ctx as usize] as usize] };
-            kj[ctx as usize] = own
-                + ln_alpha.exp() * ((ln_alpha - ln_alpha_new) * (1.0 - lower_mass) + k_lower - lower_own);
+            kj[ctx as usize] =
+                own + ln_alpha.exp() * ((ln_alpha - ln_alpha_new) * (1.0 - lower_mass) + k_lower - lower_own);
         }
         k.push(kj);
     }
@@ -180,8 +177,8 @@ pub fn prune(model: &Model, theta: f64) -> Option<Pruned> {
                 let p = log_prob[n - 1][id as usize].exp();
                 let p_lower = log_prob[n - 2][o.suffix[id as usize] as usize].exp();
                 let ln_alpha_new = ((bo_mass + p) / (bo_lower + p_lower)).ln();
-                d[id as usize] = -p_h
-                    * (p * (p_lower.ln() + ln_alpha_new - p.ln()) + (ln_alpha_new - ln_alpha) * bo_mass);
+                d[id as usize] =
+                    -p_h * (p * (p_lower.ln() + ln_alpha_new - p.ln()) + (ln_alpha_new - ln_alpha) * bo_mass);
             }
         }
         score.push(d);
@@ -410,7 +407,11 @@ mod tests {
                 let kl: f64 = (0..vocab.len() as u32)
                     .map(|w| {
                         let (a, b) = (model.log_prob(&words, w), p.model.log_prob(&words, w));
-                        if a == f64::NEG_INFINITY { 0.0 } else { a.exp() * (a - b) }
+                        if a == f64::NEG_INFINITY {
+                            0.0
+                        } else {
+                            a.exp() * (a - b)
+                        }
                     })
                     .sum();
                 exact += p_h * kl;

@@ -45,7 +45,8 @@ impl<'m> Tempered<'m> {
         let chain = self.model.contexts(history);
         if self.model.context_total(1, 0).is_some() {
             // Count form: the longest context seen with followers decides.
-            let j = (0..chain.len()).rev().find(|&j| self.model.context_total(j + 1, chain[j]).is_some_and(|t| t.1 > 0));
+            let j =
+                (0..chain.len()).rev().find(|&j| self.model.context_total(j + 1, chain[j]).is_some_and(|t| t.1 > 0));
             let j = j.unwrap_or(0);
             return self.counted_log_z(j, chain[j]);
         }
@@ -61,7 +62,8 @@ impl<'m> Tempered<'m> {
         if let Some(&z) = self.cache.get(&(0, 0)) {
             return z;
         }
-        let sum: f64 = self.model.followers(1, 0).iter().map(|&w| self.pow(self.model.stored_log_prob(1, w).unwrap())).sum();
+        let sum: f64 =
+            self.model.followers(1, 0).iter().map(|&w| self.pow(self.model.stored_log_prob(1, w).unwrap())).sum();
         let z = sum.ln();
         self.cache.insert((0, 0), z);
         z
@@ -168,7 +170,11 @@ mod tests {
         let h = &ids[1..3];
         let entropy = |tau: f64| {
             let mut t = Tempered::new(&m, tau);
-            -(0..vocab.len() as u32).map(|w| t.log_prob(h, w)).filter(|lp| lp.is_finite()).map(|lp| lp.exp() * lp).sum::<f64>()
+            -(0..vocab.len() as u32)
+                .map(|w| t.log_prob(h, w))
+                .filter(|lp| lp.is_finite())
+                .map(|lp| lp.exp() * lp)
+                .sum::<f64>()
         };
         let (cold, warm, hot) = (entropy(0.5), entropy(1.0), entropy(3.0));
         assert!(cold < warm && warm < hot, "{cold} {warm} {hot}");

@@ -28,7 +28,8 @@ fn statuses(stderr: &[u8]) -> Vec<(String, String)> {
 }
 
 fn run_batch(plan: &Path, reports: &Path) -> (bool, Vec<(String, String)>, String) {
-    let out = Command::cargo_bin("shannon").unwrap().arg("batch").arg(plan).arg("--reports").arg(reports).output().unwrap();
+    let out =
+        Command::cargo_bin("shannon").unwrap().arg("batch").arg(plan).arg("--reports").arg(reports).output().unwrap();
     (out.status.success(), statuses(&out.stderr), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -155,11 +156,16 @@ fn killed_runs_lose_nothing_and_resume() {
             let name = entry.file_name().unwrap().to_string_lossy().into_owned();
             if name.ends_with(".json") && !name.starts_with('.') {
                 let bytes = std::fs::read(&entry).unwrap();
-                assert!(serde_json::from_slice::<serde_json::Value>(&bytes).is_ok(), "{} is not whole", entry.display());
+                assert!(
+                    serde_json::from_slice::<serde_json::Value>(&bytes).is_ok(),
+                    "{} is not whole",
+                    entry.display()
+                );
             }
         }
     }
-    let finished: Vec<String> = std::fs::read_dir(&state).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let finished: Vec<String> =
+        std::fs::read_dir(&state).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
     let (ok, resumed, _) = run_batch(&plan, &reports);
     assert!(ok);
     assert_eq!(resumed.len(), 9);

@@ -69,7 +69,9 @@ fn mle_kl_is_infinite_and_names_the_words() {
     // "beginning" is in the first ten verses only.
     assert!(words.contains(&"beginning"), "{words:?}");
     let b_text = std::fs::read_to_string(&b).unwrap();
-    assert!(words.iter().all(|w| !b_text.split_whitespace().any(|t| t == *w) || w.chars().any(|c| !c.is_alphanumeric())));
+    assert!(words
+        .iter()
+        .all(|w| !b_text.split_whitespace().any(|t| t == *w) || w.chars().any(|c| !c.is_alphanumeric())));
 }
 
 #[test]
@@ -77,7 +79,16 @@ fn temperatures_and_tuned_add_k_in_compare() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.json");
     shannon()
-        .args(["compare", "--order", "2", "--smoothing", "mle,add-k,add-k:auto,mkn", "--temperatures", "0.5,1,2", "--output"])
+        .args([
+            "compare",
+            "--order",
+            "2",
+            "--smoothing",
+            "mle,add-k,add-k:auto,mkn",
+            "--temperatures",
+            "0.5,1,2",
+            "--output",
+        ])
         .arg(&out)
         .assert()
         .success();
@@ -108,7 +119,12 @@ fn temperatures_and_tuned_add_k_in_compare() {
 fn sample_is_deterministic_and_greedy_at_zero() {
     let dir = tempfile::tempdir().unwrap();
     let model = dir.path().join("m.arpa");
-    shannon().args(["build", "--order", "3", "--tokens", "whitespace", "--output"]).arg(&model).arg(fixture()).assert().success();
+    shannon()
+        .args(["build", "--order", "3", "--tokens", "whitespace", "--output"])
+        .arg(&model)
+        .arg(fixture())
+        .assert()
+        .success();
     let run = |tau: &str, seed: &str| {
         let out = shannon()
             .args(["sample", "--sentences", "3", "--temperature", tau, "--seed", seed, "--model"])
@@ -131,16 +147,28 @@ fn prune_command_and_compare_prune() {
     let model = dir.path().join("m.arpa");
     let pruned = dir.path().join("p.arpa");
     shannon().args(["build", "--order", "3", "--output"]).arg(&model).arg(fixture()).assert().success();
-    shannon().args(["prune", "--threshold", "1e-3", "--model"]).arg(&model).arg("--output").arg(&pruned).assert().success();
+    shannon()
+        .args(["prune", "--threshold", "1e-3", "--model"])
+        .arg(&model)
+        .arg("--output")
+        .arg(&pruned)
+        .assert()
+        .success();
     let count = |p: &Path| std::fs::read_to_string(p).unwrap().lines().filter(|l| l.contains('\t')).count();
     assert!(count(&pruned) < count(&model));
     let out = dir.path().join("r.json");
-    shannon().args(["compare", "--order", "3", "--prune", "1e-4,1e-3", "--output"]).arg(&out).arg(fixture()).assert().success();
+    shannon()
+        .args(["compare", "--order", "3", "--prune", "1e-4,1e-3", "--output"])
+        .arg(&out)
+        .arg(fixture())
+        .assert()
+        .success();
     let r = json(&out);
     let top = &r["models"][2];
     let points = top["pruning"].as_array().unwrap();
     assert_eq!(points.len(), 2);
-    let total = |p: &serde_json::Value| p["ngrams"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).sum::<u64>();
+    let total =
+        |p: &serde_json::Value| p["ngrams"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).sum::<u64>();
     assert!(total(&points[1]) <= total(&points[0]));
     for p in points {
         let (pred, exact) = (p["predicted_kl_bits"].as_f64().unwrap(), p["model_kl_bits"].as_f64().unwrap());
@@ -154,7 +182,8 @@ fn score_through_a_temperature() {
     let model = dir.path().join("m.arpa");
     shannon().args(["build", "--order", "2", "--output"]).arg(&model).arg(fixture()).assert().success();
     let h = |tau: &str| {
-        let out = shannon().args(["score", "--temperature", tau, "--model"]).arg(&model).arg(fixture()).assert().success();
+        let out =
+            shannon().args(["score", "--temperature", tau, "--model"]).arg(&model).arg(fixture()).assert().success();
         let r: serde_json::Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
         assert_eq!(r["temperature"].as_f64().unwrap(), tau.parse::<f64>().unwrap());
         r["score"]["cross_entropy_bits"].as_f64().unwrap()
