@@ -9,8 +9,8 @@ use anyhow::{bail, Context, Result};
 use shannon_corpus::{Corpus, Source, Span};
 use shannon_model::Smoothing;
 use shannon_report::{
-    CompareReport, CorpusInfo, Input, ModelEntry, PrunePoint, TemperaturePoint, TestScore, TextStats, Timings, Tool,
-    TrueRate, COMPARE_SCHEMA,
+    CompareReport, CorpusInfo, ModelEntry, PrunePoint, TemperaturePoint, TestScore, TextStats, Timings, Tool, TrueRate,
+    COMPARE_SCHEMA,
 };
 use shannon_tokens::Sentences;
 
@@ -40,14 +40,6 @@ pub struct CompareConfig {
     pub output: Option<PathBuf>,
     /// Worker threads (for the timings block).
     pub threads: usize,
-}
-
-fn inputs(corpus: &Corpus) -> Vec<Input> {
-    corpus
-        .sources()
-        .iter()
-        .map(|s| Input { path: s.path().display().to_string(), bytes: s.as_ref().len() as u64, sha256: s.sha256() })
-        .collect()
 }
 
 fn stats(s: &Stream, vocabulary: Option<u64>) -> TextStats {
@@ -105,10 +97,10 @@ pub fn run(config: &CompareConfig, progress: &Progress) -> Result<(CompareReport
             (open(train)?, Some(open(test)?), info)
         }
     };
-    let mut info = CorpusInfo { name: name.clone(), train_inputs: inputs(&train_corpus), ..info };
+    let mut info = CorpusInfo { name: name.clone(), train_inputs: crate::inputs(&train_corpus), ..info };
     let (train_spans, test_spans): (Vec<Span>, Vec<Span>) = match &test_corpus {
         Some(t) => {
-            info.test_inputs = inputs(t);
+            info.test_inputs = crate::inputs(t);
             (train_corpus.whole(), t.whole())
         }
         None => {

@@ -22,7 +22,7 @@ use shannon_report::entropy::{
     Extrapolation, FitEntry, GuessEntry, Methods, NsbInfo, OrderEntry, PerLetter, PublishedBounds, Shannon1951,
     ZipfSection, ENTROPY_SCHEMA,
 };
-use shannon_report::{Input, TextStats, Tool};
+use shannon_report::{TextStats, Tool};
 use shannon_tokens::{Sentences, TokenKind, Tokenizer, Vocab, BOS, EOS, UNK};
 
 use crate::pipeline::{self, Stream};
@@ -108,14 +108,6 @@ pub fn parse_guess_order(s: &str) -> Result<usize, String> {
         Ok(n) if n <= max => Ok(n),
         _ => Err(format!("guess order must be an integer from 0 (skip the game) to {max}, got '{s}'")),
     }
-}
-
-fn inputs(corpus: &Corpus) -> Vec<Input> {
-    corpus
-        .sources()
-        .iter()
-        .map(|s| Input { path: s.path().display().to_string(), bytes: s.as_ref().len() as u64, sha256: s.sha256() })
-        .collect()
 }
 
 /// The alphabet |A| and how it was chosen.
@@ -364,7 +356,7 @@ pub fn run(config: &EntropyConfig, progress: &Progress) -> Result<(EntropyReport
         tool: Tool { name: "shannon".into(), version: env!("CARGO_PKG_VERSION").into() },
         corpus: EntropyCorpus {
             name,
-            inputs: inputs(&corpus),
+            inputs: crate::inputs(&corpus),
             holdout: config.holdout,
             lines: split.0,
             train_lines: split.1,

@@ -18,7 +18,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
-use shannon_corpus::Corpus;
 use shannon_model::{Model, Smoothing};
 use shannon_report::kl::{Contribution, Infinite, KlReport, KL_SCHEMA};
 use shannon_report::{Input, Tool};
@@ -75,14 +74,6 @@ fn is_model(path: &Path) -> bool {
     let bytes = source.as_ref();
     shannon_model::binary::is_binary(bytes)
         || String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).trim_start().starts_with("\\data\\")
-}
-
-fn inputs(corpus: &Corpus) -> Vec<Input> {
-    corpus
-        .sources()
-        .iter()
-        .map(|s| Input { path: s.path().display().to_string(), bytes: s.as_ref().len() as u64, sha256: s.sha256() })
-        .collect()
 }
 
 fn file_input(path: &Path) -> Result<Input> {
@@ -284,7 +275,18 @@ pub fn run(config: &KlConfig, progress: &Progress) -> Result<KlReport> {
             };
             let (p, q) = (side(&ps)?, side(&qs)?);
             let (hp, hq) = (histories(&ps.ids, config.order), histories(&qs.ids, config.order));
-            (vocab, p, q, hp, hq, inputs(&pc), inputs(&qc), sentences, config.order, config.smoothing.to_string())
+            (
+                vocab,
+                p,
+                q,
+                hp,
+                hq,
+                crate::inputs(&pc),
+                crate::inputs(&qc),
+                sentences,
+                config.order,
+                config.smoothing.to_string(),
+            )
         }
         _ => bail!(
             "kl compares two texts or two ARPA models, not one of each ({} vs {})",

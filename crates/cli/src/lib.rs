@@ -85,6 +85,19 @@ pub enum Inputs {
     },
 }
 
+/// The provenance of a corpus for reports: each source's path, size and SHA-256.
+pub fn inputs(corpus: &Corpus) -> Vec<shannon_report::Input> {
+    corpus
+        .sources()
+        .iter()
+        .map(|s| shannon_report::Input {
+            path: s.path().display().to_string(),
+            bytes: s.as_ref().len() as u64,
+            sha256: s.sha256(),
+        })
+        .collect()
+}
+
 /// Opens files and directories as one corpus.
 pub fn open(paths: &[PathBuf]) -> Result<Corpus> {
     Ok(Corpus::open(paths)?)

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use shannon_corpus::{Corpus, Source};
 use shannon_model::binary::{self, Mapped};
 use shannon_model::{arpa, LanguageModel, Model};
-use shannon_report::{Input, ModelFile, ScoreReport, TestScore, TextStats, Tool, SCORE_SCHEMA};
+use shannon_report::{ModelFile, ScoreReport, TestScore, TextStats, Tool, SCORE_SCHEMA};
 use shannon_tokens::{Lookup, Vocab};
 
 use crate::progress::Progress;
@@ -141,15 +141,7 @@ impl Job<'_> {
             tool: Tool { name: "shannon".into(), version: env!("CARGO_PKG_VERSION").into() },
             model: ModelFile { path: model_path.display().to_string(), order, ngrams },
             temperature,
-            inputs: corpus
-                .sources()
-                .iter()
-                .map(|s| Input {
-                    path: s.path().display().to_string(),
-                    bytes: s.as_ref().len() as u64,
-                    sha256: s.sha256(),
-                })
-                .collect(),
+            inputs: crate::inputs(&corpus),
             tokenizer: text.tokenizer,
             test: TextStats {
                 bytes: test.bytes,

@@ -540,13 +540,7 @@ mod tests {
     use crate::Smoothing;
 
     fn genesis(order: usize, smoothing: Smoothing) -> (Vocab, Vec<u32>, Model) {
-        let mut vocab = Vocab::new();
-        let mut ids = Vec::new();
-        for line in include_str!("../../../corpora/fixtures/genesis.txt").lines() {
-            ids.push(BOS);
-            ids.extend(line.split_whitespace().map(|w| vocab.intern(w)));
-            ids.push(EOS);
-        }
+        let (vocab, ids) = crate::fixture::genesis(true);
         let counts = Arc::new(shannon_counts::count(&ids, vocab.len(), order));
         let model = Model::estimate(counts, order, smoothing, true).unwrap();
         (vocab, ids, model)

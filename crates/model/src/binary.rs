@@ -578,17 +578,7 @@ mod tests {
     use std::sync::Arc;
 
     fn genesis(order: usize, smoothing: Smoothing, sentences: bool) -> (Vocab, Vec<u32>, Model) {
-        let mut vocab = Vocab::new();
-        let mut ids = Vec::new();
-        for line in include_str!("../../../corpora/fixtures/genesis.txt").lines() {
-            if sentences {
-                ids.push(BOS);
-            }
-            ids.extend(line.split_whitespace().map(|w| vocab.intern(w)));
-            if sentences {
-                ids.push(EOS);
-            }
-        }
+        let (vocab, ids) = crate::fixture::genesis(sentences);
         let counts = Arc::new(shannon_counts::count(&ids, vocab.len(), order));
         let model = Model::estimate(counts, order, smoothing, sentences).unwrap();
         (vocab, ids, model)

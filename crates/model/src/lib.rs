@@ -605,23 +605,45 @@ fn interpolate(
     Form::Backoff { log_prob, log_backoff }
 }
 
+/// The test fixture shared by this crate's tests.
+#[cfg(test)]
+pub(crate) mod fixture {
+    use shannon_tokens::{Vocab, BOS, EOS};
+
+    /// Whitespace-tokenized lines, each wrapped in markers when `sentences`.
+    pub fn stream_of(text: &str, sentences: bool) -> (Vocab, Vec<u32>) {
+        let mut vocab = Vocab::new();
+        let mut ids = Vec::new();
+        for line in text.lines() {
+            if sentences {
+                ids.push(BOS);
+            }
+            ids.extend(line.split_whitespace().map(|w| vocab.intern(w)));
+            if sentences {
+                ids.push(EOS);
+            }
+        }
+        (vocab, ids)
+    }
+
+    /// Lines wrapped in markers.
+    pub fn stream(text: &str) -> (Vocab, Vec<u32>) {
+        stream_of(text, true)
+    }
+
+    /// The KJV Genesis fixture (`corpora/fixtures/genesis.txt`).
+    pub fn genesis(sentences: bool) -> (Vocab, Vec<u32>) {
+        stream_of(include_str!("../../../corpora/fixtures/genesis.txt"), sentences)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
     use shannon_tokens::{Vocab, UNK};
 
-    /// Whitespace-tokenized lines wrapped in markers.
-    fn stream(text: &str) -> (Vocab, Vec<u32>) {
-        let mut vocab = Vocab::new();
-        let mut ids = Vec::new();
-        for line in text.lines() {
-            ids.push(BOS);
-            ids.extend(line.split_whitespace().map(|w| vocab.intern(w)));
-            ids.push(EOS);
-        }
-        (vocab, ids)
-    }
+    use crate::fixture::stream;
 
     /// The toy corpus of every hand-worked case below: "a b" and "a a", so a = 3, b = 4, and the
     /// predictable vocabulary is {<unk>, </s>, a, b}: |V| = 4. Unigram counts a 3, b 1, </s> 2 (N = 6);
@@ -738,8 +760,7 @@ mod tests {
         [Smoothing::Mle, Smoothing::AddK { k: 0.1 }, Smoothing::Wb, Smoothing::Kn, Smoothing::Mkn];
 
     fn genesis() -> (Vocab, Vec<u32>, Arc<Counts>) {
-        let text = include_str!("../../../corpora/fixtures/genesis.txt");
-        let (vocab, ids) = stream(text);
+        let (vocab, ids) = crate::fixture::genesis(true);
         let counts = Arc::new(shannon_counts::count(&ids, vocab.len(), 5));
         (vocab, ids, counts)
     }

@@ -289,16 +289,10 @@ pub fn prune(model: &Model, theta: f64) -> Option<Pruned> {
 mod tests {
     use super::*;
     use crate::Smoothing;
-    use shannon_tokens::{Vocab, EOS};
+    use shannon_tokens::Vocab;
 
     fn genesis(order: usize) -> (Vocab, Vec<u32>, Model) {
-        let mut vocab = Vocab::new();
-        let mut ids = Vec::new();
-        for line in include_str!("../../../corpora/fixtures/genesis.txt").lines() {
-            ids.push(BOS);
-            ids.extend(line.split_whitespace().map(|w| vocab.intern(w)));
-            ids.push(EOS);
-        }
+        let (vocab, ids) = crate::fixture::genesis(true);
         let counts = Arc::new(shannon_counts::count(&ids, vocab.len(), order));
         (vocab, ids.clone(), Model::estimate(counts, order, Smoothing::Mkn, true).unwrap())
     }

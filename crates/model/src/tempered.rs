@@ -119,19 +119,13 @@ mod tests {
     use std::sync::Arc;
 
     use proptest::prelude::*;
-    use shannon_tokens::{Vocab, BOS, EOS};
+    use shannon_tokens::Vocab;
 
     use super::*;
     use crate::Smoothing;
 
     fn genesis(order: usize) -> (Vocab, Vec<u32>, Arc<shannon_counts::Counts>) {
-        let mut vocab = Vocab::new();
-        let mut ids = Vec::new();
-        for line in include_str!("../../../corpora/fixtures/genesis.txt").lines() {
-            ids.push(BOS);
-            ids.extend(line.split_whitespace().map(|w| vocab.intern(w)));
-            ids.push(EOS);
-        }
+        let (vocab, ids) = crate::fixture::genesis(true);
         let counts = Arc::new(shannon_counts::count(&ids, vocab.len(), order));
         (vocab, ids, counts)
     }
