@@ -613,4 +613,54 @@ mod tests {
         assert_eq!(words("a \u{301}b"), reference_words("a \u{301}b"));
         assert_eq!(whitespace("\0a\tb  c\r\n"), ["a", "b", "c"]);
     }
+
+    /// Tokens of `text` as strings, markers included.
+    fn tokens(kind: TokenKind, lowercase: bool, sentences: Sentences, text: &str) -> Vec<String> {
+        let tok = Tokenizer { kind, lowercase, sentences };
+        let mut vocab = Vocab::new();
+        let mut ids = Vec::new();
+        tok.tokenize(text, &mut |s| vocab.intern(s), &mut ids);
+        ids.iter().map(|&i| vocab.string(i).to_string()).collect()
+    }
+
+    #[test]
+    fn every_kind_by_hand() {
+        use Sentences::{Lines, None as Stream};
+        let t = "Hello, World!\r\n\nIt's 42.\n";
+        assert_eq!(
+            tokens(TokenKind::Letters, false, Lines, t),
+            [
+                "<s>", "h", "e", "l", "l", "o", " ", "w", "o", "r", "l", "d", "</s>", "<s>", "</s>", "<s>", "i", "t",
+                " ", "s", "</s>"
+            ]
+        );
+        assert_eq!(tokens(TokenKind::Letters26, false, Stream, "Ab, c!"), ["a", "b", "c"]);
+        assert_eq!(tokens(TokenKind::Whitespace, true, Lines, "A\tB\0c\n"), ["<s>", "a", "b", "c", "</s>"]);
+        assert_eq!(tokens(TokenKind::Words, false, Lines, "It's 42.\n"), ["<s>", "It's", "42", ".", "</s>"]);
+        assert_eq!(tokens(TokenKind::Chars, true, Lines, "Ab c\r\n"), ["<s>", "a", "b", " ", "c", "</s>"]);
+        assert_eq!(tokens(TokenKind::Chars, false, Stream, "a\nb"), ["a", "\n", "b"]);
+        assert_eq!(tokens(TokenKind::Bytes, false, Stream, "é a"), ["<0xC3>", "<0xA9>", "<0x20>", "a"]);
+        // A literal <unk> is the unknown word; literal markers are ordinary words.
+        let tok = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Stream };
+        let local = LocalTokens::new(&tok, "<unk> <s> x");
+        assert_eq!(local.ids[0], UNK);
+        assert_ne!(local.ids[1], BOS);
+    }
+
+    #[test]
+    fn letter_streams_join_across_chunks() {
+        let tok = Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None };
+        let mut vocab = Vocab::new();
+        let parts: Vec<Vec<u32>> = ["  ab, ", "\n, ", "cd!  "]
+            .iter()
+            .map(|chunk| {
+                let mut ids = Vec::new();
+                tok.tokenize(chunk, &mut |s| vocab.intern(s), &mut ids);
+                ids
+            })
+            .collect();
+        let joined = join_streams(TokenKind::Letters, vocab.lookup(" "), parts);
+        let text: String = joined.iter().map(|&i| vocab.string(i)).collect();
+        assert_eq!(text, "ab cd", "one space between runs, none at the ends");
+    }
 }
