@@ -256,3 +256,33 @@ max_order = 10
     }
     std::fs::copy(reports.join("classic/summary.md"), std::env::temp_dir().join("shannon-classic-summary.md")).ok();
 }
+
+#[test]
+fn several_jobs_at_once_give_the_same_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = small_plan(dir.path());
+    let mut summaries = Vec::new();
+    for jobs in ["1", "3"] {
+        let reports = dir.path().join(format!("reports-{jobs}"));
+        shannon()
+            .args(["--threads", "2", "batch", "--jobs", jobs])
+            .arg(&plan)
+            .arg("--reports")
+            .arg(&reports)
+            .assert()
+            .success();
+        let s: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(reports.join("small/summary.json")).unwrap()).unwrap();
+        summaries.push(s["corpora"].clone());
+        // Each job's report, timings aside, is the same whatever ran beside it.
+        let mut r: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(reports.join("small/b/compare-words.json")).unwrap()).unwrap();
+        r.as_object_mut().unwrap().remove("timings");
+        for m in r["models"].as_array_mut().unwrap() {
+            m.as_object_mut().unwrap().remove("build_seconds");
+        }
+        summaries.push(r);
+    }
+    assert_eq!(summaries[0], summaries[2]);
+    assert_eq!(summaries[1], summaries[3]);
+}
