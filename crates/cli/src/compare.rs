@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use shannon_corpus::{Corpus, Source, Span};
 use shannon_model::Smoothing;
 use shannon_report::{
@@ -61,13 +61,7 @@ pub fn run(config: &CompareConfig, progress: &Progress) -> Result<(CompareReport
         Inputs::Holdout { corpus, .. } => corpus_name(corpus),
         Inputs::Files { train, .. } => corpus_name(train),
     });
-    let output = match &config.output {
-        Some(p) => p.clone(),
-        None => {
-            std::fs::create_dir_all("reports").context("cannot create directory reports")?;
-            PathBuf::from(format!("reports/compare-{name}.json"))
-        }
-    };
+    let output = crate::report_path(config.output.as_deref(), &format!("compare-{name}"))?;
     check_output(&output)?;
 
     // Open the text.

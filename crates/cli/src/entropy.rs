@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use shannon_corpus::{Corpus, Span};
 use shannon_eval::entropy::{self as blocks, BlockOptions, ByEstimator, Estimator};
 use shannon_eval::guessing;
@@ -238,13 +238,7 @@ fn methods(config: &EntropyConfig, alphabet: &Alphabet) -> Methods {
 pub fn run(config: &EntropyConfig, progress: &Progress) -> Result<(EntropyReport, PathBuf)> {
     let start = Instant::now();
     let name = config.name.clone().unwrap_or_else(|| corpus_name(&config.corpus));
-    let output = match &config.output {
-        Some(p) => p.clone(),
-        None => {
-            std::fs::create_dir_all("reports").context("cannot create directory reports")?;
-            PathBuf::from(format!("reports/entropy-{name}.json"))
-        }
-    };
+    let output = crate::report_path(config.output.as_deref(), &format!("entropy-{name}"))?;
     check_output(&output)?;
     let corpus = open(&config.corpus)?;
     let tok = config.text.tokenizer;

@@ -103,6 +103,17 @@ pub fn open(paths: &[PathBuf]) -> Result<Corpus> {
     Ok(Corpus::open(paths)?)
 }
 
+/// Where a report goes: `output` if given, else `reports/<stem>.json` (creating `reports/`).
+pub fn report_path(output: Option<&Path>, stem: &str) -> Result<PathBuf> {
+    match output {
+        Some(p) => Ok(p.to_path_buf()),
+        None => {
+            std::fs::create_dir_all("reports").context("cannot create directory reports")?;
+            Ok(PathBuf::from(format!("reports/{stem}.json")))
+        }
+    }
+}
+
 /// Checks, before any work, that a file can be created at `path`: its directory must exist.
 pub fn check_output(path: &Path) -> Result<()> {
     let dir = match path.parent() {

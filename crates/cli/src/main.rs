@@ -599,14 +599,8 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Kl(a) => {
-            let output = match &a.output {
-                Some(p) => p.clone(),
-                None => {
-                    std::fs::create_dir_all("reports").context("cannot create directory reports")?;
-                    let stem = |p: &PathBuf| shannon::corpus_name(std::slice::from_ref(p));
-                    PathBuf::from(format!("reports/kl-{}-{}.json", stem(&a.p), stem(&a.q)))
-                }
-            };
+            let stem = |p: &PathBuf| shannon::corpus_name(std::slice::from_ref(p));
+            let output = shannon::report_path(a.output.as_deref(), &format!("kl-{}-{}", stem(&a.p), stem(&a.q)))?;
             shannon::check_output(&output)?;
             let config = shannon::kl::KlConfig {
                 p: vec![a.p],
