@@ -68,15 +68,8 @@ impl SpillDir {
 /// Writes `model` to `output` through a buffered temporary file beside it, renamed into place when complete
 /// (the file is never held in memory whole; on error or Ctrl-C the temporary file is removed).
 fn write_streaming(output: &Path, model: &Model, vocab: &Vocab, format: Format) -> Result<()> {
-    let dir = match output.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".shannon-").suffix(".tmp");
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let tmp = builder.tempfile_in(dir).with_context(|| format!("creating a temporary file in {}", dir.display()))?;
+    let tmp = shannon_report::temp_beside(output)
+        .with_context(|| format!("creating a temporary file beside {}", output.display()))?;
     let _registered = crate::cleanup::register(tmp.path());
     let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp);
     match format {

@@ -391,25 +391,36 @@ fn one() -> f64 {
     1.0
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then renamed over
-/// the destination. A reader sees the old file or the new one, never part of one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let err = |source| Error::Write { path: path.to_path_buf(), source };
-    let dir = match path.parent() {
+/// The directory a file at `path` lives in (`.` for a bare file name).
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
-    };
+    }
+}
+
+/// A hidden temporary file (`.shannon-*.tmp`) in the directory of `path`, to be renamed over it when complete
+/// (`persist`). It is deleted if dropped first.
+pub fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
+    let dir = directory_of(path);
     let mut builder = tempfile::Builder::new();
     builder.prefix(".shannon-").suffix(".tmp");
     // Temporary files are private (0600); a report is an ordinary file: 0666 less the umask, as `>` makes.
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let mut tmp = builder.tempfile_in(dir).map_err(err)?;
+    builder.tempfile_in(dir)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then renamed over
+/// the destination. A reader sees the old file or the new one, never part of one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let err = |source| Error::Write { path: path.to_path_buf(), source };
+    let mut tmp = temp_beside(path).map_err(err)?;
     tmp.write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     // Make the rename itself durable (best effort: not every system can sync a directory).
-    if let Ok(d) = std::fs::File::open(dir) {
+    if let Ok(d) = std::fs::File::open(directory_of(path)) {
         let _ = d.sync_all();
     }
     Ok(())
