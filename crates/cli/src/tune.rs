@@ -52,26 +52,14 @@ impl DevSplit {
         let grid: Vec<f64> = (0..=10).map(|i| -4.0 + 0.5 * i as f64).collect();
         let values: Vec<f64> = grid.iter().map(|&x| eval(x, &mut points)).collect();
         let best = (0..grid.len()).min_by(|&a, &b| values[a].total_cmp(&values[b])).unwrap();
-        // Golden-section search on [best − ½, best + ½] decades.
-        let phi = (5f64.sqrt() - 1.0) / 2.0;
-        let (mut a, mut b) = (grid[best] - 0.5, grid[best] + 0.5);
-        let (mut c, mut d) = (b - phi * (b - a), a + phi * (b - a));
-        let (mut fc, mut fd) = (eval(c, &mut points), eval(d, &mut points));
-        for _ in 0..14 {
-            if fc < fd {
-                b = d;
-                d = c;
-                fd = fc;
-                c = b - phi * (b - a);
-                fc = eval(c, &mut points);
-            } else {
-                a = c;
-                c = d;
-                fc = fd;
-                d = a + phi * (b - a);
-                fd = eval(d, &mut points);
-            }
-        }
+        // Golden-section search on [best − ½, best + ½] decades; every point tried is on the curve.
+        shannon_info::optimize::golden_section_min(
+            |x| eval(x, &mut points),
+            grid[best] - 0.5,
+            grid[best] + 0.5,
+            0.0,
+            14,
+        );
         points.sort_by(|x, y| x.k.total_cmp(&y.k));
         let best = points.iter().min_by(|x, y| x.dev_cross_entropy_bits.total_cmp(&y.dev_cross_entropy_bits)).unwrap();
         (best.k, points)

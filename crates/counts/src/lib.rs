@@ -67,6 +67,20 @@ pub fn key(suffix: u32, first: u32) -> u64 {
 }
 
 impl Order {
+    /// The unigrams of a vocabulary of `count.len()` ids: every id is its own unigram, with its count (0 for
+    /// ids never counted), no suffix, and the empty history 0.
+    pub fn unigrams(count: Vec<u64>) -> Order {
+        let v = count.len();
+        Order {
+            n: 1,
+            first: (0..v as u32).collect(),
+            suffix: vec![NONE; v],
+            history: vec![0; v],
+            count,
+            index: HashMap::new(),
+        }
+    }
+
     /// Number of n-grams (for n = 1: the vocabulary size, including unseen ids).
     pub fn len(&self) -> usize {
         self.count.len()
@@ -281,14 +295,7 @@ pub fn count_within(tokens: &[u32], vocab_size: usize, max_order: usize, limits:
             },
         );
     let tokens_counted = unigram_counts.iter().sum();
-    let mut orders = vec![Order {
-        n: 1,
-        first: (0..vocab_size as u32).collect(),
-        suffix: vec![NONE; vocab_size],
-        history: vec![0; vocab_size],
-        count: unigram_counts,
-        index: HashMap::new(),
-    }];
+    let mut orders = vec![Order::unigrams(unigram_counts)];
     // prev[i]: id of the (n−1)-gram ending at position i, or NONE.
     let mut prev: Vec<u32> = tokens.to_vec();
     for n in 2..=max_order {
@@ -636,14 +643,7 @@ pub fn count_serial(tokens: &[u32], vocab_size: usize, max_order: usize) -> Coun
     let mut unigram = vec![0u64; vocab_size];
     tokens.iter().filter(|&&t| t != BOS).for_each(|&t| unigram[t as usize] += 1);
     let tokens_counted = unigram.iter().sum();
-    let mut orders = vec![Order {
-        n: 1,
-        first: (0..vocab_size as u32).collect(),
-        suffix: vec![NONE; vocab_size],
-        history: vec![0; vocab_size],
-        count: unigram,
-        index: HashMap::new(),
-    }];
+    let mut orders = vec![Order::unigrams(unigram)];
     let mut prev: Vec<u32> = tokens.to_vec();
     for n in 2..=max_order {
         let level = Level { tokens, prev: &prev, n, lower: orders[n - 2].len() };

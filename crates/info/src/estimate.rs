@@ -399,30 +399,8 @@ pub fn nsb(profile: &CountProfile, k_alphabet: f64) -> Result<Nsb, Error> {
         return Err(Error::NoConvergence("NSB: posterior is zero on the whole search grid".into()));
     }
     // 2. Golden-section refinement on [u* − step, u* + step].
-    let (mut a, mut b) = (best.1 - step, best.1 + step);
-    let g = 0.5 * (5f64.sqrt() - 1.0);
-    let mut x1 = b - g * (b - a);
-    let mut x2 = a + g * (b - a);
-    let (mut f1, mut f2) = (f(x1), f(x2));
-    for _ in 0..100 {
-        if (b - a).abs() < 1e-12 {
-            break;
-        }
-        if f1 >= f2 {
-            b = x2;
-            x2 = x1;
-            f2 = f1;
-            x1 = b - g * (b - a);
-            f1 = f(x1);
-        } else {
-            a = x1;
-            x1 = x2;
-            f1 = f2;
-            x2 = a + g * (b - a);
-            f2 = f(x2);
-        }
-    }
-    let (mut u_map, mut l_max) = if f1 >= f2 { (x1, f1) } else { (x2, f2) };
+    let peak = crate::optimize::golden_section_min(|u| -f(u), best.1 - step, best.1 + step, 1e-12, 100);
+    let (mut u_map, mut l_max) = (peak.x, -peak.fx);
     if best.0 > l_max {
         u_map = best.1;
         l_max = best.0;

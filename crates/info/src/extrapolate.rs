@@ -103,30 +103,9 @@ fn vp_fit(xs: &[f64], ys: &[f64]) -> Result<(f64, f64, f64, f64), Error> {
         )));
     }
     // Golden-section refinement on the bracketing grid cells.
-    let (mut a, mut b) = (l0 + (best.1 - 1) as f64 * step, l0 + (best.1 + 1) as f64 * step);
-    let g = 0.5 * (5f64.sqrt() - 1.0);
-    let mut x1 = b - g * (b - a);
-    let mut x2 = a + g * (b - a);
-    let (mut f1, mut f2) = (rss_at(x1), rss_at(x2));
-    for _ in 0..200 {
-        if b - a < 1e-14 {
-            break;
-        }
-        if f1 <= f2 {
-            b = x2;
-            x2 = x1;
-            f2 = f1;
-            x1 = b - g * (b - a);
-            f1 = rss_at(x1);
-        } else {
-            a = x1;
-            x1 = x2;
-            f1 = f2;
-            x2 = a + g * (b - a);
-            f2 = rss_at(x2);
-        }
-    }
-    let la = 0.5 * (a + b);
+    let (a, b) = (l0 + (best.1 - 1) as f64 * step, l0 + (best.1 + 1) as f64 * step);
+    let end = crate::optimize::golden_section_min(rss_at, a, b, 1e-14, 200);
+    let la = 0.5 * (end.lo + end.hi);
     let alpha = la.exp();
     let (h, a_scaled, rss) = linear_given_exponent(xs, ys, x_min, alpha);
     // A·(x/x_min)^(−α) = (A·x_min^α)·x^(−α)

@@ -35,6 +35,7 @@ pub mod dist;
 pub mod estimate;
 pub mod extrapolate;
 pub mod guessing;
+pub mod optimize;
 pub mod special;
 pub mod zipf;
 

@@ -490,14 +490,7 @@ fn finish_unigrams(b: &mut Building, vocab: &Vocab, unigrams: &[(u32, f64, f64)]
     if !unigrams.iter().any(|e| e.0 == UNK) {
         p[UNK as usize] = LOG10_MISSING_UNK * std::f64::consts::LN_10;
     }
-    b.orders.push(Order {
-        n: 1,
-        first: (0..v as u32).collect(),
-        suffix: vec![NONE; v],
-        history: vec![0; v],
-        count: vec![0; v],
-        index: Default::default(),
-    });
+    b.orders.push(Order::unigrams(vec![0; v]));
     b.log_prob.push(p);
     b.log_backoff.push(bo);
 }

@@ -438,14 +438,7 @@ impl<B: AsRef<[u8]>> Mapped<B> {
             }
         }
         let f64s = |at: usize, len: usize| -> Vec<f64> { (0..len).map(|i| f64_at(b, at + 8 * i)).collect() };
-        let mut orders = vec![Order {
-            n: 1,
-            first: (0..v as u32).collect(),
-            suffix: vec![NONE; v],
-            history: vec![0; v],
-            count: vec![0; v],
-            index: Default::default(),
-        }];
+        let mut orders = vec![Order::unigrams(vec![0; v])];
         let mut log_prob = vec![f64s(self.unigram_prob, v)];
         let mut log_backoff = vec![f64s(self.unigram_backoff, v)];
         let mut dense_of: Vec<u32> = (0..v as u32).collect(); // slot (or word) of order n − 1 → id
