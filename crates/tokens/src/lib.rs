@@ -11,7 +11,7 @@
 //! A literal `<unk>` in the text (as in PTB or WikiText) is the unknown word. Literal `<s>` and `</s>` are
 //! ordinary words that happen to print like the markers; they never become the markers.
 
-use hashbrown::HashMap;
+use hashbrown::HashTable;
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -112,6 +112,7 @@ impl Tokenizer {
     /// In [`Sentences::None`] mode, chunks are pieces of one stream: [`join_streams`] glues their outputs.
     pub fn tokenize(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) -> u64 {
         match self.sentences {
+            Sentences::Lines if self.kind == TokenKind::Whitespace => self.whitespace_lines(text, id, out),
             Sentences::Lines => {
                 let mut lines = 0;
                 for line in text.split_inclusive('\n') {
@@ -131,17 +132,58 @@ impl Tokenizer {
         }
     }
 
+    /// `whitespace` with lines as sentences in one pass over the bytes: a line's `\r` is a separator anyway,
+    /// so only `\n` needs looking at, and the per-line split of [`Tokenizer::tokenize`] (a second pass) is
+    /// not needed. Same output as that path.
+    fn whitespace_lines(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) -> u64 {
+        let b = text.as_bytes();
+        let n = b.len();
+        if n == 0 {
+            return 0;
+        }
+        let mut buf = String::new();
+        let mut lines = 0;
+        out.push(BOS);
+        let mut i = 0;
+        loop {
+            while i < n && is_kenlm_space(b[i]) {
+                if b[i] == b'\n' {
+                    out.push(EOS);
+                    lines += 1;
+                    if i + 1 < n {
+                        out.push(BOS);
+                    }
+                }
+                i += 1;
+            }
+            if i == n {
+                break;
+            }
+            let start = i;
+            i = next_kenlm_space(b, i);
+            self.emit(&text[start..i], id, &mut buf, out);
+        }
+        if b[n - 1] != b'\n' {
+            out.push(EOS);
+            lines += 1;
+        }
+        lines
+    }
+
+    /// Appends the id of `tok`, lower-cased into `buf` first if asked and needed. Inlined into the token
+    /// loops, with lower-casing out of line, as this runs once per token.
+    #[inline]
+    fn emit(&self, tok: &str, id: &mut impl FnMut(&str) -> u32, buf: &mut String, out: &mut Vec<u32>) {
+        if self.lowercase && tok.chars().any(char::is_uppercase) {
+            out.push(lowercase_id(tok, id, buf));
+        } else {
+            out.push(id(tok));
+        }
+    }
+
     fn tokens(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) {
         let mut buf = String::new();
-        let mut emit = |tok: &str, out: &mut Vec<u32>| {
-            if self.lowercase && tok.chars().any(char::is_uppercase) {
-                buf.clear();
-                buf.extend(tok.chars().flat_map(char::to_lowercase));
-                out.push(id(&buf));
-            } else {
-                out.push(id(tok));
-            }
-        };
+        let mut emit = |tok: &str, out: &mut Vec<u32>| self.emit(tok, id, &mut buf, out);
         match self.kind {
             TokenKind::Whitespace => whitespace_tokens(text, |tok| emit(tok, out)),
             TokenKind::Words => word_tokens(text, |tok| emit(tok, out)),
@@ -182,27 +224,62 @@ impl Tokenizer {
     }
 }
 
+/// The id of `tok` lower-cased into `buf`.
+#[cold]
+fn lowercase_id(tok: &str, id: &mut impl FnMut(&str) -> u32, buf: &mut String) -> u32 {
+    buf.clear();
+    buf.extend(tok.chars().flat_map(char::to_lowercase));
+    id(buf)
+}
+
 /// KenLM's separators: space, tab, CR, LF, NUL. All ASCII, so splitting bytes splits characters.
 fn is_kenlm_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\0')
 }
 
+/// The position of the first KenLM separator in `b` at or after `i`, or `b.len()`.
+///
+/// Looks at 8 bytes at a time: a token is a few bytes long, so one word usually holds its end, and the
+/// loop branches once per token instead of once per byte. `w - 0x21…21 & !w & 0x80…80` sets the high bit of
+/// the lowest byte below 0x21 exactly (higher bytes may be wrong, from the borrow); all separators are below
+/// 0x21, and the few other bytes that are (control characters) are stepped over.
+fn next_kenlm_space(b: &[u8], mut i: usize) -> usize {
+    const LOW: u64 = 0x2121_2121_2121_2121;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(word) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+        let below = w.wrapping_sub(LOW) & !w & HIGH;
+        if below == 0 {
+            i += 8;
+            continue;
+        }
+        let j = i + (below.trailing_zeros() / 8) as usize;
+        if is_kenlm_space(b[j]) {
+            return j;
+        }
+        i = j + 1;
+    }
+    while i < b.len() && !is_kenlm_space(b[i]) {
+        i += 1;
+    }
+    i
+}
+
 /// The tokens of `whitespace`: maximal runs of bytes that are not KenLM separators.
 fn whitespace_tokens<'t>(text: &'t str, mut emit: impl FnMut(&'t str)) {
-    let bytes = text.as_bytes();
-    let mut start = None;
-    for (i, &b) in bytes.iter().enumerate() {
-        match (is_kenlm_space(b), start) {
-            (true, Some(s)) => {
-                emit(&text[s..i]);
-                start = None;
-            }
-            (false, None) => start = Some(i),
-            _ => {}
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    loop {
+        while i < n && is_kenlm_space(b[i]) {
+            i += 1;
         }
-    }
-    if let Some(s) = start {
-        emit(&text[s..]);
+        if i == n {
+            return;
+        }
+        let start = i;
+        i = next_kenlm_space(b, i);
+        emit(&text[start..i]);
     }
 }
 
@@ -338,11 +415,165 @@ pub fn byte_name(b: u8) -> &'static str {
     &names[b as usize]
 }
 
+/// Interned strings, each stored once: the bytes of all of them back to back in one `String`, and an index
+/// table whose entries hold each string's first 8 bytes.
+///
+/// This is the hot path of [`LocalTokens::new`] (one lookup per token), so it avoids what a
+/// `HashMap<Box<str>, u32>` costs there: a `get` then an `insert` hashing a new word twice, two heap
+/// allocations per new word (key and string list) and as many frees when the map is dropped, and a pointer
+/// chase to a scattered heap string for every comparison. Here a word is hashed once, a new word is appended
+/// to one buffer, and a word of at most 8 bytes (most tokens) is compared inside its table entry without
+/// touching the strings; the table's size, not the strings', decides how much of it stays in cache.
+#[derive(Clone, Debug, Default)]
+struct Strings {
+    /// All strings, concatenated in index order.
+    bytes: String,
+    /// `ends[i]` is where string `i` ends in `bytes`; it starts where string `i - 1` ends (or at 0).
+    ends: Vec<usize>,
+    /// The strings that can be found, keyed by [`hash`].
+    table: HashTable<Entry>,
+}
+
+/// An interned string as the table holds it.
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    /// [`head`] of the string: the whole string when it has at most 8 bytes.
+    head: u64,
+    len: u32,
+    index: u32,
+}
+
+/// The first 8 bytes of `b`, or for a shorter `b` its bytes packed into a `u64` so that two strings of the
+/// same length get the same value only if they are equal (short reads overlap instead of padding).
+fn head(b: &[u8]) -> u64 {
+    let n = b.len();
+    if n >= 8 {
+        u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]])
+    } else if n >= 4 {
+        let lo = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+        let hi = u32::from_le_bytes([b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+        u64::from(lo) | u64::from(hi) << 32
+    } else if n > 0 {
+        u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16
+    } else {
+        0
+    }
+}
+
+/// The folded multiply of foldhash and wyhash: the high and low halves of the 128-bit product, xored.
+fn mix(a: u64, b: u64) -> u64 {
+    let full = u128::from(a) * u128::from(b);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// The hash of a string of at most 8 bytes from its length and [`head`], without the bytes.
+fn hash_short(head: u64, len: usize) -> u64 {
+    mix(head ^ 0x243f_6a88_85a3_08d3, (len as u64) ^ 0x1319_8a2e_0370_7344)
+}
+
+/// The hash of `b`, 8 bytes at a time; for at most 8 bytes it is [`hash_short`].
+///
+/// Fixed keys, not a random seed: ids do not depend on the hash, and the input is the user's own corpus.
+fn hash(b: &[u8]) -> u64 {
+    if b.len() <= 8 {
+        return hash_short(head(b), b.len());
+    }
+    let mut h = b.len() as u64;
+    let mut rest = b;
+    while rest.len() > 8 {
+        h = mix(h ^ head(rest) ^ 0xa409_3822_299f_31d0, 0x082e_fa98_ec4e_6c89);
+        rest = &rest[8..];
+    }
+    mix(h ^ head(rest) ^ 0x4528_21e6_38d0_1377, (rest.len() as u64) ^ 0xbe54_66cf_34e9_0c6c)
+}
+
+impl Entry {
+    /// Whether the entry is `s`, whose [`head`] is `h`; only strings longer than 8 bytes look at `bytes`.
+    fn is(&self, s: &[u8], h: u64, bytes: &str, ends: &[usize]) -> bool {
+        self.head == h
+            && self.len as usize == s.len()
+            && (s.len() <= 8 || {
+                let end = ends[self.index as usize];
+                bytes.as_bytes()[end - s.len() + 8..end] == s[8..]
+            })
+    }
+
+    /// The hash of the string, as [`hash`] gives it.
+    fn hash(&self, bytes: &str, ends: &[usize]) -> u64 {
+        let len = self.len as usize;
+        if len <= 8 {
+            hash_short(self.head, len)
+        } else {
+            let end = ends[self.index as usize];
+            hash(&bytes.as_bytes()[end - len..end])
+        }
+    }
+}
+
+impl Strings {
+    /// Room for about `strings` strings of `bytes` bytes in all.
+    fn with_capacity(strings: usize, bytes: usize) -> Strings {
+        Strings {
+            bytes: String::with_capacity(bytes),
+            ends: Vec::with_capacity(strings),
+            table: HashTable::with_capacity(strings),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.bytes[start..self.ends[i]]
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &str> {
+        (0..self.ends.len() as u32).map(|i| self.get(i))
+    }
+
+    /// Appends `s` without making it findable (for the markers that no text maps to); returns its index.
+    fn push(&mut self, s: &str) -> u32 {
+        let i = u32::try_from(self.ends.len()).expect("fewer than 2^32 strings");
+        self.bytes.push_str(s);
+        self.ends.push(self.bytes.len());
+        i
+    }
+
+    /// The index of `s`, if it was interned.
+    fn find(&self, s: &str) -> Option<u32> {
+        let (s, h) = (s.as_bytes(), head(s.as_bytes()));
+        self.table.find(hash(s), |e| e.is(s, h, &self.bytes, &self.ends)).map(|e| e.index)
+    }
+
+    /// The index of `s`, appending it if new (hashing it once either way).
+    fn intern(&mut self, s: &str) -> u32 {
+        let Strings { bytes, ends, table } = self;
+        let (b, h) = (s.as_bytes(), head(s.as_bytes()));
+        match table.entry(hash(b), |e| e.is(b, h, bytes, ends), |e| e.hash(bytes, ends)) {
+            hashbrown::hash_table::Entry::Occupied(e) => e.get().index,
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let entry = Entry {
+                    head: h,
+                    len: u32::try_from(s.len()).expect("a token shorter than 4 GiB"),
+                    index: u32::try_from(ends.len()).expect("fewer than 2^32 strings"),
+                };
+                v.insert(entry);
+                bytes.push_str(s);
+                ends.push(bytes.len());
+                entry.index
+            }
+        }
+    }
+}
+
 /// The string ↔ id map. Ids below [`RESERVED`] are the markers.
 #[derive(Debug, Clone)]
 pub struct Vocab {
-    strings: Vec<Box<str>>,
-    ids: HashMap<Box<str>, u32>,
+    /// Strings by id; of the markers only `<unk>` can be found (literal `<s>` and `</s>` are words).
+    strings: Strings,
 }
 
 impl Default for Vocab {
@@ -354,35 +585,32 @@ impl Default for Vocab {
 impl Vocab {
     /// A vocabulary holding only the markers.
     pub fn new() -> Vocab {
-        let mut ids = HashMap::new();
-        ids.insert("<unk>".into(), UNK);
-        Vocab { strings: vec!["<unk>".into(), "<s>".into(), "</s>".into()], ids }
+        let mut strings = Strings::default();
+        let unk = strings.intern("<unk>");
+        debug_assert_eq!(unk, UNK);
+        strings.push("<s>");
+        strings.push("</s>");
+        Vocab { strings }
     }
 
     /// The id of `s`, adding it if new.
     pub fn intern(&mut self, s: &str) -> u32 {
-        if let Some(&id) = self.ids.get(s) {
-            return id;
-        }
-        let id = self.strings.len() as u32;
-        self.strings.push(s.into());
-        self.ids.insert(s.into(), id);
-        id
+        self.strings.intern(s)
     }
 
     /// The id of `s`, or [`UNK`] if it is not in the vocabulary.
     pub fn get(&self, s: &str) -> u32 {
-        self.ids.get(s).copied().unwrap_or(UNK)
+        self.strings.find(s).unwrap_or(UNK)
     }
 
     /// The id of `s` if it is in the vocabulary.
     pub fn lookup(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
+        self.strings.find(s)
     }
 
     /// The string of an id.
     pub fn string(&self, id: u32) -> &str {
-        &self.strings[id as usize]
+        self.strings.get(id)
     }
 
     /// Number of ids, markers included.
@@ -397,7 +625,7 @@ impl Vocab {
 
     /// Strings in id order.
     pub fn strings(&self) -> impl Iterator<Item = &str> {
-        self.strings.iter().map(|s| &**s)
+        self.strings.iter()
     }
 }
 
@@ -418,7 +646,7 @@ impl Lookup for Vocab {
 #[derive(Debug, Default)]
 pub struct LocalTokens {
     /// Local strings in local-id order (local id = RESERVED + index).
-    pub strings: Vec<Box<str>>,
+    strings: Strings,
     /// Token ids, local.
     pub ids: Vec<u32>,
     /// Sentences seen.
@@ -428,26 +656,17 @@ pub struct LocalTokens {
 impl LocalTokens {
     /// Tokenizes a chunk into local ids.
     pub fn new(tokenizer: &Tokenizer, text: &str) -> LocalTokens {
-        let mut map: HashMap<Box<str>, u32> = HashMap::new();
-        let mut strings: Vec<Box<str>> = Vec::new();
+        // Guesses from English text (a new word every 50 or so bytes of 4 MiB), to skip most regrowth.
+        let mut strings = Strings::with_capacity(text.len() / 64, text.len() / 8);
         let mut ids = Vec::with_capacity(text.len() / 4);
-        let sentences = tokenizer.tokenize(
-            text,
-            &mut |s| {
-                if s == "<unk>" {
-                    return UNK;
-                }
-                if let Some(&id) = map.get(s) {
-                    return id;
-                }
-                let id = RESERVED + strings.len() as u32;
-                strings.push(s.into());
-                map.insert(s.into(), id);
-                id
-            },
-            &mut ids,
-        );
+        let sentences =
+            tokenizer.tokenize(text, &mut |s| if s == "<unk>" { UNK } else { RESERVED + strings.intern(s) }, &mut ids);
         LocalTokens { strings, ids, sentences }
+    }
+
+    /// Local strings in local-id order: the string of local id `RESERVED + i` is the `i`-th.
+    pub fn strings(&self) -> impl Iterator<Item = &str> {
+        self.strings.iter()
     }
 
     /// Interns this chunk's strings into `vocab` (in local first-occurrence order) and rewrites the ids.
@@ -601,6 +820,95 @@ mod tests {
             prop_assert_eq!(words(&text), reference_words(&text));
             prop_assert_eq!(whitespace(&text), reference_whitespace(&text));
         }
+    }
+
+    /// Ids and sentence count of `text` through [`Tokenizer::tokenize`], and through the general per-line
+    /// path that [`Tokenizer::whitespace_lines`] replaces for `whitespace`.
+    fn lines_both_ways(text: &str, lowercase: bool) -> ((Vec<u32>, u64), (Vec<u32>, u64)) {
+        let tok = Tokenizer { kind: TokenKind::Whitespace, lowercase, sentences: Sentences::Lines };
+        let mut vocab = Vocab::new();
+        let mut fast = Vec::new();
+        let n = tok.tokenize(text, &mut |s| vocab.intern(s), &mut fast);
+        let (mut general, mut lines) = (Vec::new(), 0);
+        for line in text.split_inclusive('\n') {
+            let line = line.strip_suffix('\n').unwrap_or(line);
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            general.push(BOS);
+            tok.tokens(line, &mut |s| vocab.intern(s), &mut general);
+            general.push(EOS);
+            lines += 1;
+        }
+        ((fast, n), (general, lines))
+    }
+
+    /// Interns `words` into a fresh [`Strings`] (grown from empty) and into a `HashMap` reference that
+    /// numbers strings in order of first occurrence; checks every index, then every string and lookup.
+    fn strings_agree(words: &[String]) -> Result<(), TestCaseError> {
+        let mut strings = Strings::default();
+        let mut reference: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+        for w in words {
+            let next = reference.len() as u32;
+            let expected = *reference.entry(w.as_str()).or_insert(next);
+            prop_assert_eq!(strings.intern(w), expected, "{:?}", w);
+        }
+        prop_assert_eq!(strings.len(), reference.len());
+        for (&w, &i) in &reference {
+            prop_assert_eq!(strings.get(i), w);
+            prop_assert_eq!(strings.find(w), Some(i));
+        }
+        Ok(())
+    }
+
+    /// Short strings over a tiny alphabet, so that equal heads with different lengths ("abb" and "ab"),
+    /// equal first 8 bytes ("aaaaaaaab", "aaaaaaaa"), and the empty string all come up.
+    fn near_words() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec("[ab\u{e9}]{0,20}", 0..200)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn whitespace_lines_equal_the_general_path(text in mixed(), lowercase in any::<bool>()) {
+            let (fast, general) = lines_both_ways(&text, lowercase);
+            prop_assert_eq!(fast, general);
+        }
+
+        #[test]
+        fn whitespace_lines_equal_the_general_path_on_any_text(text in "\\PC{0,30}", lowercase in any::<bool>()) {
+            let (fast, general) = lines_both_ways(&text, lowercase);
+            prop_assert_eq!(fast, general);
+        }
+
+        #[test]
+        fn strings_number_in_first_occurrence_order(words in near_words()) {
+            strings_agree(&words)?;
+        }
+    }
+
+    #[test]
+    fn strings_by_hand() {
+        let words: Vec<String> =
+            ["", "ab", "abb", "abc", "aaaaaaaa", "aaaaaaaab", "aaaaaaaa", "abb", "", "日本語のテキスト"]
+                .map(String::from)
+                .to_vec();
+        strings_agree(&words).unwrap();
+        assert_eq!(lines_both_ways("a b\r\n\n c\n", false).0, (vec![BOS, 3, 4, EOS, BOS, EOS, BOS, 5, EOS], 3));
+        assert_eq!(lines_both_ways("", false).0, (vec![], 0));
+        assert_eq!(lines_both_ways("x", false).0, (vec![BOS, 3, EOS], 1));
+    }
+
+    #[test]
+    fn local_tokens_merge_in_first_occurrence_order() {
+        let tok = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::None };
+        let local = LocalTokens::new(&tok, "b a <unk> b c a </s>");
+        assert_eq!(local.strings().collect::<Vec<_>>(), ["b", "a", "c", "</s>"]);
+        assert_eq!(local.ids, [3, 4, UNK, 3, 5, 4, 6]);
+        let mut vocab = Vocab::new();
+        vocab.intern("c");
+        let (ids, _) = local.merge_into(&mut vocab);
+        assert_eq!(ids, [4, 5, UNK, 4, 3, 5, 6]);
+        assert_eq!(vocab.strings().collect::<Vec<_>>(), ["<unk>", "<s>", "</s>", "c", "b", "a", "</s>"]);
+        assert_eq!((vocab.get("<unk>"), vocab.lookup("<s>"), vocab.get("zzz")), (UNK, None, UNK));
     }
 
     #[test]
