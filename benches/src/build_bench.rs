@@ -3,13 +3,13 @@
 //!
 //! Usage (from the workspace root, after `cargo build --release -p shannon`):
 //! `cargo run --release -p shannon-bench --bin build-bench -- [--bytes 400M] [--orders 5,3] [--runs 3]
-//! [--threads N] [--tokens whitespace] [--spill 0.25] [--corpus FILE] [--temp DIR] [--shannon PATH]`
+//! [--threads N] [--tokens whitespace] [--spill 0.25 | --memory SIZE] [--corpus FILE] [--temp DIR] [--shannon PATH]`
 //!
 //! Without `--corpus` it writes `shannon generate --source english --bytes SIZE` into a temporary
 //! directory (nothing is kept). Each configuration runs `--runs` times under `/usr/bin/time` (peak RSS
 //! of the process) with `-v` (stage timings); the median run is reported. Every run's model must equal the
 //! first run's byte for byte, and so must the spill run's (`--memory` = `--spill` × the unbounded median
-//! peak RSS, order = the first of `--orders`) — a fast wrong answer cannot win.
+//! peak RSS, or `--memory SIZE` as given; order = the first of `--orders`) — a fast wrong answer cannot win.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -90,7 +90,7 @@ fn run_json(r: &Run, bytes: u64, ngrams: Option<u64>) -> Value {
             let mut v = json!({ "seconds": s });
             match name.as_str() {
                 "tokenize" => v["mb_per_second"] = json!(bytes as f64 / s / 1e6),
-                "estimate" | "write" => {
+                "estimate" | "write" | "estimate and write" => {
                     if let Some(n) = ngrams {
                         v["ngrams_per_second"] = json!(n as f64 / s);
                     }
@@ -189,12 +189,15 @@ fn main() -> Result<()> {
     }
     let mut spill_json = Value::Null;
     if let Some((order, reference, peak, ngrams)) = spill_reference {
-        if spill > 0.0 {
-            let memory = (peak as f64 * spill) as u64;
+        if spill > 0.0 || arg(&args, "--memory").is_some() {
+            let memory = match arg(&args, "--memory") {
+                Some(m) => m,
+                None => ((peak as f64 * spill) as u64).to_string(),
+            };
             let spill_dir = temp.path().join("spill");
             std::fs::create_dir_all(&spill_dir)?;
             let mut extra = common.clone();
-            extra.extend(["--memory".into(), memory.to_string(), "--temp-dir".into(), spill_dir.display().to_string()]);
+            extra.extend(["--memory".into(), memory.clone(), "--temp-dir".into(), spill_dir.display().to_string()]);
             let out = temp.path().join("spilled.arpa");
             let run = build(&shannon, &corpus, &out, order, &extra)?;
             eprintln!("order {order} --memory {memory}: {:.1} s, peak RSS {:.2} GB", run.wall, run.rss as f64 / 1e9);
@@ -204,7 +207,7 @@ fn main() -> Result<()> {
             }
             let left = std::fs::read_dir(&spill_dir)?.count();
             spill_json = json!({
-                "order": order, "memory_bytes": memory, "fraction_of_unbounded_peak": spill,
+                "order": order, "memory": memory, "fraction_of_unbounded_peak": arg(&args, "--memory").is_none().then_some(spill),
                 "identical_to_unbounded": identical, "spill_entries_left": left,
                 "run": run_json(&run, size, Some(ngrams)),
             });

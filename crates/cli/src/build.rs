@@ -68,18 +68,30 @@ impl SpillDir {
 /// Writes `model` to `output` through a buffered temporary file beside it, renamed into place when complete
 /// (the file is never held in memory whole; on error or Ctrl-C the temporary file is removed).
 fn write_streaming(output: &Path, model: &Model, vocab: &Vocab, format: Format) -> Result<()> {
+    write_with(output, |out| {
+        match format {
+            Format::Arpa => shannon_model::arpa::write(model, vocab, out)?,
+            Format::Binary => shannon_model::binary::write(model, vocab, out)?,
+        }
+        Ok(())
+    })
+}
+
+/// Runs `write` on a buffered temporary file beside `output` and renames it into place when `write`
+/// succeeds; on error or Ctrl-C the temporary file is removed.
+fn write_with<T>(
+    output: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<tempfile::NamedTempFile>) -> Result<T>,
+) -> Result<T> {
     let tmp = shannon_report::temp_beside(output)
         .with_context(|| format!("creating a temporary file beside {}", output.display()))?;
     let _registered = crate::cleanup::register(tmp.path());
     let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp);
-    match format {
-        Format::Arpa => shannon_model::arpa::write(model, vocab, &mut out)?,
-        Format::Binary => shannon_model::binary::write(model, vocab, &mut out)?,
-    }
+    let value = write(&mut out)?;
     let tmp = out.into_inner().map_err(|e| e.into_error())?;
     tmp.as_file().sync_all()?;
     tmp.persist(output).map_err(|e| e.error).with_context(|| output.display().to_string())?;
-    Ok(())
+    Ok(value)
 }
 
 /// Builds a model of `order` with `smoothing` from `paths` and writes it to `output` in `format`.
@@ -111,22 +123,50 @@ pub fn run(
     // Estimation and writing never query, so the counts need no hash index.
     let spill = memory.spill_dir()?;
     let limits = shannon_counts::Limits { memory: memory.memory, temp_dir: spill.path().to_path_buf(), index: false };
-    let (counts, _) = progress.stage("count", || pipeline::count_within(&train, &vocab, order, &limits));
-    let counts = counts?;
-    drop((spill, train));
-    let (model, _) = progress.stage("estimate", || pipeline::estimate(&counts, order, smoothing, &text.tokenizer));
-    let model = model?;
-    for d in &model.summary().discounts {
+    let summary = if format == Format::Arpa {
+        // Counts go to disk order by order and the model is estimated and written from there, one order
+        // at a time: memory holds the token stream while counting, then only per-order arrays.
+        let store_dir = spill.path().join("counts");
+        std::fs::create_dir(&store_dir).with_context(|| format!("creating {}", store_dir.display()))?;
+        let mut store = shannon_counts::store::Store::new(&store_dir);
+        let (counted, _) = progress.stage("count", || {
+            shannon_counts::count_each(&train.ids, vocab.len(), order, &limits, |o| {
+                store.push(&o).with_context(|| format!("storing counts in {} (--temp-dir)", store_dir.display()))
+            })
+        });
+        counted?;
+        drop(train);
+        let (written, _) = progress.stage("estimate and write", || {
+            write_with(output, |out| {
+                Ok(shannon_model::streamed::write_arpa(
+                    &store,
+                    &vocab,
+                    smoothing,
+                    text.tokenizer.sentences == shannon_tokens::Sentences::Lines,
+                    out,
+                )?)
+            })
+        });
+        written.with_context(|| format!("writing the model for {}", describe(paths)))?
+    } else {
+        let (counts, _) = progress.stage("count", || pipeline::count_within(&train, &vocab, order, &limits));
+        let counts = counts?;
+        drop((spill, train));
+        let (model, _) = progress.stage("estimate", || pipeline::estimate(&counts, order, smoothing, &text.tokenizer));
+        let model = model?;
+        let (written, _) = progress.stage("write", || write_streaming(output, &model, &vocab, format));
+        written.with_context(|| format!("writing the model for {}", describe(paths)))?;
+        model.summary().clone()
+    };
+    for d in &summary.discounts {
         if let Some(why) = &d.fallback {
             progress.info(&format!("warning: {why}"));
         }
     }
-    let (written, _) = progress.stage("write", || write_streaming(output, &model, &vocab, format));
-    written.with_context(|| format!("writing the model for {}", describe(paths)))?;
     progress.info(&format!(
         "wrote {} ({} n-grams of orders 1..={order})",
         output.display(),
-        model.summary().ngrams.iter().sum::<u64>()
+        summary.ngrams.iter().sum::<u64>()
     ));
     Ok(())
 }

@@ -28,6 +28,8 @@
 //! gives each section's local → global id map. Spill files live in a directory the caller owns and are
 //! removed as soon as an order is merged, on success and on error.
 
+pub mod store;
+
 use std::io::{self, BufWriter, Read, Write};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -279,6 +281,24 @@ pub fn count(tokens: &[u32], vocab_size: usize, max_order: usize) -> Counts {
 /// Counts like [`count`], within `limits`: past the memory limit, sorted runs spill to
 /// `limits.temp_dir` and are merged. The result is identical for any limit and thread count.
 pub fn count_within(tokens: &[u32], vocab_size: usize, max_order: usize, limits: &Limits) -> Result<Counts, Error> {
+    let mut orders = Vec::with_capacity(max_order);
+    let tokens = count_each(tokens, vocab_size, max_order, limits, |o| {
+        orders.push(o);
+        Ok::<(), Error>(())
+    })?;
+    Ok(Counts { orders, tokens })
+}
+
+/// Counts like [`count_within`], but hands each order to `sink` as soon as it is counted (1, 2, …,
+/// `max_order`) and keeps none of them, so that a caller that stores them elsewhere ([`store::Store`])
+/// holds one order at a time. Returns the number of tokens counted as unigrams.
+pub fn count_each<E: From<Error>>(
+    tokens: &[u32],
+    vocab_size: usize,
+    max_order: usize,
+    limits: &Limits,
+    mut sink: impl FnMut(Order) -> Result<(), E>,
+) -> Result<u64, E> {
     assert!((1..=MAX_ORDER).contains(&max_order), "order {max_order} out of range");
     let unigram_counts = tokens
         .par_chunks(1 << 20)
@@ -295,19 +315,21 @@ pub fn count_within(tokens: &[u32], vocab_size: usize, max_order: usize, limits:
             },
         );
     let tokens_counted = unigram_counts.iter().sum();
-    let mut orders = vec![Order::unigrams(unigram_counts)];
+    sink(Order::unigrams(unigram_counts))?;
     // prev[i]: id of the (n−1)-gram ending at position i, or NONE.
     let mut prev: Vec<u32> = tokens.to_vec();
+    let mut lower = vocab_size;
     for n in 2..=max_order {
         let last = n == max_order;
-        let level = Level { tokens, prev: &prev, n, lower: orders[n - 2].len() };
+        let level = Level { tokens, prev: &prev, n, lower };
         let (order, next) = level.count(limits, !last)?;
-        orders.push(order);
+        lower = order.len();
+        sink(order)?;
         if let Some(next) = next {
             prev = next;
         }
     }
-    Ok(Counts { orders, tokens: tokens_counted })
+    Ok(tokens_counted)
 }
 
 /// One order being counted from the ids of the order below.

@@ -32,6 +32,7 @@
 pub mod arpa;
 pub mod binary;
 pub mod prune;
+pub mod streamed;
 pub mod tempered;
 
 use std::fmt;
@@ -130,7 +131,7 @@ pub struct Discounts {
 }
 
 /// What an estimate produced besides probabilities: for reports.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Number of n-grams stored per order (order 1: the whole vocabulary, markers and `<unk>` included).
     pub ngrams: Vec<u64>,

@@ -1,0 +1,233 @@
+//! Counts on disk: each order's columns in their own files, read back in blocks.
+//!
+//! A model of order 5 over a few hundred megabytes of text has hundreds of millions of n-grams; holding all
+//! of them in memory (20 bytes each in an [`Order`]) is what bounded a build's size by the machine's RAM.
+//! [`Store`] keeps every order counted so far on disk instead — written once, as soon as the order is
+//! counted ([`crate::count_each`]) — and the estimator streams through them, so a build holds only the
+//! per-history arrays it is working on.
+//!
+//! Files, little-endian, one per column and order, in a directory the caller owns:
+//! `order{n}.ngrams` (`first`, `suffix` as `u32` pairs: the key, in id order), `order{n}.history` (`u32`),
+//! `order{n}.count` (`u64`). Ids are positions in these files, exactly as in [`Order`].
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use crate::Order;
+
+/// A column of the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    /// `(first, suffix)` pairs.
+    Ngrams,
+    /// History ids.
+    History,
+    /// Raw counts.
+    Count,
+}
+
+impl Column {
+    fn file(self, n: usize) -> String {
+        match self {
+            Column::Ngrams => format!("order{n}.ngrams"),
+            Column::History => format!("order{n}.history"),
+            Column::Count => format!("order{n}.count"),
+        }
+    }
+}
+
+/// Orders written to a directory, with their sizes.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+    /// `lens[n - 1]`: number of n-grams of order n.
+    lens: Vec<usize>,
+}
+
+/// A value stored in a column.
+pub trait Value: Copy + Default + Send {
+    /// Bytes per value.
+    const SIZE: usize;
+    /// Decodes one value from exactly [`Value::SIZE`] bytes.
+    fn decode(bytes: &[u8]) -> Self;
+}
+
+impl Value for u32 {
+    const SIZE: usize = 4;
+    fn decode(b: &[u8]) -> u32 {
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    }
+}
+
+impl Value for u64 {
+    const SIZE: usize = 8;
+    fn decode(b: &[u8]) -> u64 {
+        u64::from_le_bytes(b.try_into().expect("8 bytes"))
+    }
+}
+
+/// A key as stored: `(first, suffix)`.
+impl Value for (u32, u32) {
+    const SIZE: usize = 8;
+    fn decode(b: &[u8]) -> (u32, u32) {
+        (u32::decode(&b[..4]), u32::decode(&b[4..]))
+    }
+}
+
+impl Store {
+    /// An empty store writing into `dir` (which must exist).
+    pub fn new(dir: &Path) -> Store {
+        Store { dir: dir.to_path_buf(), lens: Vec::new() }
+    }
+
+    /// Appends the next order (orders must come 1, 2, 3, …).
+    pub fn push(&mut self, order: &Order) -> io::Result<()> {
+        assert_eq!(order.n, self.lens.len() + 1, "orders are stored in sequence");
+        let n = order.n;
+        let ngrams: Vec<[u32; 2]> = order.first.iter().zip(&order.suffix).map(|(&f, &s)| [f, s]).collect();
+        self.write(n, Column::Ngrams, &ngrams, |[f, s], out| {
+            out[..4].copy_from_slice(&f.to_le_bytes());
+            out[4..].copy_from_slice(&s.to_le_bytes());
+        })?;
+        drop(ngrams);
+        self.write(n, Column::History, &order.history, |h, out| out.copy_from_slice(&h.to_le_bytes()))?;
+        self.write(n, Column::Count, &order.count, |c, out| out.copy_from_slice(&c.to_le_bytes()))?;
+        self.lens.push(order.len());
+        Ok(())
+    }
+
+    fn write<T: Copy>(&self, n: usize, column: Column, values: &[T], encode: impl Fn(T, &mut [u8])) -> io::Result<()> {
+        let size = std::mem::size_of::<T>();
+        let mut out = BufWriter::with_capacity(1 << 20, File::create(self.path(n, column))?);
+        let mut buf = vec![0u8; size * 4096];
+        for block in values.chunks(4096) {
+            for (v, b) in block.iter().zip(buf.chunks_exact_mut(size)) {
+                encode(*v, b);
+            }
+            out.write_all(&buf[..std::mem::size_of_val(block)])?;
+        }
+        out.flush()
+    }
+
+    /// The file of `column` of order `n`.
+    pub fn path(&self, n: usize, column: Column) -> PathBuf {
+        self.dir.join(column.file(n))
+    }
+
+    /// The highest order stored.
+    pub fn max_order(&self) -> usize {
+        self.lens.len()
+    }
+
+    /// Number of n-grams of order `n`.
+    pub fn len(&self, n: usize) -> usize {
+        self.lens[n - 1]
+    }
+
+    /// Whether no order is stored.
+    pub fn is_empty(&self) -> bool {
+        self.lens.is_empty()
+    }
+
+    /// A reader of `column` of order `n` starting at id `from`.
+    pub fn reader<T: Value>(&self, n: usize, column: Column, from: usize) -> io::Result<Reader<T>> {
+        Reader::open(&self.path(n, column), from)
+    }
+
+    /// The whole column, in memory.
+    pub fn load<T: Value>(&self, n: usize, column: Column) -> io::Result<Vec<T>> {
+        let mut r = self.reader::<T>(n, column, 0)?;
+        let mut out = Vec::with_capacity(self.len(n));
+        while let Some(block) = r.block(1 << 16)? {
+            out.extend_from_slice(block);
+        }
+        Ok(out)
+    }
+}
+
+/// Sequential reader of one column, in blocks, that can jump ahead.
+#[derive(Debug)]
+pub struct Reader<T> {
+    file: File,
+    path: PathBuf,
+    /// The id of the next value to read.
+    at: usize,
+    bytes: Vec<u8>,
+    values: Vec<T>,
+}
+
+impl<T: Value> Reader<T> {
+    fn open(path: &Path, from: usize) -> io::Result<Reader<T>> {
+        let mut file = File::open(path)?;
+        file.seek(SeekFrom::Start((from * T::SIZE) as u64))?;
+        Ok(Reader { file, path: path.to_path_buf(), at: from, bytes: Vec::new(), values: Vec::new() })
+    }
+
+    /// The file read.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The id of the next value.
+    pub fn position(&self) -> usize {
+        self.at
+    }
+
+    /// Moves to id `to` (forward or back).
+    pub fn seek(&mut self, to: usize) -> io::Result<()> {
+        self.file.seek(SeekFrom::Start((to * T::SIZE) as u64))?;
+        self.at = to;
+        Ok(())
+    }
+
+    /// The next values, at most `max`; `None` at the end of the column.
+    pub fn block(&mut self, max: usize) -> io::Result<Option<&[T]>> {
+        self.bytes.clear();
+        (&mut self.file).take((max * T::SIZE) as u64).read_to_end(&mut self.bytes)?;
+        if self.bytes.is_empty() {
+            return Ok(None);
+        }
+        if !self.bytes.chunks_exact(T::SIZE).remainder().is_empty() {
+            return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("{}: truncated", self.path.display())));
+        }
+        self.values.clear();
+        self.values.extend(self.bytes.chunks_exact(T::SIZE).map(T::decode));
+        self.at += self.values.len();
+        Ok(Some(&self.values))
+    }
+
+    /// Exactly the next `len` values (fewer only at the end of the column).
+    pub fn take(&mut self, len: usize) -> io::Result<&[T]> {
+        Ok(self.block(len)?.unwrap_or(&[]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn orders_read_back_column_by_column() {
+        let tokens = [1u32, 3, 4, 5, 3, 4, 2, 1, 3, 4, 5, 2];
+        let counts = crate::count(&tokens, 6, 3);
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::new(dir.path());
+        for o in &counts.orders {
+            store.push(o).unwrap();
+        }
+        for (k, o) in counts.orders.iter().enumerate() {
+            let n = k + 1;
+            assert_eq!(store.len(n), o.len());
+            let keys: Vec<(u32, u32)> = store.load(n, Column::Ngrams).unwrap();
+            assert_eq!(keys, o.first.iter().copied().zip(o.suffix.iter().copied()).collect::<Vec<_>>());
+            assert_eq!(store.load::<u32>(n, Column::History).unwrap(), o.history);
+            assert_eq!(store.load::<u64>(n, Column::Count).unwrap(), o.count);
+            // Jumping to an id reads from there.
+            let mut r = store.reader::<u64>(n, Column::Count, 0).unwrap();
+            r.seek(o.len() - 1).unwrap();
+            assert_eq!(r.take(5).unwrap(), &o.count[o.len() - 1..]);
+            assert!(r.block(5).unwrap().is_none());
+        }
+    }
+}

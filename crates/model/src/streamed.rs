@@ -1,0 +1,440 @@
+//! Estimating and writing a backoff-form model (mkn, kn, wb) straight from counts on disk, in bounded memory.
+//!
+//! [`Model::estimate`] holds every order's counts and probabilities in memory: about 36 bytes per n-gram,
+//! 7 GB for the 200 million n-grams of an order-5 model of 400 MB of text. A build that only writes the
+//! model never queries it, so [`write_arpa`] reads the orders from a [`Store`] instead and works one order
+//! at a time, bottom-up, exactly as [`Model::estimate`] and [`arpa::write`] do — the same arithmetic in the
+//! same order, so the file is byte for byte the one `arpa::write` gives (a test checks it):
+//!
+//! 1. for order n, each n-gram's value — the raw count, or Kneser–Ney's continuation count, which is the
+//!    number of (n+1)-grams sharing it as suffix, a run length in order n + 1's suffix column;
+//! 2. one pass grouping values by history (an id of order n − 1): totals and followers with count 1, 2, 3+,
+//!    giving each history's interpolation weight γ(h) — the backoff weight ARPA stores for that (n−1)-gram;
+//! 3. one pass giving ln p for every n-gram from its own mass, γ of its history and ln p of its suffix
+//!    (order n − 1's array, kept from the step before);
+//! 4. order n − 1's section of the file, now that its backoff weights are known.
+//!
+//! Memory: for order n, 8 bytes per n-gram of orders n − 1 and n (ln p) and 28 per history (totals,
+//! follower counts, γ), plus 4 per n-gram of order n for continuation counts below the top order — about
+//! 2.3 GB for that 400 MB corpus, against 11.8 GB in memory. The words of each line are rebuilt from the
+//! stored keys (first word, suffix id) with one reader per order, so they need no memory either.
+
+use std::io::{self, Write};
+use std::ops::Range;
+
+use rayon::prelude::*;
+use shannon_counts::store::{Column, Reader, Store};
+
+use shannon_tokens::{Vocab, BOS, EOS, UNK};
+
+use crate::arpa::{push_line, write_header, write_section, Error, Words};
+use crate::{modified_discounts, single_discount, Smoothing, Summary};
+
+/// Values read per block.
+const BLOCK: usize = if cfg!(test) { 100 } else { 1 << 16 };
+
+/// Estimates a model of order `store.max_order()` with `smoothing` (mkn, kn or wb) from the counts in
+/// `store` and writes it as ARPA to `out`. `sentences` says whether `</s>` is a word. Returns what
+/// [`Model::summary`](crate::Model::summary) would.
+pub fn write_arpa(
+    store: &Store,
+    vocab: &Vocab,
+    smoothing: Smoothing,
+    sentences: bool,
+    out: &mut (impl Write + Send),
+) -> Result<Summary, Error> {
+    let m = store.max_order();
+    let kneser_ney = match smoothing {
+        Smoothing::Kn | Smoothing::Mkn => true,
+        Smoothing::Wb => false,
+        other => return Err(Error::NotBackoff(other.to_string())),
+    };
+    let v = store.len(1);
+    let predictable: Vec<bool> = (0..v as u32).map(|w| w != BOS && (sentences || w != EOS)).collect();
+    let support = predictable.iter().filter(|&&p| p).count() as u64;
+    let lens: Vec<usize> = (1..=m).map(|n| store.len(n)).collect();
+    let mut summary =
+        Summary { vocab: support, ngrams: lens.iter().map(|&l| l as u64).collect(), ..Summary::default() };
+    write_header(&lens, out)?;
+
+    // ln p of the order below, indexed by id.
+    let mut lower: Vec<f64> = Vec::new();
+    for n in 1..=m {
+        let histories = if n == 1 { 1 } else { lens[n - 2] };
+        let values = Values::new(store, n, m, kneser_ney)?;
+        // Pass 1: followers of each history under the values. One slot per history, so that the random
+        // access by history id is one cache miss: [total, n1 | n2 << 32, n3], then [total, γ, distinct].
+        let mut stats = vec![[0u64; 3]; histories];
+        let mut coc = [0u64; 5];
+        values.each(store, |_, v, h| {
+            let s = &mut stats[h as usize];
+            s[0] += v;
+            match v {
+                0 => {}
+                1 => s[1] += 1,
+                2 => s[1] += 1 << 32,
+                _ => s[2] += 1,
+            }
+            if (v as usize) < coc.len() {
+                coc[v as usize] += 1;
+            }
+        })?;
+        let discounts = kneser_ney.then(|| {
+            let nk = [coc[1], coc[2], coc[3], coc[4]];
+            if smoothing == Smoothing::Mkn {
+                modified_discounts(n, nk)
+            } else {
+                single_discount(n, nk)
+            }
+        });
+        // γ(h), as `Model::estimate` computes it.
+        stats.par_iter_mut().for_each(|s| {
+            let t = s[0];
+            let [n1, n2, n3] = [s[1] & u64::from(u32::MAX), s[1] >> 32, s[2]];
+            let gamma = match (&discounts, t) {
+                (Some(_), 0) => 1.0,
+                (Some(d), _) => (d.d[0] * n1 as f64 + d.d[1] * n2 as f64 + d.d[2] * n3 as f64) / t as f64,
+                (None, _) => {
+                    let denom = (t + n1 + n2 + n3) as f64;
+                    if denom == 0.0 {
+                        1.0
+                    } else {
+                        (n1 + n2 + n3) as f64 / denom
+                    }
+                }
+            };
+            *s = [t, gamma.to_bits(), n1 + n2 + n3];
+        });
+        // Pass 2: ln p of every n-gram.
+        let mut log_prob = vec![0f64; lens[n - 1]];
+        let own = |v: u64, s: &[u64; 3]| -> f64 {
+            let t = s[0];
+            match &discounts {
+                Some(d) => {
+                    if v == 0 || t == 0 {
+                        0.0
+                    } else {
+                        (v as f64 - d.d[(v.min(3) - 1) as usize]).max(0.0) / t as f64
+                    }
+                }
+                None => {
+                    let denom = (t + s[2]) as f64;
+                    v as f64 * if denom == 0.0 { 0.0 } else { 1.0 / denom }
+                }
+            }
+        };
+        values.blocks(store, |start, keys, vals, hist| {
+            const STEP: usize = 256;
+            let out = &mut log_prob[start..start + keys.len()];
+            out.par_chunks_mut(STEP).enumerate().for_each(|(c, out)| {
+                let at = c * STEP;
+                // Gather the histories' slots first: independent loads the processor overlaps, where one
+                // loop doing a cache miss, exp and ln per n-gram would wait for each miss in turn.
+                let mut slots = [[0u64; 3]; STEP];
+                for (slot, &h) in slots.iter_mut().zip(&hist[at..at + out.len()]) {
+                    *slot = stats[h as usize];
+                }
+                for (k, out) in out.iter_mut().enumerate() {
+                    let (j, i) = (at + k, start + at + k);
+                    let below = if n == 1 {
+                        if predictable[i] {
+                            1.0 / support as f64
+                        } else {
+                            0.0
+                        }
+                    } else {
+                        lower[keys[j].1 as usize].exp()
+                    };
+                    let s = &slots[k];
+                    let p = own(vals[j], s) + f64::from_bits(s[1]) * below;
+                    *out = if n == 1 && !predictable[i] { 0.0 } else { p }.ln();
+                }
+            });
+        })?;
+        if let Some(d) = discounts {
+            summary.discounts.push(d);
+        }
+        if n >= 2 {
+            // γ of order n's histories is the backoff weight of order n − 1.
+            section(store, vocab, n - 1, &lower, Some(&stats), out)?;
+        }
+        drop(stats);
+        lower = log_prob;
+    }
+    section(store, vocab, m, &lower, None, out)?;
+    writeln!(out, "\n\\end\\")?;
+    Ok(summary)
+}
+
+/// Writes the section of order `n` from its ln p and, below the top order, the statistics of its n-grams as
+/// histories (`[total, γ bits, distinct]`), whose γ is the backoff weight.
+fn section(
+    store: &Store,
+    vocab: &Vocab,
+    n: usize,
+    log_prob: &[f64],
+    stats: Option<&[[u64; 3]]>,
+    out: &mut (impl Write + Send),
+) -> Result<(), Error> {
+    let words = Words::new(vocab);
+    write_section(n, log_prob.len(), out, |ids: Range<usize>, buf| {
+        let backoff = |id: usize| stats.map(|s| f64::from_bits(s[id][1]).ln());
+        if n == 1 {
+            for id in ids {
+                push_line(buf, n, id, log_prob[id], &[words.get(id as u32)], backoff(id));
+            }
+            return Ok(());
+        }
+        // Each line is its first word and the text of its suffix (order n − 1, nearly always the line
+        // before's). First words are scattered over the vocabulary: a batch's are gathered first, loads the
+        // processor overlaps, instead of one cache miss per line in turn.
+        const STEP: usize = 256;
+        let mut suffixes = Texts::new(store, &words, n - 1);
+        let mut keys = store.reader::<(u32, u32)>(n, Column::Ngrams, ids.start)?;
+        let mut id = ids.start;
+        while id < ids.end {
+            let batch = keys.take((ids.end - id).min(STEP))?;
+            if batch.is_empty() {
+                return Err(truncated(keys.path()));
+            }
+            let mut slots = [[0u8; 16]; STEP];
+            for (slot, &(first, _)) in slots.iter_mut().zip(batch) {
+                *slot = words.slot(first);
+            }
+            for (k, &(first, suffix)) in batch.iter().enumerate() {
+                let lower = suffixes.text(n - 1, suffix as usize)?;
+                let parts = [words.in_slot(&slots[k], first), b" ", lower];
+                push_line(buf, n, id + k, log_prob[id + k], &parts, backoff(id + k));
+            }
+            id += batch.len();
+        }
+        Ok::<(), Error>(())
+    })
+}
+
+/// How each n-gram of one order is valued: raw counts, or Kneser–Ney's adjusted counts.
+struct Values {
+    n: usize,
+    /// Continuation counts N1+(• w…) of order n, when they are the values (Kneser–Ney below the top order).
+    continuation: Option<Vec<u32>>,
+}
+
+impl Values {
+    fn new(store: &Store, n: usize, m: usize, kneser_ney: bool) -> Result<Values, Error> {
+        let continuation = if kneser_ney && n < m {
+            // Order n + 1 is sorted by suffix: the continuation count of an n-gram is the length of its run.
+            let mut c = vec![0u32; store.len(n)];
+            let mut r = store.reader::<(u32, u32)>(n + 1, Column::Ngrams, 0)?;
+            while let Some(keys) = r.block(BLOCK)? {
+                for &(_, s) in keys {
+                    c[s as usize] += 1;
+                }
+            }
+            Some(c)
+        } else {
+            None
+        };
+        Ok(Values { n, continuation })
+    }
+
+    /// Kneser–Ney's adjusted count ([`crate::adjusted_counts`]), or the raw count.
+    #[inline]
+    fn value(&self, id: usize, first: u32, count: u64) -> u64 {
+        match &self.continuation {
+            None => count,
+            Some(_) if first == BOS => count,
+            Some(_) if self.n == 1 && id == UNK as usize => 0,
+            Some(c) => u64::from(c[id]),
+        }
+    }
+
+    /// Calls `f(start, keys, values, histories)` for consecutive blocks of the order's n-grams.
+    fn blocks(&self, store: &Store, mut f: impl FnMut(usize, &[(u32, u32)], &[u64], &[u32])) -> Result<(), Error> {
+        let n = self.n;
+        let mut keys = store.reader::<(u32, u32)>(n, Column::Ngrams, 0)?;
+        let mut hist = store.reader::<u32>(n, Column::History, 0)?;
+        let mut count = store.reader::<u64>(n, Column::Count, 0)?;
+        let mut vals = Vec::with_capacity(BLOCK);
+        let mut start = 0;
+        while let Some(k) = keys.block(BLOCK)? {
+            let h = hist.take(k.len())?;
+            let c = count.take(k.len())?;
+            if h.len() != k.len() || c.len() != k.len() {
+                return Err(truncated(hist.path()));
+            }
+            vals.clear();
+            vals.extend(k.iter().zip(c).enumerate().map(|(j, (&(first, _), &c))| self.value(start + j, first, c)));
+            f(start, k, &vals, h);
+            start += k.len();
+        }
+        Ok(())
+    }
+
+    /// Calls `f(id, value, history)` for every n-gram in id order.
+    fn each(&self, store: &Store, mut f: impl FnMut(usize, u64, u32)) -> Result<(), Error> {
+        self.blocks(store, |start, _, vals, hist| {
+            for (j, (&v, &h)) in vals.iter().zip(hist).enumerate() {
+                f(start + j, v, h);
+            }
+        })
+    }
+}
+
+fn truncated(path: &std::path::Path) -> Error {
+    Error::Io(io::Error::new(io::ErrorKind::UnexpectedEof, format!("{}: truncated", path.display())))
+}
+
+/// The text `w1 w2 … wn` of n-grams taken in increasing id order, rebuilt from the stored keys: the text
+/// of an n-gram is its first word and the text of its suffix. Ids of order n are sorted by suffix, so the
+/// suffixes asked for at each order increase too and one forward reader per order serves them; the text
+/// last built at each order is kept, and most lines share their suffix with the line before.
+struct Texts<'a> {
+    store: &'a Store,
+    words: &'a Words<'a>,
+    /// `levels[k]` serves order k + 2.
+    levels: Vec<Level>,
+    unigram: Vec<u8>,
+    unigram_id: usize,
+    /// Scratch for [`Texts::text`]: ids and first words of the n-grams walked down.
+    ids: Vec<usize>,
+    firsts: Vec<u32>,
+}
+
+struct Level {
+    reader: Option<Reader<(u32, u32)>>,
+    /// Keys of ids `start..start + keys.len()`.
+    keys: Vec<(u32, u32)>,
+    start: usize,
+    /// The id whose text is `text` (`usize::MAX`: none yet).
+    id: usize,
+    text: Vec<u8>,
+}
+
+/// Keys read per block by a text reader; a jump further than this seeks instead of reading through.
+const TEXT_BLOCK: usize = if cfg!(test) { 7 } else { 1 << 12 };
+
+impl<'a> Texts<'a> {
+    fn new(store: &'a Store, words: &'a Words<'a>, n: usize) -> Texts<'a> {
+        let levels = (2..=n)
+            .map(|_| Level { reader: None, keys: Vec::new(), start: 0, id: usize::MAX, text: Vec::new() })
+            .collect();
+        Texts {
+            store,
+            words,
+            levels,
+            unigram: Vec::new(),
+            unigram_id: usize::MAX,
+            ids: vec![0; n + 1],
+            firsts: vec![0; n + 1],
+        }
+    }
+
+    /// The key (first word, suffix id) of n-gram `id` of order `k` ≥ 2.
+    fn key(&mut self, k: usize, id: usize) -> Result<(u32, u32), Error> {
+        let level = &mut self.levels[k - 2];
+        if id < level.start || id >= level.start + level.keys.len() {
+            let reader = match &mut level.reader {
+                Some(r) => r,
+                None => level.reader.insert(self.store.reader(k, Column::Ngrams, id)?),
+            };
+            if id < reader.position() || id > reader.position() + TEXT_BLOCK {
+                reader.seek(id)?;
+            }
+            loop {
+                level.start = reader.position();
+                level.keys.clear();
+                level.keys.extend_from_slice(reader.take(TEXT_BLOCK)?);
+                if level.keys.is_empty() {
+                    return Err(truncated(reader.path()));
+                }
+                if id < level.start + level.keys.len() {
+                    break;
+                }
+            }
+        }
+        Ok(level.keys[id - level.start])
+    }
+
+    /// The text of n-gram `id` of order `n`.
+    fn text(&mut self, n: usize, id: usize) -> Result<&[u8], Error> {
+        // Walk down until an order whose kept text is the suffix needed, then build back up.
+        let (mut ids, mut firsts) = (std::mem::take(&mut self.ids), std::mem::take(&mut self.firsts));
+        ids[n] = id;
+        let mut k = n;
+        while k >= 2 && self.levels[k - 2].id != ids[k] {
+            let (first, suffix) = self.key(k, ids[k])?;
+            firsts[k] = first;
+            ids[k - 1] = suffix as usize;
+            k -= 1;
+        }
+        if k == 1 && self.unigram_id != ids[1] {
+            self.unigram_id = ids[1];
+            self.unigram.clear();
+            self.unigram.extend_from_slice(self.words.get(ids[1] as u32));
+        }
+        for j in k + 1..=n {
+            let (below, above) = self.levels.split_at_mut(j - 2);
+            let lower: &[u8] = if j == 2 { &self.unigram } else { &below[j - 3].text };
+            let level = &mut above[0];
+            level.id = ids[j];
+            level.text.clear();
+            level.text.extend_from_slice(self.words.get(firsts[j]));
+            level.text.push(b' ');
+            level.text.extend_from_slice(lower);
+        }
+        (self.ids, self.firsts) = (ids, firsts);
+        Ok(if n == 1 { &self.unigram } else { &self.levels[n - 2].text })
+    }
+}
+
+/// Whether [`write_arpa`] can write a model with `smoothing`.
+pub fn supports(smoothing: Smoothing) -> bool {
+    matches!(smoothing, Smoothing::Kn | Smoothing::Mkn | Smoothing::Wb)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::arpa;
+    use crate::fixture;
+    use crate::Model;
+
+    fn stored(tokens: &[u32], vocab: &Vocab, order: usize, dir: &std::path::Path) -> Store {
+        let mut store = Store::new(dir);
+        let sink = |o: shannon_counts::Order| store.push(&o).map_err(Box::<dyn std::error::Error>::from);
+        shannon_counts::count_each(tokens, vocab.len(), order, &Default::default(), sink).unwrap();
+        store
+    }
+
+    #[test]
+    fn streamed_files_equal_the_in_memory_model_written() {
+        for sentences in [true, false] {
+            let (vocab, tokens) = fixture::genesis(sentences);
+            for order in 1..=5 {
+                let dir = tempfile::tempdir().unwrap();
+                let store = stored(&tokens, &vocab, order, dir.path());
+                let counts = Arc::new(shannon_counts::count(&tokens, vocab.len(), order));
+                for smoothing in [Smoothing::Mkn, Smoothing::Kn, Smoothing::Wb] {
+                    let model = Model::estimate(counts.clone(), order, smoothing, sentences).unwrap();
+                    let mut expected = Vec::new();
+                    arpa::write(&model, &vocab, &mut expected).unwrap();
+                    let mut got = Vec::new();
+                    let summary = write_arpa(&store, &vocab, smoothing, sentences, &mut got).unwrap();
+                    assert!(got == expected, "{smoothing} order {order} sentences {sentences}: files differ");
+                    assert_eq!(&summary, model.summary());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn count_form_methods_are_refused() {
+        let (vocab, tokens) = fixture::genesis(true);
+        let dir = tempfile::tempdir().unwrap();
+        let store = stored(&tokens, &vocab, 2, dir.path());
+        let err = write_arpa(&store, &vocab, Smoothing::AddK { k: 1.0 }, true, &mut Vec::new()).unwrap_err();
+        assert!(matches!(err, Error::NotBackoff(_)));
+    }
+}
