@@ -11,7 +11,7 @@
 //! `order{n}.count` (`u64`). Ids are positions in these files, exactly as in [`Order`].
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::Order;
@@ -85,27 +85,36 @@ impl Store {
     pub fn push(&mut self, order: &Order) -> io::Result<()> {
         assert_eq!(order.n, self.lens.len() + 1, "orders are stored in sequence");
         let n = order.n;
-        let ngrams: Vec<[u32; 2]> = order.first.iter().zip(&order.suffix).map(|(&f, &s)| [f, s]).collect();
-        self.write(n, Column::Ngrams, &ngrams, |[f, s], out| {
-            out[..4].copy_from_slice(&f.to_le_bytes());
-            out[4..].copy_from_slice(&s.to_le_bytes());
+        // Keys are encoded straight from the two columns: a zipped copy would cost 8 bytes per n-gram at the
+        // moment counting's memory peaks.
+        self.write(n, Column::Ngrams, order.len(), 8, |i, out| {
+            out[..4].copy_from_slice(&order.first[i].to_le_bytes());
+            out[4..].copy_from_slice(&order.suffix[i].to_le_bytes());
         })?;
-        drop(ngrams);
-        self.write(n, Column::History, &order.history, |h, out| out.copy_from_slice(&h.to_le_bytes()))?;
-        self.write(n, Column::Count, &order.count, |c, out| out.copy_from_slice(&c.to_le_bytes()))?;
+        self.write(n, Column::History, order.len(), 4, |i, out| out.copy_from_slice(&order.history[i].to_le_bytes()))?;
+        self.write(n, Column::Count, order.len(), 8, |i, out| out.copy_from_slice(&order.count[i].to_le_bytes()))?;
         self.lens.push(order.len());
         Ok(())
     }
 
-    fn write<T: Copy>(&self, n: usize, column: Column, values: &[T], encode: impl Fn(T, &mut [u8])) -> io::Result<()> {
-        let size = std::mem::size_of::<T>();
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(self.path(n, column))?);
-        let mut buf = vec![0u8; size * 4096];
-        for block in values.chunks(4096) {
-            for (v, b) in block.iter().zip(buf.chunks_exact_mut(size)) {
-                encode(*v, b);
+    /// Writes `len` values of `size` bytes, value `i` encoded by `encode(i, bytes)`.
+    fn write(
+        &self,
+        n: usize,
+        column: Column,
+        len: usize,
+        size: usize,
+        encode: impl Fn(usize, &mut [u8]),
+    ) -> io::Result<()> {
+        const BLOCK: usize = 1 << 14;
+        let mut out = File::create(self.path(n, column))?;
+        let mut buf = vec![0u8; size * BLOCK];
+        for start in (0..len).step_by(BLOCK) {
+            let end = (start + BLOCK).min(len);
+            for (i, b) in (start..end).zip(buf.chunks_exact_mut(size)) {
+                encode(i, b);
             }
-            out.write_all(&buf[..std::mem::size_of_val(block)])?;
+            out.write_all(&buf[..(end - start) * size])?;
         }
         out.flush()
     }
@@ -146,22 +155,28 @@ impl Store {
     }
 }
 
-/// Sequential reader of one column, in blocks, that can jump ahead.
+/// Sequential reader of one column, in blocks, that can jump ahead. Reads the file in chunks of
+/// [`READ_BYTES`], whatever the blocks asked for, so small blocks cost no system call each.
 #[derive(Debug)]
 pub struct Reader<T> {
     file: File,
     path: PathBuf,
     /// The id of the next value to read.
     at: usize,
+    /// Bytes read from the file and not yet decoded: `bytes[used..]`.
     bytes: Vec<u8>,
+    used: usize,
     values: Vec<T>,
 }
+
+/// Bytes a [`Reader`] reads from its file at a time.
+const READ_BYTES: usize = 1 << 16;
 
 impl<T: Value> Reader<T> {
     fn open(path: &Path, from: usize) -> io::Result<Reader<T>> {
         let mut file = File::open(path)?;
         file.seek(SeekFrom::Start((from * T::SIZE) as u64))?;
-        Ok(Reader { file, path: path.to_path_buf(), at: from, bytes: Vec::new(), values: Vec::new() })
+        Ok(Reader { file, path: path.to_path_buf(), at: from, bytes: Vec::new(), used: 0, values: Vec::new() })
     }
 
     /// The file read.
@@ -177,22 +192,32 @@ impl<T: Value> Reader<T> {
     /// Moves to id `to` (forward or back).
     pub fn seek(&mut self, to: usize) -> io::Result<()> {
         self.file.seek(SeekFrom::Start((to * T::SIZE) as u64))?;
+        self.bytes.clear();
+        self.used = 0;
         self.at = to;
         Ok(())
     }
 
     /// The next values, at most `max`; `None` at the end of the column.
     pub fn block(&mut self, max: usize) -> io::Result<Option<&[T]>> {
-        self.bytes.clear();
-        (&mut self.file).take((max * T::SIZE) as u64).read_to_end(&mut self.bytes)?;
-        if self.bytes.is_empty() {
+        let want = max * T::SIZE;
+        if self.bytes.len() - self.used < want {
+            // Keep the undecoded tail and read at least a chunk more.
+            self.bytes.drain(..self.used);
+            self.used = 0;
+            let more = (want - self.bytes.len()).max(READ_BYTES);
+            (&mut self.file).take(more as u64).read_to_end(&mut self.bytes)?;
+        }
+        let available = (self.bytes.len() - self.used).min(want);
+        if available == 0 {
             return Ok(None);
         }
-        if !self.bytes.chunks_exact(T::SIZE).remainder().is_empty() {
+        if available / T::SIZE * T::SIZE != available {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("{}: truncated", self.path.display())));
         }
         self.values.clear();
-        self.values.extend(self.bytes.chunks_exact(T::SIZE).map(T::decode));
+        self.values.extend(self.bytes[self.used..self.used + available].chunks_exact(T::SIZE).map(T::decode));
+        self.used += available;
         self.at += self.values.len();
         Ok(Some(&self.values))
     }

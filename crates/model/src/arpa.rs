@@ -710,7 +710,7 @@ mod tests {
 
     #[test]
     fn numbers_are_written_as_rust_prints_an_f32() {
-        let cases = [0.0, -0.0, -99.0, 1.0, -1.5, -0.30102, -1e-7, -1.234e-5, -4.2e-6, 12345678.0, -3.4e38, 1e-40];
+        let cases = [0.0, -0.0, -99.0, 1.0, -1.5, -0.3125, -1e-7, -1.234e-5, -4.2e-6, 12345678.0, -3.4e38, 1e-40];
         for x in cases {
             let mut buf = Vec::new();
             push_number(&mut buf, x);

@@ -1,9 +1,9 @@
 //! Estimating and writing a backoff-form model (mkn, kn, wb) straight from counts on disk, in bounded memory.
 //!
-//! [`Model::estimate`] holds every order's counts and probabilities in memory: about 36 bytes per n-gram,
+//! [`Model::estimate`](crate::Model::estimate) holds every order's counts and probabilities in memory: about 36 bytes per n-gram,
 //! 7 GB for the 200 million n-grams of an order-5 model of 400 MB of text. A build that only writes the
 //! model never queries it, so [`write_arpa`] reads the orders from a [`Store`] instead and works one order
-//! at a time, bottom-up, exactly as [`Model::estimate`] and [`arpa::write`] do — the same arithmetic in the
+//! at a time, bottom-up, exactly as `Model::estimate` and [`arpa::write`](crate::arpa::write) do — the same arithmetic in the
 //! same order, so the file is byte for byte the one `arpa::write` gives (a test checks it):
 //!
 //! 1. for order n, each n-gram's value — the raw count, or Kneser–Ney's continuation count, which is the
@@ -14,9 +14,9 @@
 //!    (order n − 1's array, kept from the step before);
 //! 4. order n − 1's section of the file, now that its backoff weights are known.
 //!
-//! Memory: for order n, 8 bytes per n-gram of orders n − 1 and n (ln p) and 28 per history (totals,
-//! follower counts, γ), plus 4 per n-gram of order n for continuation counts below the top order — about
-//! 2.3 GB for that 400 MB corpus, against 11.8 GB in memory. The words of each line are rebuilt from the
+//! Memory: for order n, 8 bytes per n-gram of orders n − 1 and n (ln p) and 24 per history (totals,
+//! follower counts, then γ), plus 4 per n-gram of order n for continuation counts below the top order —
+//! about 2 GB for that 400 MB corpus, against 11.8 GB in memory. The words of each line are rebuilt from the
 //! stored keys (first word, suffix id) with one reader per order, so they need no memory either.
 
 use std::io::{self, Write};
@@ -28,7 +28,7 @@ use shannon_counts::store::{Column, Reader, Store};
 use shannon_tokens::{Vocab, BOS, EOS, UNK};
 
 use crate::arpa::{push_line, write_header, write_section, Error, Words};
-use crate::{modified_discounts, single_discount, Smoothing, Summary};
+use crate::{modified_discounts, single_discount, Discounts, Smoothing, Summary};
 
 /// Values read per block.
 const BLOCK: usize = if cfg!(test) { 100 } else { 1 << 16 };
@@ -59,6 +59,7 @@ pub fn write_arpa(
 
     // ln p of the order below, indexed by id.
     let mut lower: Vec<f64> = Vec::new();
+    let words = Words::new(vocab);
     for n in 1..=m {
         let histories = if n == 1 { 1 } else { lens[n - 2] };
         let values = Values::new(store, n, m, kneser_ney)?;
@@ -105,106 +106,170 @@ pub fn write_arpa(
             };
             *s = [t, gamma.to_bits(), n1 + n2 + n3];
         });
-        // Pass 2: ln p of every n-gram.
-        let mut log_prob = vec![0f64; lens[n - 1]];
-        let own = |v: u64, s: &[u64; 3]| -> f64 {
-            let t = s[0];
-            match &discounts {
-                Some(d) => {
-                    if v == 0 || t == 0 {
-                        0.0
-                    } else {
-                        (v as f64 - d.d[(v.min(3) - 1) as usize]).max(0.0) / t as f64
-                    }
-                }
-                None => {
-                    let denom = (t + s[2]) as f64;
-                    v as f64 * if denom == 0.0 { 0.0 } else { 1.0 / denom }
-                }
-            }
-        };
-        values.blocks(store, |start, keys, vals, hist| {
-            const STEP: usize = 256;
-            let out = &mut log_prob[start..start + keys.len()];
-            out.par_chunks_mut(STEP).enumerate().for_each(|(c, out)| {
-                let at = c * STEP;
-                // Gather the histories' slots first: independent loads the processor overlaps, where one
-                // loop doing a cache miss, exp and ln per n-gram would wait for each miss in turn.
-                let mut slots = [[0u64; 3]; STEP];
-                for (slot, &h) in slots.iter_mut().zip(&hist[at..at + out.len()]) {
-                    *slot = stats[h as usize];
-                }
-                for (k, out) in out.iter_mut().enumerate() {
-                    let (j, i) = (at + k, start + at + k);
-                    let below = if n == 1 {
-                        if predictable[i] {
-                            1.0 / support as f64
-                        } else {
-                            0.0
-                        }
-                    } else {
-                        lower[keys[j].1 as usize].exp()
-                    };
-                    let s = &slots[k];
-                    let p = own(vals[j], s) + f64::from_bits(s[1]) * below;
-                    *out = if n == 1 && !predictable[i] { 0.0 } else { p }.ln();
-                }
-            });
-        })?;
+        let step =
+            Step { n, lower: &lower, stats: &stats, discounts: discounts.as_ref(), predictable: &predictable, support };
+        if n >= 2 {
+            // γ of order n's histories is the backoff weight of order n − 1.
+            section(store, &words, n - 1, Probs::Stored(&lower), Some(&stats), out)?;
+        }
+        if n < m {
+            // Pass 2: ln p of every n-gram, for the order above.
+            let mut log_prob = vec![0f64; lens[n - 1]];
+            values.blocks(store, |start, keys, vals, hist| {
+                let out = &mut log_prob[start..start + keys.len()];
+                out.par_chunks_mut(STEP).enumerate().for_each(|(c, out)| {
+                    let at = c * STEP;
+                    let r = at..at + out.len();
+                    step.log_probs(start + at, &keys[r.clone()], &vals[r.clone()], &hist[r], out);
+                });
+            })?;
+            lower = log_prob;
+        } else {
+            // The top order's ln p are written as they are computed, never stored.
+            section(store, &words, n, Probs::Computed(&step, &values), None, out)?;
+        }
         if let Some(d) = discounts {
             summary.discounts.push(d);
         }
-        if n >= 2 {
-            // γ of order n's histories is the backoff weight of order n − 1.
-            section(store, vocab, n - 1, &lower, Some(&stats), out)?;
-        }
-        drop(stats);
-        lower = log_prob;
     }
-    section(store, vocab, m, &lower, None, out)?;
     writeln!(out, "\n\\end\\")?;
     Ok(summary)
 }
 
-/// Writes the section of order `n` from its ln p and, below the top order, the statistics of its n-grams as
+/// N-grams per batch whose random loads are gathered before they are used.
+const STEP: usize = 256;
+
+/// What gives one order's ln p: the order below's ln p and this order's statistics by history.
+struct Step<'a> {
+    n: usize,
+    lower: &'a [f64],
+    /// By history: `[total, γ bits, distinct]`.
+    stats: &'a [[u64; 3]],
+    discounts: Option<&'a Discounts>,
+    predictable: &'a [bool],
+    support: u64,
+}
+
+impl Step<'_> {
+    /// The n-gram's own (discounted) mass, as `Model::estimate` computes it.
+    #[inline]
+    fn own(&self, v: u64, s: &[u64; 3]) -> f64 {
+        let t = s[0];
+        match self.discounts {
+            Some(d) => {
+                if v == 0 || t == 0 {
+                    0.0
+                } else {
+                    (v as f64 - d.d[(v.min(3) - 1) as usize]).max(0.0) / t as f64
+                }
+            }
+            None => {
+                let denom = (t + s[2]) as f64;
+                v as f64 * if denom == 0.0 { 0.0 } else { 1.0 / denom }
+            }
+        }
+    }
+
+    /// ln p of the n-grams `start..start + out.len()` (at most [`STEP`]), given their keys, values and
+    /// histories.
+    fn log_probs(&self, start: usize, keys: &[(u32, u32)], vals: &[u64], hist: &[u32], out: &mut [f64]) {
+        // Gather the histories' slots first: independent loads the processor overlaps, where one loop doing
+        // a cache miss, exp and ln per n-gram would wait for each miss in turn.
+        let mut slots = [[0u64; 3]; STEP];
+        for (slot, &h) in slots.iter_mut().zip(hist) {
+            *slot = self.stats[h as usize];
+        }
+        let n = self.n;
+        for (k, out) in out.iter_mut().enumerate() {
+            let i = start + k;
+            let below = if n == 1 {
+                if self.predictable[i] {
+                    1.0 / self.support as f64
+                } else {
+                    0.0
+                }
+            } else {
+                self.lower[keys[k].1 as usize].exp()
+            };
+            let s = &slots[k];
+            let p = self.own(vals[k], s) + f64::from_bits(s[1]) * below;
+            *out = if n == 1 && !self.predictable[i] { 0.0 } else { p }.ln();
+        }
+    }
+}
+
+/// Where a section's ln p come from.
+enum Probs<'a> {
+    /// An array by id.
+    Stored(&'a [f64]),
+    /// Computed as the lines are written (the top order, whose ln p nothing else needs).
+    Computed(&'a Step<'a>, &'a Values),
+}
+
+/// Writes the section of order `n` with its ln p and, below the top order, the statistics of its n-grams as
 /// histories (`[total, γ bits, distinct]`), whose γ is the backoff weight.
 fn section(
     store: &Store,
-    vocab: &Vocab,
+    words: &Words,
     n: usize,
-    log_prob: &[f64],
+    probs: Probs,
     stats: Option<&[[u64; 3]]>,
     out: &mut (impl Write + Send),
 ) -> Result<(), Error> {
-    let words = Words::new(vocab);
-    write_section(n, log_prob.len(), out, |ids: Range<usize>, buf| {
+    write_section(n, store.len(n), out, |ids: Range<usize>, buf| {
         let backoff = |id: usize| stats.map(|s| f64::from_bits(s[id][1]).ln());
-        if n == 1 {
-            for id in ids {
-                push_line(buf, n, id, log_prob[id], &[words.get(id as u32)], backoff(id));
-            }
-            return Ok(());
-        }
+        let mut keys = store.reader::<(u32, u32)>(n, Column::Ngrams, ids.start)?;
+        // For computed ln p: the histories and counts of the same ids.
+        let mut columns = match probs {
+            Probs::Stored(_) => None,
+            Probs::Computed(..) => Some((
+                store.reader::<u32>(n, Column::History, ids.start)?,
+                store.reader::<u64>(n, Column::Count, ids.start)?,
+            )),
+        };
         // Each line is its first word and the text of its suffix (order n − 1, nearly always the line
         // before's). First words are scattered over the vocabulary: a batch's are gathered first, loads the
         // processor overlaps, instead of one cache miss per line in turn.
-        const STEP: usize = 256;
-        let mut suffixes = Texts::new(store, &words, n - 1);
-        let mut keys = store.reader::<(u32, u32)>(n, Column::Ngrams, ids.start)?;
+        let mut suffixes = Texts::new(store, words, n.max(2) - 1);
+        let mut log_prob = [0f64; STEP];
+        let mut vals = Vec::with_capacity(STEP);
         let mut id = ids.start;
         while id < ids.end {
             let batch = keys.take((ids.end - id).min(STEP))?;
             if batch.is_empty() {
                 return Err(truncated(keys.path()));
             }
-            let mut slots = [[0u8; 16]; STEP];
-            for (slot, &(first, _)) in slots.iter_mut().zip(batch) {
-                *slot = words.slot(first);
+            let lp = &mut log_prob[..batch.len()];
+            match (&probs, &mut columns) {
+                (Probs::Stored(stored), _) => lp.copy_from_slice(&stored[id..id + batch.len()]),
+                (Probs::Computed(step, values), Some((hist, count))) => {
+                    let hist = hist.take(batch.len())?;
+                    let count = count.take(batch.len())?;
+                    if hist.len() != batch.len() || count.len() != batch.len() {
+                        return Err(truncated(keys.path()));
+                    }
+                    vals.clear();
+                    vals.extend(
+                        batch.iter().zip(count).enumerate().map(|(k, (&(f, _), &c))| values.value(id + k, f, c)),
+                    );
+                    step.log_probs(id, batch, &vals, hist, lp);
+                }
+                (Probs::Computed(..), None) => unreachable!("readers are opened for computed ln p"),
             }
-            for (k, &(first, suffix)) in batch.iter().enumerate() {
-                let lower = suffixes.text(n - 1, suffix as usize)?;
-                let parts = [words.in_slot(&slots[k], first), b" ", lower];
-                push_line(buf, n, id + k, log_prob[id + k], &parts, backoff(id + k));
+            if n == 1 {
+                for (k, &lp) in lp.iter().enumerate() {
+                    push_line(buf, n, id + k, lp, &[words.get((id + k) as u32)], backoff(id + k));
+                }
+            } else {
+                let mut slots = [[0u8; 16]; STEP];
+                for (slot, &(first, _)) in slots.iter_mut().zip(batch) {
+                    *slot = words.slot(first);
+                }
+                for (k, &(first, suffix)) in batch.iter().enumerate() {
+                    let lower = suffixes.text(n - 1, suffix as usize)?;
+                    let parts = [words.in_slot(&slots[k], first), b" ", lower];
+                    push_line(buf, n, id + k, lp[k], &parts, backoff(id + k));
+                }
             }
             id += batch.len();
         }
