@@ -117,6 +117,8 @@ pub fn run(
         progress.stage("tokenize", || pipeline::tokenize_train(&corpus, &spans, &text.tokenizer, text.lossy, &bar));
     let (vocab, train) = tokenized?;
     bar.finish_and_clear();
+    // The mapped text has been read; its pages would otherwise stay resident through counting and estimation.
+    drop((spans, corpus));
     if train.tokens == 0 {
         bail!("{}: empty corpus: no {} tokens", describe(paths), text.tokenizer.kind.name());
     }
@@ -128,12 +130,9 @@ pub fn run(
         // at a time: memory holds the token stream while counting, then only per-order arrays.
         let store_dir = spill.path().join("counts");
         std::fs::create_dir(&store_dir).with_context(|| format!("creating {}", store_dir.display()))?;
-        let mut store = shannon_counts::store::Store::new(&store_dir);
-        let (counted, _) = progress.stage("count", || {
-            shannon_counts::count_each(&train.ids, vocab.len(), order, &limits, |o| {
-                store.push(&o).with_context(|| format!("storing counts in {} (--temp-dir)", store_dir.display()))
-            })
-        });
+        let mut store = shannon_counts::store::Store::transient(&store_dir);
+        let (counted, _) = progress
+            .stage("count", || shannon_counts::count_to_store(&train.ids, vocab.len(), order, &limits, &mut store));
         counted?;
         drop(train);
         let (written, _) = progress.stage("estimate and write", || {

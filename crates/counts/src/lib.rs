@@ -288,23 +288,51 @@ pub fn count(tokens: &[u32], vocab_size: usize, max_order: usize) -> Counts {
 /// `limits.temp_dir` and are merged. The result is identical for any limit and thread count.
 pub fn count_within(tokens: &[u32], vocab_size: usize, max_order: usize, limits: &Limits) -> Result<Counts, Error> {
     let mut orders = Vec::with_capacity(max_order);
-    let tokens = count_each(tokens, vocab_size, max_order, limits, |o| {
-        orders.push(o);
-        Ok::<(), Error>(())
-    })?;
+    let tokens = count_orders(tokens, vocab_size, max_order, limits, &mut Dest::Memory(&mut orders))?;
     Ok(Counts { orders, tokens })
 }
 
-/// Counts like [`count_within`], but hands each order to `sink` as soon as it is counted (1, 2, …,
-/// `max_order`) and keeps none of them, so that a caller that stores them elsewhere ([`store::Store`])
-/// holds one order at a time. Returns the number of tokens counted as unigrams.
-pub fn count_each<E: From<Error>>(
+/// Counts like [`count_within`] into `store`, on disk: each order is written as soon as it is counted and
+/// none is kept, so memory holds one order at a time — and, past the memory limit, not even that: spilled
+/// runs are merged straight into the store's files. Returns the number of tokens counted as unigrams.
+pub fn count_to_store(
     tokens: &[u32],
     vocab_size: usize,
     max_order: usize,
     limits: &Limits,
-    mut sink: impl FnMut(Order) -> Result<(), E>,
-) -> Result<u64, E> {
+    store: &mut store::Store,
+) -> Result<u64, Error> {
+    count_orders(tokens, vocab_size, max_order, limits, &mut Dest::Store(store))
+}
+
+/// Where counted orders go.
+enum Dest<'a> {
+    Memory(&'a mut Vec<Order>),
+    Store(&'a mut store::Store),
+}
+
+impl Dest<'_> {
+    fn push(&mut self, order: Order) -> Result<(), Error> {
+        match self {
+            Dest::Memory(orders) => {
+                orders.push(order);
+                Ok(())
+            }
+            Dest::Store(store) => {
+                let n = order.n;
+                store.push(&order).map_err(|(path, source)| Error::Spill { order: n, path, source })
+            }
+        }
+    }
+}
+
+fn count_orders(
+    tokens: &[u32],
+    vocab_size: usize,
+    max_order: usize,
+    limits: &Limits,
+    dest: &mut Dest,
+) -> Result<u64, Error> {
     assert!((1..=MAX_ORDER).contains(&max_order), "order {max_order} out of range");
     let unigram_counts = tokens
         .par_chunks(1 << 20)
@@ -321,16 +349,15 @@ pub fn count_each<E: From<Error>>(
             },
         );
     let tokens_counted = unigram_counts.iter().sum();
-    sink(Order::unigrams(unigram_counts))?;
+    dest.push(Order::unigrams(unigram_counts))?;
     // prev[i]: id of the (n−1)-gram ending at position i, or NONE.
     let mut prev: Vec<u32> = tokens.to_vec();
     let mut lower = vocab_size;
     for n in 2..=max_order {
         let last = n == max_order;
         let level = Level { tokens, prev: &prev, n, lower };
-        let (order, next) = level.count(limits, !last)?;
-        lower = order.len();
-        sink(order)?;
+        let (len, next) = level.count(limits, !last, dest)?;
+        lower = len;
         if let Some(next) = next {
             prev = next;
         }
@@ -381,7 +408,8 @@ impl Level<'_> {
         key(self.prev[i], self.tokens[i + 1 - self.n])
     }
 
-    fn count(&self, limits: &Limits, want_ids: bool) -> Result<(Order, Option<Vec<u32>>), Error> {
+    /// Counts the order into `dest`; returns its number of n-grams and, with `want_ids`, each position's id.
+    fn count(&self, limits: &Limits, want_ids: bool, dest: &mut Dest) -> Result<(usize, Option<Vec<u32>>), Error> {
         let len = self.tokens.len();
         let next: Vec<AtomicU32> =
             if want_ids { (0..len).into_par_iter().map(|_| AtomicU32::new(NONE)).collect() } else { Vec::new() };
@@ -389,17 +417,35 @@ impl Level<'_> {
         let section = limits.section();
         let order = if len <= section {
             // One section: bucket order is key order, local ranks are the ids.
-            self.sort_section(0..len, ids).into_order(self.n)
+            Some(self.sort_section(0..len, ids).into_order(self.n))
         } else {
-            self.count_sections(section, limits, ids)?
+            self.count_sections(section, limits, ids, dest)?
         };
-        let order = with_index(order, limits.index);
+        let size = match order {
+            Some(order) => {
+                let size = order.len();
+                dest.push(with_index(order, limits.index))?;
+                size
+            }
+            // Merged straight into the store.
+            None => match dest {
+                Dest::Store(store) => store.len(self.n),
+                Dest::Memory(_) => unreachable!("orders counted into memory are returned"),
+            },
+        };
         let next = want_ids.then(|| next.into_iter().map(AtomicU32::into_inner).collect());
-        Ok((order, next))
+        Ok((size, next))
     }
 
     /// External sort: sections of `section` positions, each sorted into a run spilled to disk, then merged.
-    fn count_sections(&self, section: usize, limits: &Limits, ids: Option<&[AtomicU32]>) -> Result<Order, Error> {
+    /// Returns the order, or `None` when `dest` is a store and the runs were merged into it.
+    fn count_sections(
+        &self,
+        section: usize,
+        limits: &Limits,
+        ids: Option<&[AtomicU32]>,
+        dest: &mut Dest,
+    ) -> Result<Option<Order>, Error> {
         let spill = |path: &Path| {
             let path = path.to_path_buf();
             move |source| Error::Spill { order: self.n, path: path.clone(), source }
@@ -418,11 +464,19 @@ impl Level<'_> {
         for (r, _) in ranges.iter().enumerate() {
             maps.push(SpillFile(limits.temp_dir.join(format!("order{}-map{r}.bin", self.n))));
         }
-        let order = merge_runs(self.n, &runs, ids.map(|_| &maps[..])).map_err(|(path, source)| Error::Spill {
-            order: self.n,
-            path,
-            source,
-        })?;
+        let maps_used = ids.map(|_| &maps[..]);
+        let order = match dest {
+            Dest::Memory(_) => Some(merge_runs(self.n, &runs, maps_used)),
+            Dest::Store(store) => {
+                let mut writer =
+                    store.writer(self.n).map_err(|(path, e)| Error::Spill { order: self.n, path, source: e })?;
+                merge_with(&runs, maps_used, |k, c, h| writer.push(k as u32, (k >> 32) as u32, h, c))
+                    .map_err(|(path, source)| Error::Spill { order: self.n, path, source })?;
+                writer.finish().map_err(|(path, source)| Error::Spill { order: self.n, path, source })?;
+                None
+            }
+        };
+        let order = order.transpose().map_err(|(path, source)| Error::Spill { order: self.n, path, source })?;
         drop(runs);
         if let Some(ids) = ids {
             // Local ranks → global ids, one section at a time.
@@ -830,6 +884,41 @@ impl RunReader {
 
 /// K-way merge of sorted runs into one order; with `maps`, writes each run's local → global id map.
 fn merge_runs(n: usize, runs: &[SpillFile], maps: Option<&[SpillFile]>) -> Result<Order, (PathBuf, io::Error)> {
+    // At most every record is distinct: reserving that much touches (and makes resident) only the pages
+    // used, and shrinking gives the rest back, so the columns are never copied while they grow.
+    let mut records = 0;
+    for r in runs {
+        records += std::fs::metadata(&r.0).map_err(|e| (r.0.clone(), e))?.len() as usize / RECORD;
+    }
+    let mut order = Order {
+        n,
+        first: Vec::with_capacity(records),
+        suffix: Vec::with_capacity(records),
+        history: Vec::with_capacity(records),
+        count: Vec::with_capacity(records),
+        index: HashMap::new(),
+    };
+    merge_with(runs, maps, |k, c, h| {
+        order.first.push(k as u32);
+        order.suffix.push((k >> 32) as u32);
+        order.count.push(c);
+        order.history.push(h);
+        Ok(())
+    })?;
+    order.first.shrink_to_fit();
+    order.suffix.shrink_to_fit();
+    order.history.shrink_to_fit();
+    order.count.shrink_to_fit();
+    Ok(order)
+}
+
+/// K-way merge of sorted runs: calls `emit(key, count, history)` for every distinct key in order, its
+/// counts summed over the runs; with `maps`, writes each run's local → global id map.
+fn merge_with(
+    runs: &[SpillFile],
+    maps: Option<&[SpillFile]>,
+    mut emit: impl FnMut(u64, u64, u32) -> Result<(), (PathBuf, io::Error)>,
+) -> Result<(), (PathBuf, io::Error)> {
     let at = |p: &Path| {
         let p = p.to_path_buf();
         move |e| (p.clone(), e)
@@ -850,33 +939,22 @@ fn merge_runs(n: usize, runs: &[SpillFile], maps: Option<&[SpillFile]>) -> Resul
             heap.push(std::cmp::Reverse((k, r)));
         }
     }
-    // At most every record is distinct: reserving that much touches (and makes resident) only the pages
-    // used, and shrinking gives the rest back, so the columns are never copied while they grow.
-    let mut records = 0;
-    for r in runs {
-        records += std::fs::metadata(&r.0).map_err(at(&r.0))?.len() as usize / RECORD;
-    }
-    let mut order = Order {
-        n,
-        first: Vec::with_capacity(records),
-        suffix: Vec::with_capacity(records),
-        history: Vec::with_capacity(records),
-        count: Vec::with_capacity(records),
-        index: HashMap::new(),
-    };
-    let mut last = None;
+    // The key being summed: (key, count, history), emitted when the next key differs.
+    let mut pending: Option<(u64, u64, u32)> = None;
+    let mut id: u32 = 0;
     while let Some(std::cmp::Reverse((k, r))) = heap.pop() {
         let (c, h) = current[r];
-        if last != Some(k) {
-            last = Some(k);
-            order.first.push(k as u32);
-            order.suffix.push((k >> 32) as u32);
-            order.count.push(0);
-            order.history.push(h);
+        match &mut pending {
+            Some((key, count, _)) if *key == k => *count += u64::from(c),
+            _ => {
+                if let Some((key, count, history)) = pending.take() {
+                    emit(key, count, history)?;
+                    id += 1;
+                }
+                pending = Some((k, u64::from(c), h));
+            }
         }
-        *order.count.last_mut().expect("pushed") += u64::from(c);
         if let Some(sink) = sinks.get_mut(r) {
-            let id = (order.count.len() - 1) as u32;
             sink.write_all(&id.to_le_bytes()).map_err(at(&maps.expect("sinks")[r].0))?;
         }
         if let Some((k, c, h)) = readers[r].next().map_err(at(&runs[r].0))? {
@@ -884,14 +962,13 @@ fn merge_runs(n: usize, runs: &[SpillFile], maps: Option<&[SpillFile]>) -> Resul
             heap.push(std::cmp::Reverse((k, r)));
         }
     }
+    if let Some((key, count, history)) = pending {
+        emit(key, count, history)?;
+    }
     for (r, mut sink) in sinks.into_iter().enumerate() {
         sink.flush().map_err(at(&maps.expect("sinks")[r].0))?;
     }
-    order.first.shrink_to_fit();
-    order.suffix.shrink_to_fit();
-    order.history.shrink_to_fit();
-    order.count.shrink_to_fit();
-    Ok(order)
+    Ok(())
 }
 
 /// The serial oracle: one hash map over all positions, then a sort — a different algorithm from

@@ -11,7 +11,7 @@
 //! `order{n}.count` (`u64`). Ids are positions in these files, exactly as in [`Order`].
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::Order;
@@ -43,6 +43,8 @@ pub struct Store {
     dir: PathBuf,
     /// `lens[n - 1]`: number of n-grams of order n.
     lens: Vec<usize>,
+    /// Whether readers may remove columns they are done with ([`Store::done_with`]).
+    transient: bool,
 }
 
 /// A value stored in a column.
@@ -78,11 +80,27 @@ impl Value for (u32, u32) {
 impl Store {
     /// An empty store writing into `dir` (which must exist).
     pub fn new(dir: &Path) -> Store {
-        Store { dir: dir.to_path_buf(), lens: Vec::new() }
+        Store { dir: dir.to_path_buf(), lens: Vec::new(), transient: false }
     }
 
-    /// Appends the next order (orders must come 1, 2, 3, …).
-    pub fn push(&mut self, order: &Order) -> io::Result<()> {
+    /// An empty store whose columns are read once, in order: [`Store::done_with`] removes them. A column
+    /// removed soon after it is written is never written back to the disk at all — the page cache drops it —
+    /// and it stops competing for memory with what is still needed.
+    pub fn transient(dir: &Path) -> Store {
+        Store { transient: true, ..Store::new(dir) }
+    }
+
+    /// Says that `column` of order `n` will not be read again; a [transient](Store::transient) store removes
+    /// its file.
+    pub fn done_with(&self, n: usize, column: Column) -> io::Result<()> {
+        if self.transient {
+            std::fs::remove_file(self.path(n, column))?;
+        }
+        Ok(())
+    }
+
+    /// Appends the next order (orders must come 1, 2, 3, …). Errors name the file.
+    pub fn push(&mut self, order: &Order) -> Result<(), (PathBuf, io::Error)> {
         assert_eq!(order.n, self.lens.len() + 1, "orders are stored in sequence");
         let n = order.n;
         // Keys are encoded straight from the two columns: a zipped copy would cost 8 bytes per n-gram at the
@@ -105,18 +123,31 @@ impl Store {
         len: usize,
         size: usize,
         encode: impl Fn(usize, &mut [u8]),
-    ) -> io::Result<()> {
+    ) -> Result<(), (PathBuf, io::Error)> {
         const BLOCK: usize = 1 << 14;
-        let mut out = File::create(self.path(n, column))?;
+        let path = self.path(n, column);
+        let mut out = File::create(&path).map_err(|e| (path.clone(), e))?;
         let mut buf = vec![0u8; size * BLOCK];
         for start in (0..len).step_by(BLOCK) {
             let end = (start + BLOCK).min(len);
             for (i, b) in (start..end).zip(buf.chunks_exact_mut(size)) {
                 encode(i, b);
             }
-            out.write_all(&buf[..(end - start) * size])?;
+            out.write_all(&buf[..(end - start) * size]).map_err(|e| (path.clone(), e))?;
         }
-        out.flush()
+        Ok(())
+    }
+
+    /// A writer appending the next order n-gram by n-gram, in id order (for orders merged from spilled runs,
+    /// which are never in memory whole).
+    pub fn writer(&mut self, n: usize) -> Result<OrderWriter<'_>, (PathBuf, io::Error)> {
+        assert_eq!(n, self.lens.len() + 1, "orders are stored in sequence");
+        let open = |column: Column| {
+            let path = self.path(n, column);
+            File::create(&path).map(|f| (BufWriter::with_capacity(1 << 16, f), path.clone())).map_err(|e| (path, e))
+        };
+        let (ngrams, history, count) = (open(Column::Ngrams)?, open(Column::History)?, open(Column::Count)?);
+        Ok(OrderWriter { store: self, ngrams, history, count, len: 0 })
     }
 
     /// The file of `column` of order `n`.
@@ -153,6 +184,43 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+/// Appends one order to a [`Store`] n-gram by n-gram; [`OrderWriter::finish`] makes it part of the store.
+#[derive(Debug)]
+pub struct OrderWriter<'s> {
+    store: &'s mut Store,
+    ngrams: (BufWriter<File>, PathBuf),
+    history: (BufWriter<File>, PathBuf),
+    count: (BufWriter<File>, PathBuf),
+    len: usize,
+}
+
+impl OrderWriter<'_> {
+    /// Appends the next n-gram (ids are given in order).
+    pub fn push(&mut self, first: u32, suffix: u32, history: u32, count: u64) -> Result<(), (PathBuf, io::Error)> {
+        let mut key = [0u8; 8];
+        key[..4].copy_from_slice(&first.to_le_bytes());
+        key[4..].copy_from_slice(&suffix.to_le_bytes());
+        put(&mut self.ngrams, &key)?;
+        put(&mut self.history, &history.to_le_bytes())?;
+        put(&mut self.count, &count.to_le_bytes())?;
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Flushes the files and adds the order to the store.
+    pub fn finish(mut self) -> Result<(), (PathBuf, io::Error)> {
+        for (w, path) in [&mut self.ngrams, &mut self.history, &mut self.count] {
+            w.flush().map_err(|e| (path.clone(), e))?;
+        }
+        self.store.lens.push(self.len);
+        Ok(())
+    }
+}
+
+fn put((w, path): &mut (BufWriter<File>, PathBuf), bytes: &[u8]) -> Result<(), (PathBuf, io::Error)> {
+    w.write_all(bytes).map_err(|e| (path.clone(), e))
 }
 
 /// Sequential reader of one column, in blocks, that can jump ahead. Reads the file in chunks of
@@ -238,9 +306,16 @@ mod tests {
         let counts = crate::count(&tokens, 6, 3);
         let dir = tempfile::tempdir().unwrap();
         let mut store = Store::new(dir.path());
-        for o in &counts.orders {
+        for o in &counts.orders[..2] {
             store.push(o).unwrap();
         }
+        // The last order n-gram by n-gram, as merges write it.
+        let o = &counts.orders[2];
+        let mut w = store.writer(3).unwrap();
+        for i in 0..o.len() {
+            w.push(o.first[i], o.suffix[i], o.history[i], o.count[i]).unwrap();
+        }
+        w.finish().unwrap();
         for (k, o) in counts.orders.iter().enumerate() {
             let n = k + 1;
             assert_eq!(store.len(n), o.len());
@@ -253,6 +328,28 @@ mod tests {
             r.seek(o.len() - 1).unwrap();
             assert_eq!(r.take(5).unwrap(), &o.count[o.len() - 1..]);
             assert!(r.block(5).unwrap().is_none());
+        }
+    }
+
+    #[test]
+    fn counting_into_a_store_gives_the_counts_in_memory_with_and_without_spilling() {
+        let tokens: Vec<u32> = (0..5000u32).map(|i| 3 + (i * i + i / 7) % 41).collect();
+        let expected = crate::count(&tokens, 44, 4);
+        for memory in [None, Some(2048)] {
+            let dir = tempfile::tempdir().unwrap();
+            let spill = tempfile::tempdir().unwrap();
+            let limits = crate::Limits { memory, temp_dir: spill.path().to_path_buf(), index: false };
+            let mut store = Store::new(dir.path());
+            let counted = crate::count_to_store(&tokens, 44, 4, &limits, &mut store).unwrap();
+            assert_eq!(counted, expected.tokens);
+            for (k, o) in expected.orders.iter().enumerate() {
+                let keys: Vec<(u32, u32)> = store.load(k + 1, Column::Ngrams).unwrap();
+                assert_eq!(keys, o.first.iter().copied().zip(o.suffix.iter().copied()).collect::<Vec<_>>());
+                assert_eq!(store.load::<u32>(k + 1, Column::History).unwrap(), o.history);
+                assert_eq!(store.load::<u64>(k + 1, Column::Count).unwrap(), o.count);
+            }
+            // Spill files are gone; only the store's remain.
+            assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0);
         }
     }
 }

@@ -124,6 +124,9 @@ pub fn write_arpa(
                 });
             })?;
             lower = log_prob;
+            // Order n's histories and counts are not read again (its keys are: they spell the lines above).
+            store.done_with(n, Column::History)?;
+            store.done_with(n, Column::Count)?;
         } else {
             // The top order's ln p are written as they are computed, never stored.
             section(store, &words, n, Probs::Computed(&step, &values), None, out)?;
@@ -468,8 +471,7 @@ mod tests {
 
     fn stored(tokens: &[u32], vocab: &Vocab, order: usize, dir: &std::path::Path) -> Store {
         let mut store = Store::new(dir);
-        let sink = |o: shannon_counts::Order| store.push(&o).map_err(Box::<dyn std::error::Error>::from);
-        shannon_counts::count_each(tokens, vocab.len(), order, &Default::default(), sink).unwrap();
+        shannon_counts::count_to_store(tokens, vocab.len(), order, &Default::default(), &mut store).unwrap();
         store
     }
 
