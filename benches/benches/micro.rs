@@ -1,4 +1,4 @@
-//! Criterion micro-benchmarks of the hot path: tokenize, count, estimate, score. Each iteration checks its
+//! Criterion micro-benchmarks of the hot path: tokenize, count, estimate (and write ARPA), score. Each iteration checks its
 //! result against one computed before timing (token streams, n-gram counts, discounts, the held-out
 //! cross-entropy), so a fast wrong answer fails instead of winning.
 //!
@@ -66,11 +66,16 @@ fn tokenize(c: &mut Criterion) {
     g.finish();
 }
 
-fn stream() -> (usize, Vec<u32>) {
+fn vocab_and_stream() -> (shannon_tokens::Vocab, Vec<u32>) {
     let text = text();
     let local = LocalTokens::new(&tokenizer(TokenKind::Whitespace), &text);
     let mut vocab = shannon_tokens::Vocab::new();
     let (ids, _) = local.merge_into(&mut vocab);
+    (vocab, ids)
+}
+
+fn stream() -> (usize, Vec<u32>) {
+    let (vocab, ids) = vocab_and_stream();
     (vocab.len(), ids)
 }
 
@@ -96,7 +101,8 @@ fn count(c: &mut Criterion) {
 }
 
 fn estimate_and_score(c: &mut Criterion) {
-    let (v, ids) = stream();
+    let (vocab, ids) = vocab_and_stream();
+    let v = vocab.len();
     let cut = ids.len() * 9 / 10;
     let cut = cut + ids[cut..].iter().position(|&t| t == BOS).unwrap_or(0);
     let (train, test) = ids.split_at(cut);
@@ -111,6 +117,28 @@ fn estimate_and_score(c: &mut Criterion) {
         b.iter(|| {
             let m = Model::estimate(Arc::clone(&counts), 5, Smoothing::Mkn, true).expect("mkn");
             assert_eq!(m.summary().discounts, discounts);
+        })
+    });
+    // What `shannon build` does: estimation and ARPA text together, in memory (estimate, then write the
+    // model) and streamed from counts on disk, which must give the same bytes.
+    let mut arpa = Vec::new();
+    shannon_model::arpa::write(&model, &vocab, &mut arpa).expect("in memory");
+    g.bench_function("mkn-order-5-and-arpa/in-memory", |b| {
+        b.iter(|| {
+            let m = Model::estimate(Arc::clone(&counts), 5, Smoothing::Mkn, true).expect("mkn");
+            let mut out = Vec::with_capacity(arpa.len());
+            shannon_model::arpa::write(&m, &vocab, &mut out).expect("in memory");
+            assert!(out == arpa);
+        })
+    });
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut store = shannon_counts::store::Store::new(dir.path());
+    shannon_counts::count_to_store(train, v, 5, &Default::default(), &mut store).expect("counts on disk");
+    g.bench_function("mkn-order-5-and-arpa/streamed", |b| {
+        b.iter(|| {
+            let mut out = Vec::with_capacity(arpa.len());
+            shannon_model::streamed::write_arpa(&store, &vocab, Smoothing::Mkn, true, &mut out).expect("streamed");
+            assert!(out == arpa);
         })
     });
     g.finish();

@@ -21,11 +21,12 @@ fn arg(args: &[String], name: &str) -> Option<String> {
     args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
 }
 
-/// One `shannon build` run: wall seconds, peak RSS bytes, stage seconds.
+/// One `shannon build` run: wall seconds, peak RSS bytes, stage seconds, token positions counted.
 struct Run {
     wall: f64,
     rss: u64,
     stages: Vec<(String, f64)>,
+    positions: u64,
 }
 
 fn build(shannon: &Path, corpus: &Path, out: &Path, order: usize, extra: &[String]) -> Result<Run> {
@@ -42,12 +43,14 @@ fn build(shannon: &Path, corpus: &Path, out: &Path, order: usize, extra: &[Strin
     if !output.status.success() {
         bail!("shannon build failed: {stderr}");
     }
-    let mut run = Run { wall: 0.0, rss: 0, stages: Vec::new() };
+    let mut run = Run { wall: 0.0, rss: 0, stages: Vec::new(), positions: 0 };
     for line in stderr.lines() {
         if let Some(rest) = line.strip_prefix("BENCH ") {
             let mut f = rest.split_whitespace();
             run.wall = f.next().context("wall")?.parse()?;
             run.rss = f.next().context("rss")?.parse::<u64>()? * 1024;
+        } else if let Some(rest) = line.strip_prefix("positions: ") {
+            run.positions = rest.split_whitespace().next().context("positions")?.parse()?;
         } else if let Some((stage, secs)) = line.split_once(": ") {
             if let Some(s) = secs.strip_suffix(" s").and_then(|s| s.parse::<f64>().ok()) {
                 run.stages.push((stage.to_string(), s));
@@ -206,9 +209,22 @@ fn main() -> Result<()> {
                 bail!("the spilled model differs from the unbounded one");
             }
             let left = std::fs::read_dir(&spill_dir)?.count();
+            // The stated overhead on top of the sorting budget (README, Performance): counting holds the
+            // token stream and two id arrays (12 bytes per position); estimation holds, for two adjacent
+            // orders, ln p (8 bytes per n-gram), per-history statistics (24) and continuation counts (4),
+            // at most 44 bytes per n-gram of the largest order; 256 MiB for the vocabulary, code and buffers.
+            let budget = shannon::parse_size(&memory).map_err(anyhow::Error::msg)?;
+            let largest = ngram_counts(&out)?.into_iter().max().unwrap_or(0);
+            let bound = (budget + 12 * run.positions).max(44 * largest) + (256 << 20);
+            std::fs::remove_file(&out)?;
+            if run.rss > bound {
+                bail!("peak RSS {} exceeds the stated bound {bound} with --memory {memory}", run.rss);
+            }
             spill_json = json!({
                 "order": order, "memory": memory, "fraction_of_unbounded_peak": arg(&args, "--memory").is_none().then_some(spill),
                 "identical_to_unbounded": identical, "spill_entries_left": left,
+                "positions": run.positions, "largest_order_ngrams": largest, "stated_bound_bytes": bound,
+                "within_stated_bound": run.rss <= bound,
                 "run": run_json(&run, size, Some(ngrams)),
             });
         }
@@ -236,15 +252,20 @@ fn main() -> Result<()> {
 
 /// Σ of the `ngram N=COUNT` lines of an ARPA header.
 fn ngram_total(arpa: &Path) -> Result<u64> {
+    Ok(ngram_counts(arpa)?.iter().sum())
+}
+
+/// The `ngram N=COUNT` counts of an ARPA header, by order.
+fn ngram_counts(arpa: &Path) -> Result<Vec<u64>> {
     use std::io::BufRead;
-    let mut total = 0;
+    let mut counts = Vec::new();
     for line in std::io::BufReader::new(std::fs::File::open(arpa)?).lines() {
         let line = line?;
         if let Some(c) = line.strip_prefix("ngram ").and_then(|l| l.split_once('=')) {
-            total += c.1.trim().parse::<u64>()?;
+            counts.push(c.1.trim().parse::<u64>()?);
         } else if line.starts_with("\\1-grams") {
             break;
         }
     }
-    Ok(total)
+    Ok(counts)
 }

@@ -119,6 +119,7 @@ pub fn run(
     bar.finish_and_clear();
     // The mapped text has been read; its pages would otherwise stay resident through counting and estimation.
     drop((spans, corpus));
+    progress.verbose(&format!("positions: {} ({} tokens, vocabulary {})", train.ids.len(), train.tokens, vocab.len()));
     if train.tokens == 0 {
         bail!("{}: empty corpus: no {} tokens", describe(paths), text.tokenizer.kind.name());
     }

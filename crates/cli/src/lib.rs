@@ -148,3 +148,14 @@ pub fn corpus_name(paths: &[PathBuf]) -> String {
 pub fn describe(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }
+
+/// A size as `--memory` and `--bytes` take it: bytes, or with a K, M or G suffix (powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let (digits, mult) = match s.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&s[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&s[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    digits.parse::<u64>().map(|n| n * mult).map_err(|_| format!("expected a size like 400M, got '{s}'"))
+}

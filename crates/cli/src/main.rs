@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use shannon::compare::{self, CompareConfig};
 use shannon::progress::Progress;
-use shannon::{build, score, Inputs, Method, TextConfig};
+use shannon::{build, parse_size, score, Inputs, Method, TextConfig};
 use shannon_model::Smoothing;
 use shannon_tokens::{Sentences, TokenKind};
 
@@ -48,7 +48,7 @@ enum Command {
         after_help = "Examples:\n  shannon score --model model.arpa --tokens whitespace test.txt\n  shannon score --model model.arpa.xz --tokens whitespace --per-sentence test.txt > sentences.jsonl\n  shannon score --model model.bin --tokens whitespace test.txt"
     )]
     Score(ScoreArgs),
-    /// Convert a model file: ARPA (plain or compressed) or binary in, ARPA or binary out. Probabilities are kept exactly.
+    /// Convert a model file: ARPA (plain or compressed) or binary in, ARPA or binary out. ARPA to binary keeps probabilities exactly; ARPA out rounds them to `f32`, as lmplz writes.
     #[command(
         after_help = "Examples:\n  shannon convert lmplz.o5.arpa.xz model.bin                # loads at once from now on\n  shannon convert model.bin model.arpa --format arpa"
     )]
@@ -406,16 +406,6 @@ enum SourceArg {
 }
 
 /// Parses `123`, `10K`, `400M`, `2G` (powers of 1024).
-fn parse_size(s: &str) -> Result<u64, String> {
-    let (digits, mult) = match s.char_indices().last() {
-        Some((i, 'K' | 'k')) => (&s[..i], 1u64 << 10),
-        Some((i, 'M' | 'm')) => (&s[..i], 1 << 20),
-        Some((i, 'G' | 'g')) => (&s[..i], 1 << 30),
-        _ => (s, 1),
-    };
-    digits.parse::<u64>().map(|n| n * mult).map_err(|_| format!("expected a size like 400M, got '{s}'"))
-}
-
 fn parse_kind(s: &str) -> Result<TokenKind, String> {
     TokenKind::from_name(s).ok_or_else(|| {
         let names: Vec<_> = TokenKind::ALL.iter().map(|k| k.name()).collect();

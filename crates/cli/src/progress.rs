@@ -70,6 +70,13 @@ impl Progress {
         }
     }
 
+    /// Prints a detail with `-v` only (sizes a benchmark reads; not worth a line otherwise).
+    pub fn verbose(&self, message: &str) {
+        if self.verbose {
+            eprintln!("{message}");
+        }
+    }
+
     /// Runs `f` as a stage, printing its time with `-v`.
     pub fn stage<T>(&self, name: &str, f: impl FnOnce() -> T) -> (T, f64) {
         let start = Instant::now();
