@@ -3,7 +3,8 @@
 //!
 //! Usage (from the workspace root, after `cargo build --release -p shannon`):
 //! `cargo run --release -p shannon-bench --bin build-bench -- [--bytes 400M] [--orders 5,3] [--runs 3]
-//! [--threads N] [--tokens whitespace] [--spill 0.25 | --memory SIZE] [--corpus FILE] [--temp DIR] [--shannon PATH]`
+//! [--threads N] [--tokens whitespace] [--spill 0.25 | --memory SIZE] [--corpus FILE] [--temp DIR] [--shannon PATH]
+//! [--drop-caches]`
 //!
 //! Without `--corpus` it writes `shannon generate --source english --bytes SIZE` into a temporary
 //! directory (nothing is kept). Each configuration runs `--runs` times under `/usr/bin/time` (peak RSS
@@ -58,6 +59,17 @@ fn build(shannon: &Path, corpus: &Path, out: &Path, order: usize, extra: &[Strin
         }
     }
     Ok(run)
+}
+
+/// Before a run: flush dirty pages and, with `--drop-caches` (root only), empty the page cache, so that
+/// every run starts from the same state instead of inheriting the last run's gigabytes of written model.
+fn settle(drop_caches: bool) {
+    let _ = Command::new("sync").status();
+    if drop_caches {
+        if let Err(e) = std::fs::write("/proc/sys/vm/drop_caches", "1") {
+            eprintln!("--drop-caches: {e} (runs start with whatever the page cache holds)");
+        }
+    }
 }
 
 /// Whether two files have the same bytes (streamed: models can be many GB).
@@ -126,6 +138,7 @@ fn machine() -> Value {
 
 fn main() -> Result<()> {
     let args: Vec<String> = std::env::args().collect();
+    let drop_caches = args.iter().any(|a| a == "--drop-caches");
     let shannon = PathBuf::from(arg(&args, "--shannon").unwrap_or_else(|| "target/release/shannon".into()));
     let bytes = arg(&args, "--bytes").unwrap_or_else(|| "400M".into());
     let orders: Vec<usize> = arg(&args, "--orders")
@@ -168,6 +181,7 @@ fn main() -> Result<()> {
         let mut all = Vec::new();
         for r in 0..runs {
             let out = if r == 0 { reference.clone() } else { temp.path().join("model.arpa") };
+            settle(drop_caches);
             let run = build(&shannon, &corpus, &out, order, &common)?;
             eprintln!("order {order} run {r}: {:.1} s, peak RSS {:.2} GB", run.wall, run.rss as f64 / 1e9);
             if r > 0 {
@@ -202,6 +216,7 @@ fn main() -> Result<()> {
             let mut extra = common.clone();
             extra.extend(["--memory".into(), memory.clone(), "--temp-dir".into(), spill_dir.display().to_string()]);
             let out = temp.path().join("spilled.arpa");
+            settle(drop_caches);
             let run = build(&shannon, &corpus, &out, order, &extra)?;
             eprintln!("order {order} --memory {memory}: {:.1} s, peak RSS {:.2} GB", run.wall, run.rss as f64 / 1e9);
             let identical = same_file(&out, &reference)?;
@@ -239,6 +254,7 @@ fn main() -> Result<()> {
         "corpus": { "path": corpus.display().to_string(), "bytes": size, "generated": arg(&args, "--corpus").is_none(),
                     "source": "shannon generate --source english", "tokens": tokens },
         "machine": machine,
+        "page_cache_dropped_before_each_run": drop_caches,
         "builds": results,
         "spill": spill_json,
         "units": { "seconds": "wall-clock", "peak_rss_bytes": "VmHWM of the shannon process (GNU time %M)" },
