@@ -165,11 +165,6 @@ impl Store {
         self.lens[n - 1]
     }
 
-    /// Whether no order is stored.
-    pub fn is_empty(&self) -> bool {
-        self.lens.is_empty()
-    }
-
     /// A reader of `column` of order `n` starting at id `from`.
     pub fn reader<T: Value>(&self, n: usize, column: Column, from: usize) -> io::Result<Reader<T>> {
         Reader::open(&self.path(n, column), from)

@@ -67,7 +67,7 @@ pub fn write_arpa(
         // access by history id is one cache miss: [total, n1 | n2 << 32, n3], then [total, γ, distinct].
         let mut stats = vec![[0u64; 3]; histories];
         let mut coc = [0u64; 5];
-        values.each(store, |_, v, h| {
+        values.each(store, |v, h| {
             let s = &mut stats[h as usize];
             s[0] += v;
             match v {
@@ -338,11 +338,11 @@ impl Values {
         Ok(())
     }
 
-    /// Calls `f(id, value, history)` for every n-gram in id order.
-    fn each(&self, store: &Store, mut f: impl FnMut(usize, u64, u32)) -> Result<(), Error> {
-        self.blocks(store, |start, _, vals, hist| {
-            for (j, (&v, &h)) in vals.iter().zip(hist).enumerate() {
-                f(start + j, v, h);
+    /// Calls `f(value, history)` for every n-gram in id order.
+    fn each(&self, store: &Store, mut f: impl FnMut(u64, u32)) -> Result<(), Error> {
+        self.blocks(store, |_, _, vals, hist| {
+            for (&v, &h) in vals.iter().zip(hist) {
+                f(v, h);
             }
         })
     }
@@ -453,11 +453,6 @@ impl<'a> Texts<'a> {
         (self.ids, self.firsts) = (ids, firsts);
         Ok(if n == 1 { &self.unigram } else { &self.levels[n - 2].text })
     }
-}
-
-/// Whether [`write_arpa`] can write a model with `smoothing`.
-pub fn supports(smoothing: Smoothing) -> bool {
-    matches!(smoothing, Smoothing::Kn | Smoothing::Mkn | Smoothing::Wb)
 }
 
 #[cfg(test)]
