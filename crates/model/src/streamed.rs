@@ -209,6 +209,12 @@ enum Probs<'a> {
     Computed(&'a Step<'a>, &'a Values),
 }
 
+/// [`Probs`] for one block of lines, with the readers computed ln p need.
+enum Source<'a> {
+    Stored(&'a [f64]),
+    Computed(&'a Step<'a>, &'a Values, Reader<u32>, Reader<u64>),
+}
+
 /// Writes the section of order `n` with its ln p and, below the top order, the statistics of its n-grams as
 /// histories (`[total, γ bits, distinct]`), whose γ is the backoff weight.
 fn section(
@@ -222,13 +228,15 @@ fn section(
     write_section(n, store.len(n), out, |ids: Range<usize>, buf| {
         let backoff = |id: usize| stats.map(|s| f64::from_bits(s[id][1]).ln());
         let mut keys = store.reader::<(u32, u32)>(n, Column::Ngrams, ids.start)?;
-        // For computed ln p: the histories and counts of the same ids.
-        let mut columns = match probs {
-            Probs::Stored(_) => None,
-            Probs::Computed(..) => Some((
+        // For computed ln p: readers of the histories and counts of the same ids.
+        let mut source = match probs {
+            Probs::Stored(stored) => Source::Stored(stored),
+            Probs::Computed(step, values) => Source::Computed(
+                step,
+                values,
                 store.reader::<u32>(n, Column::History, ids.start)?,
                 store.reader::<u64>(n, Column::Count, ids.start)?,
-            )),
+            ),
         };
         // Each line is its first word and the text of its suffix (order n − 1, nearly always the line
         // before's). First words are scattered over the vocabulary: a batch's are gathered first, loads the
@@ -243,21 +251,17 @@ fn section(
                 return Err(truncated(keys.path()));
             }
             let lp = &mut log_prob[..batch.len()];
-            match (&probs, &mut columns) {
-                (Probs::Stored(stored), _) => lp.copy_from_slice(&stored[id..id + batch.len()]),
-                (Probs::Computed(step, values), Some((hist, count))) => {
+            match &mut source {
+                Source::Stored(stored) => lp.copy_from_slice(&stored[id..id + batch.len()]),
+                Source::Computed(step, values, hist, count) => {
                     let hist = hist.take(batch.len())?;
                     let count = count.take(batch.len())?;
                     if hist.len() != batch.len() || count.len() != batch.len() {
                         return Err(truncated(keys.path()));
                     }
-                    vals.clear();
-                    vals.extend(
-                        batch.iter().zip(count).enumerate().map(|(k, (&(f, _), &c))| values.value(id + k, f, c)),
-                    );
+                    values.fill(id, batch, count, &mut vals);
                     step.log_probs(id, batch, &vals, hist, lp);
                 }
-                (Probs::Computed(..), None) => unreachable!("readers are opened for computed ln p"),
             }
             if n == 1 {
                 for (k, &lp) in lp.iter().enumerate() {
@@ -316,6 +320,12 @@ impl Values {
         }
     }
 
+    /// The values of the n-grams `start..` with these keys and raw counts, into `out`.
+    fn fill(&self, start: usize, keys: &[(u32, u32)], counts: &[u64], out: &mut Vec<u64>) {
+        out.clear();
+        out.extend(keys.iter().zip(counts).enumerate().map(|(j, (&(first, _), &c))| self.value(start + j, first, c)));
+    }
+
     /// Calls `f(start, keys, values, histories)` for consecutive blocks of the order's n-grams.
     fn blocks(&self, store: &Store, mut f: impl FnMut(usize, &[(u32, u32)], &[u64], &[u32])) -> Result<(), Error> {
         let n = self.n;
@@ -330,8 +340,7 @@ impl Values {
             if h.len() != k.len() || c.len() != k.len() {
                 return Err(truncated(hist.path()));
             }
-            vals.clear();
-            vals.extend(k.iter().zip(c).enumerate().map(|(j, (&(first, _), &c))| self.value(start + j, first, c)));
+            self.fill(start, k, c, &mut vals);
             f(start, k, &vals, h);
             start += k.len();
         }
