@@ -8,6 +8,7 @@ use shannon_corpus::Corpus;
 use shannon_model::{Model, Smoothing};
 use shannon_tokens::Vocab;
 
+use crate::direct::Direct;
 use crate::progress::Progress;
 use crate::{check_output, describe, open, pipeline, TextConfig};
 
@@ -78,17 +79,15 @@ fn write_streaming(output: &Path, model: &Model, vocab: &Vocab, format: Format) 
 }
 
 /// Runs `write` on a buffered temporary file beside `output` and renames it into place when `write`
-/// succeeds; on error or Ctrl-C the temporary file is removed.
-fn write_with<T>(
-    output: &Path,
-    write: impl FnOnce(&mut std::io::BufWriter<tempfile::NamedTempFile>) -> Result<T>,
-) -> Result<T> {
+/// succeeds; on error or Ctrl-C the temporary file is removed. Model files can be many gigabytes, so they
+/// are written past the page cache where the file system allows ([`crate::direct`]).
+fn write_with<T>(output: &Path, write: impl FnOnce(&mut Direct<tempfile::NamedTempFile>) -> Result<T>) -> Result<T> {
     let tmp = shannon_report::temp_beside(output)
         .with_context(|| format!("creating a temporary file beside {}", output.display()))?;
     let _registered = crate::cleanup::register(tmp.path());
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, tmp);
+    let mut out = Direct::new(tmp);
     let value = write(&mut out)?;
-    let tmp = out.into_inner().map_err(|e| e.into_error())?;
+    let tmp = out.finish()?;
     tmp.as_file().sync_all()?;
     tmp.persist(output).map_err(|e| e.error).with_context(|| output.display().to_string())?;
     Ok(value)

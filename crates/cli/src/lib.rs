@@ -9,6 +9,7 @@ pub mod build;
 pub mod cleanup;
 pub mod compare;
 pub mod default_corpus;
+pub mod direct;
 pub mod entropy;
 pub mod inputs;
 pub mod kl;
