@@ -302,6 +302,8 @@ pub fn count_to_store(
     limits: &Limits,
     store: &mut store::Store,
 ) -> Result<u64, Error> {
+    // No n-gram occurs more often than there are positions.
+    store.bound_counts(tokens.len() as u64);
     count_orders(tokens, vocab_size, max_order, limits, &mut Dest::Store(store))
 }
 

@@ -8,7 +8,12 @@
 //!
 //! Files, little-endian, one per column and order, in a directory the caller owns:
 //! `order{n}.ngrams` (`first`, `suffix` as `u32` pairs: the key, in id order), `order{n}.history` (`u32`),
-//! `order{n}.count` (`u64`). Ids are positions in these files, exactly as in [`Order`].
+//! `order{n}.count` (`u32` when no count can reach 2³² — fewer positions counted than that, see
+//! [`Store::bound_counts`] — else `u64`). Ids are positions in these files, exactly as in [`Order`].
+//!
+//! Every byte written here is written and read back once per build, and on a small machine copying pages
+//! through the page cache costs more than the arithmetic around it: counts are narrowed to 4 bytes
+//! whenever they fit, so an n-gram costs 16 bytes on disk rather than 20.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
@@ -45,13 +50,16 @@ pub struct Store {
     lens: Vec<usize>,
     /// Whether readers may remove columns they are done with ([`Store::done_with`]).
     transient: bool,
+    /// Bytes per stored count: 4 or 8.
+    count_size: usize,
 }
 
 /// A value stored in a column.
 pub trait Value: Copy + Default + Send {
     /// Bytes per value.
     const SIZE: usize;
-    /// Decodes one value from exactly [`Value::SIZE`] bytes.
+    /// Decodes one value from its stored bytes: exactly [`Value::SIZE`] of them, or for a `u64`, 4 of them
+    /// when it is a narrowed count.
     fn decode(bytes: &[u8]) -> Self;
 }
 
@@ -64,8 +72,12 @@ impl Value for u32 {
 
 impl Value for u64 {
     const SIZE: usize = 8;
+    #[inline]
     fn decode(b: &[u8]) -> u64 {
-        u64::from_le_bytes(b.try_into().expect("8 bytes"))
+        match b.len() {
+            4 => u64::from(u32::decode(b)),
+            _ => u64::from_le_bytes(b.try_into().expect("8 bytes")),
+        }
     }
 }
 
@@ -80,7 +92,14 @@ impl Value for (u32, u32) {
 impl Store {
     /// An empty store writing into `dir` (which must exist).
     pub fn new(dir: &Path) -> Store {
-        Store { dir: dir.to_path_buf(), lens: Vec::new(), transient: false }
+        Store { dir: dir.to_path_buf(), lens: Vec::new(), transient: false, count_size: 8 }
+    }
+
+    /// Says that no count stored will exceed `max` (the number of positions counted bounds every count), so
+    /// counts are stored in 4 bytes when `max` fits. Must come before the first order.
+    pub fn bound_counts(&mut self, max: u64) {
+        assert!(self.lens.is_empty(), "the count width is set before any order is stored");
+        self.count_size = if max <= u64::from(u32::MAX) { 4 } else { 8 };
     }
 
     /// An empty store whose columns are read once, in order: [`Store::done_with`] removes them. A column
@@ -103,14 +122,32 @@ impl Store {
     pub fn push(&mut self, order: &Order) -> Result<(), (PathBuf, io::Error)> {
         assert_eq!(order.n, self.lens.len() + 1, "orders are stored in sequence");
         let n = order.n;
+        let size = self.count_size;
+        if let Some(&c) = order.count.iter().find(|&&c| !fits(c, size)) {
+            return Err((self.path(n, Column::Count), too_large(c)));
+        }
         // Keys are encoded straight from the two columns: a zipped copy would cost 8 bytes per n-gram at the
-        // moment counting's memory peaks.
-        self.write(n, Column::Ngrams, order.len(), 8, |i, out| {
-            out[..4].copy_from_slice(&order.first[i].to_le_bytes());
-            out[4..].copy_from_slice(&order.suffix[i].to_le_bytes());
-        })?;
-        self.write(n, Column::History, order.len(), 4, |i, out| out.copy_from_slice(&order.history[i].to_le_bytes()))?;
-        self.write(n, Column::Count, order.len(), 8, |i, out| out.copy_from_slice(&order.count[i].to_le_bytes()))?;
+        // moment counting's memory peaks. Copying into the page cache is most of the cost, and files are
+        // written one writer at a time, so the keys (8 bytes an n-gram) go on one thread while histories and
+        // counts (4 + 4) go on another.
+        let (keys, rest) = rayon::join(
+            || {
+                self.write(n, Column::Ngrams, order.len(), 8, |i, out| {
+                    out[..4].copy_from_slice(&order.first[i].to_le_bytes());
+                    out[4..].copy_from_slice(&order.suffix[i].to_le_bytes());
+                })
+            },
+            || {
+                self.write(n, Column::History, order.len(), 4, |i, out| {
+                    out.copy_from_slice(&order.history[i].to_le_bytes())
+                })?;
+                self.write(n, Column::Count, order.len(), size, |i, out| {
+                    out.copy_from_slice(&order.count[i].to_le_bytes()[..size])
+                })
+            },
+        );
+        keys?;
+        rest?;
         self.lens.push(order.len());
         Ok(())
     }
@@ -122,7 +159,7 @@ impl Store {
         column: Column,
         len: usize,
         size: usize,
-        encode: impl Fn(usize, &mut [u8]),
+        encode: impl Fn(usize, &mut [u8]) + Sync,
     ) -> Result<(), (PathBuf, io::Error)> {
         const BLOCK: usize = 1 << 14;
         let path = self.path(n, column);
@@ -147,7 +184,8 @@ impl Store {
             File::create(&path).map(|f| (BufWriter::with_capacity(1 << 16, f), path.clone())).map_err(|e| (path, e))
         };
         let (ngrams, history, count) = (open(Column::Ngrams)?, open(Column::History)?, open(Column::Count)?);
-        Ok(OrderWriter { store: self, ngrams, history, count, len: 0 })
+        let count_size = self.count_size;
+        Ok(OrderWriter { store: self, ngrams, history, count, count_size, len: 0 })
     }
 
     /// The file of `column` of order `n`.
@@ -167,7 +205,9 @@ impl Store {
 
     /// A reader of `column` of order `n` starting at id `from`.
     pub fn reader<T: Value>(&self, n: usize, column: Column, from: usize) -> io::Result<Reader<T>> {
-        Reader::open(&self.path(n, column), from)
+        let size = if column == Column::Count { self.count_size } else { T::SIZE };
+        assert!(size <= T::SIZE, "{column:?} is read as values of {size} bytes or more");
+        Reader::open(&self.path(n, column), from, size)
     }
 
     /// The whole column, in memory.
@@ -188,6 +228,7 @@ pub struct OrderWriter<'s> {
     ngrams: (BufWriter<File>, PathBuf),
     history: (BufWriter<File>, PathBuf),
     count: (BufWriter<File>, PathBuf),
+    count_size: usize,
     len: usize,
 }
 
@@ -199,7 +240,10 @@ impl OrderWriter<'_> {
         key[4..].copy_from_slice(&suffix.to_le_bytes());
         put(&mut self.ngrams, &key)?;
         put(&mut self.history, &history.to_le_bytes())?;
-        put(&mut self.count, &count.to_le_bytes())?;
+        if !fits(count, self.count_size) {
+            return Err((self.count.1.clone(), too_large(count)));
+        }
+        put(&mut self.count, &count.to_le_bytes()[..self.count_size])?;
         self.len += 1;
         Ok(())
     }
@@ -214,6 +258,15 @@ impl OrderWriter<'_> {
     }
 }
 
+/// Whether `count` fits in `size` bytes.
+fn fits(count: u64, size: usize) -> bool {
+    size == 8 || count <= u64::from(u32::MAX)
+}
+
+fn too_large(count: u64) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("count {count} exceeds the bound the store was given"))
+}
+
 fn put((w, path): &mut (BufWriter<File>, PathBuf), bytes: &[u8]) -> Result<(), (PathBuf, io::Error)> {
     w.write_all(bytes).map_err(|e| (path.clone(), e))
 }
@@ -226,6 +279,8 @@ pub struct Reader<T> {
     path: PathBuf,
     /// The id of the next value to read.
     at: usize,
+    /// Bytes per stored value.
+    size: usize,
     /// Bytes read from the file and not yet decoded: `bytes[used..]`.
     bytes: Vec<u8>,
     used: usize,
@@ -236,10 +291,10 @@ pub struct Reader<T> {
 const READ_BYTES: usize = 1 << 16;
 
 impl<T: Value> Reader<T> {
-    fn open(path: &Path, from: usize) -> io::Result<Reader<T>> {
+    fn open(path: &Path, from: usize, size: usize) -> io::Result<Reader<T>> {
         let mut file = File::open(path)?;
-        file.seek(SeekFrom::Start((from * T::SIZE) as u64))?;
-        Ok(Reader { file, path: path.to_path_buf(), at: from, bytes: Vec::new(), used: 0, values: Vec::new() })
+        file.seek(SeekFrom::Start((from * size) as u64))?;
+        Ok(Reader { file, path: path.to_path_buf(), at: from, size, bytes: Vec::new(), used: 0, values: Vec::new() })
     }
 
     /// The file read.
@@ -254,7 +309,7 @@ impl<T: Value> Reader<T> {
 
     /// Moves to id `to` (forward or back).
     pub fn seek(&mut self, to: usize) -> io::Result<()> {
-        self.file.seek(SeekFrom::Start((to * T::SIZE) as u64))?;
+        self.file.seek(SeekFrom::Start((to * self.size) as u64))?;
         self.bytes.clear();
         self.used = 0;
         self.at = to;
@@ -263,7 +318,7 @@ impl<T: Value> Reader<T> {
 
     /// The next values, at most `max`; `None` at the end of the column.
     pub fn block(&mut self, max: usize) -> io::Result<Option<&[T]>> {
-        let want = max * T::SIZE;
+        let want = max * self.size;
         if self.bytes.len() - self.used < want {
             // Keep the undecoded tail and read at least a chunk more.
             self.bytes.drain(..self.used);
@@ -275,11 +330,11 @@ impl<T: Value> Reader<T> {
         if available == 0 {
             return Ok(None);
         }
-        if available / T::SIZE * T::SIZE != available {
+        if !available.is_multiple_of(self.size) {
             return Err(io::Error::new(io::ErrorKind::UnexpectedEof, format!("{}: truncated", self.path.display())));
         }
         self.values.clear();
-        self.values.extend(self.bytes[self.used..self.used + available].chunks_exact(T::SIZE).map(T::decode));
+        self.values.extend(self.bytes[self.used..self.used + available].chunks_exact(self.size).map(T::decode));
         self.used += available;
         self.at += self.values.len();
         Ok(Some(&self.values))
