@@ -65,21 +65,33 @@ pub fn write_arpa(
         let values = Values::new(store, n, m, kneser_ney)?;
         // Pass 1: followers of each history under the values. One slot per history, so that the random
         // access by history id is one cache miss: [total, n1 | n2 << 32, n3], then [total, γ, distinct].
+        // Histories are split into one range per thread and every thread reads each block, updating only
+        // its own slots: no two threads write one slot, and integer sums come out the same for any split.
         let mut stats = vec![[0u64; 3]; histories];
-        let mut coc = [0u64; 5];
-        values.each(store, |v, h| {
-            let s = &mut stats[h as usize];
-            s[0] += v;
-            match v {
-                0 => {}
-                1 => s[1] += 1,
-                2 => s[1] += 1 << 32,
-                _ => s[2] += 1,
-            }
-            if (v as usize) < coc.len() {
-                coc[v as usize] += 1;
-            }
+        let per = histories.div_ceil(rayon::current_num_threads()).max(1);
+        let mut cocs = vec![[0u64; 5]; histories.div_ceil(per)];
+        values.blocks(store, |_, _, vals, hist| {
+            stats.par_chunks_mut(per).zip(&mut cocs).enumerate().for_each(|(c, (stats, coc))| {
+                let lo = c * per;
+                for (&v, &h) in vals.iter().zip(hist) {
+                    let Some(s) = stats.get_mut((h as usize).wrapping_sub(lo)) else { continue };
+                    s[0] += v;
+                    match v {
+                        0 => {}
+                        1 => s[1] += 1,
+                        2 => s[1] += 1 << 32,
+                        _ => s[2] += 1,
+                    }
+                    if (v as usize) < coc.len() {
+                        coc[v as usize] += 1;
+                    }
+                }
+            });
         })?;
+        let coc = cocs.iter().fold([0u64; 5], |mut a, c| {
+            a.iter_mut().zip(c).for_each(|(a, c)| *a += c);
+            a
+        });
         let discounts = kneser_ney.then(|| {
             let nk = [coc[1], coc[2], coc[3], coc[4]];
             if smoothing == Smoothing::Mkn {
@@ -212,7 +224,7 @@ enum Probs<'a> {
 /// [`Probs`] for one block of lines, with the readers computed ln p need.
 enum Source<'a> {
     Stored(&'a [f64]),
-    Computed(&'a Step<'a>, &'a Values, Reader<u32>, Reader<u64>),
+    Computed(&'a Step<'a>, &'a Values, Box<(Reader<u32>, Reader<u64>)>),
 }
 
 /// Writes the section of order `n` with its ln p and, below the top order, the statistics of its n-grams as
@@ -234,8 +246,10 @@ fn section(
             Probs::Computed(step, values) => Source::Computed(
                 step,
                 values,
-                store.reader::<u32>(n, Column::History, ids.start)?,
-                store.reader::<u64>(n, Column::Count, ids.start)?,
+                Box::new((
+                    store.reader::<u32>(n, Column::History, ids.start)?,
+                    store.reader::<u64>(n, Column::Count, ids.start)?,
+                )),
             ),
         };
         // Each line is its first word and the text of its suffix (order n − 1, nearly always the line
@@ -253,7 +267,8 @@ fn section(
             let lp = &mut log_prob[..batch.len()];
             match &mut source {
                 Source::Stored(stored) => lp.copy_from_slice(&stored[id..id + batch.len()]),
-                Source::Computed(step, values, hist, count) => {
+                Source::Computed(step, values, readers) => {
+                    let (hist, count) = &mut **readers;
                     let hist = hist.take(batch.len())?;
                     let count = count.take(batch.len())?;
                     if hist.len() != batch.len() || count.len() != batch.len() {
@@ -346,15 +361,6 @@ impl Values {
         }
         Ok(())
     }
-
-    /// Calls `f(value, history)` for every n-gram in id order.
-    fn each(&self, store: &Store, mut f: impl FnMut(u64, u32)) -> Result<(), Error> {
-        self.blocks(store, |_, _, vals, hist| {
-            for (&v, &h) in vals.iter().zip(hist) {
-                f(v, h);
-            }
-        })
-    }
 }
 
 fn truncated(path: &std::path::Path) -> Error {
@@ -370,8 +376,12 @@ struct Texts<'a> {
     words: &'a Words<'a>,
     /// `levels[k]` serves order k + 2.
     levels: Vec<Level>,
-    unigram: Vec<u8>,
     unigram_id: usize,
+    /// The texts kept, right-aligned and nested: order k's is `text[at[k]..]`, its first word and a space
+    /// written just before order k − 1's, so that rebuilding an order copies one word, not the whole line.
+    text: Vec<u8>,
+    /// `at[k]`: where order k's text starts; `at[0]` is the end.
+    at: Vec<usize>,
     /// Scratch for [`Texts::text`]: ids and first words of the n-grams walked down.
     ids: Vec<usize>,
     firsts: Vec<u32>,
@@ -382,9 +392,8 @@ struct Level {
     /// Keys of ids `start..start + keys.len()`.
     keys: Vec<(u32, u32)>,
     start: usize,
-    /// The id whose text is `text` (`usize::MAX`: none yet).
+    /// The id whose text is kept (`usize::MAX`: none yet).
     id: usize,
-    text: Vec<u8>,
 }
 
 /// Keys read per block by a text reader; a jump further than this seeks instead of reading through.
@@ -392,15 +401,16 @@ const TEXT_BLOCK: usize = if cfg!(test) { 7 } else { 1 << 12 };
 
 impl<'a> Texts<'a> {
     fn new(store: &'a Store, words: &'a Words<'a>, n: usize) -> Texts<'a> {
-        let levels = (2..=n)
-            .map(|_| Level { reader: None, keys: Vec::new(), start: 0, id: usize::MAX, text: Vec::new() })
-            .collect();
+        let levels = (2..=n).map(|_| Level { reader: None, keys: Vec::new(), start: 0, id: usize::MAX }).collect();
+        // Tests start small so that growing is exercised.
+        let text = vec![0; if cfg!(test) { 3 } else { 32 * n }];
         Texts {
             store,
             words,
             levels,
-            unigram: Vec::new(),
             unigram_id: usize::MAX,
+            at: vec![text.len(); n + 1],
+            text,
             ids: vec![0; n + 1],
             firsts: vec![0; n + 1],
         }
@@ -444,23 +454,37 @@ impl<'a> Texts<'a> {
             ids[k - 1] = suffix as usize;
             k -= 1;
         }
+        let words = self.words;
         if k == 1 && self.unigram_id != ids[1] {
             self.unigram_id = ids[1];
-            self.unigram.clear();
-            self.unigram.extend_from_slice(self.words.get(ids[1] as u32));
+            self.place(1, words.get(ids[1] as u32), false);
         }
         for j in k + 1..=n {
-            let (below, above) = self.levels.split_at_mut(j - 2);
-            let lower: &[u8] = if j == 2 { &self.unigram } else { &below[j - 3].text };
-            let level = &mut above[0];
-            level.id = ids[j];
-            level.text.clear();
-            level.text.extend_from_slice(self.words.get(firsts[j]));
-            level.text.push(b' ');
-            level.text.extend_from_slice(lower);
+            self.levels[j - 2].id = ids[j];
+            self.place(j, words.get(firsts[j]), true);
         }
         (self.ids, self.firsts) = (ids, firsts);
-        Ok(if n == 1 { &self.unigram } else { &self.levels[n - 2].text })
+        Ok(&self.text[self.at[n]..])
+    }
+
+    /// Writes `word` (and a space after it) just before order k − 1's text, as order k's.
+    fn place(&mut self, k: usize, word: &[u8], space: bool) {
+        let need = word.len() + usize::from(space);
+        if self.at[k - 1] < need {
+            // Grow at the front: the kept texts move to the end of a larger buffer.
+            let grown = self.text.len() * 2 + need;
+            let delta = grown - self.text.len();
+            let mut text = vec![0; grown];
+            text[delta..].copy_from_slice(&self.text);
+            self.text = text;
+            self.at.iter_mut().for_each(|a| *a += delta);
+        }
+        let at = self.at[k - 1] - need;
+        self.text[at..at + word.len()].copy_from_slice(word);
+        if space {
+            self.text[at + word.len()] = b' ';
+        }
+        self.at[k] = at;
     }
 }
 
