@@ -316,6 +316,15 @@ impl<T: Value> Reader<T> {
         Ok(())
     }
 
+    /// The value of id `id`, read on its own (for searches; the reader's position does not move).
+    pub fn get(&self, id: usize) -> io::Result<T> {
+        use std::os::unix::fs::FileExt;
+        let mut bytes = [0u8; 8];
+        let bytes = &mut bytes[..self.size];
+        self.file.read_exact_at(bytes, (id * self.size) as u64)?;
+        Ok(T::decode(bytes))
+    }
+
     /// The next values, at most `max`; `None` at the end of the column.
     pub fn block(&mut self, max: usize) -> io::Result<Option<&[T]>> {
         let want = max * self.size;
@@ -373,8 +382,9 @@ mod tests {
             assert_eq!(keys, o.first.iter().copied().zip(o.suffix.iter().copied()).collect::<Vec<_>>());
             assert_eq!(store.load::<u32>(n, Column::History).unwrap(), o.history);
             assert_eq!(store.load::<u64>(n, Column::Count).unwrap(), o.count);
-            // Jumping to an id reads from there.
+            // Jumping to an id reads from there; a single value reads on its own.
             let mut r = store.reader::<u64>(n, Column::Count, 0).unwrap();
+            assert_eq!(r.get(o.len() / 2).unwrap(), o.count[o.len() / 2]);
             r.seek(o.len() - 1).unwrap();
             assert_eq!(r.take(5).unwrap(), &o.count[o.len() - 1..]);
             assert!(r.block(5).unwrap().is_none());

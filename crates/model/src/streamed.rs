@@ -32,6 +32,8 @@ use crate::{modified_discounts, single_discount, Discounts, Smoothing, Summary};
 
 /// Values read per block.
 const BLOCK: usize = if cfg!(test) { 100 } else { 1 << 16 };
+/// Ids per task where a pass over an order runs in parallel, each task with its own readers.
+const RANGE: usize = if cfg!(test) { 250 } else { 1 << 20 };
 
 /// Estimates a model of order `store.max_order()` with `smoothing` (mkn, kn or wb) from the counts in
 /// `store` and writes it as ARPA to `out`. `sentences` says whether `</s>` is a word. Returns what
@@ -70,7 +72,7 @@ pub fn write_arpa(
         let mut stats = vec![[0u64; 3]; histories];
         let per = histories.div_ceil(rayon::current_num_threads()).max(1);
         let mut cocs = vec![[0u64; 5]; histories.div_ceil(per)];
-        values.blocks(store, |_, _, vals, hist| {
+        values.blocks(store, 0..lens[n - 1], |_, _, vals, hist| {
             stats.par_chunks_mut(per).zip(&mut cocs).enumerate().for_each(|(c, (stats, coc))| {
                 let lo = c * per;
                 for (&v, &h) in vals.iter().zip(hist) {
@@ -126,14 +128,18 @@ pub fn write_arpa(
         }
         if n < m {
             // Pass 2: ln p of every n-gram, for the order above.
+            // Ranges of ids in parallel, each with its own readers.
             let mut log_prob = vec![0f64; lens[n - 1]];
-            values.blocks(store, |start, keys, vals, hist| {
-                let out = &mut log_prob[start..start + keys.len()];
-                out.par_chunks_mut(STEP).enumerate().for_each(|(c, out)| {
-                    let at = c * STEP;
-                    let r = at..at + out.len();
-                    step.log_probs(start + at, &keys[r.clone()], &vals[r.clone()], &hist[r], out);
-                });
+            log_prob.par_chunks_mut(RANGE).enumerate().try_for_each(|(r, log_prob)| {
+                let from = r * RANGE;
+                values.blocks(store, from..from + log_prob.len(), |start, keys, vals, hist| {
+                    let out = &mut log_prob[start - from..start - from + keys.len()];
+                    for (c, out) in out.chunks_mut(STEP).enumerate() {
+                        let at = c * STEP;
+                        let r = at..at + out.len();
+                        step.log_probs(start + at, &keys[r.clone()], &vals[r.clone()], &hist[r], out);
+                    }
+                })
             })?;
             lower = log_prob;
             // Order n's histories and counts are not read again (its keys are: they spell the lines above).
@@ -310,13 +316,22 @@ impl Values {
     fn new(store: &Store, n: usize, m: usize, kneser_ney: bool) -> Result<Values, Error> {
         let continuation = if kneser_ney && n < m {
             // Order n + 1 is sorted by suffix: the continuation count of an n-gram is the length of its run.
+            // Ranges of n-grams in parallel, each reading from the first (n+1)-gram whose suffix is in it.
             let mut c = vec![0u32; store.len(n)];
-            let mut r = store.reader::<(u32, u32)>(n + 1, Column::Ngrams, 0)?;
-            while let Some(keys) = r.block(BLOCK)? {
-                for &(_, s) in keys {
-                    c[s as usize] += 1;
+            c.par_chunks_mut(RANGE).enumerate().try_for_each(|(r, c)| {
+                let (lo, hi) = ((r * RANGE) as u32, (r * RANGE + c.len()) as u32);
+                let mut keys = store.reader::<(u32, u32)>(n + 1, Column::Ngrams, 0)?;
+                seek_suffix(&mut keys, store.len(n + 1), lo)?;
+                while let Some(block) = keys.block(BLOCK)? {
+                    for &(_, s) in block {
+                        if s >= hi {
+                            return Ok(());
+                        }
+                        c[(s - lo) as usize] += 1;
+                    }
                 }
-            }
+                Ok::<(), Error>(())
+            })?;
             Some(c)
         } else {
             None
@@ -341,15 +356,24 @@ impl Values {
         out.extend(keys.iter().zip(counts).enumerate().map(|(j, (&(first, _), &c))| self.value(start + j, first, c)));
     }
 
-    /// Calls `f(start, keys, values, histories)` for consecutive blocks of the order's n-grams.
-    fn blocks(&self, store: &Store, mut f: impl FnMut(usize, &[(u32, u32)], &[u64], &[u32])) -> Result<(), Error> {
+    /// Calls `f(start, keys, values, histories)` for consecutive blocks of the n-grams `ids` of the order.
+    fn blocks(
+        &self,
+        store: &Store,
+        ids: Range<usize>,
+        mut f: impl FnMut(usize, &[(u32, u32)], &[u64], &[u32]),
+    ) -> Result<(), Error> {
         let n = self.n;
-        let mut keys = store.reader::<(u32, u32)>(n, Column::Ngrams, 0)?;
-        let mut hist = store.reader::<u32>(n, Column::History, 0)?;
-        let mut count = store.reader::<u64>(n, Column::Count, 0)?;
+        let mut keys = store.reader::<(u32, u32)>(n, Column::Ngrams, ids.start)?;
+        let mut hist = store.reader::<u32>(n, Column::History, ids.start)?;
+        let mut count = store.reader::<u64>(n, Column::Count, ids.start)?;
         let mut vals = Vec::with_capacity(BLOCK);
-        let mut start = 0;
-        while let Some(k) = keys.block(BLOCK)? {
+        let mut start = ids.start;
+        while start < ids.end {
+            let k = keys.take(BLOCK.min(ids.end - start))?;
+            if k.is_empty() {
+                return Err(truncated(keys.path()));
+            }
             let h = hist.take(k.len())?;
             let c = count.take(k.len())?;
             if h.len() != k.len() || c.len() != k.len() {
@@ -361,6 +385,21 @@ impl Values {
         }
         Ok(())
     }
+}
+
+/// Moves `keys` (of an order with `len` n-grams, sorted by suffix) to the first n-gram whose suffix is at
+/// least `suffix`, by binary search.
+fn seek_suffix(keys: &mut Reader<(u32, u32)>, len: usize, suffix: u32) -> Result<(), Error> {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if keys.get(mid)?.1 < suffix {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    Ok(keys.seek(lo)?)
 }
 
 fn truncated(path: &std::path::Path) -> Error {
