@@ -4,7 +4,7 @@
 //! Usage (from the workspace root, after `cargo build --release -p shannon`):
 //! `cargo run --release -p shannon-bench --bin build-bench -- [--bytes 400M] [--orders 5,3] [--runs 3]
 //! [--threads N] [--tokens whitespace] [--spill 0.25 | --memory SIZE] [--corpus FILE] [--temp DIR] [--shannon PATH]
-//! [--drop-caches]`
+//! [--out FILE] [--drop-caches]` (`--help` lists them; unknown flags are errors).
 //!
 //! Without `--corpus` it writes `shannon generate --source english --bytes SIZE` into a temporary
 //! directory (nothing is kept). Each configuration runs `--runs` times under `/usr/bin/time` (peak RSS
@@ -16,10 +16,55 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{bail, Context, Result};
+use clap::Parser;
 use serde_json::{json, Value};
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+/// End-to-end benchmark of `shannon build`: median wall time, stage times and peak RSS, written as JSON.
+#[derive(Parser)]
+#[command(name = "build-bench")]
+struct Args {
+    /// The shannon binary to run (build it first: `cargo build --release -p shannon`).
+    #[arg(long, value_name = "PATH", default_value = "target/release/shannon")]
+    shannon: PathBuf,
+    /// Size of the generated corpus (`shannon generate --source english --bytes`); unused with --corpus.
+    #[arg(long, value_name = "SIZE", default_value = "400M", value_parser = size)]
+    bytes: String,
+    /// Model orders to build, comma-separated; the first is also the spill run's order.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "5,3")]
+    orders: Vec<usize>,
+    /// Runs per order: the median by wall time is reported, and every run's model must equal the first's.
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    runs: usize,
+    /// Tokenizer for every build (`shannon build --tokens`).
+    #[arg(long, value_name = "KIND", default_value = "whitespace")]
+    tokens: String,
+    /// Spill run's --memory as this fraction of the unbounded median peak RSS; 0 skips the spill run.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.25, allow_negative_numbers = true)]
+    spill: f64,
+    /// Spill run's --memory as a size (e.g. 1G) instead of --spill's fraction; runs it even with --spill 0.
+    #[arg(long, value_name = "SIZE", value_parser = size)]
+    memory: Option<String>,
+    /// Threads for every build (`shannon build --threads`; default: shannon's, all cores).
+    #[arg(long, value_name = "N")]
+    threads: Option<usize>,
+    /// Where to make the working directory of generated corpus, models and spill files (many GB) [default: the
+    /// system's temporary directory].
+    #[arg(long, value_name = "DIR")]
+    temp: Option<PathBuf>,
+    /// Benchmark this file instead of generating a corpus.
+    #[arg(long, value_name = "FILE")]
+    corpus: Option<PathBuf>,
+    /// Where to write the JSON report [default: reports/bench-<date>.json].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Empty the page cache before each run (root only), so that no run inherits the last one's written model.
+    #[arg(long)]
+    drop_caches: bool,
+}
+
+/// A size as `shannon` reads it (e.g. 400M, 1G), checked before anything runs; kept as given, to pass on.
+fn size(s: &str) -> Result<String, String> {
+    shannon::parse_size(s).map(|_| s.to_string())
 }
 
 /// One `shannon build` run: wall seconds, peak RSS bytes, stage seconds, token positions counted.
@@ -137,33 +182,23 @@ fn machine() -> Value {
 }
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let drop_caches = args.iter().any(|a| a == "--drop-caches");
-    let shannon = PathBuf::from(arg(&args, "--shannon").unwrap_or_else(|| "target/release/shannon".into()));
-    let bytes = arg(&args, "--bytes").unwrap_or_else(|| "400M".into());
-    let orders: Vec<usize> = arg(&args, "--orders")
-        .unwrap_or_else(|| "5,3".into())
-        .split(',')
-        .map(|s| s.parse())
-        .collect::<Result<_, _>>()?;
-    let runs: usize = arg(&args, "--runs").map_or(Ok(3), |s| s.parse())?;
-    let tokens = arg(&args, "--tokens").unwrap_or_else(|| "whitespace".into());
-    let spill: f64 = arg(&args, "--spill").map_or(Ok(0.25), |s| s.parse())?;
+    let args = Args::parse();
+    let Args { ref shannon, ref bytes, ref orders, runs, ref tokens, spill, drop_caches, .. } = args;
     let mut common = vec!["--tokens".to_string(), tokens.clone()];
-    if let Some(t) = arg(&args, "--threads") {
-        common.extend(["--threads".to_string(), t]);
+    if let Some(t) = args.threads {
+        common.extend(["--threads".to_string(), t.to_string()]);
     }
-    let temp = match arg(&args, "--temp") {
+    let temp = match &args.temp {
         Some(t) => tempfile::tempdir_in(t)?,
         None => tempfile::tempdir()?,
     };
     let machine = machine();
-    let corpus = match arg(&args, "--corpus") {
-        Some(c) => PathBuf::from(c),
+    let corpus = match &args.corpus {
+        Some(c) => c.clone(),
         None => {
             let path = temp.path().join("english.txt");
-            let status = Command::new(&shannon)
-                .args(["generate", "--quiet", "--source", "english", "--bytes", &bytes, "--jobs", "2", "--output"])
+            let status = Command::new(shannon)
+                .args(["generate", "--quiet", "--source", "english", "--bytes", bytes, "--jobs", "2", "--output"])
                 .arg(&path)
                 .status()?;
             if !status.success() {
@@ -182,7 +217,7 @@ fn main() -> Result<()> {
         for r in 0..runs {
             let out = if r == 0 { reference.clone() } else { temp.path().join("model.arpa") };
             settle(drop_caches);
-            let run = build(&shannon, &corpus, &out, order, &common)?;
+            let run = build(shannon, &corpus, &out, order, &common)?;
             eprintln!("order {order} run {r}: {:.1} s, peak RSS {:.2} GB", run.wall, run.rss as f64 / 1e9);
             if r > 0 {
                 if !same_file(&out, &reference)? {
@@ -206,9 +241,9 @@ fn main() -> Result<()> {
     }
     let mut spill_json = Value::Null;
     if let Some((order, reference, peak, ngrams)) = spill_reference {
-        if spill > 0.0 || arg(&args, "--memory").is_some() {
-            let memory = match arg(&args, "--memory") {
-                Some(m) => m,
+        if spill > 0.0 || args.memory.is_some() {
+            let memory = match &args.memory {
+                Some(m) => m.clone(),
                 None => ((peak as f64 * spill) as u64).to_string(),
             };
             let spill_dir = temp.path().join("spill");
@@ -217,7 +252,7 @@ fn main() -> Result<()> {
             extra.extend(["--memory".into(), memory.clone(), "--temp-dir".into(), spill_dir.display().to_string()]);
             let out = temp.path().join("spilled.arpa");
             settle(drop_caches);
-            let run = build(&shannon, &corpus, &out, order, &extra)?;
+            let run = build(shannon, &corpus, &out, order, &extra)?;
             eprintln!("order {order} --memory {memory}: {:.1} s, peak RSS {:.2} GB", run.wall, run.rss as f64 / 1e9);
             let identical = same_file(&out, &reference)?;
             if !identical {
@@ -236,7 +271,7 @@ fn main() -> Result<()> {
                 bail!("peak RSS {} exceeds the stated bound {bound} with --memory {memory}", run.rss);
             }
             spill_json = json!({
-                "order": order, "memory": memory, "fraction_of_unbounded_peak": arg(&args, "--memory").is_none().then_some(spill),
+                "order": order, "memory": memory, "fraction_of_unbounded_peak": args.memory.is_none().then_some(spill),
                 "identical_to_unbounded": identical, "spill_entries_left": left,
                 "positions": run.positions, "largest_order_ngrams": largest, "stated_bound_bytes": bound,
                 "within_stated_bound": run.rss <= bound,
@@ -251,7 +286,7 @@ fn main() -> Result<()> {
     let report = json!({
         "schema": "shannon.bench/1",
         "command": "shannon build --smoothing mkn",
-        "corpus": { "path": corpus.display().to_string(), "bytes": size, "generated": arg(&args, "--corpus").is_none(),
+        "corpus": { "path": corpus.display().to_string(), "bytes": size, "generated": args.corpus.is_none(),
                     "source": "shannon generate --source english", "tokens": tokens },
         "machine": machine,
         "page_cache_dropped_before_each_run": drop_caches,
@@ -259,7 +294,7 @@ fn main() -> Result<()> {
         "spill": spill_json,
         "units": { "seconds": "wall-clock", "peak_rss_bytes": "VmHWM of the shannon process (GNU time %M)" },
     });
-    let path = PathBuf::from(arg(&args, "--out").unwrap_or_else(|| format!("reports/bench-{date}.json")));
+    let path = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("reports/bench-{date}.json")));
     std::fs::write(&path, serde_json::to_string_pretty(&report)? + "\n").with_context(|| path.display().to_string())?;
     println!("{}", serde_json::to_string_pretty(&report)?);
     eprintln!("wrote {}", path.display());

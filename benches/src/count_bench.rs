@@ -2,7 +2,7 @@
 //! on 1 and 2 threads (and more if asked), with peak memory.
 //!
 //! Usage: `cargo run --release -p shannon-bench --bin count-bench -- [--mb 100] [--order 5] [--threads 1,2]`
-//! with `SHANNON_CORPORA` pointing at `../shared/corpora`. The corpus is the shared corpora's files,
+//! with `SHANNON_CORPORA` pointing at `../shared/corpora` (`--help` lists the flags; unknown flags are errors). The corpus is the shared corpora's files,
 //! concatenated in MANIFEST order and repeated until it reaches the size asked for, written to a temporary
 //! file and memory-mapped like any input.
 //!
@@ -16,12 +16,25 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use clap::Parser;
 use shannon::pipeline;
 use shannon_corpus::Corpus;
 use shannon_tokens::{Sentences, TokenKind, Tokenizer};
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+/// Counting benchmark: n-grams of orders 1..=N over the shared corpora (SHANNON_CORPORA) repeated to a size,
+/// per thread count, with peak RSS.
+#[derive(Parser)]
+#[command(name = "count-bench")]
+struct Args {
+    /// Corpus size in MiB: the shared corpora concatenated and repeated until they reach it.
+    #[arg(long, value_name = "MIB", default_value_t = 100)]
+    mb: u64,
+    /// Count orders 1..=N.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    order: usize,
+    /// Thread counts to time, comma-separated; counts must be identical for every one.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
 }
 
 /// Peak resident memory since the last reset, in bytes (Linux).
@@ -48,15 +61,7 @@ fn fingerprint(c: &shannon_counts::Counts) -> u64 {
 }
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let mb: u64 = arg(&args, "--mb").map_or(Ok(100), |s| s.parse()).context("--mb")?;
-    let order: usize = arg(&args, "--order").map_or(Ok(5), |s| s.parse()).context("--order")?;
-    let threads: Vec<usize> = arg(&args, "--threads")
-        .unwrap_or_else(|| "1,2".into())
-        .split(',')
-        .map(|s| s.parse())
-        .collect::<Result<_, _>>()
-        .context("--threads")?;
+    let Args { mb, order, threads } = Args::parse();
     let corpora = PathBuf::from(std::env::var("SHANNON_CORPORA").context("set SHANNON_CORPORA to ../shared/corpora")?);
     let manifest = std::fs::read_to_string(corpora.join("MANIFEST.tsv")).context("MANIFEST.tsv")?;
     let files: Vec<PathBuf> =

@@ -4,7 +4,8 @@
 //! canterbury/bible.txt (4 MB).
 //!
 //! Usage: `cargo run --release -p shannon-bench --bin entropy-bench -- [PATH] [--max-order 10]
-//! [--repeat 3] [--threads 1,2]` with `SHANNON_CORPORA` pointing at `../shared/corpora` when no PATH is given.
+//! [--repeat 3] [--threads 1,N]` with `SHANNON_CORPORA` pointing at `../shared/corpora` when no PATH is given
+//! (`--help` lists the flags; unknown flags are errors).
 //! Each configuration is timed from the memory-mapped file to the finished estimates (tokenizing included),
 //! with NSB on every jackknife sample (the default of `shannon entropy`) and without it
 //! (`--no-nsb-jackknife`). Throughput is file bytes per second (MB = 10^6 bytes).
@@ -17,12 +18,29 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use clap::Parser;
 use shannon_corpus::Corpus;
 use shannon_eval::entropy::{block_entropies, BlockEntropies, BlockOptions};
 use shannon_tokens::{Sentences, TokenKind, Tokenizer};
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+/// Entropy benchmark: letter block entropies F_1..F_N with every estimator and jackknife errors, timed
+/// with and without NSB on the jackknife samples.
+#[derive(Parser)]
+#[command(name = "entropy-bench")]
+struct Args {
+    /// Text to measure [default: $SHANNON_CORPORA/canterbury/bible.txt].
+    #[arg(value_name = "PATH")]
+    path: Option<PathBuf>,
+    /// Longest block length N.
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    max_order: usize,
+    /// Timed runs of each configuration (best and median reported).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    repeat: usize,
+    /// Thread counts to time, comma-separated; estimates must be identical for every one [default: 1,<cores>,
+    /// or 1 on one core].
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    threads: Option<Vec<usize>>,
 }
 
 /// Letter entropy of the 27-symbol reading of `bytes`, computed without the tokenizer.
@@ -73,18 +91,11 @@ fn check(r: &BlockEntropies, first: Option<&BlockEntropies>, f1: f64) -> Result<
 }
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let max_order: usize = arg(&args, "--max-order").map_or(Ok(10), |s| s.parse()).context("--max-order")?;
-    let repeat: usize = arg(&args, "--repeat").map_or(Ok(3), |s| s.parse()).context("--repeat")?;
+    let Args { path, max_order, repeat, threads } = Args::parse();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let threads: Vec<usize> = arg(&args, "--threads")
-        .unwrap_or_else(|| if cores > 1 { format!("1,{cores}") } else { "1".into() })
-        .split(',')
-        .map(|s| s.parse())
-        .collect::<Result<_, _>>()
-        .context("--threads")?;
-    let path = match args.get(1).filter(|a| !a.starts_with("--")) {
-        Some(p) => PathBuf::from(p),
+    let threads = threads.unwrap_or_else(|| if cores > 1 { vec![1, cores] } else { vec![1] });
+    let path = match path {
+        Some(p) => p,
         None => PathBuf::from(std::env::var("SHANNON_CORPORA").context("give a PATH or set SHANNON_CORPORA")?)
             .join("canterbury/bible.txt"),
     };

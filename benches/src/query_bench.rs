@@ -2,7 +2,7 @@
 //! ARPA text and from shannon's binary format. Reports load times and tokens per second.
 //!
 //! Usage: `cargo run --release -p shannon-bench --bin query-bench -- [--order 5] [--repeat 20]` with
-//! `SHANNON_CORPORA` pointing at `../shared/corpora`.
+//! `SHANNON_CORPORA` pointing at `../shared/corpora` (`--help` lists the flags; unknown flags are errors).
 //!
 //! - **Load**: `shannon::score::load` on each file (what `shannon score` does): for ARPA, map the file and
 //!   parse it into hash tables; for binary, map the file and check its header. Files are in the page cache
@@ -22,14 +22,24 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use clap::Parser;
 use shannon::pipeline;
 use shannon::score::Loaded;
 use shannon_corpus::Corpus;
 use shannon_model::{LanguageModel, Smoothing};
 use shannon_tokens::{history, Sentences, TokenKind, Tokenizer, BOS};
 
-fn arg(args: &[String], name: &str) -> Option<String> {
-    args.iter().position(|a| a == name).and_then(|i| args.get(i + 1).cloned())
+/// Query benchmark: load times (ARPA, binary) and tokens per second of an mkn model of the bible training
+/// split (from SHANNON_CORPORA) scoring its test split.
+#[derive(Parser)]
+#[command(name = "query-bench")]
+struct Args {
+    /// Model order.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    order: usize,
+    /// Timed runs of each query measurement (10 passes each) and of the binary load; ARPA loads at most 5.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    repeat: usize,
 }
 
 const TOKENIZER: Tokenizer = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines };
@@ -172,9 +182,7 @@ fn time_eval(
 }
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let order: usize = arg(&args, "--order").map_or(Ok(5), |s| s.parse()).context("--order")?;
-    let repeat: usize = arg(&args, "--repeat").map_or(Ok(20), |s| s.parse()).context("--repeat")?;
+    let Args { order, repeat } = Args::parse();
     let corpora = PathBuf::from(std::env::var("SHANNON_CORPORA").context("set SHANNON_CORPORA to ../shared/corpora")?);
     let hidden = indicatif::ProgressBar::hidden();
 
