@@ -621,12 +621,18 @@ impl Level<'_> {
                         last = Some(k);
                         first[r] = (k & first_mask) as u32;
                         suffix[r] = (low + (k >> first_bits)) as u32;
-                        history[r] = self.prev[pos - 1];
+                        // Where the history is, for now: its loads are gathered below.
+                        history[r] = (pos - 1) as u32;
                     }
                     count[r] += C::from(1);
                     if let Some(ids) = ids {
                         ids[pos].store(base + r as u32, Ordering::Relaxed);
                     }
+                }
+                // One random load per n-gram, each independent of the others, so the processor keeps many
+                // in flight; inside the walk above they waited behind its branches.
+                for h in history.iter_mut() {
+                    *h = self.prev[*h as usize];
                 }
             });
         }
