@@ -4,7 +4,7 @@
 //! Usage (from the workspace root, after `cargo build --release -p shannon`):
 //! `cargo run --release -p shannon-bench --bin build-bench -- [--bytes 400M] [--orders 5,3] [--runs 3]
 //! [--threads N] [--tokens whitespace] [--spill 0.25 | --memory SIZE] [--corpus FILE] [--temp DIR] [--shannon PATH]
-//! [--out FILE] [--drop-caches]` (`--help` lists them; unknown flags are errors).
+//! [--out FILE] [--drop-caches] [--lmplz PATH]` (`--help` lists them; unknown flags are errors).
 //!
 //! Without `--corpus` it writes `shannon generate --source english --bytes SIZE` into a temporary
 //! directory (nothing is kept). Each configuration runs `--runs` times under `/usr/bin/time` (peak RSS
@@ -60,6 +60,11 @@ struct Args {
     /// Empty the page cache before each run (root only), so that no run inherits the last one's written model.
     #[arg(long)]
     drop_caches: bool,
+    /// KenLM's lmplz: run `lmplz -o N -S 1G` (its fastest setting) once per order, between shannon's first
+    /// and second runs so that both see the same machine, check it gives the same n-gram counts, and
+    /// report shannon's median as a fraction of its time.
+    #[arg(long, value_name = "PATH")]
+    lmplz: Option<PathBuf>,
 }
 
 /// A size as `shannon` reads it (e.g. 400M, 1G), checked before anything runs; kept as given, to pass on.
@@ -104,6 +109,28 @@ fn build(shannon: &Path, corpus: &Path, out: &Path, order: usize, extra: &[Strin
         }
     }
     Ok(run)
+}
+
+/// One `lmplz -o order -S 1G` run into `out`: wall seconds and peak RSS bytes.
+fn lmplz(lmplz: &Path, corpus: &Path, out: &Path, order: usize, temp: &Path) -> Result<(f64, u64)> {
+    let output = Command::new("/usr/bin/time")
+        .args(["-f", "BENCH %e %M"])
+        .arg(lmplz)
+        .args(["-o", &order.to_string(), "-S", "1G", "-T"])
+        .arg(temp)
+        .arg("--text")
+        .arg(corpus)
+        .arg("--arpa")
+        .arg(out)
+        .output()
+        .with_context(|| format!("running {}", lmplz.display()))?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if !output.status.success() {
+        bail!("lmplz failed: {}", stderr.lines().last().unwrap_or(""));
+    }
+    let line = stderr.lines().find_map(|l| l.strip_prefix("BENCH ")).context("no timing from /usr/bin/time")?;
+    let mut f = line.split_whitespace();
+    Ok((f.next().context("wall")?.parse()?, f.next().context("rss")?.parse::<u64>()? * 1024))
 }
 
 /// Before a run: flush dirty pages and, with `--drop-caches` (root only), empty the page cache, so that
@@ -214,7 +241,22 @@ fn main() -> Result<()> {
     for (k, &order) in orders.iter().enumerate() {
         let reference = temp.path().join(format!("reference-{order}.arpa"));
         let mut all = Vec::new();
+        let mut baseline = Value::Null;
         for r in 0..runs {
+            if r == 1.min(runs - 1) {
+                if let Some(path) = &args.lmplz {
+                    let out = temp.path().join("lmplz.arpa");
+                    let lm_temp = temp.path().join("lmplz-temp");
+                    std::fs::create_dir_all(&lm_temp)?;
+                    settle(drop_caches);
+                    let (wall, rss) = lmplz(path, &corpus, &out, order, &lm_temp)?;
+                    eprintln!("order {order} lmplz: {wall:.1} s, peak RSS {:.2} GB", rss as f64 / 1e9);
+                    let counts = ngram_counts(&out)?;
+                    std::fs::remove_file(&out)?;
+                    baseline = json!({ "command": format!("lmplz -o {order} -S 1G"), "wall_seconds": wall,
+                                       "peak_rss_bytes": rss, "ngrams_by_order": counts });
+                }
+            }
             let out = if r == 0 { reference.clone() } else { temp.path().join("model.arpa") };
             settle(drop_caches);
             let run = build(shannon, &corpus, &out, order, &common)?;
@@ -230,9 +272,16 @@ fn main() -> Result<()> {
         let ngrams = ngram_total(&reference)?;
         let m = median(all);
         let peak = m.rss;
-        results.push(
-            json!({ "order": order, "runs": runs, "ngrams": ngrams, "median": run_json(&m, size, Some(ngrams)) }),
-        );
+        if let Some(lm) = baseline.get("ngrams_by_order") {
+            if *lm != json!(ngram_counts(&reference)?) {
+                bail!("order {order}: lmplz counted different n-grams: {lm} against {:?}", ngram_counts(&reference)?);
+            }
+            let ratio = m.wall / baseline["wall_seconds"].as_f64().unwrap_or(f64::NAN);
+            eprintln!("order {order}: shannon's median is {ratio:.3} of lmplz's time");
+            baseline["shannon_median_over_lmplz"] = json!(ratio);
+        }
+        results.push(json!({ "order": order, "runs": runs, "ngrams": ngrams, "median": run_json(&m, size, Some(ngrams)),
+                             "lmplz": baseline }));
         if k == 0 {
             spill_reference = Some((order, reference, peak, ngrams));
         } else {
