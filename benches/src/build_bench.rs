@@ -80,27 +80,35 @@ struct Run {
     positions: u64,
 }
 
-fn build(shannon: &Path, corpus: &Path, out: &Path, order: usize, extra: &[String]) -> Result<Run> {
+/// Runs `program args` under GNU time: its wall seconds, peak RSS bytes and stderr; fails naming `what`.
+fn timed(program: &Path, args: impl IntoIterator<Item = std::ffi::OsString>, what: &str) -> Result<(f64, u64, String)> {
     let output = Command::new("/usr/bin/time")
         .args(["-f", "BENCH %e %M"])
-        .arg(shannon)
-        .args(["build", "-v", "--order", &order.to_string(), "--smoothing", "mkn", "--output"])
-        .arg(out)
-        .args(extra)
-        .arg(corpus)
+        .arg(program)
+        .args(args)
         .output()
-        .context("running /usr/bin/time shannon build (is GNU time installed?)")?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
+        .with_context(|| format!("running /usr/bin/time {} (is GNU time installed?)", program.display()))?;
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     if !output.status.success() {
-        bail!("shannon build failed: {stderr}");
+        // The program's last line of its own, not the ones GNU time adds.
+        let own = stderr.lines().filter(|l| !l.starts_with("BENCH ") && !l.starts_with("Command exited with"));
+        bail!("{what} failed: {}", own.last().unwrap_or(""));
     }
-    let mut run = Run { wall: 0.0, rss: 0, stages: Vec::new(), positions: 0 };
+    let line = stderr.lines().find_map(|l| l.strip_prefix("BENCH ")).context("no timing from /usr/bin/time")?;
+    let mut f = line.split_whitespace();
+    let wall = f.next().context("wall")?.parse()?;
+    let rss = f.next().context("rss")?.parse::<u64>()? * 1024;
+    Ok((wall, rss, stderr))
+}
+
+fn build(shannon: &Path, corpus: &Path, out: &Path, order: usize, extra: &[String]) -> Result<Run> {
+    let order = order.to_string();
+    let args = ["build", "-v", "--order", &order, "--smoothing", "mkn", "--output"].map(Into::into);
+    let args = args.into_iter().chain([out.into()]).chain(extra.iter().map(Into::into)).chain([corpus.into()]);
+    let (wall, rss, stderr) = timed(shannon, args, "shannon build")?;
+    let mut run = Run { wall, rss, stages: Vec::new(), positions: 0 };
     for line in stderr.lines() {
-        if let Some(rest) = line.strip_prefix("BENCH ") {
-            let mut f = rest.split_whitespace();
-            run.wall = f.next().context("wall")?.parse()?;
-            run.rss = f.next().context("rss")?.parse::<u64>()? * 1024;
-        } else if let Some(rest) = line.strip_prefix("positions: ") {
+        if let Some(rest) = line.strip_prefix("positions: ") {
             run.positions = rest.split_whitespace().next().context("positions")?.parse()?;
         } else if let Some((stage, secs)) = line.split_once(": ") {
             if let Some(s) = secs.strip_suffix(" s").and_then(|s| s.parse::<f64>().ok()) {
@@ -113,24 +121,11 @@ fn build(shannon: &Path, corpus: &Path, out: &Path, order: usize, extra: &[Strin
 
 /// One `lmplz -o order -S 1G` run into `out`: wall seconds and peak RSS bytes.
 fn lmplz(lmplz: &Path, corpus: &Path, out: &Path, order: usize, temp: &Path) -> Result<(f64, u64)> {
-    let output = Command::new("/usr/bin/time")
-        .args(["-f", "BENCH %e %M"])
-        .arg(lmplz)
-        .args(["-o", &order.to_string(), "-S", "1G", "-T"])
-        .arg(temp)
-        .arg("--text")
-        .arg(corpus)
-        .arg("--arpa")
-        .arg(out)
-        .output()
-        .with_context(|| format!("running {}", lmplz.display()))?;
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        bail!("lmplz failed: {}", stderr.lines().last().unwrap_or(""));
-    }
-    let line = stderr.lines().find_map(|l| l.strip_prefix("BENCH ")).context("no timing from /usr/bin/time")?;
-    let mut f = line.split_whitespace();
-    Ok((f.next().context("wall")?.parse()?, f.next().context("rss")?.parse::<u64>()? * 1024))
+    let order = order.to_string();
+    let args = ["-o", &order, "-S", "1G", "-T"].map(Into::into).into_iter();
+    let args = args.chain([temp.into(), "--text".into(), corpus.into(), "--arpa".into(), out.into()]);
+    let (wall, rss, _) = timed(lmplz, args, "lmplz")?;
+    Ok((wall, rss))
 }
 
 /// Before a run: flush dirty pages and, with `--drop-caches` (root only), empty the page cache, so that
@@ -280,8 +275,8 @@ fn main() -> Result<()> {
             eprintln!("order {order}: shannon's median is {ratio:.3} of lmplz's time");
             baseline["shannon_median_over_lmplz"] = json!(ratio);
         }
-        results.push(json!({ "order": order, "runs": runs, "ngrams": ngrams, "median": run_json(&m, size, Some(ngrams)),
-                             "lmplz": baseline }));
+        let median = run_json(&m, size, Some(ngrams));
+        results.push(json!({ "order": order, "runs": runs, "ngrams": ngrams, "median": median, "lmplz": baseline }));
         if k == 0 {
             spill_reference = Some((order, reference, peak, ngrams));
         } else {
