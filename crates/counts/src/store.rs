@@ -123,8 +123,8 @@ impl Store {
         assert_eq!(order.n, self.lens.len() + 1, "orders are stored in sequence");
         let n = order.n;
         let size = self.count_size;
-        if let Some(&c) = order.count.iter().find(|&&c| !fits(c, size)) {
-            return Err((self.path(n, Column::Count), too_large(c)));
+        if size < 8 {
+            order.count.iter().try_for_each(|&c| fits(c, size)).map_err(|e| (self.path(n, Column::Count), e))?;
         }
         // Keys are encoded straight from the two columns: a zipped copy would cost 8 bytes per n-gram at the
         // moment counting's memory peaks. Copying into the page cache is most of the cost, and files are
@@ -240,9 +240,7 @@ impl OrderWriter<'_> {
         key[4..].copy_from_slice(&suffix.to_le_bytes());
         put(&mut self.ngrams, &key)?;
         put(&mut self.history, &history.to_le_bytes())?;
-        if !fits(count, self.count_size) {
-            return Err((self.count.1.clone(), too_large(count)));
-        }
+        fits(count, self.count_size).map_err(|e| (self.count.1.clone(), e))?;
         put(&mut self.count, &count.to_le_bytes()[..self.count_size])?;
         self.len += 1;
         Ok(())
@@ -258,13 +256,13 @@ impl OrderWriter<'_> {
     }
 }
 
-/// Whether `count` fits in `size` bytes.
-fn fits(count: u64, size: usize) -> bool {
-    size == 8 || count <= u64::from(u32::MAX)
-}
-
-fn too_large(count: u64) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("count {count} exceeds the bound the store was given"))
+/// Checks that `count` fits in `size` bytes.
+fn fits(count: u64, size: usize) -> io::Result<()> {
+    if size == 8 || count <= u64::from(u32::MAX) {
+        Ok(())
+    } else {
+        Err(io::Error::new(io::ErrorKind::InvalidData, format!("count {count} exceeds the bound the store was given")))
+    }
 }
 
 fn put((w, path): &mut (BufWriter<File>, PathBuf), bytes: &[u8]) -> Result<(), (PathBuf, io::Error)> {
