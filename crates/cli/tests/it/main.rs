@@ -5,6 +5,7 @@ mod batch;
 mod cli;
 mod distances;
 mod entropy;
+mod golden;
 mod kenlm;
 mod kenlm_python;
 mod manners;
