@@ -69,7 +69,7 @@ struct Args {
 
 /// A size as `shannon` reads it (e.g. 400M, 1G), checked before anything runs; kept as given, to pass on.
 fn size(s: &str) -> Result<String, String> {
-    shannon::parse_size(s).map(|_| s.to_string())
+    shannon_jobs::build::parse_size(s).map(|_| s.to_string())
 }
 
 /// One `shannon build` run: wall seconds, peak RSS bytes, stage seconds, token positions counted.
@@ -91,8 +91,8 @@ fn timed(program: &Path, args: impl IntoIterator<Item = std::ffi::OsString>, wha
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     if !output.status.success() {
         // The program's last line of its own, not the ones GNU time adds.
-        let own = stderr.lines().filter(|l| !l.starts_with("BENCH ") && !l.starts_with("Command exited with"));
-        bail!("{what} failed: {}", own.last().unwrap_or(""));
+        let mut own = stderr.lines().filter(|l| !l.starts_with("BENCH ") && !l.starts_with("Command exited with"));
+        bail!("{what} failed: {}", own.next_back().unwrap_or(""));
     }
     let line = stderr.lines().find_map(|l| l.strip_prefix("BENCH ")).context("no timing from /usr/bin/time")?;
     let mut f = line.split_whitespace();
@@ -307,7 +307,7 @@ fn main() -> Result<()> {
             // token stream and two id arrays (12 bytes per position); estimation holds, for two adjacent
             // orders, ln p (8 bytes per n-gram), per-history statistics (24) and continuation counts (4),
             // at most 44 bytes per n-gram of the largest order; 256 MiB for the vocabulary, code and buffers.
-            let budget = shannon::parse_size(&memory).map_err(anyhow::Error::msg)?;
+            let budget = shannon_jobs::build::parse_size(&memory).map_err(anyhow::Error::msg)?;
             let largest = ngram_counts(&out)?.into_iter().max().unwrap_or(0);
             let bound = (budget + 12 * run.positions).max(44 * largest) + (256 << 20);
             std::fs::remove_file(&out)?;

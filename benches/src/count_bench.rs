@@ -17,8 +17,8 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use shannon::pipeline;
 use shannon_corpus::Corpus;
+use shannon_tokens::stream;
 use shannon_tokens::{Sentences, TokenKind, Tokenizer};
 
 /// Counting benchmark: n-grams of orders 1..=N over the shared corpora (SHANNON_CORPORA) repeated to a size,
@@ -94,9 +94,8 @@ fn main() -> Result<()> {
     let corpus = Corpus::open(&[&path])?;
     let spans = corpus.whole();
     let tokenizer = Tokenizer { kind: TokenKind::Words, lowercase: false, sentences: Sentences::Lines };
-    let hidden = indicatif::ProgressBar::hidden();
     let t = Instant::now();
-    let (vocab, stream) = pipeline::tokenize_train(&corpus, &spans, &tokenizer, true, &hidden)?;
+    let (vocab, stream) = stream::tokenize_train(&corpus, &spans, &tokenizer, true, &stream::no_progress)?;
     let tokenize_seconds = t.elapsed().as_secs_f64();
     let positions = stream.ids.len() as u64;
     println!(
@@ -118,7 +117,7 @@ fn main() -> Result<()> {
         reset_peak();
         let before = peak_rss().unwrap_or(0);
         let t = Instant::now();
-        let counts = pool.install(|| pipeline::count(&stream, &vocab, order));
+        let counts = pool.install(|| shannon_counts::count(&stream.ids, vocab.len(), order));
         let secs = t.elapsed().as_secs_f64();
         let peak = peak_rss().unwrap_or(0);
         // Check the result inside the timed loop's iteration.

@@ -65,8 +65,13 @@ fn direct_f1(bytes: &[u8]) -> f64 {
 
 fn run(corpus: &Corpus, options: &BlockOptions) -> Result<BlockEntropies> {
     let tok = Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None };
-    let (_, stream) =
-        shannon::pipeline::tokenize_train(corpus, &corpus.whole(), &tok, false, &indicatif::ProgressBar::hidden())?;
+    let (_, stream) = shannon_tokens::stream::tokenize_train(
+        corpus,
+        &corpus.whole(),
+        &tok,
+        false,
+        &shannon_tokens::stream::no_progress,
+    )?;
     Ok(block_entropies(&stream.ids, options))
 }
 

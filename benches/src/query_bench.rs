@@ -4,7 +4,7 @@
 //! Usage: `cargo run --release -p shannon-bench --bin query-bench -- [--order 5] [--repeat 20]` with
 //! `SHANNON_CORPORA` pointing at `../shared/corpora` (`--help` lists the flags; unknown flags are errors).
 //!
-//! - **Load**: `shannon::score::load` on each file (what `shannon score` does): for ARPA, map the file and
+//! - **Load**: `shannon_jobs::model_file::load` on each file (what `shannon score` does): for ARPA, map the file and
 //!   parse it into hash tables; for binary, map the file and check its header. Files are in the page cache
 //!   (each is read once before timing), so the figures exclude disk reads. lmplz's own `.arpa.xz` of the same
 //!   model is loaded too (xz decompression plus parsing).
@@ -23,10 +23,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use clap::Parser;
-use shannon::pipeline;
-use shannon::score::Loaded;
 use shannon_corpus::Corpus;
-use shannon_model::{LanguageModel, Smoothing};
+use shannon_jobs::model_file::{self, Loaded};
+use shannon_model::{LanguageModel, Model, Smoothing};
+use shannon_tokens::stream::{self, Stream};
 use shannon_tokens::{history, Sentences, TokenKind, Tokenizer, BOS};
 
 /// Query benchmark: load times (ARPA, binary) and tokens per second of an mkn model of the bible training
@@ -97,11 +97,11 @@ fn summarize(runs: &[Timed]) -> (Duration, Duration, Duration) {
 
 /// Times `load` `repeat` times (after one untimed warm-up that brings the file into the page cache).
 fn time_load(path: &Path, repeat: usize) -> Result<(Vec<Timed>, Loaded)> {
-    shannon::score::load(path)?;
+    model_file::load(path)?;
     let mut runs = Vec::new();
     let mut last = None;
     for _ in 0..repeat {
-        let (loaded, t) = timed(|| shannon::score::load(path));
+        let (loaded, t) = timed(|| model_file::load(path));
         runs.push(t);
         last = Some(loaded?);
     }
@@ -153,18 +153,12 @@ fn report(name: &str, q: &Query) {
 }
 
 /// Times `repeat` runs of the parallel scorer `shannon score` uses, checking each.
-fn time_eval(
-    name: &str,
-    model: &impl LanguageModel,
-    test: &pipeline::Stream,
-    reference: f64,
-    repeat: usize,
-) -> Result<()> {
+fn time_eval(name: &str, model: &impl LanguageModel, test: &Stream, reference: f64, repeat: usize) -> Result<()> {
     let mut times = Vec::new();
     let mut tokens = 0;
     for _ in 0..repeat {
         let t = Instant::now();
-        let s = pipeline::score(model, test, false);
+        let s = shannon_eval::score(model, &test.ids, false);
         times.push(t.elapsed());
         let want = reference * std::f64::consts::LOG2_E;
         if ((s.log2_sum - want) / want).abs() > 1e-9 {
@@ -184,15 +178,14 @@ fn time_eval(
 fn main() -> Result<()> {
     let Args { order, repeat } = Args::parse();
     let corpora = PathBuf::from(std::env::var("SHANNON_CORPORA").context("set SHANNON_CORPORA to ../shared/corpora")?);
-    let hidden = indicatif::ProgressBar::hidden();
 
     // The model: mkn of `order` on the bible training split, as `shannon build` makes it.
     let corpus = Corpus::open(&[corpora.join("canterbury/bible.txt")])?;
     let (train_spans, test_spans) = corpus.split_holdout(0.1);
     let t = Instant::now();
-    let (vocab, train) = pipeline::tokenize_train(&corpus, &train_spans, &TOKENIZER, false, &hidden)?;
-    let counts = pipeline::count(&train, &vocab, order);
-    let model = pipeline::estimate(&counts, order, Smoothing::Mkn, &TOKENIZER)?;
+    let (vocab, train) = stream::tokenize_train(&corpus, &train_spans, &TOKENIZER, false, &stream::no_progress)?;
+    let counts = std::sync::Arc::new(shannon_counts::count(&train.ids, vocab.len(), order));
+    let model = Model::estimate(counts, order, Smoothing::Mkn, true)?;
     println!(
         "bible: {order}-gram mkn, {} n-grams, built in {} ({} threads)",
         model.summary().ngrams.iter().sum::<u64>(),
@@ -202,8 +195,8 @@ fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let arpa_path = dir.path().join("bible.arpa");
     let bin_path = dir.path().join("bible.bin");
-    std::fs::write(&arpa_path, shannon::build::encode(&model, &vocab, shannon::build::Format::Arpa)?)?;
-    std::fs::write(&bin_path, shannon::build::encode(&model, &vocab, shannon::build::Format::Binary)?)?;
+    std::fs::write(&arpa_path, shannon_jobs::build::encode(&model, &vocab, shannon_jobs::build::Format::Arpa)?)?;
+    std::fs::write(&bin_path, shannon_jobs::build::encode(&model, &vocab, shannon_jobs::build::Format::Binary)?)?;
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1e6).unwrap_or(f64::NAN);
     println!("files: ARPA {:.1} MB, binary {:.1} MB", size(&arpa_path), size(&bin_path));
 
@@ -221,17 +214,18 @@ fn main() -> Result<()> {
     }
 
     // Query: the reference sum from the in-memory model, then each loaded model.
-    let test = pipeline::tokenize_test(&corpus, &test_spans, &TOKENIZER, false, &vocab, &hidden)?;
+    let test = stream::tokenize_test(&corpus, &test_spans, &TOKENIZER, false, &vocab, &stream::no_progress)?;
     let (reference, _) = sum_log_prob(&model, &test.ids);
     let Loaded::Arpa { vocab: arpa_vocab, model: arpa_model } = &arpa else { bail!("ARPA file read as binary") };
     let Loaded::Binary(mapped) = &bin else { bail!("binary file read as ARPA") };
-    let arpa_ids = pipeline::tokenize_test(&corpus, &test_spans, &TOKENIZER, false, arpa_vocab, &hidden)?.ids;
-    let bin_ids = pipeline::tokenize_test(&corpus, &test_spans, &TOKENIZER, false, mapped, &hidden)?.ids;
+    let arpa_ids =
+        stream::tokenize_test(&corpus, &test_spans, &TOKENIZER, false, arpa_vocab, &stream::no_progress)?.ids;
+    let bin_ids = stream::tokenize_test(&corpus, &test_spans, &TOKENIZER, false, mapped, &stream::no_progress)?.ids;
     if arpa_ids != test.ids || bin_ids != test.ids {
         bail!("the files' vocabularies tokenize the test split differently from the model's");
     }
     // A fresh map for the binary's first pass, so that it pays its page faults.
-    let Loaded::Binary(fresh) = shannon::score::load(&bin_path)? else { bail!("binary") };
+    let Loaded::Binary(fresh) = model_file::load(&bin_path)? else { bail!("binary") };
     let ((first_sum, _), first) = timed(|| sum_log_prob(&fresh, &test.ids));
     if ((first_sum - reference) / reference).abs() > 1e-9 {
         bail!("wrong answer from the binary model's first pass");

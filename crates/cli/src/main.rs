@@ -1,7 +1,15 @@
 //! `shannon`: measure how much information text carries.
 //!
-//! This file parses arguments, runs a command, prints, and exits: 0 on success (and on a closed output
-//! pipe), 2 on any error, with a one-line message naming the file or flag and the problem.
+//! The binary is glue: it parses arguments into the jobs' configurations (`shannon_jobs`), shows progress
+//! on stderr, prints tables, writes reports and maps errors to exit codes — 0 on success (and on a closed
+//! output pipe), 2 on any error, with a one-line message naming the file or flag and the problem. It
+//! computes no statistic of its own.
+
+mod inputs;
+mod output;
+mod progress;
+mod render;
+mod tables;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,23 +17,24 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use shannon::compare::{self, CompareConfig};
-use shannon::progress::Progress;
-use shannon::{build, parse_size, score, Inputs, Method, TextConfig};
+use shannon_jobs::{batch, build, compare, entropy, generate, kl, prune, sample, score, text};
+use shannon_jobs::{ConfigError, Inputs, Method, TextConfig};
 use shannon_model::Smoothing;
 use shannon_tokens::{Sentences, TokenKind};
+
+use crate::progress::Terminal;
 
 #[derive(Parser)]
 #[command(name = "shannon", version, about = "Measure how much information text carries", long_about = None)]
 struct Cli {
     /// Silence progress and informational messages on stderr.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = "Global options")]
     quiet: bool,
     /// Print per-stage timings on stderr.
-    #[arg(long, short, global = true)]
+    #[arg(long, short, global = true, help_heading = "Global options")]
     verbose: bool,
     /// Worker threads (default: all cores). Results are identical for any value.
-    #[arg(long, global = true, value_name = "N")]
+    #[arg(long, global = true, value_name = "N", help_heading = "Global options")]
     threads: Option<usize>,
     #[command(subcommand)]
     command: Command,
@@ -43,7 +52,7 @@ enum Command {
         after_help = "Examples:\n  shannon build corpus.txt --order 5 --smoothing mkn --tokens whitespace --output model.arpa\n  shannon build corpus.txt --order 5 --tokens whitespace --format binary --output model.bin"
     )]
     Build(BuildArgs),
-    /// Score text with a model: ARPA (KenLM's, SRILM's or shannon's; plain, gzip or xz) or shannon's binary format.
+    /// Score text with a model: ARPA (KenLM's, SRILM's or shannon's; plain, gzip, xz, zstd or bzip2) or shannon's binary format.
     #[command(
         after_help = "Examples:\n  shannon score --model model.arpa --tokens whitespace test.txt\n  shannon score --model model.arpa.xz --tokens whitespace --per-sentence test.txt > sentences.jsonl\n  shannon score --model model.bin --tokens whitespace test.txt"
     )]
@@ -147,19 +156,19 @@ struct CompareArgs {
     #[arg(long, value_name = "PATH")]
     test: Vec<PathBuf>,
     /// Fraction of lines held out for testing, in (0, 1): training gets the first floor(L × (1 − f)) lines.
-    #[arg(long, value_name = "F", default_value = "0.1", value_parser = parse_holdout)]
+    #[arg(long, value_name = "F", default_value_t = text::DEFAULT_HOLDOUT)]
     holdout: f64,
     /// Highest model order; models of every order 1..=N are trained.
-    #[arg(long, value_name = "N", default_value = "5", value_parser = parse_order)]
+    #[arg(long, value_name = "N", default_value_t = compare::DEFAULT_ORDER)]
     order: usize,
     /// Smoothing methods, comma-separated: mle, add-k[:K], add-k:auto (K tuned on a development split of the training text), wb, kn, mkn.
     #[arg(long, value_name = "LIST", default_value = "mkn", value_delimiter = ',', value_parser = parse_method)]
     smoothing: Vec<Method>,
     /// Also prune every mkn/kn/wb model at these entropy thresholds (Stolcke 1998; comma-separated, as SRILM's -prune) and report size against perplexity.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_threshold)]
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
     prune: Vec<f64>,
     /// Also score every model through these softmax temperatures (comma-separated, each > 0) and report the best.
-    #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = parse_temperature)]
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
     temperatures: Vec<f64>,
     #[command(flatten)]
     text: TextArgs,
@@ -180,7 +189,7 @@ struct BuildArgs {
     #[arg(long, value_name = "LIST")]
     files_from: Option<PathBuf>,
     /// Model order.
-    #[arg(long, value_name = "N", default_value = "5", value_parser = parse_order)]
+    #[arg(long, value_name = "N", default_value_t = build::DEFAULT_ORDER)]
     order: usize,
     /// Smoothing method: mkn, kn or wb (the methods with an exact ARPA form).
     #[arg(long, value_name = "METHOD", default_value = "mkn", value_parser = parse_smoothing)]
@@ -192,10 +201,10 @@ struct BuildArgs {
     output: PathBuf,
     /// Model file format: arpa (text, for KenLM, SRILM and decoders) or binary (shannon's; memory-mapped, loads at once).
     #[arg(long, value_enum, default_value = "arpa")]
-    format: build::Format,
+    format: FormatArg,
     /// Memory for sorting n-grams while counting (e.g. 1G); past it, sorted runs spill to --temp-dir and are
     /// merged. The model is identical for any value. Default: no limit.
-    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", value_parser = build::parse_size)]
     memory: Option<u64>,
     /// Where to spill sorted runs (default: the system's temporary directory); removed when done or interrupted.
     #[arg(long, value_name = "DIR")]
@@ -212,7 +221,7 @@ struct ConvertArgs {
     output: PathBuf,
     /// Format of OUT.
     #[arg(long, value_enum, default_value = "binary")]
-    format: build::Format,
+    format: FormatArg,
 }
 
 #[derive(Args)]
@@ -232,7 +241,7 @@ struct ScoreArgs {
     #[arg(long)]
     per_sentence: bool,
     /// Score through softmax temperature τ > 0: p(w|h)^(1/τ), normalized exactly over the vocabulary.
-    #[arg(long, default_value = "1", value_parser = parse_temperature)]
+    #[arg(long, default_value = "1")]
     temperature: f64,
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "PATH")]
@@ -248,7 +257,7 @@ struct KlArgs {
     #[arg(value_name = "Q")]
     q: PathBuf,
     /// Order n: compare conditional distributions after histories of n − 1 tokens (texts only).
-    #[arg(long, value_name = "N", default_value = "1", value_parser = parse_order)]
+    #[arg(long, value_name = "N", default_value_t = kl::DEFAULT_ORDER)]
     order: usize,
     /// Smoothing of both sides (texts only): mle, add-k[:K], wb, kn, mkn.
     #[arg(long, value_name = "METHOD", default_value = "mkn", value_parser = parse_smoothing)]
@@ -256,7 +265,7 @@ struct KlArgs {
     #[command(flatten)]
     text: TextArgs,
     /// Words listed for each direction.
-    #[arg(long, default_value = "20")]
+    #[arg(long, default_value_t = kl::DEFAULT_TOP)]
     top: usize,
     /// Report path (default: reports/kl-<P>-<Q>.json).
     #[arg(long, short, value_name = "PATH")]
@@ -269,7 +278,7 @@ struct PruneArgs {
     #[arg(long, short, value_name = "FILE")]
     model: PathBuf,
     /// Remove every n-gram whose removal alone adds less than this relative entropy (nats).
-    #[arg(long, value_name = "THETA", value_parser = parse_threshold)]
+    #[arg(long, value_name = "THETA")]
     threshold: f64,
     /// Where to write the pruned model (ARPA).
     #[arg(long, short, value_name = "PATH")]
@@ -295,16 +304,16 @@ struct SampleArgs {
     #[arg(long, short, value_name = "FILE")]
     model: PathBuf,
     /// Softmax temperature τ ≥ 0: 0 is greedy argmax, 1 the model itself, larger flatter.
-    #[arg(long, default_value = "1", value_parser = parse_sample_temperature)]
+    #[arg(long, default_value_t = sample::DEFAULT.temperature)]
     temperature: f64,
     /// Seed of the sampler (the same seed gives the same text).
-    #[arg(long, default_value = "0")]
+    #[arg(long, default_value_t = sample::DEFAULT.seed)]
     seed: u64,
     /// Sentences to generate.
-    #[arg(long, default_value = "10")]
+    #[arg(long, default_value_t = sample::DEFAULT.sentences)]
     sentences: u64,
     /// Most tokens per sentence (or in all, for models without sentence ends).
-    #[arg(long, default_value = "100")]
+    #[arg(long, default_value_t = sample::DEFAULT.max_tokens)]
     max_tokens: u64,
     /// What to put between tokens (use '' for character models).
     #[arg(long, default_value = " ")]
@@ -332,25 +341,25 @@ struct EntropyArgs {
     #[arg(long)]
     lossy: bool,
     /// Longest block length N (default: 10 for letters, letters26, chars and bytes; 4 for words and whitespace).
-    #[arg(long, value_name = "N", value_parser = parse_order)]
+    #[arg(long, value_name = "N")]
     max_order: Option<usize>,
     /// Groups of the block jackknife behind the standard errors.
-    #[arg(long, value_name = "G", default_value = "20", value_parser = shannon::entropy::parse_groups)]
+    #[arg(long, value_name = "G", default_value_t = shannon_eval::entropy::DEFAULT_GROUPS)]
     groups: usize,
     /// Flag a block length as unsupported when the coverage 1 − f1/N of its blocks is below this.
-    #[arg(long, value_name = "C", default_value = "0.9", value_parser = shannon::entropy::parse_coverage)]
+    #[arg(long, value_name = "C", default_value_t = shannon_eval::entropy::DEFAULT_MIN_COVERAGE)]
     min_coverage: f64,
     /// Skip NSB on the jackknife samples (faster; NSB's spread is then its posterior deviation only).
     #[arg(long)]
     no_nsb_jackknife: bool,
     /// Highest predictor order of the guessing game; 0 skips it (default: --max-order for letter-like units, 0 for words).
-    #[arg(long, value_name = "N", value_parser = shannon::entropy::parse_guess_order)]
+    #[arg(long, value_name = "N")]
     guess_order: Option<usize>,
     /// Held-out symbols to guess at most (0: all); the cross-entropy uses the whole held-out part.
-    #[arg(long, value_name = "N", default_value = "50000")]
+    #[arg(long, value_name = "N", default_value_t = entropy::DEFAULT_GUESS_LIMIT)]
     guess_limit: u64,
     /// Fraction of lines held out for the guessing game, in (0, 1).
-    #[arg(long, value_name = "F", default_value = "0.1", value_parser = parse_holdout)]
+    #[arg(long, value_name = "F", default_value_t = text::DEFAULT_HOLDOUT)]
     holdout: f64,
     /// Name used in the report and its default path (default: the corpus's file name).
     #[arg(long)]
@@ -369,10 +378,10 @@ struct GenerateArgs {
     #[arg(long, short = 'n', value_name = "N")]
     count: Option<u64>,
     /// Bytes to write (english only; instead of --count).
-    #[arg(long, value_name = "SIZE", conflicts_with = "count", value_parser = parse_size)]
+    #[arg(long, value_name = "SIZE", conflicts_with = "count", value_parser = build::parse_size)]
     bytes: Option<u64>,
     /// Seed of the text stream.
-    #[arg(long, default_value_t = shannon::default_corpus::SEED)]
+    #[arg(long, default_value_t = shannon_jobs::default_corpus::SEED)]
     seed: u64,
     /// Seed of the source's tables (markov transition tables, sentences vocabulary, english words).
     #[arg(long, value_name = "SEED")]
@@ -405,7 +414,24 @@ enum SourceArg {
     English,
 }
 
-/// Parses `123`, `10K`, `400M`, `2G` (powers of 1024).
+/// How a model file is written.
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// ARPA text: what KenLM, SRILM and most decoders read.
+    Arpa,
+    /// shannon's binary format: memory-mapped and queried in place, so it loads at once.
+    Binary,
+}
+
+impl From<FormatArg> for build::Format {
+    fn from(f: FormatArg) -> build::Format {
+        match f {
+            FormatArg::Arpa => build::Format::Arpa,
+            FormatArg::Binary => build::Format::Binary,
+        }
+    }
+}
+
 fn parse_kind(s: &str) -> Result<TokenKind, String> {
     TokenKind::from_name(s).ok_or_else(|| {
         let names: Vec<_> = TokenKind::ALL.iter().map(|k| k.name()).collect();
@@ -421,39 +447,12 @@ fn parse_method(s: &str) -> Result<Method, String> {
     Method::parse(s).map_err(|e| e.to_string())
 }
 
-fn parse_temperature(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(t) if t > 0.0 && t.is_finite() => Ok(t),
-        _ => Err(format!("a temperature must be a positive number, got '{s}'")),
-    }
-}
-
-fn parse_sample_temperature(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(t) if t >= 0.0 && t.is_finite() => Ok(t),
-        _ => Err(format!("the temperature must be a number ≥ 0, got '{s}'")),
-    }
-}
-
-fn parse_threshold(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(t) if t >= 0.0 && t.is_finite() => Ok(t),
-        _ => Err(format!("a pruning threshold must be a number ≥ 0, got '{s}'")),
-    }
-}
-
-fn parse_holdout(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(f) if f > 0.0 && f < 1.0 => Ok(f),
-        _ => Err(format!("holdout must be a fraction strictly between 0 and 1, got '{s}'")),
-    }
-}
-
-fn parse_order(s: &str) -> Result<usize, String> {
-    let max = shannon_counts::MAX_ORDER;
-    match s.parse::<usize>() {
-        Ok(n) if (1..=max).contains(&n) => Ok(n),
-        _ => Err(format!("order must be an integer from 1 to {max}, got '{s}'")),
+impl From<SentenceArg> for Sentences {
+    fn from(s: SentenceArg) -> Sentences {
+        match s {
+            SentenceArg::Lines => Sentences::Lines,
+            SentenceArg::None => Sentences::None,
+        }
     }
 }
 
@@ -463,10 +462,7 @@ impl TextArgs {
             tokenizer: shannon_tokens::Tokenizer {
                 kind: self.kind,
                 lowercase: self.lowercase,
-                sentences: match self.sentences {
-                    SentenceArg::Lines => Sentences::Lines,
-                    SentenceArg::None => Sentences::None,
-                },
+                sentences: self.sentences.into(),
             },
             lossy: self.lossy,
         }
@@ -477,7 +473,7 @@ fn main() -> ExitCode {
     // Ctrl-C, SIGTERM and SIGHUP skip destructors: remove spill directories and half-written outputs, then
     // exit as the shell expects of an interrupted program.
     let _ = ctrlc::set_handler(|| {
-        shannon::cleanup::remove_all();
+        shannon_jobs::cleanup::remove_all();
         std::process::exit(130);
     });
     let cli = match Cli::try_parse() {
@@ -501,7 +497,8 @@ fn main() -> ExitCode {
         }
     };
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::SomeFailed) => ExitCode::from(2),
         Err(e) => {
             if e.chain().any(|c| {
                 c.downcast_ref::<std::io::Error>().is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
@@ -514,7 +511,27 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
+/// How a run ended without an error of its own: everything done, or a batch with failed jobs (already
+/// reported in its table).
+enum Outcome {
+    Done,
+    SomeFailed,
+}
+
+/// A configuration checked as the command line gives it: `--order must be …`.
+fn checked(result: Result<(), ConfigError>) -> Result<()> {
+    result.map_err(|e| anyhow::anyhow!(e.as_flag()))
+}
+
+/// Writes `text` to standard output.
+fn print(text: &[u8]) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text)?;
+    out.flush()?;
+    Ok(())
+}
+
+fn run(cli: Cli) -> Result<Outcome> {
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(n) = cli.threads {
         if n == 0 {
@@ -523,241 +540,239 @@ fn run(cli: Cli) -> Result<()> {
         pool = pool.num_threads(n);
     }
     let pool = pool.build().context("cannot start worker threads")?;
-    let progress = Progress::new(!cli.quiet, cli.verbose);
+    let progress = Terminal::new(!cli.quiet, cli.verbose);
     pool.install(|| match cli.command {
-        Command::Compare(mut a) => {
-            shannon::inputs::stdin_at_most_once(&[&a.corpus, &a.train, &a.test], a.files_from.as_deref())?;
-            a.corpus = shannon::inputs::with_list(a.corpus, a.files_from.as_deref())?;
-            let inputs = if !a.train.is_empty() {
-                if a.test.is_empty() {
-                    bail!("--train needs --test (or give the corpus as CORPUS and use --holdout)");
-                }
-                Inputs::Files { train: a.train, test: a.test }
-            } else if !a.corpus.is_empty() {
-                if a.test.is_empty() {
-                    Inputs::Holdout { corpus: a.corpus, holdout: a.holdout }
-                } else {
-                    Inputs::Files { train: a.corpus, test: a.test }
-                }
-            } else {
-                if !a.test.is_empty() {
-                    bail!("--test needs a training corpus (CORPUS or --train)");
-                }
-                Inputs::Default
-            };
-            let config = CompareConfig {
-                inputs,
-                text: a.text.config(),
-                order: a.order,
-                smoothing: a.smoothing,
-                temperatures: a.temperatures,
-                prune: a.prune,
-                name: a.name,
-                output: a.output,
-                threads: rayon::current_num_threads(),
-            };
-            let (report, path) = compare::run(&config, &progress)?;
-            let mut out = std::io::stdout().lock();
-            out.write_all(compare::table(&report).as_bytes())?;
-            out.flush()?;
-            progress.info(&format!("report written to {}", path.display()));
-            Ok(())
+        Command::Compare(a) => run_compare(a, &progress),
+        Command::Build(a) => run_build(a, &progress),
+        Command::Convert(a) => {
+            output::check(&a.output)?;
+            let config = build::ConvertConfig { input: a.input, output: a.output, format: a.format.into() };
+            let (order, ngrams) = build::convert(&config, &progress)?;
+            progress.info(&format!(
+                "wrote {} ({} n-grams of orders 1..={order})",
+                config.output.display(),
+                ngrams.iter().sum::<u64>()
+            ));
+            Ok(Outcome::Done)
         }
-        Command::Build(mut a) => {
-            shannon::inputs::stdin_at_most_once(&[&a.corpus], a.files_from.as_deref())?;
-            a.corpus = shannon::inputs::with_list(a.corpus, a.files_from.as_deref())?;
-            let smoothing = a.smoothing;
-            let memory = build::CountMemory { memory: a.memory, temp_dir: a.temp_dir };
-            build::run(&a.corpus, &a.text.config(), a.order, smoothing, a.format, &a.output, &memory, &progress)
-        }
-        Command::Convert(a) => build::convert(&a.input, &a.output, a.format, &progress),
-        Command::Score(mut a) => {
-            shannon::inputs::stdin_at_most_once(&[&a.text_paths], a.files_from.as_deref())?;
-            a.text_paths = shannon::inputs::with_list(a.text_paths, a.files_from.as_deref())?;
-            if let Some(path) = &a.output {
-                shannon::check_output(path)?;
-            }
-            let out = score::run(&a.model, &a.text_paths, &a.text.config(), a.per_sentence, a.temperature, &progress)?;
-            match a.output {
-                Some(path) => shannon_report::write_atomic(&path, &out)?,
-                None => {
-                    let mut stdout = std::io::stdout().lock();
-                    stdout.write_all(&out)?;
-                    stdout.flush()?;
-                }
-            }
-            Ok(())
-        }
+        Command::Score(a) => run_score(a, &progress),
         Command::Kl(a) => {
-            let stem = |p: &PathBuf| shannon::corpus_name(std::slice::from_ref(p));
-            let output = shannon::report_path(a.output.as_deref(), &format!("kl-{}-{}", stem(&a.p), stem(&a.q)))?;
-            shannon::check_output(&output)?;
-            let config = shannon::kl::KlConfig {
-                p: vec![a.p],
-                q: vec![a.q],
-                text: a.text.config(),
-                order: a.order,
-                smoothing: a.smoothing,
-                top: a.top,
-            };
-            let report = shannon::kl::run(&config, &progress)?;
+            let stem = |p: &PathBuf| text::corpus_name(std::slice::from_ref(p));
+            let mut config = kl::KlConfig::new(vec![a.p], vec![a.q], a.text.config());
+            (config.order, config.smoothing, config.top) = (a.order, a.smoothing, a.top);
+            checked(config.validate())?;
+            let name = format!("kl-{}-{}", stem(&config.p[0]), stem(&config.q[0]));
+            let output = output::report_path(a.output.as_deref(), &name)?;
+            output::check(&output)?;
+            let report = kl::run(&config, &progress)?;
             shannon_report::write_atomic(&output, &shannon_report::to_json(&report))?;
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(shannon::kl::summary(&report).as_bytes())?;
-            stdout.flush()?;
+            print(tables::kl(&report).as_bytes())?;
             progress.info(&format!("report written to {}", output.display()));
-            Ok(())
+            Ok(Outcome::Done)
         }
         Command::Prune(a) => {
-            shannon::check_output(&a.output)?;
-            let (vocab, model) = score::load(&a.model)?.into_model()?;
-            let pruned = shannon_model::prune::prune(&model, a.threshold).context("model has no backoff form")?;
-            let mut buf = Vec::new();
-            shannon_model::arpa::write(&pruned.model, &vocab, &mut buf)?;
-            shannon_report::write_atomic(&a.output, &buf)?;
+            let config = prune::PruneConfig { model: a.model, threshold: a.threshold, output: a.output };
+            checked(config.validate())?;
+            output::check(&config.output)?;
+            let pruned = prune::run(&config, &progress)?;
             progress.info(&format!(
                 "removed {:?} n-grams per order; {} left; predicted KL(original‖pruned) = {:.3e} bits; wrote {}",
                 pruned.removed,
-                pruned.model.summary().ngrams.iter().sum::<u64>(),
-                pruned.predicted_kl_nats / std::f64::consts::LN_2,
-                a.output.display()
+                pruned.left,
+                pruned.predicted_kl_bits,
+                config.output.display()
             ));
-            Ok(())
+            Ok(Outcome::Done)
         }
         Command::Batch(a) => {
-            let config = shannon::batch::BatchConfig {
+            let config = batch::BatchConfig {
                 plan: a.plan,
-                jobs: a.jobs.max(1),
+                jobs: a.jobs,
                 threads: rayon::current_num_threads(),
                 reports: a.reports,
             };
-            let summary = shannon::batch::run(&config, &progress)?;
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(shannon::batch::table(&summary).as_bytes())?;
-            stdout.flush()?;
+            checked(config.validate())?;
+            let summary = batch::run(&config, &progress)?;
+            print(batch::markdown(&summary).as_bytes())?;
             if summary.failed > 0 {
-                bail!(
-                    "{} of {} jobs failed (see the table above and summary.json)",
+                eprintln!(
+                    "shannon: error: {} of {} jobs failed (see the table above and summary.json)",
                     summary.failed,
                     summary.jobs.len()
                 );
+                return Ok(Outcome::SomeFailed);
             }
-            Ok(())
+            Ok(Outcome::Done)
         }
         Command::Sample(a) => {
-            let (vocab, model) = score::load(&a.model)?.into_model()?;
-            let config = shannon::sample::SampleConfig {
-                temperature: a.temperature,
-                seed: a.seed,
-                sentences: a.sentences,
-                max_tokens: a.max_tokens,
-            };
-            let text = shannon::sample::sample(&model, &vocab, &config, &a.separator);
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(text.as_bytes())?;
-            stdout.flush()?;
-            Ok(())
-        }
-        Command::Generate(a) => generate(a, &progress),
-        Command::Entropy(mut a) => {
-            shannon::inputs::stdin_at_most_once(&[&a.corpus], a.files_from.as_deref())?;
-            a.corpus = shannon::inputs::with_list(a.corpus, a.files_from.as_deref())?;
-            let max_order = a.max_order.unwrap_or_else(|| shannon::entropy::default_max_order(a.kind));
-            let config = shannon::entropy::EntropyConfig {
-                corpus: a.corpus,
-                text: TextConfig {
-                    tokenizer: shannon_tokens::Tokenizer {
-                        kind: a.kind,
-                        lowercase: a.lowercase,
-                        sentences: match a.sentences {
-                            SentenceArg::Lines => Sentences::Lines,
-                            SentenceArg::None => Sentences::None,
-                        },
-                    },
-                    lossy: a.lossy,
+            let job = sample::SampleJob {
+                model: a.model,
+                sample: sample::SampleConfig {
+                    temperature: a.temperature,
+                    seed: a.seed,
+                    sentences: a.sentences,
+                    max_tokens: a.max_tokens,
                 },
-                max_order,
-                groups: a.groups,
-                min_coverage: a.min_coverage,
-                nsb_jackknife: !a.no_nsb_jackknife,
-                guess_order: a.guess_order.unwrap_or_else(|| shannon::entropy::default_guess_order(a.kind, max_order)),
-                guess_limit: a.guess_limit,
-                holdout: a.holdout,
-                name: a.name,
-                output: a.output,
-                threads: rayon::current_num_threads(),
+                separator: a.separator,
             };
-            let (report, path) = shannon::entropy::run(&config, &progress)?;
-            let mut out = std::io::stdout().lock();
-            out.write_all(shannon::entropy::table(&report).as_bytes())?;
-            out.flush()?;
-            for w in &report.warnings {
-                progress.info(&format!("warning: {w}"));
-            }
-            progress.info(&format!("report written to {}", path.display()));
-            Ok(())
+            checked(job.validate())?;
+            print(sample::run(&job, &progress)?.as_bytes())?;
+            Ok(Outcome::Done)
         }
+        Command::Generate(a) => run_generate(a, &progress),
+        Command::Entropy(a) => run_entropy(a, &progress),
         Command::Render(a) => {
-            let to = shannon::render::destination(&a.report, a.output.as_deref())?;
-            shannon::render::run(&a.report, &to)?;
-            if let shannon::render::Destination::File(path) = &to {
+            let to = render::destination(&a.report, a.output.as_deref())?;
+            render::run(&a.report, &to)?;
+            if let render::Destination::File(path) = &to {
                 progress.info(&format!("page written to {}", path.display()));
             }
-            Ok(())
+            Ok(Outcome::Done)
         }
         Command::Completions(a) => {
             // Into memory first: clap_complete panics on a failed write, and `| head` must exit quietly.
             let mut script = Vec::new();
             clap_complete::generate(a.shell, &mut <Cli as clap::CommandFactory>::command(), "shannon", &mut script);
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&script)?;
-            stdout.flush()?;
-            Ok(())
+            print(&script)?;
+            Ok(Outcome::Done)
         }
     })
 }
 
-fn generate(a: GenerateArgs, progress: &Progress) -> Result<()> {
-    use shannon_source::{English, Iid, Markov, Sentences, TextSource};
-    if let Some(path) = &a.output {
-        shannon::check_output(path)?;
-    }
-    let mut text = Vec::new();
-    let rate: Option<(f64, f64, &str)> = match a.source {
-        SourceArg::Sentences => {
-            let s = Sentences::new(a.vocab, a.model_seed.unwrap_or(Sentences::DEFAULT_SEED))?;
-            s.write_lines(a.count.unwrap_or(shannon::default_corpus::LINES), a.seed, &mut text)?;
-            Some((s.entropy_rate_bits_per_token(), s.entropy_rate_bits_per_byte().unwrap_or(f64::NAN), "token"))
+fn run_compare(mut a: CompareArgs, progress: &Terminal) -> Result<Outcome> {
+    inputs::stdin_at_most_once(&[&a.corpus, &a.train, &a.test], a.files_from.as_deref())?;
+    a.corpus = inputs::with_list(a.corpus, a.files_from.as_deref())?;
+    let sources = if !a.train.is_empty() {
+        if a.test.is_empty() {
+            bail!("--train needs --test (or give the corpus as CORPUS and use --holdout)");
         }
-        SourceArg::Uniform => {
-            let s = Iid::uniform(&a.alphabet)?;
-            s.write_tokens(a.count.unwrap_or(1_000_000), a.seed, &mut text)?;
-            Some((s.entropy_rate_bits(), s.entropy_rate_bits() / s.mean_bytes_per_symbol(), "symbol"))
+        Inputs::Files { train: a.train, test: a.test }
+    } else if !a.corpus.is_empty() {
+        if a.test.is_empty() {
+            Inputs::Holdout { corpus: a.corpus, holdout: a.holdout }
+        } else {
+            Inputs::Files { train: a.corpus, test: a.test }
         }
-        SourceArg::Markov => {
-            let s = Markov::random(&a.alphabet, a.order, a.model_seed.unwrap_or(1), a.concentration)?;
-            s.write_tokens(a.count.unwrap_or(1_000_000), a.seed, &mut text)?;
-            Some((s.entropy_rate_bits(), s.entropy_rate_bits() / s.mean_bytes_per_symbol(), "symbol"))
+    } else {
+        if !a.test.is_empty() {
+            bail!("--test needs a training corpus (CORPUS or --train)");
         }
-        SourceArg::English => {
-            let e = English::new(a.model_seed.unwrap_or(English::DEFAULT_SEED));
-            match (a.bytes, a.count) {
-                (Some(bytes), _) => e.write_parallel(bytes, a.jobs.max(1), &mut text)?,
-                (None, n) => e.write_tokens(n.unwrap_or(1_000_000), a.seed, &mut text)?,
-            }
-            None
-        }
+        Inputs::Default
     };
+    let mut config = compare::CompareConfig::new(sources, a.text.config());
+    config.order = a.order;
+    config.smoothing = a.smoothing;
+    config.temperatures = a.temperatures;
+    config.prune = a.prune;
+    config.name = a.name;
+    // `--holdout` is checked even where it is not used, so that a bad value never passes silently.
+    checked(text::check_holdout(a.holdout))?;
+    checked(config.validate())?;
+    let output = output::report_path(a.output.as_deref(), &format!("compare-{}", config.name()))?;
+    output::check(&output)?;
+    let report = compare::run(&config, progress)?;
+    shannon_report::write_atomic(&output, &shannon_report::to_json(&report))?;
+    print(tables::compare(&report).as_bytes())?;
+    progress.info(&format!("report written to {}", output.display()));
+    Ok(Outcome::Done)
+}
+
+fn run_build(mut a: BuildArgs, progress: &Terminal) -> Result<Outcome> {
+    inputs::stdin_at_most_once(&[&a.corpus], a.files_from.as_deref())?;
+    a.corpus = inputs::with_list(a.corpus, a.files_from.as_deref())?;
+    let mut config = build::BuildConfig::new(a.corpus, a.text.config(), a.output);
+    config.order = a.order;
+    config.smoothing = a.smoothing;
+    config.format = a.format.into();
+    config.memory = build::CountMemory { memory: a.memory, temp_dir: a.temp_dir };
+    checked(config.validate())?;
+    output::check(&config.output)?;
+    let summary = build::run(&config, progress)?;
+    progress.info(&format!(
+        "wrote {} ({} n-grams of orders 1..={})",
+        config.output.display(),
+        summary.ngrams.iter().sum::<u64>(),
+        config.order
+    ));
+    Ok(Outcome::Done)
+}
+
+fn run_score(mut a: ScoreArgs, progress: &Terminal) -> Result<Outcome> {
+    inputs::stdin_at_most_once(&[&a.text_paths], a.files_from.as_deref())?;
+    a.text_paths = inputs::with_list(a.text_paths, a.files_from.as_deref())?;
+    let mut config = score::ScoreConfig::new(a.model, a.text_paths, a.text.config());
+    config.per_sentence = a.per_sentence;
+    config.temperature = a.temperature;
+    checked(config.validate())?;
+    if let Some(path) = &a.output {
+        output::check(path)?;
+    }
+    let scored = score::run(&config, progress)?;
+    let bytes = if config.per_sentence {
+        score::sentences_jsonl(&scored.sentences)
+    } else {
+        shannon_report::to_json(&scored.report)
+    };
+    match a.output {
+        Some(path) => shannon_report::write_atomic(&path, &bytes)?,
+        None => print(&bytes)?,
+    }
+    Ok(Outcome::Done)
+}
+
+fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
+    inputs::stdin_at_most_once(&[&a.corpus], a.files_from.as_deref())?;
+    a.corpus = inputs::with_list(a.corpus, a.files_from.as_deref())?;
+    let tokenizer = shannon_tokens::Tokenizer { kind: a.kind, lowercase: a.lowercase, sentences: a.sentences.into() };
+    let mut config = entropy::EntropyConfig::new(a.corpus, TextConfig { tokenizer, lossy: a.lossy })
+        .with_orders(a.max_order, a.guess_order);
+    config.groups = a.groups;
+    config.min_coverage = a.min_coverage;
+    config.nsb_jackknife = !a.no_nsb_jackknife;
+    config.guess_limit = a.guess_limit;
+    config.holdout = a.holdout;
+    config.name = a.name;
+    checked(config.validate())?;
+    let output = output::report_path(a.output.as_deref(), &format!("entropy-{}", config.name()))?;
+    output::check(&output)?;
+    let report = entropy::run(&config, progress)?;
+    shannon_report::write_atomic(&output, &shannon_report::to_json(&report))?;
+    print(tables::entropy(&report).as_bytes())?;
+    for w in &report.warnings {
+        progress.info(&format!("warning: {w}"));
+    }
+    progress.info(&format!("report written to {}", output.display()));
+    Ok(Outcome::Done)
+}
+
+fn run_generate(a: GenerateArgs, progress: &Terminal) -> Result<Outcome> {
+    if let Some(path) = &a.output {
+        output::check(path)?;
+    }
+    let config = generate::GenerateConfig {
+        source: match a.source {
+            SourceArg::Sentences => generate::SourceKind::Sentences,
+            SourceArg::Uniform => generate::SourceKind::Uniform,
+            SourceArg::Markov => generate::SourceKind::Markov,
+            SourceArg::English => generate::SourceKind::English,
+        },
+        count: a.count,
+        bytes: a.bytes,
+        seed: a.seed,
+        model_seed: a.model_seed,
+        alphabet: a.alphabet,
+        order: a.order,
+        concentration: a.concentration,
+        vocab: a.vocab,
+        jobs: a.jobs,
+    };
+    let (text, rate) = generate::run(&config)?;
     match &a.output {
         Some(path) => shannon_report::write_atomic(path, &text)?,
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            stdout.write_all(&text)?;
-            stdout.flush()?;
-        }
+        None => print(&text)?,
     }
-    if let Some((per_unit, per_byte, unit)) = rate {
-        progress.info(&format!("exact entropy rate: {per_unit:.6} bits/{unit}, {per_byte:.6} bits/byte"));
+    if let Some(r) = rate {
+        progress.info(&format!("exact entropy rate: {:.6} bits/{}, {:.6} bits/byte", r.per_unit, r.unit, r.per_byte));
     }
-    Ok(())
+    Ok(Outcome::Done)
 }

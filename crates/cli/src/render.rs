@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use crate::check_output;
+use crate::output;
 
 /// Where the page goes: a file (written atomically) or standard output (`-`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,7 +37,7 @@ pub fn run(report: &Path, to: &Destination) -> Result<()> {
         if out == report {
             bail!("--output {}: the page would overwrite the report it is made from", out.display());
         }
-        check_output(out)?;
+        output::check(out)?;
     }
     let name = if report == Path::new("-") { "<stdin>".to_string() } else { report.display().to_string() };
     let mut bytes = Vec::new();

@@ -278,28 +278,7 @@ impl Corpus {
     /// decompressed) in parallel; when several fail, the error is that of the first in order.
     pub fn open<P: AsRef<Path>>(paths: &[P]) -> Result<Corpus, Error> {
         use rayon::prelude::*;
-        let mut files = Vec::new();
-        let mut stdin = false;
-        for path in paths {
-            let path = path.as_ref();
-            if path == Path::new("-") {
-                if std::mem::replace(&mut stdin, true) {
-                    return Err(Error::StdinTwice);
-                }
-                files.push(path.to_path_buf());
-                continue;
-            }
-            let meta = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
-            if meta.is_dir() {
-                let before = files.len();
-                walk(path, &mut files)?;
-                if files.len() == before {
-                    return Err(Error::EmptyDirectory { path: path.to_path_buf() });
-                }
-            } else {
-                files.push(path.to_path_buf());
-            }
-        }
+        let files = files(paths)?;
         let opened: Vec<Result<Source, Error>> = files.par_iter().map(|f| Source::open(f)).collect();
         let sources = opened.into_iter().collect::<Result<_, _>>()?;
         Ok(Corpus { sources })
@@ -491,6 +470,35 @@ fn offset_after_lines(bytes: &[u8], remaining: &mut u64) -> usize {
     // Fewer lines here than still wanted: take the whole source.
     *remaining -= line_count(bytes);
     bytes.len()
+}
+
+/// The files that `paths` name, in the order [`Corpus::open`] reads them: files as given, directories
+/// expanded recursively and sorted by path, hidden entries skipped, `-` (standard input, at most once) kept
+/// as it is. A directory without files is an error.
+pub fn files<P: AsRef<Path>>(paths: &[P]) -> Result<Vec<PathBuf>, Error> {
+    let mut files = Vec::new();
+    let mut stdin = false;
+    for path in paths {
+        let path = path.as_ref();
+        if path == Path::new("-") {
+            if std::mem::replace(&mut stdin, true) {
+                return Err(Error::StdinTwice);
+            }
+            files.push(path.to_path_buf());
+            continue;
+        }
+        let meta = std::fs::metadata(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
+        if meta.is_dir() {
+            let before = files.len();
+            walk(path, &mut files)?;
+            if files.len() == before {
+                return Err(Error::EmptyDirectory { path: path.to_path_buf() });
+            }
+        } else {
+            files.push(path.to_path_buf());
+        }
+    }
+    Ok(files)
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {

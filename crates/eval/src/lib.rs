@@ -14,10 +14,18 @@
 //! count.
 //!
 //! Shannon-style estimation lives beside scoring: [`entropy`] (block entropies H_N and F_N with every
-//! estimator of `shannon-info`) and [`guessing`] (Shannon's guessing game played by a model).
+//! estimator of `shannon-info`), [`words`] (alphabets, Shannon's words, rank–frequency), [`guessing`]
+//! (Shannon's guessing game played by a model) and [`extrapolation`] (the entropy rate from F_N and from
+//! cross-entropies). So do the other statistics that score models against text or each other:
+//! [`divergence`] (KL both ways, JS, the words behind them) and [`tune`] (add-k's pseudo-count chosen by
+//! held-out likelihood; it lives here, not in `shannon-model`, because choosing k means scoring).
 
+pub mod divergence;
 pub mod entropy;
+pub mod extrapolation;
 pub mod guessing;
+pub mod tune;
+pub mod words;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};

@@ -9,7 +9,8 @@
 //! 1e-9 on real text for every method and order.
 //!
 //! Model files: [`arpa`] (ARPA text, both ways, as KenLM and SRILM write and read it) and [`binary`]
-//! (shannon's own format, memory-mapped and queried in place through [`LanguageModel`]).
+//! (shannon's own format, memory-mapped and queried in place through [`LanguageModel`]). Beside them:
+//! [`tempered`] (softmax temperature), [`prune`] (relative-entropy pruning) and [`sample`] (generating text).
 //!
 //! Two internal forms:
 //! - **Backoff form** (mkn, kn, wb): each stored n-gram keeps its full interpolated probability and each
@@ -32,6 +33,7 @@
 pub mod arpa;
 pub mod binary;
 pub mod prune;
+pub mod sample;
 pub mod streamed;
 pub mod tempered;
 

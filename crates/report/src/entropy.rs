@@ -41,9 +41,11 @@
 
 use serde::{Deserialize, Serialize};
 use shannon_eval::entropy::ByEstimator;
-use shannon_info::extrapolate::{PowerLawFit, StretchedExpFit};
 use shannon_info::zipf::{ShannonZipf, ZipfMandelbrotFit};
 use shannon_tokens::Tokenizer;
+
+pub use shannon_eval::extrapolation::{CrossEntropyFits, Extrapolation, FitEntry};
+pub use shannon_eval::words::Alphabet;
 
 use crate::{Input, TextStats, Tool};
 
@@ -63,15 +65,6 @@ pub struct EntropyCorpus {
     pub lines: u64,
     /// Lines the guessing game's predictor was trained on: floor(lines × (1 − holdout)).
     pub train_lines: u64,
-}
-
-/// The alphabet |A|.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Alphabet {
-    /// |A|.
-    pub size: f64,
-    /// How it was chosen.
-    pub rule: String,
 }
 
 /// The settings a run used.
@@ -251,44 +244,6 @@ pub struct Shannon1951 {
     pub f_27_letters: [f64; 5],
     /// Table I bounds, N = 1..15 and 100.
     pub guessing: Vec<PublishedBounds>,
-}
-
-/// A power-law fit of one estimator's F_n.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FitEntry {
-    /// Estimator key.
-    pub estimator: String,
-    /// The n used.
-    pub orders: Vec<usize>,
-    /// The fit.
-    pub power_law: Option<PowerLawFit>,
-    /// Why there is no fit.
-    pub error: Option<String>,
-}
-
-/// Fits of the held-out cross-entropy curve.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CrossEntropyFits {
-    /// Predictor orders used.
-    pub orders: Vec<usize>,
-    /// h + A·n^(−α).
-    pub power_law: Option<PowerLawFit>,
-    /// exp(A·n^(β−1) + h′).
-    pub stretched_exponential: Option<StretchedExpFit>,
-    /// Why a fit is missing.
-    pub errors: Vec<String>,
-}
-
-/// Entropy-rate extrapolation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Extrapolation {
-    /// The ansätze and which points they were fitted to.
-    pub ansatz: String,
-    /// Per estimator, F_n over the supported n ≥ 1.
-    #[serde(rename = "F")]
-    pub f: Vec<FitEntry>,
-    /// The guessing predictor's held-out cross-entropy over n.
-    pub cross_entropy: Option<CrossEntropyFits>,
 }
 
 /// Machine-dependent figures.

@@ -17,18 +17,8 @@ use crate::{Input, Tool};
 /// The schema tag of divergence reports.
 pub const KL_SCHEMA: &str = "shannon.kl/1";
 
-/// One word's share of a divergence.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Contribution {
-    /// The word.
-    pub word: String,
-    /// Its term Σ_h π(h) p(w|h) log2(p(w|h)/q(w|h)), bits.
-    pub bits: f64,
-    /// Its probability under the first distribution (averaged over histories).
-    pub p: f64,
-    /// Its probability under the second.
-    pub q: f64,
-}
+/// One word's share of a divergence (computed by `shannon_eval::divergence`).
+pub use shannon_eval::divergence::Contribution;
 
 /// Why a divergence is infinite.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

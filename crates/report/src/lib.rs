@@ -24,6 +24,7 @@
 //! Units are in the key names: `_bits` are bits per token, `bits_per_char` bits per Unicode scalar value
 //! of the test text (line ends included), `bits_per_byte` per byte of it.
 
+pub mod batch;
 pub mod entropy;
 pub mod kl;
 pub mod render;
@@ -260,14 +261,8 @@ pub struct PrunePoint {
     pub training_cross_entropy_increase_bits: Option<f64>,
 }
 
-/// One point of add-k's pseudo-count search.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TuningPoint {
-    /// The pseudo-count.
-    pub k: f64,
-    /// Cross-entropy on the development split, bits per token.
-    pub dev_cross_entropy_bits: f64,
-}
+/// One point of add-k's pseudo-count search (computed by `shannon_eval::tune`).
+pub use shannon_eval::tune::TuningPoint;
 
 /// Held-out cross-entropy at one softmax temperature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -8,8 +8,14 @@
 //! [`BOS`] = 1, [`EOS`] = 2, then words in order of first occurrence in the training text, which makes ids
 //! independent of how many threads tokenized it (chunks are merged in corpus order).
 //!
+//! [`stream`] tokenizes a whole corpus (`shannon-corpus`) in parallel into one [`Stream`].
+//!
 //! A literal `<unk>` in the text (as in PTB or WikiText) is the unknown word. Literal `<s>` and `</s>` are
 //! ordinary words that happen to print like the markers; they never become the markers.
+
+pub mod stream;
+
+pub use stream::Stream;
 
 use hashbrown::HashTable;
 use serde::{Deserialize, Serialize};

@@ -9,9 +9,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use shannon::pipeline::{self, Stream};
-use shannon::score::Loaded;
+use shannon_tokens::stream::Stream;
+
+use crate::pipeline;
 use shannon_corpus::{Corpus, Source};
+use shannon_jobs::model_file::Loaded;
 use shannon_model::binary::Mapped;
 use shannon_model::{arpa, binary, Smoothing};
 use shannon_tokens::{Sentences, TokenKind, Tokenizer, Vocab};
@@ -30,8 +32,7 @@ const TOKENIZER: Tokenizer = Tokenizer { kind: TokenKind::Whitespace, lowercase:
 fn split(file: &str) -> (Vocab, Stream, Corpus, Vec<shannon_corpus::Span>) {
     let corpus = Corpus::open(&[corpora().join(file)]).unwrap();
     let (train, test) = corpus.split_holdout(0.1);
-    let hidden = indicatif::ProgressBar::hidden();
-    let (vocab, train) = pipeline::tokenize_train(&corpus, &train, &TOKENIZER, false, &hidden).unwrap();
+    let (vocab, train) = pipeline::tokenize_train(&corpus, &train, &TOKENIZER, false);
     (vocab, train, corpus, test)
 }
 
@@ -68,7 +69,7 @@ fn same_ngrams_as_lmplz(name: &str, file: &str) {
     let (vocab, train, _, _) = split(file);
     let counts = pipeline::count(&train, &vocab, 5);
     for order in 2..=5 {
-        let model = pipeline::estimate(&counts, order, Smoothing::Mkn, &TOKENIZER).unwrap();
+        let model = pipeline::estimate(&counts, order, Smoothing::Mkn, &TOKENIZER);
         let mut ours = Vec::new();
         arpa::write(&model, &vocab, &mut ours).unwrap();
         let lmplz = Source::open(&reference(&format!("{name}.o{order}.arpa.xz"))).unwrap();
@@ -127,11 +128,10 @@ fn lmplz_files_score_as_query(name: &str, file: &str) {
     let (_, _, corpus, test_spans) = split(file);
     for order in 2..=5 {
         let path = reference(&format!("{name}.o{order}.arpa.xz"));
-        let Loaded::Arpa { vocab, model } = shannon::score::load(&path).unwrap() else {
+        let Loaded::Arpa { vocab, model } = shannon_jobs::model_file::load(&path).unwrap() else {
             panic!("{} read as binary", path.display());
         };
-        let hidden = indicatif::ProgressBar::hidden();
-        let test = pipeline::tokenize_test(&corpus, &test_spans, &TOKENIZER, false, &vocab, &hidden).unwrap();
+        let test = pipeline::tokenize_test(&corpus, &test_spans, &TOKENIZER, false, &vocab);
         let score = pipeline::score(&model, &test, true);
         // The summary: OOVs and tokens exactly; perplexities to 1e-6 relative (query sums each sentence in
         // single precision).

@@ -34,7 +34,7 @@ fn normalize(text: &str, tmp: &Path) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim_start();
-        let key = trimmed.strip_prefix('"').and_then(|rest| rest.split_once("\": ")).map(|(k, v)| (k, v));
+        let key = trimmed.strip_prefix('"').and_then(|rest| rest.split_once("\": "));
         let line = match key {
             Some((k, v)) if k.ends_with("seconds") || k == "threads" => {
                 let indent = &line[..line.len() - trimmed.len()];

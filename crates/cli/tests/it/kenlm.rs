@@ -3,14 +3,10 @@
 
 use std::path::PathBuf;
 
-use shannon::pipeline;
+use crate::pipeline;
 use shannon_corpus::Corpus;
 use shannon_model::Smoothing;
 use shannon_tokens::{Sentences, TokenKind, Tokenizer};
-
-fn hidden() -> indicatif::ProgressBar {
-    indicatif::ProgressBar::hidden()
-}
 
 fn corpora() -> PathBuf {
     PathBuf::from(std::env::var("SHANNON_CORPORA").expect("set SHANNON_CORPORA to ../shared/corpora"))
@@ -31,12 +27,12 @@ fn parity(name: &str, file: &str) {
     assert_eq!(shannon_corpus::sha256_hex(&cat(&train)), r["train_sha256"].as_str().unwrap());
     assert_eq!(shannon_corpus::sha256_hex(&cat(&test)), r["test_sha256"].as_str().unwrap());
     let tokenizer = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines };
-    let (vocab, train) = pipeline::tokenize_train(&corpus, &train, &tokenizer, false, &hidden()).unwrap();
-    let test = pipeline::tokenize_test(&corpus, &test, &tokenizer, false, &vocab, &hidden()).unwrap();
+    let (vocab, train) = pipeline::tokenize_train(&corpus, &train, &tokenizer, false);
+    let test = pipeline::tokenize_test(&corpus, &test, &tokenizer, false, &vocab);
     let counts = pipeline::count(&train, &vocab, 5);
     for order in 2..=5 {
         let expect = &r["orders"][order.to_string()];
-        let model = pipeline::estimate(&counts, order, Smoothing::Mkn, &tokenizer).unwrap();
+        let model = pipeline::estimate(&counts, order, Smoothing::Mkn, &tokenizer);
         let score = pipeline::score(&model, &test, true);
         let ppl = score.perplexity().unwrap();
         let ppl_ex = score.perplexity_excluding_oov().unwrap();
@@ -112,15 +108,15 @@ fn distributions_sum_to_one_on_book1() {
     let corpus = Corpus::open(&[corpora().join("calgary/book1")]).unwrap();
     let (train, test) = corpus.split_holdout(0.1);
     let tokenizer = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines };
-    let (vocab, train) = pipeline::tokenize_train(&corpus, &train, &tokenizer, false, &hidden()).unwrap();
-    let test = pipeline::tokenize_test(&corpus, &test, &tokenizer, false, &vocab, &hidden()).unwrap();
+    let (vocab, train) = pipeline::tokenize_train(&corpus, &train, &tokenizer, false);
+    let test = pipeline::tokenize_test(&corpus, &test, &tokenizer, false, &vocab);
     let counts = pipeline::count(&train, &vocab, 5);
     let methods = [Smoothing::Mle, Smoothing::AddK { k: 0.05 }, Smoothing::Wb, Smoothing::Kn, Smoothing::Mkn];
     // 24 positions spread over the test text.
     let positions: Vec<usize> = (1..=24).map(|k| k * (test.ids.len() - 1) / 25).collect();
     for order in 1..=5 {
         for smoothing in methods {
-            let model = pipeline::estimate(&counts, order, smoothing, &tokenizer).unwrap();
+            let model = pipeline::estimate(&counts, order, smoothing, &tokenizer);
             for &i in &positions {
                 let h = shannon_eval::history(&test.ids, i, order - 1);
                 let total: f64 = (0..vocab.len() as u32).map(|w| model.log_prob(h, w).exp()).sum();

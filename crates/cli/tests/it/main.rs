@@ -10,5 +10,6 @@ mod kenlm;
 mod kenlm_python;
 mod manners;
 mod models;
+mod pipeline;
 mod render;
 mod spill;

@@ -22,17 +22,17 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
+use shannon_report::batch::{BatchSummary, BestModel, CorpusSummary, JobSummary, BATCH_SCHEMA};
+use shannon_report::entropy::EntropyReport;
+use shannon_report::CompareReport;
 use shannon_tokens::{Sentences, TokenKind, Tokenizer};
 
-use crate::compare::{self, CompareConfig};
+use crate::compare::{self, CompareConfig, DEFAULT_ORDER};
 use crate::entropy::{self, EntropyConfig};
-use crate::progress::Progress;
-use crate::{Inputs, Method, TextConfig};
-
-/// The schema tag of batch summaries.
-pub const BATCH_SCHEMA: &str = "shannon.batch/1";
+use crate::progress::{Progress, Silent, Unit};
+use crate::text::DEFAULT_HOLDOUT;
+use crate::{ConfigError, Error, Inputs, Method, Result, TextConfig};
 
 /// A plan file.
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +115,13 @@ pub enum JobSpec {
     },
 }
 
+/// What an expanded job runs: a configuration made by the same constructor as the command line's.
+#[derive(Debug, Clone)]
+enum Work {
+    Compare(CompareConfig),
+    Entropy(EntropyConfig),
+}
+
 /// One expanded job.
 #[derive(Debug, Clone)]
 struct Job {
@@ -124,11 +131,10 @@ struct Job {
     tokens: String,
     inputs: Vec<PathBuf>,
     test: Vec<PathBuf>,
-    holdout: f64,
     settings: serde_json::Value,
     report: PathBuf,
     state: PathBuf,
-    spec: JobSpec,
+    work: Work,
 }
 
 /// What a job's state file records.
@@ -140,78 +146,8 @@ struct State {
     seconds: f64,
 }
 
-/// One job's line in the summary.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct JobSummary {
-    /// `<corpus>/<kind>-<tokens>`.
-    pub id: String,
-    /// Corpus name.
-    pub corpus: String,
-    /// `compare` or `entropy`.
-    pub kind: String,
-    /// Tokenizer.
-    pub tokens: String,
-    /// `done` (ran now), `skipped` (unchanged since a finished run) or `failed`.
-    pub status: String,
-    /// The error of a failed job.
-    pub error: Option<String>,
-    /// The report, relative to the reports directory.
-    pub report: String,
-    /// Seconds this run spent on it.
-    pub seconds: f64,
-}
-
-/// One corpus's line of the comparison table.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct CorpusSummary {
-    /// Corpus name.
-    pub corpus: String,
-    /// The compare model with the lowest held-out bits per character (comparable across tokenizers).
-    pub best: Option<BestModel>,
-    /// Letter-level (`letters`) F_n, n = 1.., plug-in.
-    pub letters_f_plugin: Vec<f64>,
-    /// Letter-level F_n by the NSB estimator.
-    pub letters_f_nsb: Vec<f64>,
-    /// The entropy-rate extrapolation h (bits per letter) and how it was fitted.
-    pub entropy_rate: Option<f64>,
-    /// Which curve the entropy rate was extrapolated from.
-    pub entropy_rate_from: Option<String>,
-}
-
-/// The best model of a corpus.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BestModel {
-    /// Tokenizer.
-    pub tokens: String,
-    /// Order.
-    pub order: usize,
-    /// Smoothing.
-    pub smoothing: String,
-    /// Held-out perplexity (per token of that tokenizer).
-    pub perplexity: f64,
-    /// Held-out bits per character.
-    pub bits_per_char: f64,
-}
-
-/// `summary.json`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct BatchSummary {
-    /// Always [`BATCH_SCHEMA`].
-    pub schema: String,
-    /// Plan name.
-    pub plan: String,
-    /// Tool version.
-    pub version: String,
-    /// Every job, in plan order.
-    pub jobs: Vec<JobSummary>,
-    /// One line per corpus.
-    pub corpora: Vec<CorpusSummary>,
-    /// Jobs that failed.
-    pub failed: usize,
-}
-
 /// Batch options.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BatchConfig {
     /// The plan file.
     pub plan: PathBuf,
@@ -223,38 +159,109 @@ pub struct BatchConfig {
     pub reports: PathBuf,
 }
 
-fn kind_of(name: &str) -> Result<TokenKind> {
-    TokenKind::from_name(name).with_context(|| format!("unknown tokenizer '{name}'"))
+impl BatchConfig {
+    /// One job at a time on every thread of the current pool, reports under `reports/`.
+    pub fn new(plan: PathBuf) -> BatchConfig {
+        BatchConfig { plan, jobs: 1, threads: rayon::current_num_threads(), reports: PathBuf::from("reports") }
+    }
+
+    /// Checks every setting (the plan's own settings are checked when it is read).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.jobs == 0 {
+            return Err(ConfigError::new("jobs", "must be at least 1"));
+        }
+        if self.threads == 0 {
+            return Err(ConfigError::new("threads", "must be at least 1"));
+        }
+        Ok(())
+    }
 }
 
-/// Reads and expands a plan.
-fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
-    let text =
-        std::fs::read_to_string(&config.plan).with_context(|| format!("cannot read {}", config.plan.display()))?;
-    let plan: Plan = toml::from_str(&text).with_context(|| format!("{}: not a valid plan", config.plan.display()))?;
-    if plan.name.is_empty() || plan.name.contains(['/', '\\']) || plan.name.starts_with('.') {
-        bail!("{}: plan name '{}' must be a plain directory name", config.plan.display(), plan.name);
+/// The sentence rule a plan names.
+fn sentences(name: &str) -> Result<Sentences, ConfigError> {
+    match name {
+        "lines" => Ok(Sentences::Lines),
+        "none" => Ok(Sentences::None),
+        other => Err(ConfigError::new("sentences", format!("must be lines or none, got '{other}'"))),
     }
-    let base = config.plan.parent().unwrap_or(Path::new("."));
+}
+
+/// The configuration of one job spec for one corpus and tokenizer, through the same constructors and
+/// checks as the command line.
+fn work(
+    spec: &JobSpec,
+    kind: TokenKind,
+    corpus: &str,
+    inputs: &[PathBuf],
+    test: &[PathBuf],
+    holdout: f64,
+) -> Result<Work> {
+    match spec {
+        JobSpec::Compare { order, smoothing, lowercase, sentences: rule, .. } => {
+            let tokenizer =
+                Tokenizer { kind, lowercase: *lowercase, sentences: sentences(rule.as_deref().unwrap_or("lines"))? };
+            let inputs = if test.is_empty() {
+                Inputs::Holdout { corpus: inputs.to_vec(), holdout }
+            } else {
+                Inputs::Files { train: inputs.to_vec(), test: test.to_vec() }
+            };
+            let mut config = CompareConfig::new(inputs, TextConfig { tokenizer, lossy: false });
+            if let Some(order) = order {
+                config.order = *order;
+            }
+            if let Some(methods) = smoothing {
+                config.smoothing = methods
+                    .iter()
+                    .map(|s| Method::parse(s).map_err(|e| ConfigError::new("smoothing", e.to_string())))
+                    .collect::<Result<_, _>>()?;
+            }
+            config.name = Some(corpus.to_string());
+            config.validate()?;
+            Ok(Work::Compare(config))
+        }
+        JobSpec::Entropy { max_order, lowercase, .. } => {
+            let tokenizer = Tokenizer { kind, lowercase: *lowercase, sentences: Sentences::None };
+            let mut config = EntropyConfig::new(inputs.to_vec(), TextConfig { tokenizer, lossy: false })
+                .with_orders(*max_order, None);
+            config.holdout = holdout;
+            config.name = Some(corpus.to_string());
+            config.validate()?;
+            Ok(Work::Entropy(config))
+        }
+    }
+}
+
+/// Reads and expands a plan; every job's configuration is checked before anything runs.
+fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
+    let plan_path = &config.plan;
+    let bad = |what: String| Error::Plan { plan: plan_path.clone(), what };
+    let text =
+        std::fs::read_to_string(plan_path).map_err(|e| Error::io(format!("cannot read {}", plan_path.display()), e))?;
+    let plan: Plan = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map_or(String::new(), |r| format!("line {}: ", text[..r.start].lines().count().max(1)));
+        bad(format!("not a valid plan: {line}{}", e.message().trim_end()))
+    })?;
+    if plan.name.is_empty() || plan.name.contains(['/', '\\']) || plan.name.starts_with('.') {
+        return Err(bad(format!("plan name '{}' must be a plain directory name", plan.name)));
+    }
+    let base = plan_path.parent().unwrap_or(Path::new("."));
     let resolve = |p: &str| if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) };
     let mut corpora: Vec<(String, Vec<PathBuf>, Vec<PathBuf>, f64)> = Vec::new();
     for c in &plan.corpora {
-        let holdout = c.holdout.unwrap_or(0.1);
-        if !(holdout > 0.0 && holdout < 1.0) {
-            bail!("{}: corpus {:?}: holdout must be strictly between 0 and 1", config.plan.display(), c.name);
-        }
+        let holdout = c.holdout.unwrap_or(DEFAULT_HOLDOUT);
+        crate::text::check_holdout(holdout).map_err(|e| bad(format!("corpus {:?}: {e}", c.name)))?;
         let test: Vec<PathBuf> = c.test.iter().map(|p| resolve(p)).collect();
         match (&c.glob, c.paths.is_empty()) {
             (Some(pattern), true) => {
                 let full = resolve(pattern);
                 let mut matches: Vec<PathBuf> = glob::glob(&full.to_string_lossy())
-                    .with_context(|| format!("{}: bad glob '{pattern}'", config.plan.display()))?
+                    .map_err(|e| bad(format!("bad glob '{pattern}': {e}")))?
                     .filter_map(|m| m.ok())
                     .filter(|p| p.is_file())
                     .collect();
                 matches.sort();
                 if matches.is_empty() {
-                    bail!("{}: glob '{pattern}' matches no files", config.plan.display());
+                    return Err(bad(format!("glob '{pattern}' matches no files")));
                 }
                 for m in matches {
                     let stem = m.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -263,32 +270,29 @@ fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
                 }
             }
             (None, false) => {
-                let name = c
-                    .name
-                    .clone()
-                    .with_context(|| format!("{}: a corpus with paths needs a name", config.plan.display()))?;
+                let name = c.name.clone().ok_or_else(|| bad("a corpus with paths needs a name".into()))?;
                 corpora.push((name, c.paths.iter().map(|p| resolve(p)).collect(), test, holdout));
             }
-            _ => bail!("{}: each corpus needs either paths or glob", config.plan.display()),
+            _ => return Err(bad("each corpus needs either paths or glob".into())),
         }
     }
     let mut seen = std::collections::HashSet::new();
     for (name, ..) in &corpora {
         if !seen.insert(name.clone()) {
-            bail!("{}: two corpora are named '{name}'", config.plan.display());
+            return Err(bad(format!("two corpora are named '{name}'")));
         }
     }
     let root = config.reports.join(&plan.name);
     let mut jobs = Vec::new();
     for (corpus, inputs, test, holdout) in &corpora {
-        for spec in &plan.jobs {
+        for (number, spec) in plan.jobs.iter().enumerate() {
             let (kind, tokens, settings) = match spec {
                 JobSpec::Compare { tokens, order, smoothing, lowercase, sentences } => (
                     "compare",
                     tokens.clone().map_or(vec!["words".into()], |t| t.values()),
                     serde_json::json!({
-                        "order": order.unwrap_or(5),
-                        "smoothing": smoothing.clone().unwrap_or_else(|| vec!["mkn".into()]),
+                        "order": order.unwrap_or(DEFAULT_ORDER),
+                        "smoothing": smoothing.clone().unwrap_or_else(|| vec![compare::DEFAULT_SMOOTHING.to_string()]),
                         "lowercase": lowercase,
                         "sentences": sentences.clone().unwrap_or_else(|| "lines".into()),
                     }),
@@ -299,8 +303,14 @@ fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
                     serde_json::json!({ "max_order": max_order, "lowercase": lowercase }),
                 ),
             };
+            let job_error = |e: ConfigError| bad(format!("job {} ({kind}): {e}", number + 1));
             for t in tokens {
-                kind_of(&t).with_context(|| format!("{}: job {kind}", config.plan.display()))?;
+                let token_kind = TokenKind::from_name(&t)
+                    .ok_or_else(|| job_error(ConfigError::new("tokens", format!("has an unknown tokenizer '{t}'"))))?;
+                let work = work(spec, token_kind, corpus, inputs, test, *holdout).map_err(|e| match e {
+                    Error::Config(c) => job_error(c),
+                    other => other,
+                })?;
                 let stem = format!("{kind}-{t}");
                 let mut settings = settings.clone();
                 settings["tokens"] = t.clone().into();
@@ -312,11 +322,10 @@ fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
                     tokens: t,
                     inputs: inputs.clone(),
                     test: test.clone(),
-                    holdout: *holdout,
                     settings,
                     report: root.join(corpus).join(format!("{stem}.json")),
                     state: root.join(".state").join(format!("{corpus}--{stem}.json")),
-                    spec: spec.clone(),
+                    work,
                 });
             }
         }
@@ -326,100 +335,38 @@ fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
 
 /// The job's key: tool version, settings, and every input file's SHA-256.
 fn key(job: &Job) -> Result<String> {
-    let mut files = Vec::new();
-    for p in job.inputs.iter().chain(&job.test) {
-        collect_files(p, &mut files)?;
-    }
+    let files = shannon_corpus::files(&[job.inputs.as_slice(), job.test.as_slice()].concat())?;
     let mut material = format!("{}\n{}\n", env!("CARGO_PKG_VERSION"), job.settings);
     for f in files {
-        let bytes = std::fs::read(&f).with_context(|| format!("cannot read {}", f.display()))?;
+        let bytes = std::fs::read(&f).map_err(|e| Error::io(format!("cannot read {}", f.display()), e))?;
         let _ = writeln!(material, "{}\t{}", f.display(), shannon_corpus::sha256_hex(&bytes));
     }
     Ok(shannon_corpus::sha256_hex(material.as_bytes()))
-}
-
-fn collect_files(p: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let meta = std::fs::metadata(p).with_context(|| format!("cannot read {}", p.display()))?;
-    if meta.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(p)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        entries.sort();
-        for e in entries {
-            if !e.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')) {
-                collect_files(&e, out)?;
-            }
-        }
-    } else {
-        out.push(p.to_path_buf());
-    }
-    Ok(())
 }
 
 fn read_state(path: &Path) -> Option<State> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
+/// Runs one job on its own pool of `threads` and writes its report.
 fn run_job(job: &Job, threads: usize) -> Result<()> {
-    let kind = kind_of(&job.tokens)?;
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build()?;
-    let quiet = Progress::silent();
-    std::fs::create_dir_all(job.report.parent().expect("report has a directory"))?;
-    pool.install(|| -> Result<()> {
-        match &job.spec {
-            JobSpec::Compare { order, smoothing, lowercase, sentences, .. } => {
-                let sentences = match sentences.as_deref().unwrap_or("lines") {
-                    "lines" => Sentences::Lines,
-                    "none" => Sentences::None,
-                    other => bail!("sentences must be lines or none, got '{other}'"),
-                };
-                let smoothing = smoothing
-                    .clone()
-                    .unwrap_or_else(|| vec!["mkn".into()])
-                    .iter()
-                    .map(|s| Method::parse(s))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let inputs = if job.test.is_empty() {
-                    Inputs::Holdout { corpus: job.inputs.clone(), holdout: job.holdout }
-                } else {
-                    Inputs::Files { train: job.inputs.clone(), test: job.test.clone() }
-                };
-                let config = CompareConfig {
-                    inputs,
-                    text: TextConfig { tokenizer: Tokenizer { kind, lowercase: *lowercase, sentences }, lossy: false },
-                    order: order.unwrap_or(5),
-                    smoothing,
-                    temperatures: vec![],
-                    prune: vec![],
-                    name: Some(job.corpus.clone()),
-                    output: Some(job.report.clone()),
-                    threads,
-                };
-                compare::run(&config, &quiet)?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::io("cannot start worker threads", std::io::Error::other(e)))?;
+    let dir = job.report.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    let report = pool.install(|| -> Result<Vec<u8>> {
+        Ok(match &job.work {
+            Work::Compare(config) => {
+                shannon_report::to_json(&compare::run(&CompareConfig { threads, ..config.clone() }, &Silent)?)
             }
-            JobSpec::Entropy { max_order, lowercase, .. } => {
-                let max_order = max_order.unwrap_or_else(|| entropy::default_max_order(kind));
-                // The command line's defaults (see `shannon entropy --help`).
-                let config = EntropyConfig {
-                    corpus: job.inputs.clone(),
-                    text: TextConfig {
-                        tokenizer: Tokenizer { kind, lowercase: *lowercase, sentences: Sentences::None },
-                        lossy: false,
-                    },
-                    max_order,
-                    groups: 20,
-                    min_coverage: 0.9,
-                    nsb_jackknife: true,
-                    guess_order: entropy::default_guess_order(kind, max_order),
-                    guess_limit: 50_000,
-                    holdout: job.holdout,
-                    name: Some(job.corpus.clone()),
-                    output: Some(job.report.clone()),
-                    threads,
-                };
-                entropy::run(&config, &quiet)?;
+            Work::Entropy(config) => {
+                shannon_report::to_json(&entropy::run(&EntropyConfig { threads, ..config.clone() }, &Silent)?)
             }
-        }
-        Ok(())
-    })
+        })
+    })?;
+    Ok(shannon_report::write_atomic(&job.report, &report)?)
 }
 
 /// Removes temporary files a killed run may have left (ours only: `.shannon-*.tmp`).
@@ -436,63 +383,67 @@ fn clean_temp(dir: &Path) {
     }
 }
 
+/// Runs one job unless its state says it is done with the same key; returns its status and error.
+fn run_or_skip(job: &Job, threads: usize, start: Instant) -> (&'static str, Option<String>) {
+    let k = match key(job) {
+        Ok(k) => k,
+        Err(e) => return ("failed", Some(chain(&e))),
+    };
+    if read_state(&job.state).is_some_and(|s| s.status == "done" && s.key == k) && job.report.is_file() {
+        return ("skipped", None);
+    }
+    let (status, error) = match run_job(job, threads) {
+        Ok(()) => ("done", None),
+        Err(e) => ("failed", Some(chain(&e))),
+    };
+    let state = State { key: k, status: status.into(), error: error.clone(), seconds: start.elapsed().as_secs_f64() };
+    match shannon_report::write_atomic(&job.state, &shannon_report::to_json(&state)) {
+        Ok(()) => (status, error),
+        Err(e) => ("failed", Some(chain(&Error::from(e)))),
+    }
+}
+
+/// An error with its sources, as one line: `context: cause: cause`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let _ = write!(s, ": {cause}");
+        source = cause.source();
+    }
+    s
+}
+
 /// Runs a plan. Returns the summary (also written to `reports/<plan>/summary.json` and `summary.md`).
-pub fn run(config: &BatchConfig, progress: &Progress) -> Result<BatchSummary> {
+/// Each finished job is said through `progress` as one line: `<status> <id> (<seconds> s)[: <error>]`.
+pub fn run(config: &BatchConfig, progress: &dyn Progress) -> Result<BatchSummary> {
+    config.validate()?;
     let (plan, jobs) = expand(config)?;
     let root = config.reports.join(&plan.name);
-    std::fs::create_dir_all(root.join(".state")).with_context(|| format!("cannot create {}", root.display()))?;
+    let state_dir = root.join(".state");
+    std::fs::create_dir_all(&state_dir).map_err(|e| Error::io(format!("cannot create {}", root.display()), e))?;
     clean_temp(&root);
     let workers = config.jobs.clamp(1, jobs.len().max(1));
     let threads = (config.threads / workers).max(1);
-    let bar = progress.steps(jobs.len() as u64, "jobs");
+    progress.begin("jobs", Some(jobs.len() as u64), Unit::Steps);
+    let started = Instant::now();
     let queue: Mutex<VecDeque<usize>> = Mutex::new((0..jobs.len()).collect());
     let results: Mutex<BTreeMap<usize, JobSummary>> = Mutex::new(BTreeMap::new());
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| loop {
-                let Some(i) = queue.lock().expect("queue").pop_front() else { break };
+                // A poisoned lock means another worker panicked; its job is lost either way.
+                let Some(i) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else { break };
                 let job = &jobs[i];
-                bar.set_message(job.id.clone());
                 let start = Instant::now();
-                let (status, error) = match key(job) {
-                    Err(e) => ("failed", Some(format!("{e:#}"))),
-                    Ok(k) => {
-                        let done = read_state(&job.state).is_some_and(|s| s.status == "done" && s.key == k)
-                            && job.report.is_file();
-                        if done {
-                            ("skipped", None)
-                        } else {
-                            let outcome = run_job(job, threads);
-                            let (status, error) = match outcome {
-                                Ok(()) => ("done", None),
-                                Err(e) => ("failed", Some(format!("{e:#}"))),
-                            };
-                            let state = State {
-                                key: k,
-                                status: status.into(),
-                                error: error.clone(),
-                                seconds: start.elapsed().as_secs_f64(),
-                            };
-                            if let Err(e) = shannon_report::write_atomic(&job.state, &shannon_report::to_json(&state)) {
-                                ("failed", Some(format!("{e:#}")))
-                            } else {
-                                (status, error)
-                            }
-                        }
-                    }
-                };
+                let (status, error) = run_or_skip(job, threads, start);
                 let seconds = start.elapsed().as_secs_f64();
-                let line = match &error {
+                progress.message(&match &error {
                     Some(e) => format!("{:<8} {} ({seconds:.1} s): {e}", status, job.id),
                     None => format!("{:<8} {} ({seconds:.1} s)", status, job.id),
-                };
-                if bar.is_hidden() {
-                    progress.info(&line);
-                } else {
-                    bar.println(line);
-                }
-                bar.inc(1);
-                results.lock().expect("results").insert(
+                });
+                progress.advance(1);
+                results.lock().unwrap_or_else(|e| e.into_inner()).insert(
                     i,
                     JobSummary {
                         id: job.id.clone(),
@@ -508,8 +459,8 @@ pub fn run(config: &BatchConfig, progress: &Progress) -> Result<BatchSummary> {
             });
         }
     });
-    bar.finish_and_clear();
-    let jobs_summary: Vec<JobSummary> = results.into_inner().expect("results").into_values().collect();
+    progress.end("jobs", started.elapsed().as_secs_f64());
+    let jobs_summary: Vec<JobSummary> = results.into_inner().unwrap_or_else(|e| e.into_inner()).into_values().collect();
     let corpora = summarize(&jobs, &jobs_summary);
     let failed = jobs_summary.iter().filter(|j| j.status == "failed").count();
     let summary = BatchSummary {
@@ -521,8 +472,48 @@ pub fn run(config: &BatchConfig, progress: &Progress) -> Result<BatchSummary> {
         failed,
     };
     shannon_report::write_atomic(&root.join("summary.json"), &shannon_report::to_json(&summary))?;
-    shannon_report::write_atomic(&root.join("summary.md"), table(&summary).as_bytes())?;
+    shannon_report::write_atomic(&root.join("summary.md"), markdown(&summary).as_bytes())?;
     Ok(summary)
+}
+
+/// Reads a finished report as its type; `None` if it is missing or unreadable (the job is then left out
+/// of the comparison, as a failed one is).
+fn read_report<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
+}
+
+/// Adds a compare report's models to its corpus's line: the lowest held-out bits per character wins.
+fn add_compare(entry: &mut CorpusSummary, tokens: &str, report: &CompareReport) {
+    for m in &report.models {
+        let (Some(bpc), Some(ppl)) = (m.test.bits_per_char, m.test.perplexity) else { continue };
+        if entry.best.as_ref().is_none_or(|b| bpc < b.bits_per_char) {
+            entry.best = Some(BestModel {
+                tokens: tokens.to_string(),
+                order: m.order,
+                smoothing: m.smoothing.clone(),
+                perplexity: ppl,
+                bits_per_char: bpc,
+            });
+        }
+    }
+}
+
+/// Adds a letters entropy report to its corpus's line: F_n for n ≥ 1 by plug-in and NSB, and the entropy
+/// rate — from the guessing predictor's cross-entropy where that was fitted, else from NSB's F_n.
+fn add_letters(entry: &mut CorpusSummary, report: &EntropyReport) {
+    let orders = report.orders.iter().filter(|o| o.n >= 1);
+    entry.letters_f_plugin = orders.clone().map(|o| o.f.plugin).collect();
+    entry.letters_f_nsb = orders.filter_map(|o| o.f.nsb).collect();
+    let from_cross_entropy = report.extrapolation.cross_entropy.as_ref().and_then(|c| c.power_law.as_ref());
+    if let Some(fit) = from_cross_entropy {
+        entry.entropy_rate = Some(fit.h);
+        entry.entropy_rate_from = Some("held-out cross-entropy of the guessing predictor, h + A·n^(−α)".into());
+    } else if let Some(fit) =
+        report.extrapolation.f.iter().find(|e| e.estimator == "nsb").and_then(|e| e.power_law.as_ref())
+    {
+        entry.entropy_rate = Some(fit.h);
+        entry.entropy_rate_from = Some("NSB F_n, h + A·n^(−α)".into());
+    }
 }
 
 fn summarize(jobs: &[Job], done: &[JobSummary]) -> Vec<CorpusSummary> {
@@ -536,56 +527,15 @@ fn summarize(jobs: &[Job], done: &[JobSummary]) -> Vec<CorpusSummary> {
         if s.status == "failed" {
             continue;
         }
-        let Some(r) =
-            std::fs::read(&job.report).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        else {
-            continue;
-        };
         match job.kind {
             "compare" => {
-                for m in r["models"].as_array().into_iter().flatten() {
-                    let (Some(bpc), Some(ppl)) =
-                        (m["test"]["bits_per_char"].as_f64(), m["test"]["perplexity"].as_f64())
-                    else {
-                        continue;
-                    };
-                    if entry.best.as_ref().is_none_or(|b| bpc < b.bits_per_char) {
-                        entry.best = Some(BestModel {
-                            tokens: job.tokens.clone(),
-                            order: m["order"].as_u64().unwrap_or(0) as usize,
-                            smoothing: m["smoothing"].as_str().unwrap_or("").into(),
-                            perplexity: ppl,
-                            bits_per_char: bpc,
-                        });
-                    }
+                if let Some(r) = read_report::<CompareReport>(&job.report) {
+                    add_compare(entry, &job.tokens, &r);
                 }
             }
             "entropy" if job.tokens == "letters" => {
-                let f = |est: &str| -> Vec<f64> {
-                    r["orders"]
-                        .as_array()
-                        .into_iter()
-                        .flatten()
-                        .filter(|o| o["n"].as_u64().unwrap_or(0) >= 1)
-                        .filter_map(|o| o["F"][est].as_f64())
-                        .collect()
-                };
-                entry.letters_f_plugin = f("plugin");
-                entry.letters_f_nsb = f("nsb");
-                let ce = &r["extrapolation"]["cross_entropy"]["power_law"]["h"];
-                if let Some(h) = ce.as_f64() {
-                    entry.entropy_rate = Some(h);
-                    entry.entropy_rate_from =
-                        Some("held-out cross-entropy of the guessing predictor, h + A·n^(−α)".into());
-                } else if let Some(h) = r["extrapolation"]["F"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|e| e["estimator"] == "nsb")
-                    .and_then(|e| e["power_law"]["h"].as_f64())
-                {
-                    entry.entropy_rate = Some(h);
-                    entry.entropy_rate_from = Some("NSB F_n, h + A·n^(−α)".into());
+                if let Some(r) = read_report::<EntropyReport>(&job.report) {
+                    add_letters(entry, &r);
                 }
             }
             _ => {}
@@ -594,8 +544,8 @@ fn summarize(jobs: &[Job], done: &[JobSummary]) -> Vec<CorpusSummary> {
     order.into_iter().filter_map(|c| out.remove(&c)).collect()
 }
 
-/// The summary as a Markdown table (also printed on stdout).
-pub fn table(s: &BatchSummary) -> String {
+/// The summary as a Markdown table (`summary.md`).
+pub fn markdown(s: &BatchSummary) -> String {
     let mut t = String::new();
     let _ = writeln!(t, "# Plan {}: {} jobs, {} failed\n", s.plan, s.jobs.len(), s.failed);
     let _ = writeln!(t, "| corpus | best model | perplexity | bits/char | letters F1 / F2 / F3 / F4 (plug-in) | F4 (NSB) | entropy rate (bits/letter) |");

@@ -8,10 +8,19 @@
 
 use std::sync::Arc;
 
+use serde::{Deserialize, Serialize};
 use shannon_counts::Counts;
 use shannon_model::{Model, Smoothing};
-use shannon_report::TuningPoint;
 use shannon_tokens::BOS;
+
+/// One point of add-k's pseudo-count search.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TuningPoint {
+    /// The pseudo-count.
+    pub k: f64,
+    /// Cross-entropy on the development split, bits per token.
+    pub dev_cross_entropy_bits: f64,
+}
 
 /// A training stream cut into a counting part and a development part.
 pub struct DevSplit {
@@ -35,9 +44,10 @@ impl DevSplit {
     }
 
     fn cross_entropy(&self, order: usize, k: f64, sentences: bool) -> f64 {
+        // `new` counted every order up to the comparison's highest, and add-k takes any k > 0.
         let model = Model::estimate(Arc::clone(&self.counts), order, Smoothing::AddK { k }, sentences)
             .expect("order within counts");
-        shannon_eval::score(&model, &self.dev, false).cross_entropy_bits().unwrap_or(f64::INFINITY)
+        crate::score(&model, &self.dev, false).cross_entropy_bits().unwrap_or(f64::INFINITY)
     }
 
     /// The best pseudo-count for a model of `order`, and every point tried (ascending in k).

@@ -1,14 +1,15 @@
-//! The stages joined: corpus spans → token streams → counts → models → scores.
+//! A whole corpus tokenized in parallel: line-aligned chunks of a [`Corpus`] are decoded and tokenized on
+//! every thread, then merged in corpus order, so ids and streams do not depend on the thread count.
+//!
+//! **In:** a corpus, the spans of it to read, a [`Tokenizer`] and whether invalid UTF-8 is replaced.
+//! **Out:** a [`Stream`] (ids with sentence markers, and the counts reports give of the text), and for
+//! training text the [`Vocab`] it built. Progress is reported as bytes read through a callback, so that
+//! callers choose how to show it.
 
-use std::sync::Arc;
-
-use indicatif::ProgressBar;
 use rayon::prelude::*;
 use shannon_corpus::{Corpus, Decode, Span};
-use shannon_counts::Counts;
-use shannon_eval::Score;
-use shannon_model::{Model, Smoothing};
-use shannon_tokens::{join_streams, LocalTokens, Lookup, Sentences, Tokenizer, Vocab, BOS, EOS, UNK};
+
+use crate::{join_streams, LocalTokens, Lookup, Sentences, TokenKind, Tokenizer, Vocab, BOS, EOS, UNK};
 
 /// A tokenized text: ids plus what reports say about it.
 #[derive(Debug, Default, Clone)]
@@ -27,6 +28,12 @@ pub struct Stream {
     pub replaced: u64,
 }
 
+/// Called with the number of bytes of each chunk once it is tokenized, from any thread.
+pub type BytesDone<'a> = &'a (dyn Fn(u64) + Sync);
+
+/// A callback that ignores progress.
+pub fn no_progress(_: u64) {}
+
 fn finish(tokenizer: &Tokenizer, vocab: &impl Lookup, parts: Vec<Vec<u32>>, mut stream: Stream) -> Stream {
     stream.ids = match tokenizer.sentences {
         Sentences::Lines => parts.concat(),
@@ -43,7 +50,7 @@ pub fn tokenize_train(
     spans: &[Span],
     tokenizer: &Tokenizer,
     lossy: bool,
-    progress: &ProgressBar,
+    progress: BytesDone,
 ) -> Result<(Vocab, Stream), shannon_corpus::Error> {
     let mut vocab = Vocab::new();
     let stream = tokenize_extend(corpus, spans, tokenizer, lossy, &mut vocab, progress)?;
@@ -53,7 +60,6 @@ pub fn tokenize_train(
 /// How text is checked: NUL bytes mark a binary file, an error, except for byte tokens, which model any data,
 /// and whitespace tokens, which split on NUL as KenLM does (calgary/book1 has one; lmplz reads it).
 pub fn decode_policy(tokenizer: &Tokenizer, lossy: bool) -> Decode {
-    use shannon_tokens::TokenKind;
     Decode { lossy, allow_nul: matches!(tokenizer.kind, TokenKind::Bytes | TokenKind::Whitespace) }
 }
 
@@ -64,7 +70,7 @@ pub fn tokenize_extend(
     tokenizer: &Tokenizer,
     lossy: bool,
     vocab: &mut Vocab,
-    progress: &ProgressBar,
+    progress: BytesDone,
 ) -> Result<Stream, shannon_corpus::Error> {
     let chunks = corpus.chunks(spans);
     let locals: Vec<(LocalTokens, u64, u64)> = chunks
@@ -72,7 +78,7 @@ pub fn tokenize_extend(
         .map(|chunk| {
             let (text, replaced) = corpus.decode(chunk, decode_policy(tokenizer, lossy))?;
             let local = LocalTokens::new(tokenizer, &text);
-            progress.inc((chunk.end - chunk.start) as u64);
+            progress((chunk.end - chunk.start) as u64);
             Ok((local, text.chars().count() as u64, replaced))
         })
         .collect::<Vec<Result<_, shannon_corpus::Error>>>()
@@ -98,7 +104,7 @@ pub fn tokenize_test(
     tokenizer: &Tokenizer,
     lossy: bool,
     vocab: &impl Lookup,
-    progress: &ProgressBar,
+    progress: BytesDone,
 ) -> Result<Stream, shannon_corpus::Error> {
     let chunks = corpus.chunks(spans);
     let parts: Vec<(Vec<u32>, u64, u64, u64)> = chunks
@@ -107,7 +113,7 @@ pub fn tokenize_test(
             let (text, replaced) = corpus.decode(chunk, decode_policy(tokenizer, lossy))?;
             let mut ids = Vec::new();
             let sentences = tokenizer.tokenize(&text, &mut |s| vocab.id(s).unwrap_or(UNK), &mut ids);
-            progress.inc((chunk.end - chunk.start) as u64);
+            progress((chunk.end - chunk.start) as u64);
             Ok((ids, sentences, text.chars().count() as u64, replaced))
         })
         .collect::<Vec<Result<_, shannon_corpus::Error>>>()
@@ -122,35 +128,4 @@ pub fn tokenize_test(
         stream.replaced += replaced;
     }
     Ok(finish(tokenizer, vocab, ids, stream))
-}
-
-/// Counts n-grams of a stream up to `order`.
-pub fn count(stream: &Stream, vocab: &Vocab, order: usize) -> Arc<Counts> {
-    Arc::new(shannon_counts::count(&stream.ids, vocab.len(), order))
-}
-
-/// Counts n-grams of a stream up to `order` within `limits` (spilling sorted runs past the memory limit).
-/// The result equals [`count`]'s, except that orders have no hash index when `limits.index` is false.
-pub fn count_within(
-    stream: &Stream,
-    vocab: &Vocab,
-    order: usize,
-    limits: &shannon_counts::Limits,
-) -> Result<Arc<Counts>, shannon_counts::Error> {
-    shannon_counts::count_within(&stream.ids, vocab.len(), order, limits).map(Arc::new)
-}
-
-/// Estimates one model.
-pub fn estimate(
-    counts: &Arc<Counts>,
-    order: usize,
-    smoothing: Smoothing,
-    tokenizer: &Tokenizer,
-) -> Result<Model, shannon_model::Error> {
-    Model::estimate(Arc::clone(counts), order, smoothing, tokenizer.sentences == Sentences::Lines)
-}
-
-/// Scores a test stream.
-pub fn score<M: shannon_model::LanguageModel + ?Sized>(model: &M, test: &Stream, per_sentence: bool) -> Score {
-    shannon_eval::score(model, &test.ids, per_sentence)
 }

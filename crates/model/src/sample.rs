@@ -1,15 +1,15 @@
-//! `shannon sample`: text generated from a model through a softmax temperature. τ = 0 is greedy argmax
+//! Text generated from a model through a softmax temperature (`shannon sample`). τ = 0 is greedy argmax
 //! (deterministic, lowest id on ties); τ > 0 samples from p_τ(w | h) = p(w | h)^(1/τ) / Z_τ(h), computed over
 //! the whole vocabulary at every step; the seed makes the output reproducible.
 
+use crate::tempered::Tempered;
+use crate::Model;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use shannon_model::tempered::Tempered;
-use shannon_model::Model;
 use shannon_tokens::{Vocab, BOS, EOS};
 
 /// What to generate.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SampleConfig {
     /// τ ≥ 0.
     pub temperature: f64,

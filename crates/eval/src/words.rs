@@ -1,0 +1,123 @@
+//! What Shannon-style estimation needs to know of a text's symbols and words: the alphabet |A| its
+//! estimators assume, Shannon's words (runs of letters), unigram counts, and the rank–frequency curve that
+//! Zipf's law is fitted to.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use shannon_tokens::{TokenKind, BOS, EOS};
+
+/// The alphabet |A| of an estimate, and how it was chosen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alphabet {
+    /// |A|.
+    pub size: f64,
+    /// How it was chosen.
+    pub rule: String,
+}
+
+/// Whether a token kind is a letter-like unit (a small alphabet), as opposed to words.
+pub fn letter_like(kind: TokenKind) -> bool {
+    !matches!(kind, TokenKind::Words | TokenKind::Whitespace)
+}
+
+/// The alphabet of a stream of `kind` tokens over a vocabulary of `vocab_len` ids: fixed for Shannon's
+/// letters and for bytes; for units without a fixed alphabet, the number of distinct symbols that occur.
+pub fn alphabet(kind: TokenKind, ids: &[u32], vocab_len: usize) -> Alphabet {
+    match kind {
+        TokenKind::Letters => Alphabet { size: 27.0, rule: "Shannon's 27 symbols: a–z and the space".into() },
+        TokenKind::Letters26 => Alphabet { size: 26.0, rule: "Shannon's 26 letters a–z".into() },
+        TokenKind::Bytes => Alphabet { size: 256.0, rule: "the 256 byte values".into() },
+        _ => {
+            let mut seen = vec![false; vocab_len];
+            for &t in ids {
+                if t != BOS && t != EOS {
+                    seen[t as usize] = true;
+                }
+            }
+            let size = seen.iter().filter(|&&s| s).count() as f64;
+            let unit = if kind == TokenKind::Chars { "characters" } else { "words" };
+            Alphabet {
+                size,
+                rule: format!(
+                    "the {unit} that occur in the text ({} has no fixed alphabet; NSB barely depends on K beyond it \
+                     except at n = 1)",
+                    kind.name()
+                ),
+            }
+        }
+    }
+}
+
+/// Words as Shannon counted them: maximal runs of ASCII letters, folded to lower case — the 27-letter
+/// stream cut at its spaces (`space` is the id of the space; markers cut words too). Returns per-type
+/// counts in decreasing order and the number of letters.
+pub fn letter_words(ids: &[u32], space: Option<u32>) -> (Vec<u64>, u64) {
+    let mut map: HashMap<&[u32], u64> = HashMap::new();
+    let mut letters = 0u64;
+    for word in ids.split(|&t| Some(t) == space || t == BOS || t == EOS).filter(|w| !w.is_empty()) {
+        letters += word.len() as u64;
+        *map.entry(word).or_insert(0) += 1;
+    }
+    let mut counts: Vec<u64> = map.into_values().collect();
+    counts.sort_unstable_by(|a, b| b.cmp(a));
+    (counts, letters)
+}
+
+/// `[rank, count]` for counts sorted in decreasing order: every rank up to 100, then about 50 ranks per
+/// decade, and the last rank — enough to draw the rank–frequency curve without listing every type.
+pub fn rank_frequency(sorted: &[u64]) -> Vec<(u64, u64)> {
+    let mut out = Vec::new();
+    let mut r = 1usize;
+    while r <= sorted.len() {
+        out.push((r as u64, sorted[r - 1]));
+        r = if r < 100 { r + 1 } else { ((r as f64 * 10f64.powf(1.0 / 50.0)) as usize).max(r + 1) };
+    }
+    if let Some(&last) = sorted.last() {
+        if out.last().map(|p| p.0) != Some(sorted.len() as u64) {
+            out.push((sorted.len() as u64, last));
+        }
+    }
+    out
+}
+
+/// Per-id counts of a stream over `vocab_len` ids (markers excluded).
+pub fn unigram_counts(ids: &[u32], vocab_len: usize) -> Vec<u64> {
+    let mut c = vec![0u64; vocab_len];
+    for &t in ids {
+        if t != BOS && t != EOS {
+            c[t as usize] += 1;
+        }
+    }
+    c
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shannon_words_are_runs_between_spaces_and_markers() {
+        // "ab ab c" with space = 9, then a sentence "c": words ab ×2, c ×2; 6 letters.
+        let ids = [3, 4, 9, 3, 4, 9, 5, EOS, BOS, 5, EOS];
+        assert_eq!(letter_words(&ids, Some(9)), (vec![2, 2], 6));
+    }
+
+    #[test]
+    fn rank_frequency_keeps_every_rank_to_100_then_thins_and_ends_at_the_last() {
+        let counts: Vec<u64> = (1..=1000).rev().collect();
+        let rf = rank_frequency(&counts);
+        assert_eq!(&rf[..3], &[(1, 1000), (2, 999), (3, 998)]);
+        assert_eq!(rf[99], (100, 901));
+        assert_eq!(*rf.last().unwrap(), (1000, 1));
+        // About 50 per decade from 100 to 1000.
+        assert!((140..=160).contains(&rf.len()), "{}", rf.len());
+    }
+
+    #[test]
+    fn alphabets() {
+        assert_eq!(alphabet(TokenKind::Letters, &[], 0).size, 27.0);
+        assert_eq!(alphabet(TokenKind::Chars, &[BOS, 3, 4, 3, EOS], 6).size, 2.0);
+        assert_eq!(unigram_counts(&[BOS, 3, 4, 3, EOS], 5), vec![0, 0, 0, 2, 1]);
+    }
+}

@@ -1,0 +1,246 @@
+//! `shannon build`: one model trained on a whole corpus, written as ARPA or in shannon's binary format;
+//! `shannon convert`: any model file shannon reads, written in either format.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use shannon_model::{Model, Smoothing, Summary};
+use shannon_tokens::{Sentences, Vocab};
+
+use crate::direct::Direct;
+use crate::progress::{stage, Progress, Unit};
+use crate::text::{check_order, describe, open, tokenize_whole};
+use crate::{cleanup, ConfigError, Error, Result, TextConfig};
+
+/// How a model file is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// ARPA text: what KenLM, SRILM and most decoders read.
+    Arpa,
+    /// shannon's binary format: memory-mapped and queried in place, so it loads at once (see
+    /// `shannon_model::binary`).
+    Binary,
+}
+
+/// A size as `--memory` takes it: bytes, or with a K, M or G suffix (powers of 1024).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let (digits, mult) = match s.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&s[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&s[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&s[..i], 1 << 30),
+        _ => (s, 1),
+    };
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .ok_or_else(|| format!("expected a size like 400M, got '{s}'"))
+}
+
+/// The order built when none is given.
+pub const DEFAULT_ORDER: usize = 5;
+
+/// A `build` configuration: [`BuildConfig::new`] gives the defaults, [`BuildConfig::validate`] checks
+/// every setting, and [`run`] runs only a valid one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildConfig {
+    /// Training files and directories (all of it is used).
+    pub corpus: Vec<PathBuf>,
+    /// Tokenizer and UTF-8 policy.
+    pub text: TextConfig,
+    /// Model order.
+    pub order: usize,
+    /// Smoothing: one with an exact backoff form (mkn, kn, wb).
+    pub smoothing: Smoothing,
+    /// File format.
+    pub format: Format,
+    /// Where the model goes.
+    pub output: PathBuf,
+    /// Sorting memory while counting and where sorted runs spill past it.
+    pub memory: CountMemory,
+}
+
+impl BuildConfig {
+    /// The defaults: order 5, mkn, ARPA, unbounded counting memory in the system's temporary directory.
+    pub fn new(corpus: Vec<PathBuf>, text: TextConfig, output: PathBuf) -> BuildConfig {
+        BuildConfig {
+            corpus,
+            text,
+            order: DEFAULT_ORDER,
+            smoothing: Smoothing::Mkn,
+            format: Format::Arpa,
+            output,
+            memory: CountMemory::default(),
+        }
+    }
+
+    /// Checks every setting.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_order("order", self.order)?;
+        if matches!(self.smoothing, Smoothing::Mle | Smoothing::AddK { .. }) {
+            return Err(ConfigError::new(
+                "smoothing",
+                format!("{}: this method has no exact ARPA (backoff) form; use mkn, kn or wb", self.smoothing),
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The bytes of `model` in `format`.
+pub fn encode(model: &Model, vocab: &Vocab, format: Format) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    match format {
+        Format::Arpa => shannon_model::arpa::write(model, vocab, &mut buf)?,
+        Format::Binary => shannon_model::binary::write(model, vocab, &mut buf)?,
+    }
+    Ok(buf)
+}
+
+/// How much memory counting may use (`--memory`) and where it spills sorted runs past it (`--temp-dir`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountMemory {
+    /// Bytes of sorting memory; `None`: unlimited.
+    pub memory: Option<u64>,
+    /// Parent of the spill directory; `None`: the system's temporary directory.
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl CountMemory {
+    /// A fresh private spill directory, removed when dropped and, through [`cleanup`], on Ctrl-C.
+    fn spill_dir(&self) -> Result<SpillDir> {
+        let parent = self.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let dir = tempfile::Builder::new()
+            .prefix(".shannon-spill-")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(format!("creating a spill directory in {} (--temp-dir)", parent.display()), e))?;
+        let registered = cleanup::register(dir.path());
+        Ok(SpillDir { _registered: registered, dir })
+    }
+}
+
+/// A spill directory: unregistered from interruption cleanup, then removed, when dropped.
+struct SpillDir {
+    _registered: cleanup::Registered,
+    dir: tempfile::TempDir,
+}
+
+impl SpillDir {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// Writes `model` to `output` through a buffered temporary file beside it, renamed into place when complete
+/// (the file is never held in memory whole; on error or Ctrl-C the temporary file is removed).
+fn write_streaming(output: &Path, model: &Model, vocab: &Vocab, format: Format) -> Result<()> {
+    write_with(output, |out| {
+        match format {
+            Format::Arpa => shannon_model::arpa::write(model, vocab, out)?,
+            Format::Binary => shannon_model::binary::write(model, vocab, out)?,
+        }
+        Ok(())
+    })
+}
+
+/// Runs `write` on a buffered temporary file beside `output` and renames it into place when `write`
+/// succeeds; on error or Ctrl-C the temporary file is removed. Model files can be many gigabytes, so they
+/// are written past the page cache where the file system allows ([`crate::direct`]).
+fn write_with<T>(output: &Path, write: impl FnOnce(&mut Direct<tempfile::NamedTempFile>) -> Result<T>) -> Result<T> {
+    let tmp = shannon_report::temp_beside(output)
+        .map_err(|e| Error::io(format!("creating a temporary file beside {}", output.display()), e))?;
+    let _registered = cleanup::register(tmp.path());
+    let mut out = Direct::new(tmp);
+    let value = write(&mut out)?;
+    let io = |e| Error::io(output.display().to_string(), e);
+    let tmp = out.finish().map_err(io)?;
+    tmp.as_file().sync_all().map_err(io)?;
+    tmp.persist(output).map_err(|e| io(e.error))?;
+    Ok(value)
+}
+
+/// Builds the model and writes it; returns its summary (n-grams per order, discounts). A discount that
+/// had to fall back is said through `progress` and recorded in the summary.
+pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
+    config.validate()?;
+    let BuildConfig { corpus: paths, text, order, smoothing, format, output, memory } = config;
+    let (order, smoothing, format) = (*order, *smoothing, *format);
+    let corpus = open(paths)?;
+    let (tokenized, _) = tokenize_whole(&corpus, text, progress);
+    let (vocab, train) = tokenized?;
+    // The mapped text has been read; its pages would otherwise stay resident through counting and estimation.
+    drop(corpus);
+    progress.detail(&format!("positions: {} ({} tokens, vocabulary {})", train.ids.len(), train.tokens, vocab.len()));
+    if train.tokens == 0 {
+        return Err(Error::Input(format!(
+            "{}: empty corpus: no {} tokens",
+            describe(paths),
+            text.tokenizer.kind.name()
+        )));
+    }
+    let sentences = text.tokenizer.sentences == Sentences::Lines;
+    // Estimation and writing never query, so the counts need no hash index.
+    let spill = memory.spill_dir()?;
+    let limits = shannon_counts::Limits { memory: memory.memory, temp_dir: spill.path().to_path_buf(), index: false };
+    let writing = || format!("writing the model for {}", describe(paths));
+    let summary = if format == Format::Arpa {
+        // Counts go to disk order by order and the model is estimated and written from there, one order
+        // at a time: memory holds the token stream while counting, then only per-order arrays.
+        let store_dir = spill.path().join("counts");
+        std::fs::create_dir(&store_dir).map_err(|e| Error::io(format!("creating {}", store_dir.display()), e))?;
+        let mut store = shannon_counts::store::Store::transient(&store_dir);
+        let (counted, _) = stage(progress, "count", None, Unit::Steps, || {
+            shannon_counts::count_to_store(&train.ids, vocab.len(), order, &limits, &mut store)
+        });
+        counted?;
+        drop(train);
+        let (written, _) = stage(progress, "estimate and write", None, Unit::Steps, || {
+            write_with(output, |out| {
+                Ok(shannon_model::streamed::write_arpa(&store, &vocab, smoothing, sentences, out)?)
+            })
+        });
+        written.map_err(|e| e.context(writing()))?
+    } else {
+        let (counts, _) = stage(progress, "count", None, Unit::Steps, || {
+            shannon_counts::count_within(&train.ids, vocab.len(), order, &limits)
+        });
+        let counts = Arc::new(counts?);
+        drop((spill, train));
+        let (model, _) =
+            stage(progress, "estimate", None, Unit::Steps, || Model::estimate(counts, order, smoothing, sentences));
+        let model = model?;
+        let (written, _) =
+            stage(progress, "write", None, Unit::Steps, || write_streaming(output, &model, &vocab, format));
+        written.map_err(|e| e.context(writing()))?;
+        model.summary().clone()
+    };
+    for d in &summary.discounts {
+        if let Some(why) = &d.fallback {
+            progress.message(&format!("warning: {why}"));
+        }
+    }
+    Ok(summary)
+}
+
+/// A `convert` configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConvertConfig {
+    /// The model file to read (ARPA, plain or compressed, or binary).
+    pub input: PathBuf,
+    /// The file to write.
+    pub output: PathBuf,
+    /// Its format.
+    pub format: Format,
+}
+
+/// Reads the model file and writes it in the configured format; returns the model's order and n-grams per
+/// order. Probabilities are kept exactly: an ARPA file converted to binary scores like the ARPA file, and
+/// back.
+pub fn convert(config: &ConvertConfig, progress: &dyn Progress) -> Result<(usize, Vec<u64>)> {
+    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || crate::model_file::load_model(&config.input));
+    let (vocab, model) = loaded?;
+    let (buf, _) = stage(progress, "write", None, Unit::Steps, || encode(&model, &vocab, config.format));
+    shannon_report::write_atomic(&config.output, &buf?)
+        .map_err(|e| Error::from(e).context(format!("writing {}", config.output.display())))?;
+    Ok((model.order(), model.summary().ngrams.clone()))
+}

@@ -1,0 +1,500 @@
+//! `shannon entropy`: Shannon's (1951) estimates of the entropy of a text, and how far the text supports
+//! them — block entropies H_N and F_N with every estimator and standard errors, his Zipf-law word entropy
+//! recomputed, a Zipf–Mandelbrot fit, the guessing game played by an order-N modified Kneser–Ney model,
+//! and an extrapolation to N → ∞ — as a `shannon.entropy/1` report.
+//!
+//! The statistics are computed where their data live (`shannon_eval::entropy`, `words`, `guessing`,
+//! `extrapolation`; `shannon_info::zipf`); this job joins them and says in the report how each was made.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use shannon_corpus::{Corpus, Span};
+use shannon_eval::entropy::{self as blocks, BlockOptions, ByEstimator};
+use shannon_eval::extrapolation::{extrapolate, OrderPoint};
+use shannon_eval::guessing;
+use shannon_eval::words::{alphabet, letter_like, letter_words, rank_frequency, unigram_counts, Alphabet};
+use shannon_info::estimate::CountProfile;
+use shannon_info::zipf;
+use shannon_model::{Model, Smoothing};
+use shannon_report::entropy::{
+    BitsPerLetter, EntropyCorpus, EntropyReport, EntropySettings, EntropyTimings, GuessEntry, Methods, NsbInfo,
+    OrderEntry, PerLetter, PublishedBounds, Shannon1951, ZipfSection, ENTROPY_SCHEMA,
+};
+use shannon_report::TextStats;
+use shannon_tokens::stream::{self, Stream};
+use shannon_tokens::{Sentences, TokenKind, Tokenizer, Vocab, BOS, UNK};
+
+use crate::progress::{stage, Progress, Unit};
+use crate::text::{check_holdout, check_order, corpus_name, describe, inputs, open, tokenize_whole, DEFAULT_HOLDOUT};
+use crate::{ConfigError, Error, Result, TextConfig};
+
+/// Shannon's divisors from bits per word to bits per letter: 4.5 letters per word, 5.5 with the space.
+const SHANNON_WORD_LENGTH: [f64; 2] = [4.5, 5.5];
+
+/// Held-out symbols the guessing game guesses at most when no limit is given.
+pub const DEFAULT_GUESS_LIMIT: u64 = 50_000;
+/// The most block-jackknife groups (each group is deleted in turn: cost grows with the count).
+pub const MAX_GROUPS: usize = 10_000;
+
+/// An `entropy` configuration: [`EntropyConfig::new`] gives the defaults, [`EntropyConfig::validate`]
+/// checks every setting, and [`run`] runs only a valid one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntropyConfig {
+    /// Corpus files and directories.
+    pub corpus: Vec<PathBuf>,
+    /// Tokenizer and UTF-8 policy.
+    pub text: TextConfig,
+    /// Longest block length N.
+    pub max_order: usize,
+    /// Block-jackknife groups.
+    pub groups: usize,
+    /// Coverage below which an order is unsupported.
+    pub min_coverage: f64,
+    /// NSB on every jackknife sample too.
+    pub nsb_jackknife: bool,
+    /// Highest predictor order of the guessing game (0: skip).
+    pub guess_order: usize,
+    /// Held-out symbols guessed at most (0: all).
+    pub guess_limit: u64,
+    /// Held-out fraction of lines for the guessing game.
+    pub holdout: f64,
+    /// Report name (default: the corpus's file name).
+    pub name: Option<String>,
+    /// Worker threads (for the timings block).
+    pub threads: usize,
+}
+
+impl EntropyConfig {
+    /// The defaults for `corpus` read as `text`: block lengths and guessing orders by
+    /// [`default_max_order`] and [`default_guess_order`], `shannon_eval`'s jackknife groups and coverage
+    /// threshold, NSB on every jackknife sample, [`DEFAULT_GUESS_LIMIT`] guessed symbols, the default holdout.
+    pub fn new(corpus: Vec<PathBuf>, text: TextConfig) -> EntropyConfig {
+        let max_order = default_max_order(text.tokenizer.kind);
+        EntropyConfig {
+            corpus,
+            text,
+            max_order,
+            groups: blocks::DEFAULT_GROUPS,
+            min_coverage: blocks::DEFAULT_MIN_COVERAGE,
+            nsb_jackknife: true,
+            guess_order: default_guess_order(text.tokenizer.kind, max_order),
+            guess_limit: DEFAULT_GUESS_LIMIT,
+            holdout: DEFAULT_HOLDOUT,
+            name: None,
+            threads: rayon::current_num_threads(),
+        }
+    }
+
+    /// Sets the longest block length and, unless `guess_order` is given, the guessing order that goes
+    /// with it.
+    pub fn with_orders(mut self, max_order: Option<usize>, guess_order: Option<usize>) -> EntropyConfig {
+        if let Some(n) = max_order {
+            self.max_order = n;
+        }
+        self.guess_order = guess_order.unwrap_or_else(|| default_guess_order(self.text.tokenizer.kind, self.max_order));
+        self
+    }
+
+    /// Checks every setting.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        check_order("max_order", self.max_order)?;
+        if !(2..=MAX_GROUPS).contains(&self.groups) {
+            return Err(ConfigError::new(
+                "groups",
+                format!(
+                    "must be an integer from 2 to {MAX_GROUPS} (the jackknife deletes each in turn), got {}",
+                    self.groups
+                ),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.min_coverage) {
+            return Err(ConfigError::new(
+                "min_coverage",
+                format!("must be a number from 0 to 1 (coverage is a probability), got {}", self.min_coverage),
+            ));
+        }
+        let max = shannon_counts::MAX_ORDER;
+        if self.guess_order > max {
+            return Err(ConfigError::new(
+                "guess_order",
+                format!("must be an integer from 0 (skip the game) to {max}, got {}", self.guess_order),
+            ));
+        }
+        check_holdout(self.holdout)
+    }
+
+    /// The report's name: as given, or the corpus's file name.
+    pub fn name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| corpus_name(&self.corpus))
+    }
+}
+
+/// Default longest block length: 10 for letter-like units, 4 for words.
+pub fn default_max_order(kind: TokenKind) -> usize {
+    if letter_like(kind) {
+        10
+    } else {
+        4
+    }
+}
+
+/// Default guessing-game order: the block length for letter-like units; 0 (skipped) for words, whose
+/// alphabet (the vocabulary) would cost |V| model queries per guessed word.
+pub fn default_guess_order(kind: TokenKind, max_order: usize) -> usize {
+    if letter_like(kind) {
+        max_order
+    } else {
+        0
+    }
+}
+
+fn why_not_published(m: &zipf::ShannonZipf) -> String {
+    format!(
+        "Shannon's stated model p_n = 0.1/n for ranks n ≤ {} does not give his printed {:.2} bits/word: its mass is \
+         Σ 0.1/n = {:.4} (not 1) and −Σ p_n log2 p_n = {:.3} bits/word; renormalized over the same ranks it is {:.3}, \
+         and cut where the mass reaches 1 (rank {}) it is {:.3}. No reading of the model comes near {:.2}, so the \
+         printed figure (and the 2.62 bits/letter derived from it) does not follow from the model as stated.",
+        m.critical_rank,
+        m.published_bits_per_word,
+        m.mass,
+        m.bits_per_word,
+        m.renormalized_bits_per_word,
+        m.unit_mass_rank,
+        m.unit_mass_bits_per_word,
+        m.published_bits_per_word
+    )
+}
+
+fn methods(config: &EntropyConfig, alphabet: &Alphabet) -> Methods {
+    Methods {
+        estimators: "plugin: maximum likelihood; miller_madow: + (K_obs − 1)/(2N) nats (Miller 1955); chao_shen: \
+                     coverage-adjusted Horvitz–Thompson (Chao & Shen 2003); grassberger: Grassberger 2003 with ψ(N) \
+                     in place of ln N; nsb: posterior mean under the Nemenman–Shafee–Bialek (2002) mixture of \
+                     Dirichlet priors, numerical quadrature over β; jackknife: Zahl (1977) leave-one-out jackknife \
+                     of plug-in. F_n of an estimator is its H_n minus its H_(n−1)."
+            .into(),
+        nsb: format!("K = min(|A|^n, 1e30) bins for n-blocks, |A| = {} ({})", alphabet.size, alphabet.rule),
+        standard_errors: format!(
+            "delete-one-group block jackknife (Künsch 1989): the block start positions are cut into {} contiguous \
+             groups, each deleted in turn; SE² = (G−1)/G Σ (θ_(−g) − θ̄)². F_n deletes the same group at both \
+             orders. {}",
+            config.groups,
+            if config.nsb_jackknife {
+                "NSB included."
+            } else {
+                "NSB skipped (--no-nsb-jackknife): its spread is the posterior standard deviation only, which \
+                 ignores the dependence between overlapping blocks."
+            }
+        ),
+        unsupported: format!(
+            "an order is unsupported when the Good–Turing coverage 1 − f1/N of its blocks is below {}: then more \
+             than {:.0}% of the probability is estimated to sit on blocks never seen, whose entropy no estimator \
+             can read off the sample (Paninski 2003). Calibrated on known sources (10^6 symbols, 27 letters): at \
+             coverage ≈ 0.9 plug-in F_n is 5–8% low, Miller–Madow 2–3%, Grassberger ≈ 1%, NSB < 0.5%.",
+            config.min_coverage,
+            100.0 * (1.0 - config.min_coverage)
+        ),
+        guessing: "Shannon's guessing game (1951 §5, eq. 17) with an order-n interpolated modified Kneser–Ney model \
+                   trained on the first lines as the predictor: for each held-out symbol, the rank of the true \
+                   symbol in the model's ordering of the alphabet (ties by id); from the rank frequencies q_i, \
+                   upper = −Σ q_i log2 q_i, lower = Σ i (q_i − q_(i+1)) log2 i. cross_entropy_bits is the model's \
+                   held-out cross-entropy, an upper bound on the entropy rate (Brown et al. 1992)."
+            .into(),
+    }
+}
+
+/// Runs the estimates.
+pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyReport> {
+    config.validate()?;
+    let start = Instant::now();
+    let name = config.name();
+    let corpus = open(&config.corpus)?;
+    let tok = config.text.tokenizer;
+    let lossy = config.text.lossy;
+    let paths = describe(&config.corpus);
+
+    // Tokenize the whole text.
+    let (tokenized, tokenize_seconds) = tokenize_whole(&corpus, &config.text, progress);
+    let (vocab, stream) = tokenized?;
+    if stream.tokens == 0 {
+        return Err(Error::Input(format!("{paths}: empty corpus: the text has no {} tokens", tok.kind.name())));
+    }
+    let alphabet = alphabet(tok.kind, &stream.ids, vocab.len());
+    let mut warnings = Vec::new();
+    if stream.replaced > 0 {
+        warnings.push(format!("{} invalid UTF-8 sequences were replaced by U+FFFD (--lossy)", stream.replaced));
+    }
+
+    // Block entropies.
+    let options = BlockOptions {
+        max_order: config.max_order,
+        alphabet: alphabet.size,
+        groups: config.groups,
+        min_coverage: config.min_coverage,
+        nsb_jackknife: config.nsb_jackknife,
+    };
+    let (result, blocks_seconds) =
+        stage(progress, "blocks", None, Unit::Steps, || blocks::block_entropies(&stream.ids, &options));
+    warnings.extend(result.warnings.iter().cloned());
+    let unsupported: Vec<String> =
+        result.orders.iter().filter(|o| !o.supported).map(|o| format!("{} ({:.3})", o.n, o.coverage)).collect();
+    if !unsupported.is_empty() {
+        warnings.push(format!(
+            "block lengths {} are unsupported: coverage 1 − f1/N below {}; treat their estimates as bounds at best",
+            unsupported.join(", "),
+            config.min_coverage
+        ));
+    }
+
+    // Words: Zipf, and the word length that turns bits per word into bits per letter.
+    let (zipf_section, bits_per_letter, zipf_seconds) = {
+        let t = Instant::now();
+        let (section, per_letter) = words_and_zipf(&corpus, &tok, lossy, &vocab, &stream)?;
+        (section, per_letter, t.elapsed().as_secs_f64())
+    };
+
+    let published = |n: usize| match tok.kind {
+        TokenKind::Letters if n <= 3 => Some(blocks::SHANNON_1951_F_27[n]),
+        TokenKind::Letters26 if n <= 3 => Some(blocks::SHANNON_1951_F_26[n]),
+        _ => None,
+    };
+    let per_letter = |f: &ByEstimator| {
+        bits_per_letter.as_ref().map(|b| PerLetter {
+            without_space: f.scaled(b.mean_word_length),
+            with_space: f.scaled(b.mean_word_length + 1.0),
+        })
+    };
+    let mut orders = vec![OrderEntry {
+        n: 0,
+        blocks: result.symbols,
+        distinct: 1,
+        singletons: 0,
+        doubletons: 0,
+        coverage: 1.0,
+        supported: true,
+        h: ByEstimator::all(0.0),
+        h_se: ByEstimator::all(0.0),
+        f: ByEstimator::all(result.f0),
+        f_se: ByEstimator::all(0.0),
+        nsb: None,
+        shannon_1951: published(0),
+        f_per_letter: per_letter(&ByEstimator::all(result.f0)),
+    }];
+    orders.extend(result.orders.iter().map(|o| OrderEntry {
+        n: o.n,
+        blocks: o.blocks,
+        distinct: o.distinct,
+        singletons: o.singletons,
+        doubletons: o.doubletons,
+        coverage: o.coverage,
+        supported: o.supported,
+        h: o.h,
+        h_se: o.h_se,
+        f: o.f,
+        f_se: o.f_se,
+        nsb: Some(NsbInfo { alphabet: o.nsb_alphabet, posterior_std_bits: o.nsb_posterior_std }),
+        shannon_1951: published(o.n),
+        f_per_letter: per_letter(&o.f),
+    }));
+
+    // The guessing game.
+    let guesses = config.guess_order as u64;
+    let (game, guessing_seconds) = stage(progress, "guessing", Some(guesses), Unit::Steps, || {
+        guessing_game(config, &corpus, progress, &mut warnings)
+    });
+    let (game, split) = game?;
+
+    let points: Vec<OrderPoint> =
+        orders.iter().map(|o| OrderPoint { n: o.n, supported: o.supported, f: o.f }).collect();
+    let cross_entropies: Vec<(usize, Option<f64>)> = game.iter().map(|g| (g.n, g.cross_entropy_bits)).collect();
+    let extrapolation = extrapolate(&points, &cross_entropies);
+    let report = EntropyReport {
+        schema: ENTROPY_SCHEMA.into(),
+        tool: crate::tool(),
+        corpus: EntropyCorpus {
+            name,
+            inputs: inputs(&corpus),
+            holdout: config.holdout,
+            lines: split.0,
+            train_lines: split.1,
+        },
+        tokenizer: tok,
+        text: TextStats {
+            bytes: stream.bytes,
+            chars: stream.chars,
+            sentences: stream.sentences,
+            tokens: stream.tokens,
+            vocabulary: Some(vocab.len() as u64),
+            replaced_invalid_utf8: stream.replaced,
+        },
+        methods: methods(config, &alphabet),
+        alphabet,
+        settings: EntropySettings {
+            max_order: config.max_order,
+            jackknife_groups: config.groups,
+            min_coverage: config.min_coverage,
+            nsb_jackknife: config.nsb_jackknife,
+            guess_order: config.guess_order,
+            guess_limit: config.guess_limit,
+            holdout: config.holdout,
+        },
+        orders,
+        bits_per_letter,
+        zipf: zipf_section,
+        guessing: game,
+        shannon_1951: Shannon1951 {
+            source: "C. E. Shannon, Prediction and Entropy of Printed English, Bell System Technical Journal \
+                     30(1):50–64, 1951"
+                .into(),
+            f_26_letters: blocks::SHANNON_1951_F_26,
+            f_27_letters: blocks::SHANNON_1951_F_27,
+            guessing: guessing::SHANNON_1951_TABLE
+                .iter()
+                .map(|&(n, upper, lower)| PublishedBounds { n, upper, lower })
+                .collect(),
+        },
+        extrapolation,
+        warnings,
+        timings: EntropyTimings {
+            threads: config.threads,
+            tokenize_seconds,
+            blocks_seconds,
+            zipf_seconds,
+            guessing_seconds,
+            total_seconds: start.elapsed().as_secs_f64(),
+        },
+    };
+    Ok(report)
+}
+
+/// The Zipf section, and for word units the mean word length.
+fn words_and_zipf(
+    corpus: &Corpus,
+    tok: &Tokenizer,
+    lossy: bool,
+    vocab: &Vocab,
+    stream: &Stream,
+) -> Result<(ZipfSection, Option<BitsPerLetter>)> {
+    let (counts, what, mean_word_length, per_letter) = if letter_like(tok.kind) {
+        // Shannon's words: the 27-letter stream cut at its spaces.
+        let (counts, letters) = if tok.kind == TokenKind::Letters {
+            letter_words(&stream.ids, vocab.lookup(" "))
+        } else {
+            let letters = Tokenizer { kind: TokenKind::Letters, lowercase: true, sentences: Sentences::None };
+            let (v, s) = stream::tokenize_train(corpus, &corpus.whole(), &letters, lossy, &stream::no_progress)?;
+            letter_words(&s.ids, v.lookup(" "))
+        };
+        let words: u64 = counts.iter().sum();
+        let mean = if words == 0 { 0.0 } else { letters as f64 / words as f64 };
+        (counts, "maximal runs of ASCII letters, folded to lower case (Shannon's words)".to_string(), mean, None)
+    } else {
+        let c = unigram_counts(&stream.ids, vocab.len());
+        let mean = blocks::mean_length((0..vocab.len()).map(|i| (vocab.string(i as u32), c[i])));
+        let mut counts: Vec<u64> = c.into_iter().filter(|&x| x > 0).collect();
+        counts.sort_unstable_by(|a, b| b.cmp(a));
+        let what = format!("the tokens of the {} tokenizer (punctuation tokens included)", tok.kind.name());
+        let per_letter = BitsPerLetter { mean_word_length: mean, shannon_word_length: SHANNON_WORD_LENGTH };
+        (counts, what, mean, Some(per_letter))
+    };
+    let model = zipf::shannon_model();
+    let profile = CountProfile::from_counts(counts.iter().copied());
+    let (empirical, _, _) = blocks::estimate_all(&profile, Some((profile.distinct() as f64).max(1.0)));
+    let (fit, fit_error) = match zipf::fit_zipf_mandelbrot(&counts) {
+        Ok(f) => (Some(f), None),
+        Err(e) => (None, Some(e.to_string())),
+    };
+    let section = ZipfSection {
+        shannon_model_bits_per_word: model.bits_per_word,
+        shannon_model: model,
+        published_bits_per_word: zipf::SHANNON_PUBLISHED_BITS_PER_WORD,
+        why_not_published: why_not_published(&model),
+        words: what,
+        tokens: profile.n(),
+        types: profile.distinct(),
+        mean_word_length,
+        rank_frequency: rank_frequency(&counts),
+        fit,
+        fit_error,
+        empirical,
+        empirical_coverage: profile.coverage(),
+    };
+    Ok((section, per_letter))
+}
+
+/// Plays the guessing game for predictor orders 1..=`guess_order`; returns the entries and the split
+/// (lines, training lines).
+fn guessing_game(
+    config: &EntropyConfig,
+    corpus: &Corpus,
+    progress: &dyn Progress,
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<GuessEntry>, (u64, u64))> {
+    let lines: u64 = corpus.sources().iter().map(|s| s.lines()).sum();
+    let train_lines = (lines as f64 * (1.0 - config.holdout)).floor() as u64;
+    if config.guess_order == 0 {
+        return Ok((Vec::new(), (lines, train_lines)));
+    }
+    let tok = config.text.tokenizer;
+    let (train_spans, test_spans): (Vec<Span>, Vec<Span>) = corpus.split_holdout(config.holdout);
+    let none = &stream::no_progress;
+    let (vocab, train) = stream::tokenize_train(corpus, &train_spans, &tok, config.text.lossy, none)?;
+    let test = stream::tokenize_test(corpus, &test_spans, &tok, config.text.lossy, &vocab, none)?;
+    if train.tokens == 0 || test.tokens == 0 {
+        warnings.push(format!(
+            "guessing game skipped: the {} has no {} tokens ({} lines, --holdout {}); use a longer text or --guess-order 0",
+            if train.tokens == 0 { "training part" } else { "held-out part" },
+            tok.kind.name(),
+            lines,
+            config.holdout
+        ));
+        return Ok((Vec::new(), (lines, train_lines)));
+    }
+    let counts = Arc::new(shannon_counts::count(&train.ids, vocab.len(), config.guess_order));
+    // The guessed symbols: the first `guess_limit` held-out tokens.
+    let guessed = if config.guess_limit == 0 {
+        &test.ids[..]
+    } else {
+        let mut seen = 0u64;
+        let end = test
+            .ids
+            .iter()
+            .position(|&t| {
+                seen += u64::from(t != BOS);
+                seen > config.guess_limit
+            })
+            .unwrap_or(test.ids.len());
+        &test.ids[..end]
+    };
+    let mut out = Vec::with_capacity(config.guess_order);
+    for n in 1..=config.guess_order {
+        let model = Model::estimate(Arc::clone(&counts), n, Smoothing::Mkn, tok.sentences == Sentences::Lines)?;
+        for d in &model.summary().discounts {
+            if let Some(why) = &d.fallback {
+                // Lower orders use the same continuation counts in every model: say it once.
+                let w = format!("guessing predictors: {why}");
+                if !warnings.contains(&w) {
+                    warnings.push(w);
+                }
+            }
+        }
+        let candidates: Vec<u32> = (0..vocab.len() as u32).filter(|&w| w != UNK && model.is_predictable(w)).collect();
+        let game = guessing::play(&model, guessed, &candidates);
+        let score = shannon_eval::score(&model, &test.ids, false);
+        let published = guessing::shannon_1951(n).filter(|_| tok.kind == TokenKind::Letters);
+        out.push(GuessEntry {
+            n,
+            symbols: game.symbols,
+            upper: game.upper,
+            lower: game.lower,
+            cross_entropy_bits: score.cross_entropy_bits(),
+            cross_entropy_symbols: score.tokens,
+            rank_counts: game.rank_counts,
+            shannon_upper: published.map(|p| p.0),
+            shannon_lower: published.map(|p| p.1),
+        });
+        progress.advance(1);
+    }
+    Ok((out, (lines, train_lines)))
+}

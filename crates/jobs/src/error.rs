@@ -1,0 +1,117 @@
+//! The jobs' errors: one enum whose variants carry the file, setting or value concerned. The binary
+//! prints an error with its sources (`{:#}` through anyhow), so each variant's own message is only its
+//! context and the cause follows it once.
+
+use std::path::PathBuf;
+
+/// A setting outside what a job accepts: `setting` is its name as in a batch plan (`max_order`), which is
+/// the command-line flag with `_` for `-`; `problem` completes the sentence ("must be an integer from 1 to
+/// 255, got 0").
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{setting} {problem}")]
+pub struct ConfigError {
+    /// The setting's name in a plan.
+    pub setting: &'static str,
+    /// What is wrong with its value.
+    pub problem: String,
+}
+
+impl ConfigError {
+    /// An error for `setting`.
+    pub fn new(setting: &'static str, problem: impl Into<String>) -> ConfigError {
+        ConfigError { setting, problem: problem.into() }
+    }
+
+    /// The setting's command-line flag: `--max-order`.
+    pub fn flag(&self) -> String {
+        format!("--{}", self.setting.replace('_', "-"))
+    }
+
+    /// The message as the command line says it: `--max-order must be …`.
+    pub fn as_flag(&self) -> String {
+        format!("{} {}", self.flag(), self.problem)
+    }
+}
+
+/// Why a job failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A setting outside what the job accepts.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Reading a corpus (missing file, invalid UTF-8, binary data, a broken compressed stream, …).
+    #[error(transparent)]
+    Corpus(#[from] shannon_corpus::Error),
+    /// Counting (a spill file that cannot be written or read back).
+    #[error(transparent)]
+    Counts(#[from] shannon_counts::Error),
+    /// Estimating a model.
+    #[error(transparent)]
+    Model(#[from] shannon_model::Error),
+    /// Reading or writing ARPA text.
+    #[error(transparent)]
+    Arpa(#[from] shannon_model::arpa::Error),
+    /// Reading or writing shannon's binary model format.
+    #[error(transparent)]
+    Binary(#[from] shannon_model::binary::Error),
+    /// Writing a report or another output atomically.
+    #[error(transparent)]
+    Report(#[from] shannon_report::Error),
+    /// A generated source's parameters.
+    #[error(transparent)]
+    Source(#[from] shannon_source::SourceError),
+    /// A model file that could not be read: the path, and how it was decompressed.
+    #[error("{file}")]
+    ModelFile {
+        /// `path` or `path (decompressed xz)`.
+        file: String,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
+    /// A file system operation: what was being done, with the path.
+    #[error("{what}")]
+    Io {
+        /// What was being done: "cannot read X", "creating a spill directory in X".
+        what: String,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The input cannot give what the job needs: an empty corpus, a test set without tokens, two
+    /// inputs of different kinds. The message names the files.
+    #[error("{0}")]
+    Input(String),
+    /// A batch plan that cannot run: the plan file and what is wrong.
+    #[error("{}: {what}", plan.display())]
+    Plan {
+        /// The plan file.
+        plan: PathBuf,
+        /// What is wrong.
+        what: String,
+    },
+    /// A failure with what was being done when it happened.
+    #[error("{context}")]
+    Context {
+        /// What was being done ("writing the model for corpus.txt").
+        context: String,
+        /// The failure.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+/// A job's result.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// This error with what was being done in front of it.
+    pub fn context(self, context: impl Into<String>) -> Error {
+        Error::Context { context: context.into(), source: Box::new(self) }
+    }
+
+    /// An I/O error with what was being done.
+    pub fn io(what: impl Into<String>, source: std::io::Error) -> Error {
+        Error::Io { what: what.into(), source }
+    }
+}

@@ -1,0 +1,148 @@
+//! What every job that reads text shares: the tokenizer configuration, where training and test text come
+//! from, the smoothing methods a comparison can ask for, and the provenance of inputs for reports.
+
+use std::path::{Path, PathBuf};
+
+use shannon_corpus::Corpus;
+use shannon_tokens::stream::{self, Stream};
+use shannon_tokens::{Tokenizer, Vocab};
+
+use crate::progress::{self, Progress, Unit};
+use crate::{ConfigError, Result};
+
+/// A smoothing method as a comparison asks for it: a fixed method, or add-k with its pseudo-count tuned
+/// on held-out data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Method {
+    /// A method with all parameters given.
+    Fixed(shannon_model::Smoothing),
+    /// `add-k:auto`: additive smoothing with k chosen by `shannon_eval::tune`.
+    AddKAuto,
+}
+
+impl Method {
+    /// Parses `add-k:auto` or any name [`shannon_model::Smoothing::parse`] accepts.
+    pub fn parse(s: &str) -> std::result::Result<Method, shannon_model::Error> {
+        if s == "add-k:auto" {
+            Ok(Method::AddKAuto)
+        } else {
+            shannon_model::Smoothing::parse(s).map(Method::Fixed)
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Method::Fixed(s) => write!(f, "{s}"),
+            Method::AddKAuto => write!(f, "add-k:auto"),
+        }
+    }
+}
+
+/// How text becomes tokens, and what to do with invalid UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextConfig {
+    /// The tokenizer.
+    pub tokenizer: Tokenizer,
+    /// Replace invalid UTF-8 instead of stopping.
+    pub lossy: bool,
+}
+
+/// Where training and test text come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inputs {
+    /// The built-in generated corpus, with the default holdout.
+    Default,
+    /// One corpus; the last `holdout` fraction of its lines is the test set.
+    Holdout {
+        /// Files and directories.
+        corpus: Vec<PathBuf>,
+        /// Fraction in (0, 1).
+        holdout: f64,
+    },
+    /// Separate training and test files.
+    Files {
+        /// Training files and directories.
+        train: Vec<PathBuf>,
+        /// Test files and directories.
+        test: Vec<PathBuf>,
+    },
+}
+
+/// The fraction of lines held out for testing when none is given.
+pub const DEFAULT_HOLDOUT: f64 = 0.1;
+
+/// Checks a held-out fraction: strictly between 0 and 1.
+pub fn check_holdout(holdout: f64) -> Result<(), ConfigError> {
+    if holdout > 0.0 && holdout < 1.0 {
+        Ok(())
+    } else {
+        Err(ConfigError::new("holdout", format!("must be a fraction strictly between 0 and 1, got {holdout}")))
+    }
+}
+
+/// Checks a model order: 1 to the highest order counting supports.
+pub fn check_order(setting: &'static str, order: usize) -> Result<(), ConfigError> {
+    let max = shannon_counts::MAX_ORDER;
+    if (1..=max).contains(&order) {
+        Ok(())
+    } else {
+        Err(ConfigError::new(setting, format!("must be an integer from 1 to {max}, got {order}")))
+    }
+}
+
+/// The provenance of a corpus for reports: each source's path, size and SHA-256.
+pub fn inputs(corpus: &Corpus) -> Vec<shannon_report::Input> {
+    corpus
+        .sources()
+        .iter()
+        .map(|s| shannon_report::Input {
+            path: s.path().display().to_string(),
+            bytes: s.as_ref().len() as u64,
+            sha256: s.sha256(),
+        })
+        .collect()
+}
+
+/// Opens files and directories as one corpus.
+pub fn open(paths: &[PathBuf]) -> Result<Corpus> {
+    Ok(Corpus::open(paths)?)
+}
+
+/// A short name for a corpus: the file stem of its first path.
+pub fn corpus_name(paths: &[PathBuf]) -> String {
+    paths
+        .first()
+        .map(|p| if p.as_os_str() == "-" { Path::new("stdin") } else { p.as_path() })
+        .and_then(|p| p.file_stem().or_else(|| p.file_name()))
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "corpus".into())
+}
+
+/// Describes paths for messages: `a.txt` or `a.txt, b.txt`.
+pub fn describe(paths: &[PathBuf]) -> String {
+    paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+}
+
+/// Tokenizes training text (building its vocabulary), reporting bytes read to `progress`.
+pub(crate) fn tokenize_train(
+    corpus: &Corpus,
+    spans: &[shannon_corpus::Span],
+    text: &TextConfig,
+    progress: &dyn Progress,
+) -> Result<(Vocab, Stream)> {
+    Ok(stream::tokenize_train(corpus, spans, &text.tokenizer, text.lossy, &|n| progress.advance(n))?)
+}
+
+/// Tokenizes a whole corpus as training text in one stage named "tokenize".
+pub(crate) fn tokenize_whole(
+    corpus: &Corpus,
+    text: &TextConfig,
+    progress: &dyn Progress,
+) -> (Result<(Vocab, Stream)>, f64) {
+    let whole = corpus.whole();
+    progress::stage(progress, "tokenize", Some(Corpus::span_bytes(&whole)), Unit::Bytes, || {
+        tokenize_train(corpus, &whole, text, progress)
+    })
+}
