@@ -3,7 +3,7 @@
 //! A model of order 5 over a few hundred megabytes of text has hundreds of millions of n-grams; holding all
 //! of them in memory (20 bytes each in an [`Order`]) is what bounded a build's size by the machine's RAM.
 //! [`Store`] keeps every order counted so far on disk instead — written once, as soon as the order is
-//! counted ([`crate::count_each`]) — and the estimator streams through them, so a build holds only the
+//! counted ([`crate::count_to_store`]) — and the estimator streams through them, so a build holds only the
 //! per-history arrays it is working on.
 //!
 //! Files, little-endian, one per column and order, in a directory the caller owns:

@@ -176,3 +176,137 @@ fn summarize(tokens: &[u32], log2: &[f64], per_sentence: bool) -> Score {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shannon_model::{LanguageModel, Smoothing};
+    use shannon_tokens::{Vocab, EOS};
+    use std::sync::Arc;
+
+    /// Lines wrapped in `<s>`…`</s>`, words looked up with `id` (interning for training text, `<unk>` for
+    /// unknown words in test text).
+    fn lines(text: &str, mut id: impl FnMut(&str) -> u32) -> Vec<u32> {
+        let mut out = Vec::new();
+        for line in text.lines() {
+            out.push(BOS);
+            out.extend(line.split_whitespace().map(&mut id));
+            out.push(EOS);
+        }
+        out
+    }
+
+    /// A bigram model trained on "a b" and "a a": a = 3, b = 4; the predictable vocabulary is
+    /// {<unk>, </s>, a, b}, |V| = 4. Counts: a 3, b 1, </s> 2 (N = 6); <s> a 2, a b 1, a a 1, a </s> 1,
+    /// b </s> 1. Followers: c(<s> •) = 2, c(a •) = 3, c(b •) = 1.
+    fn toy(smoothing: Smoothing) -> (Vocab, Model) {
+        let mut vocab = Vocab::new();
+        let ids = lines("a b\na a\n", |w| vocab.intern(w));
+        let counts = Arc::new(shannon_counts::count(&ids, vocab.len(), 2));
+        let model = Model::estimate(counts, 2, smoothing, true).unwrap();
+        (vocab, model)
+    }
+
+    fn close(x: f64, y: f64) {
+        assert!((x - y).abs() <= 1e-12 * y.abs().max(1.0), "{x} != {y}");
+    }
+
+    #[test]
+    fn add_one_scores_by_hand() {
+        // Test text "a b" and "b x a", x unknown: <s> a b </s> <s> b <unk> a </s>.
+        let text = "a b\nb x a\n";
+        let (vocab, model) = toy(Smoothing::AddK { k: 1.0 });
+        let tokens = lines(text, |w| vocab.get(w));
+        assert_eq!(tokens, [BOS, 3, 4, EOS, BOS, 4, UNK, 3, EOS]);
+        // Add-one: p(w | h) = (c(h w) + 1) / (c(h •) + 4), h the longest suffix seen as a context (<unk>
+        // never was: its words are scored by the unigrams, (c(w) + 1) / (6 + 4)).
+        //   p(a | <s>)     = (2 + 1) / (2 + 4) = 1/2
+        //   p(b | a)       = (1 + 1) / (3 + 4) = 2/7
+        //   p(</s> | b)    = (1 + 1) / (1 + 4) = 2/5
+        //   p(b | <s>)     = (0 + 1) / (2 + 4) = 1/6
+        //   p(<unk> | b)   = (0 + 1) / (1 + 4) = 1/5     (the OOV x, scored as <unk>)
+        //   p(a | <unk>)   = (3 + 1) / (6 + 4) = 2/5
+        //   p(</s> | a)    = (1 + 1) / (3 + 4) = 2/7
+        // Seven predicted tokens: both </s> count, neither <s> does. Their product is
+        // (1·2·2·1·1·2·2) / (2·7·5·6·5·5·7) = 16/73500; without the OOV's 1/5, 16/14700 over six tokens.
+        let s = score(&model, &tokens, true);
+        assert_eq!((s.tokens, s.sentences, s.oov, s.zero_prob), (7, 2, 1, 0));
+        close(s.log2_sum, (16.0f64 / 73500.0).log2());
+        close(s.log2_sum_in_vocab, (16.0f64 / 14700.0).log2());
+        // H = −Σ log2 p / 7 bits per token; perplexity 2^H = (73500/16)^(1/7) ≈ 3.34.
+        let h = -(16.0f64 / 73500.0).log2() / 7.0;
+        close(s.cross_entropy_bits().unwrap(), h);
+        close(s.perplexity().unwrap(), h.exp2());
+        close(s.perplexity().unwrap(), (73500.0f64 / 16.0).powf(1.0 / 7.0));
+        // Excluding the OOV: (14700/16)^(1/6) ≈ 3.11.
+        close(s.perplexity_excluding_oov().unwrap(), (14700.0f64 / 16.0).powf(1.0 / 6.0));
+        close(s.oov_rate(), 1.0 / 7.0);
+        // The text's 10 characters: total bits / 10.
+        close(s.bits_per(10).unwrap(), -(16.0f64 / 73500.0).log2() / 10.0);
+        // Per sentence, log10 as KenLM prints it: 1/2 · 2/7 · 2/5 = 2/35; 1/6 · 1/5 · 2/5 · 2/7 = 2/525.
+        assert_eq!(s.per_sentence.len(), 2);
+        close(s.per_sentence[0].log10_prob, (2.0f64 / 35.0).log10());
+        close(s.per_sentence[1].log10_prob, (2.0f64 / 525.0).log10());
+        assert_eq!((s.per_sentence[0].tokens, s.per_sentence[0].oov), (3, 0));
+        assert_eq!((s.per_sentence[1].tokens, s.per_sentence[1].oov), (4, 1));
+        // Without per_sentence, the same figures and no sentence list.
+        let t = score(&model, &tokens, false);
+        assert!(t.per_sentence.is_empty());
+        assert_eq!((t.tokens, t.log2_sum.to_bits()), (s.tokens, s.log2_sum.to_bits()));
+    }
+
+    #[test]
+    fn zero_probability_tokens_make_cross_entropy_infinite() {
+        // mle, test text "a b" and "b a": <s> a b </s> <s> b a </s>.
+        //   p(a | <s>) = 2/2, p(b | a) = 1/3, p(</s> | b) = 1/1,
+        //   p(b | <s>) = 0/2 and p(a | b) = 0/1 (seen contexts, unseen words: mle gives 0),
+        //   p(</s> | a) = 1/3.
+        let (vocab, model) = toy(Smoothing::Mle);
+        let tokens = lines("a b\nb a\n", |w| vocab.get(w));
+        let s = score(&model, &tokens, true);
+        assert_eq!((s.tokens, s.sentences, s.oov, s.zero_prob), (6, 2, 0, 2));
+        // The sums skip the zeros (1 · 1/3 · 1 · 1/3 = 1/9) ...
+        close(s.log2_sum, (1.0f64 / 9.0).log2());
+        close(s.log2_sum_in_vocab, (1.0f64 / 9.0).log2());
+        // ... but no figure is made up from them: cross-entropy and both perplexities are infinite.
+        assert_eq!(s.cross_entropy_bits(), None);
+        assert_eq!(s.perplexity(), None);
+        assert_eq!(s.perplexity_excluding_oov(), None);
+        assert_eq!(s.bits_per(8), None);
+        // The first sentence is finite (1 · 1/3 · 1), the second −inf.
+        close(s.per_sentence[0].log10_prob, (1.0f64 / 3.0).log10());
+        assert_eq!(s.per_sentence[1].log10_prob, f64::NEG_INFINITY);
+        assert_eq!((s.per_sentence[1].tokens, s.per_sentence[1].oov), (3, 0));
+    }
+
+    /// p(w | h) = 1/4 for every word and history.
+    struct Uniform;
+
+    impl LanguageModel for Uniform {
+        fn order(&self) -> usize {
+            1
+        }
+
+        fn log_prob(&self, _: &[u32], _: u32) -> f64 {
+            0.25f64.ln()
+        }
+    }
+
+    #[test]
+    fn a_stream_without_markers_is_one_sentence() {
+        // a b <unk> a, no markers: 4 tokens, each 2 bits; perplexity 4 with or without the OOV.
+        let s = score(&Uniform, &[3, 4, UNK, 3], true);
+        assert_eq!((s.tokens, s.sentences, s.oov, s.zero_prob), (4, 0, 1, 0));
+        close(s.cross_entropy_bits().unwrap(), 2.0);
+        close(s.perplexity().unwrap(), 4.0);
+        close(s.perplexity_excluding_oov().unwrap(), 4.0);
+        assert_eq!(s.per_sentence.len(), 1);
+        close(s.per_sentence[0].log10_prob, 4.0 * 0.25f64.log10());
+        assert_eq!((s.per_sentence[0].tokens, s.per_sentence[0].oov), (4, 1));
+        // Nothing to predict: no cross-entropy, an OOV rate of 0.
+        let empty = score(&Uniform, &[BOS], true);
+        assert_eq!((empty.tokens, empty.sentences), (0, 1));
+        assert_eq!(empty.cross_entropy_bits(), None);
+        assert_eq!(empty.oov_rate(), 0.0);
+    }
+}

@@ -430,19 +430,19 @@ fn witten_bell(counts: &Counts, order: usize, predictable: &[bool], vocab: u64) 
         let o = counts.order(n);
         let histories = if n == 1 { 1 } else { counts.order(n - 1).len() };
         let f = Followers::new(o, &o.count, histories);
-        let weights = (0..histories)
+        let scale = (0..histories)
             .map(|h| {
                 let denom = (f.total[h] + f.distinct[h]) as f64;
                 if denom == 0.0 {
-                    (0.0, 1.0)
+                    0.0
                 } else {
-                    (1.0 / denom, f.distinct[h] as f64 / denom)
+                    1.0 / denom
                 }
             })
             .collect::<Vec<_>>();
         // Undiscounted mass c(h w) / denominator for each n-gram.
-        let own = o.count.iter().zip(&o.history).map(|(&c, &h)| c as f64 * weights[h as usize].0).collect();
-        let gamma = weights.iter().map(|w| w.1).collect();
+        let own = o.count.iter().zip(&o.history).map(|(&c, &h)| c as f64 * scale[h as usize]).collect();
+        let gamma = (0..histories).map(|h| interpolation_weight(None, f.total[h], f.by_count[h])).collect();
         (own, gamma)
     })
 }
@@ -477,17 +477,7 @@ fn kneser_ney(
                 }
             })
             .collect();
-        let gamma = (0..histories)
-            .map(|h| {
-                let total = f.total[h];
-                if total == 0 {
-                    1.0
-                } else {
-                    let [n1, n2, n3] = f.by_count[h];
-                    (d.d[0] * n1 as f64 + d.d[1] * n2 as f64 + d.d[2] * n3 as f64) / total as f64
-                }
-            })
-            .collect();
+        let gamma = (0..histories).map(|h| interpolation_weight(Some(&d), f.total[h], f.by_count[h])).collect();
         discounts.push(d);
         (own, gamma)
     });
@@ -557,6 +547,39 @@ pub fn single_discount(order: usize, nk: [u64; 4]) -> Discounts {
                 "Kneser-Ney discount of order {order} is undefined (n1 = {}, n2 = {}); used D = 0.5",
                 nk[0], nk[1]
             )),
+        }
+    }
+}
+
+/// The interpolation weight γ(h) of a history h: the probability mass that h's own estimates leave to the
+/// lower order, in p(w | h) = own(h w) + γ(h) · p(w | h′). It is also h's backoff weight in the backoff
+/// form (an ARPA file's backoff column): a word never seen after h has own(h w) = 0, so
+/// p(w | h) = γ(h) · p(w | h′) exactly.
+///
+/// From h's followers under the values the method counts with — `total` = Σ_w c(h w) and `by_count` =
+/// [N1(h •), N2(h •), N3+(h •)], the followers seen once, twice, three times or more:
+/// - Kneser–Ney (`discounts` given; adjusted counts): γ(h) = (D1 N1(h •) + D2 N2(h •) + D3+ N3+(h •)) /
+///   Σ_w c(h w), the mass the discounts took — the γ of Chen & Goodman 1998's eq. 17 interpolation (one
+///   D for all three with kn);
+/// - Witten–Bell (`None`; raw counts): γ(h) = N1+(h •) / (Σ_w c(h w) + N1+(h •)), the weight of
+///   p(w | h′) in Chen & Goodman 1998 eq. 15, with N1+(h •) = N1 + N2 + N3+;
+/// - a history with no followers has γ(h) = 1 (Witten–Bell: when N1+(h •) is also 0): it passes
+///   everything to p(w | h′).
+///
+/// [`Model::estimate`] and the streamed writer ([`streamed::write_arpa`]) both call this, so the two write
+/// the same bytes.
+pub(crate) fn interpolation_weight(discounts: Option<&Discounts>, total: u64, by_count: [u64; 3]) -> f64 {
+    let [n1, n2, n3] = by_count;
+    match discounts {
+        Some(_) if total == 0 => 1.0,
+        Some(d) => (d.d[0] * n1 as f64 + d.d[1] * n2 as f64 + d.d[2] * n3 as f64) / total as f64,
+        None => {
+            let denom = (total + n1 + n2 + n3) as f64;
+            if denom == 0.0 {
+                1.0
+            } else {
+                (n1 + n2 + n3) as f64 / denom
+            }
         }
     }
 }
@@ -733,6 +756,25 @@ mod tests {
         close(p(&m, &[], B), 0.1 + 0.5 / 4.0);
         close(p(&m, &[A], B), 0.5 / 3.0 + 0.5 * 0.225);
         close(p(&m, &[BOS], A), 0.5 + 0.5 * 0.325);
+    }
+
+    #[test]
+    fn interpolation_weight_by_hand() {
+        // A history followed by four distinct words, seen 1, 1, 2 and 6 times: Σ_w c(h w) = 10,
+        // N1 = 2, N2 = 1, N3+ = 1, N1+ = 4.
+        let d = Discounts { order: 2, d: [0.5, 1.0, 1.5], count_of_counts: [0; 4], fallback: None };
+        // Kneser–Ney: (0.5 · 2 + 1 · 1 + 1.5 · 1) / 10 = 3.5 / 10.
+        close(interpolation_weight(Some(&d), 10, [2, 1, 1]), 0.35);
+        // Witten–Bell: N1+ / (Σ c + N1+) = 4 / 14.
+        close(interpolation_weight(None, 10, [2, 1, 1]), 4.0 / 14.0);
+        // No followers: everything goes to the lower order.
+        assert_eq!(interpolation_weight(Some(&d), 0, [0; 3]), 1.0);
+        assert_eq!(interpolation_weight(None, 0, [0; 3]), 1.0);
+        // And it is the backoff weight the model stores. Toy corpus, history a: followers b, a, </s> once
+        // each. kn: D = 2/3 (see kneser_ney_by_hand), γ(a) = (2/3 · 3) / 3; wb: γ(a) = 3 / (3 + 3).
+        for (smoothing, want) in [(Smoothing::Kn, 2.0 / 3.0), (Smoothing::Wb, 0.5)] {
+            close(toy(smoothing).stored_log_backoff(1, A).unwrap().exp(), want);
+        }
     }
 
     #[test]

@@ -28,7 +28,7 @@ use shannon_counts::store::{Column, Reader, Store};
 use shannon_tokens::{Vocab, BOS, EOS, UNK};
 
 use crate::arpa::{push_line, write_header, write_section, Error, Words};
-use crate::{modified_discounts, single_discount, Discounts, Smoothing, Summary};
+use crate::{interpolation_weight, modified_discounts, single_discount, Discounts, Smoothing, Summary};
 
 /// Values read per block.
 const BLOCK: usize = if cfg!(test) { 100 } else { 1 << 16 };
@@ -102,22 +102,11 @@ pub fn write_arpa(
                 single_discount(n, nk)
             }
         });
-        // γ(h), as `Model::estimate` computes it.
+        // γ(h), by the function `Model::estimate` calls.
         stats.par_iter_mut().for_each(|s| {
             let t = s[0];
             let [n1, n2, n3] = [s[1] & u64::from(u32::MAX), s[1] >> 32, s[2]];
-            let gamma = match (&discounts, t) {
-                (Some(_), 0) => 1.0,
-                (Some(d), _) => (d.d[0] * n1 as f64 + d.d[1] * n2 as f64 + d.d[2] * n3 as f64) / t as f64,
-                (None, _) => {
-                    let denom = (t + n1 + n2 + n3) as f64;
-                    if denom == 0.0 {
-                        1.0
-                    } else {
-                        (n1 + n2 + n3) as f64 / denom
-                    }
-                }
-            };
+            let gamma = interpolation_weight(discounts.as_ref(), t, [n1, n2, n3]);
             *s = [t, gamma.to_bits(), n1 + n2 + n3];
         });
         let step =

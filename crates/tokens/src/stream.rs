@@ -1,6 +1,9 @@
-//! A whole corpus tokenized in parallel: line-aligned chunks of a [`Corpus`] are decoded and tokenized on
-//! every thread, then merged in corpus order, so ids and streams do not depend on the thread count.
+//! Token-id streams: a whole corpus tokenized in parallel ([`tokenize_train`], [`tokenize_test`]), and
+//! what is done to id streams afterwards — gluing the streams of consecutive chunks ([`join_streams`]) and
+//! the history of a position within its sentence ([`history`]).
 //!
+//! Tokenizing a corpus: line-aligned chunks of a [`Corpus`] are decoded and tokenized on every thread,
+//! then merged in corpus order, so ids and streams do not depend on the thread count.
 //! **In:** a corpus, the spans of it to read, a [`Tokenizer`] and whether invalid UTF-8 is replaced.
 //! **Out:** a [`Stream`] (ids with sentence markers, and the counts reports give of the text), and for
 //! training text the [`Vocab`] it built. Progress is reported as bytes read through a callback, so that
@@ -9,7 +12,44 @@
 use rayon::prelude::*;
 use shannon_corpus::{Corpus, Decode, Span};
 
-use crate::{join_streams, LocalTokens, Lookup, Sentences, TokenKind, Tokenizer, Vocab, BOS, EOS, UNK};
+use crate::segment::{Sentences, TokenKind, Tokenizer};
+use crate::vocab::{LocalTokens, Lookup, Vocab, BOS, EOS, UNK};
+
+/// The history of position `i` of a token stream: at most `max` tokens before it, not reaching before the
+/// sentence's `<s>` (which is included).
+pub fn history(tokens: &[u32], i: usize, max: usize) -> &[u32] {
+    let mut s = i;
+    while s > 0 && i - s < max {
+        s -= 1;
+        if tokens[s] == BOS {
+            break;
+        }
+    }
+    &tokens[s..i]
+}
+
+/// Glues the token streams of consecutive chunks of one continuous text
+/// ([`Sentences::None`](crate::Sentences::None)): for `letters`, a run of non-letters that spans a chunk
+/// boundary becomes one space, and the stream neither starts nor ends with a space.
+pub fn join_streams(kind: TokenKind, space: Option<u32>, parts: Vec<Vec<u32>>) -> Vec<u32> {
+    let mut out: Vec<u32> = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for part in parts {
+        let mut part = &part[..];
+        if let (TokenKind::Letters, Some(sp)) = (kind, space) {
+            if out.last() == Some(&sp) && part.first() == Some(&sp) {
+                part = &part[1..];
+            }
+            if out.is_empty() && part.first() == Some(&sp) {
+                part = &part[1..];
+            }
+        }
+        out.extend_from_slice(part);
+    }
+    if kind == TokenKind::Letters && space.is_some() && out.last() == space.as_ref() {
+        out.pop();
+    }
+    out
+}
 
 /// A tokenized text: ids plus what reports say about it.
 #[derive(Debug, Default, Clone)]
@@ -128,4 +168,27 @@ pub fn tokenize_test(
         stream.replaced += replaced;
     }
     Ok(finish(tokenizer, vocab, ids, stream))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Sentences, Tokenizer, Vocab};
+
+    #[test]
+    fn letter_streams_join_across_chunks() {
+        let tok = Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None };
+        let mut vocab = Vocab::new();
+        let parts: Vec<Vec<u32>> = ["  ab, ", "\n, ", "cd!  "]
+            .iter()
+            .map(|chunk| {
+                let mut ids = Vec::new();
+                tok.tokenize(chunk, &mut |s| vocab.intern(s), &mut ids);
+                ids
+            })
+            .collect();
+        let joined = join_streams(TokenKind::Letters, vocab.lookup(" "), parts);
+        let text: String = joined.iter().map(|&i| vocab.string(i)).collect();
+        assert_eq!(text, "ab cd", "one space between runs, none at the ends");
+    }
 }

@@ -1,0 +1,270 @@
+//! The entry points ([`count`], [`count_within`], [`count_to_store`]), the [`Limits`] they run under, and
+//! the driver that counts order after order.
+//!
+//! Each order n ≥ 2 is a [`Level`]: the ids of order n − 1 at every position, turned into this order's
+//! n-grams and ids. A level sorts its positions in one section in memory (`crate::sort`) or, past the
+//! memory limit, in sections spilled to disk and merged (`crate::spill`); either way the result goes to a
+//! [`Dest`], memory or a [`store::Store`].
+
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU32;
+
+use hashbrown::HashMap;
+use rayon::prelude::*;
+use shannon_tokens::BOS;
+
+use crate::error::Error;
+use crate::store;
+use crate::types::{key, Counts, Order, MAX_ORDER, NONE};
+
+/// Limits on counting: how much working memory it may use, where it spills, and what it builds.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Bytes of working memory for sorting n-grams (the token stream, the per-position id arrays and the
+    /// resulting [`Counts`] come on top: see [`Limits::overhead`]). `None`: no limit, every order is
+    /// sorted in one section in memory.
+    pub memory: Option<u64>,
+    /// Directory for sorted runs when the limit is reached. The caller owns it (and removes it on
+    /// interruption); counting removes its own files from it as soon as an order is merged.
+    pub temp_dir: PathBuf,
+    /// Build each order's hash [`Order::index`] for fast queries. Without it, [`Order::get`] answers by
+    /// binary search, which is enough for estimation and writing (they never query).
+    pub index: bool,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { memory: None, temp_dir: std::env::temp_dir(), index: true }
+    }
+}
+
+/// Working-set bytes per position of a section: its scattered entry (the key within its bucket and the
+/// position: 8 bytes, 12 when the key needs more than 32 bits) and its share of the run of distinct
+/// n-grams (first word, suffix, history and a u32 count: 16 bytes per n-gram, at most one per position).
+/// Merging needs less: a section's local → global id table, 4 bytes per n-gram of the run.
+const BYTES_PER_POSITION: u64 = 28;
+
+impl Limits {
+    /// Memory counting needs besides [`Limits::memory`], in bytes, for `positions` token positions: the
+    /// stream itself and two per-position id arrays (4 bytes each), plus the counts it returns (20 bytes
+    /// per n-gram, and about 32 more per n-gram of order ≥ 2 with the index).
+    pub fn overhead(&self, positions: u64, ngrams: u64) -> u64 {
+        12 * positions + ngrams * if self.index { 52 } else { 20 }
+    }
+
+    /// Positions per section under this limit (`usize::MAX` without one).
+    fn section(&self) -> usize {
+        match self.memory {
+            None => usize::MAX,
+            Some(m) => ((m / BYTES_PER_POSITION) as usize).max(64),
+        }
+    }
+}
+
+/// Counts n-grams of orders 1..=`max_order` in parallel on the current rayon pool, in memory.
+///
+/// `vocab_size` bounds the token ids. Panics if `max_order` is 0 or above [`MAX_ORDER`].
+pub fn count(tokens: &[u32], vocab_size: usize, max_order: usize) -> Counts {
+    count_within(tokens, vocab_size, max_order, &Limits::default()).expect("no limit, no spill, no I/O")
+}
+
+/// Counts like [`count`], within `limits`: past the memory limit, sorted runs spill to
+/// `limits.temp_dir` and are merged. The result is identical for any limit and thread count.
+pub fn count_within(tokens: &[u32], vocab_size: usize, max_order: usize, limits: &Limits) -> Result<Counts, Error> {
+    let mut orders = Vec::with_capacity(max_order);
+    let tokens = count_orders(tokens, vocab_size, max_order, limits, &mut Dest::Memory(&mut orders))?;
+    Ok(Counts { orders, tokens })
+}
+
+/// Counts like [`count_within`] into `store`, on disk: each order is written as soon as it is counted and
+/// none is kept, so memory holds one order at a time — and, past the memory limit, not even that: spilled
+/// runs are merged straight into the store's files. Returns the number of tokens counted as unigrams.
+pub fn count_to_store(
+    tokens: &[u32],
+    vocab_size: usize,
+    max_order: usize,
+    limits: &Limits,
+    store: &mut store::Store,
+) -> Result<u64, Error> {
+    // No n-gram occurs more often than there are positions.
+    store.bound_counts(tokens.len() as u64);
+    count_orders(tokens, vocab_size, max_order, limits, &mut Dest::Store(store))
+}
+
+/// Where counted orders go.
+pub(crate) enum Dest<'a> {
+    Memory(&'a mut Vec<Order>),
+    Store(&'a mut store::Store),
+}
+
+impl Dest<'_> {
+    fn push(&mut self, order: Order) -> Result<(), Error> {
+        match self {
+            Dest::Memory(orders) => {
+                orders.push(order);
+                Ok(())
+            }
+            Dest::Store(store) => {
+                let n = order.n;
+                store.push(&order).map_err(|(path, source)| Error::Spill { order: n, path, source })
+            }
+        }
+    }
+}
+
+fn count_orders(
+    tokens: &[u32],
+    vocab_size: usize,
+    max_order: usize,
+    limits: &Limits,
+    dest: &mut Dest,
+) -> Result<u64, Error> {
+    assert!((1..=MAX_ORDER).contains(&max_order), "order {max_order} out of range");
+    let unigram_counts = tokens
+        .par_chunks(1 << 20)
+        .map(|ts| {
+            let mut c = vec![0u64; vocab_size];
+            ts.iter().filter(|&&t| t != BOS).for_each(|&t| c[t as usize] += 1);
+            c
+        })
+        .reduce(
+            || vec![0; vocab_size],
+            |mut a, b| {
+                a.iter_mut().zip(&b).for_each(|(x, y)| *x += y);
+                a
+            },
+        );
+    let tokens_counted = unigram_counts.iter().sum();
+    dest.push(Order::unigrams(unigram_counts))?;
+    // prev[i]: id of the (n−1)-gram ending at position i, or NONE.
+    let mut prev: Vec<u32> = tokens.to_vec();
+    let mut lower = vocab_size;
+    for n in 2..=max_order {
+        let last = n == max_order;
+        let level = Level { tokens, prev: &prev, n, lower };
+        let (len, next) = level.count(limits, !last, dest)?;
+        lower = len;
+        if let Some(next) = next {
+            prev = next;
+        }
+    }
+    Ok(tokens_counted)
+}
+
+/// One order being counted from the ids of the order below.
+pub(crate) struct Level<'a> {
+    pub(crate) tokens: &'a [u32],
+    pub(crate) prev: &'a [u32],
+    pub(crate) n: usize,
+    /// Number of ids of order n − 1 (the range of suffix ids).
+    pub(crate) lower: usize,
+}
+
+impl Level<'_> {
+    /// Whether an n-gram ends at position `i` (it ends in neither `<s>` nor crosses one).
+    #[inline]
+    pub(crate) fn valid(&self, i: usize) -> bool {
+        i + 1 >= self.n && self.tokens[i] != BOS && self.prev[i] != NONE && self.prev[i - 1] != NONE
+    }
+
+    #[inline]
+    pub(crate) fn key(&self, i: usize) -> u64 {
+        key(self.prev[i], self.tokens[i + 1 - self.n])
+    }
+
+    /// Counts the order into `dest`; returns its number of n-grams and, with `want_ids`, each position's id.
+    fn count(&self, limits: &Limits, want_ids: bool, dest: &mut Dest) -> Result<(usize, Option<Vec<u32>>), Error> {
+        let len = self.tokens.len();
+        let next: Vec<AtomicU32> =
+            if want_ids { (0..len).into_par_iter().map(|_| AtomicU32::new(NONE)).collect() } else { Vec::new() };
+        let ids = if want_ids { Some(&next[..]) } else { None };
+        let section = limits.section();
+        let order = if len <= section {
+            // One section: bucket order is key order, local ranks are the ids.
+            Some(self.sort_section(0..len, ids).into_order(self.n))
+        } else {
+            self.count_sections(section, limits, ids, dest)?
+        };
+        let size = match order {
+            Some(order) => {
+                let size = order.len();
+                dest.push(with_index(order, limits.index))?;
+                size
+            }
+            // Merged straight into the store.
+            None => match dest {
+                Dest::Store(store) => store.len(self.n),
+                Dest::Memory(_) => unreachable!("orders counted into memory are returned"),
+            },
+        };
+        let next = want_ids.then(|| next.into_iter().map(AtomicU32::into_inner).collect());
+        Ok((size, next))
+    }
+}
+
+/// Builds `order`'s hash [`Order::index`] if `index` is set.
+pub(crate) fn with_index(mut order: Order, index: bool) -> Order {
+    if index {
+        let mut map = HashMap::with_capacity(order.len());
+        for (id, (&s, &f)) in order.suffix.iter().zip(&order.first).enumerate() {
+            map.insert(key(s, f), id as u32);
+        }
+        order.index = map;
+    }
+    order
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shannon_tokens::EOS;
+
+    #[test]
+    fn toy_counts_by_hand() {
+        // <s> a b </s> <s> a a </s>: ids a=3, b=4.
+        let t = [BOS, 3, 4, EOS, BOS, 3, 3, EOS];
+        let c = count(&t, 5, 3);
+        assert_eq!(c.order(1).count, vec![0, 0, 2, 3, 1]);
+        assert_eq!(c.tokens, 6);
+        assert_eq!(c.find(&[BOS, 3]).map(|id| c.order(2).count[id as usize]), Some(2));
+        assert_eq!(c.find(&[3, 3, EOS]).map(|id| c.order(3).count[id as usize]), Some(1));
+        assert_eq!(c.find(&[EOS, BOS]), None, "n-grams never end in <s>");
+        assert_eq!(c.find(&[4, EOS, BOS]), None);
+        // Continuation of unigram a: left extensions "<s> a" and "a a" → 2.
+        assert_eq!(c.continuation(1)[3], 2);
+        // History of "a a </s>" is "a a".
+        let id = c.find(&[3, 3, EOS]).unwrap();
+        assert_eq!(c.words(2, c.order(3).history[id as usize]), vec![3, 3]);
+    }
+
+    #[test]
+    fn orders_longer_than_any_sentence_are_empty() {
+        let t = [BOS, 3, EOS];
+        let c = count(&t, 4, 5);
+        assert_eq!(c.order(3).len(), 1, "<s> a </s>");
+        assert_eq!(c.order(4).len(), 0);
+        assert_eq!(c.order(5).len(), 0);
+    }
+
+    #[test]
+    fn orders_without_an_index_answer_queries_by_binary_search() {
+        let t: Vec<u32> = [BOS, 3, 4, 5, EOS, BOS, 4, 5, 3, EOS, BOS, 3, 3, EOS].to_vec();
+        let with = count(&t, 6, 3);
+        let limits = Limits { index: false, ..Limits::default() };
+        let without = count_within(&t, 6, 3, &limits).unwrap();
+        assert!(without.order(2).index.is_empty());
+        for n in 1..=3 {
+            let o = with.order(n);
+            assert_eq!((&o.first, &o.suffix, &o.history, &o.count), {
+                let p = without.order(n);
+                (&p.first, &p.suffix, &p.history, &p.count)
+            });
+            for s in 0..=o.len() as u32 {
+                for w in 0..7 {
+                    let s = if n == 1 { NONE } else { s };
+                    assert_eq!(o.get(s, w), without.order(n).get(s, w), "order {n} suffix {s} word {w}");
+                }
+            }
+        }
+    }
+}

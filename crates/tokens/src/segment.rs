@@ -1,0 +1,596 @@
+//! Segmentation: how text becomes token strings. The closed set of [`TokenKind`]s, what a sentence is
+//! ([`Sentences`]), and the [`Tokenizer`] that combines them, with the fast paths that reproduce UAX#29
+//! and KenLM's whitespace splitting byte for byte.
+//!
+//! A tokenizer never owns a vocabulary: it hands each token string to an `id` callback, so the same code
+//! feeds a chunk-local table ([`crate::LocalTokens`]) or a fixed one.
+
+use serde::{Deserialize, Serialize};
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::vocab::{BOS, EOS};
+
+/// How text becomes tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenKind {
+    /// Split on exactly the bytes KenLM splits on: space, tab, CR, LF and NUL.
+    Whitespace,
+    /// Unicode word segmentation (UAX#29); every segment that is not whitespace is a token, so
+    /// punctuation marks are tokens too.
+    Words,
+    /// Unicode scalar values; the space is a symbol like any other.
+    Chars,
+    /// Bytes of the UTF-8 encoding.
+    Bytes,
+    /// Shannon's 27-symbol alphabet: ASCII letters folded to a–z, every maximal run of other characters one
+    /// space, leading and trailing space dropped.
+    Letters,
+    /// Shannon's 26 letters: as `Letters` without the spaces.
+    Letters26,
+}
+
+impl TokenKind {
+    /// All kinds, for help texts and errors.
+    pub const ALL: [TokenKind; 6] = [
+        TokenKind::Whitespace,
+        TokenKind::Words,
+        TokenKind::Chars,
+        TokenKind::Bytes,
+        TokenKind::Letters,
+        TokenKind::Letters26,
+    ];
+
+    /// The name used on the command line and in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            TokenKind::Whitespace => "whitespace",
+            TokenKind::Words => "words",
+            TokenKind::Chars => "chars",
+            TokenKind::Bytes => "bytes",
+            TokenKind::Letters => "letters",
+            TokenKind::Letters26 => "letters26",
+        }
+    }
+
+    /// Parses a name; `None` for an unknown one.
+    pub fn from_name(name: &str) -> Option<TokenKind> {
+        TokenKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether the kind has a fixed, small alphabet (letters, bytes), as opposed to an open vocabulary.
+    pub fn alphabet_size(self) -> Option<usize> {
+        match self {
+            TokenKind::Letters => Some(27),
+            TokenKind::Letters26 => Some(26),
+            TokenKind::Bytes => Some(256),
+            _ => None,
+        }
+    }
+}
+
+/// What a sentence is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sentences {
+    /// Every line is a sentence wrapped in `<s> … </s>`, empty lines included, as KenLM does. A line's
+    /// `\n` and a `\r` before it are the line end, not text.
+    Lines,
+    /// One continuous stream with no markers; line ends are text like any other character.
+    None,
+}
+
+/// A tokenizer configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tokenizer {
+    /// How text becomes tokens.
+    pub kind: TokenKind,
+    /// Fold to lower case (words, whitespace and chars; letters are always folded).
+    pub lowercase: bool,
+    /// What a sentence is.
+    pub sentences: Sentences,
+}
+
+impl Tokenizer {
+    /// Tokenizes one chunk of text, calling `id` to turn each token string into an id and appending ids
+    /// (with sentence markers) to `out`. Returns the number of sentences (lines) seen.
+    ///
+    /// In [`Sentences::None`] mode, chunks are pieces of one stream: [`crate::join_streams`] glues their
+    /// outputs.
+    pub fn tokenize(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) -> u64 {
+        match self.sentences {
+            Sentences::Lines if self.kind == TokenKind::Whitespace => self.whitespace_lines(text, id, out),
+            Sentences::Lines => {
+                let mut lines = 0;
+                for line in text.split_inclusive('\n') {
+                    let line = line.strip_suffix('\n').unwrap_or(line);
+                    let line = line.strip_suffix('\r').unwrap_or(line);
+                    out.push(BOS);
+                    self.tokens(line, id, out);
+                    out.push(EOS);
+                    lines += 1;
+                }
+                lines
+            }
+            Sentences::None => {
+                self.tokens(text, id, out);
+                0
+            }
+        }
+    }
+
+    /// `whitespace` with lines as sentences in one pass over the bytes: a line's `\r` is a separator anyway,
+    /// so only `\n` needs looking at, and the per-line split of [`Tokenizer::tokenize`] (a second pass) is
+    /// not needed. Same output as that path.
+    fn whitespace_lines(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) -> u64 {
+        let b = text.as_bytes();
+        let n = b.len();
+        if n == 0 {
+            return 0;
+        }
+        let mut buf = String::new();
+        let mut lines = 0;
+        out.push(BOS);
+        let mut i = 0;
+        loop {
+            while i < n && is_kenlm_space(b[i]) {
+                if b[i] == b'\n' {
+                    out.push(EOS);
+                    lines += 1;
+                    if i + 1 < n {
+                        out.push(BOS);
+                    }
+                }
+                i += 1;
+            }
+            if i == n {
+                break;
+            }
+            let start = i;
+            i = next_kenlm_space(b, i);
+            self.emit(&text[start..i], id, &mut buf, out);
+        }
+        if b[n - 1] != b'\n' {
+            out.push(EOS);
+            lines += 1;
+        }
+        lines
+    }
+
+    /// Appends the id of `tok`, lower-cased into `buf` first if asked and needed. Inlined into the token
+    /// loops, with lower-casing out of line, as this runs once per token.
+    #[inline]
+    fn emit(&self, tok: &str, id: &mut impl FnMut(&str) -> u32, buf: &mut String, out: &mut Vec<u32>) {
+        if self.lowercase && tok.chars().any(char::is_uppercase) {
+            out.push(lowercase_id(tok, id, buf));
+        } else {
+            out.push(id(tok));
+        }
+    }
+
+    fn tokens(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) {
+        let mut buf = String::new();
+        let mut emit = |tok: &str, out: &mut Vec<u32>| self.emit(tok, id, &mut buf, out);
+        match self.kind {
+            TokenKind::Whitespace => whitespace_tokens(text, |tok| emit(tok, out)),
+            TokenKind::Words => word_tokens(text, |tok| emit(tok, out)),
+            TokenKind::Chars => {
+                let mut s = [0u8; 4];
+                for c in text.chars() {
+                    emit(c.encode_utf8(&mut s), out);
+                }
+            }
+            TokenKind::Bytes => {
+                for &b in text.as_bytes() {
+                    out.push(id(byte_name(b)));
+                }
+            }
+            TokenKind::Letters | TokenKind::Letters26 => {
+                let spaces = self.kind == TokenKind::Letters;
+                // In a stream, a chunk keeps its leading and trailing runs as spaces: the neighbouring chunk
+                // may continue with a letter. `join_streams` merges and trims them.
+                let stream = self.sentences == Sentences::None;
+                let (mut pending, mut any) = (false, false);
+                for &b in text.as_bytes() {
+                    if b.is_ascii_alphabetic() {
+                        if pending && (any || stream) {
+                            out.push(id(" "));
+                        }
+                        pending = false;
+                        any = true;
+                        out.push(id(LETTERS[(b.to_ascii_lowercase() - b'a') as usize]));
+                    } else if spaces {
+                        pending = true;
+                    }
+                }
+                if pending && stream {
+                    out.push(id(" "));
+                }
+            }
+        }
+    }
+}
+
+/// The id of `tok` lower-cased into `buf`.
+#[cold]
+fn lowercase_id(tok: &str, id: &mut impl FnMut(&str) -> u32, buf: &mut String) -> u32 {
+    buf.clear();
+    buf.extend(tok.chars().flat_map(char::to_lowercase));
+    id(buf)
+}
+
+/// KenLM's separators: space, tab, CR, LF, NUL. All ASCII, so splitting bytes splits characters.
+fn is_kenlm_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n' | b'\0')
+}
+
+/// The position of the first KenLM separator in `b` at or after `i`, or `b.len()`.
+///
+/// Looks at 8 bytes at a time: a token is a few bytes long, so one word usually holds its end, and the
+/// loop branches once per token instead of once per byte. `w - 0x21…21 & !w & 0x80…80` sets the high bit of
+/// the lowest byte below 0x21 exactly (higher bytes may be wrong, from the borrow); all separators are below
+/// 0x21, and the few other bytes that are (control characters) are stepped over.
+fn next_kenlm_space(b: &[u8], mut i: usize) -> usize {
+    const LOW: u64 = 0x2121_2121_2121_2121;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(word) = b.get(i..i + 8) {
+        let w = u64::from_le_bytes([word[0], word[1], word[2], word[3], word[4], word[5], word[6], word[7]]);
+        let below = w.wrapping_sub(LOW) & !w & HIGH;
+        if below == 0 {
+            i += 8;
+            continue;
+        }
+        let j = i + (below.trailing_zeros() / 8) as usize;
+        if is_kenlm_space(b[j]) {
+            return j;
+        }
+        i = j + 1;
+    }
+    while i < b.len() && !is_kenlm_space(b[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// The tokens of `whitespace`: maximal runs of bytes that are not KenLM separators.
+fn whitespace_tokens<'t>(text: &'t str, mut emit: impl FnMut(&'t str)) {
+    let b = text.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    loop {
+        while i < n && is_kenlm_space(b[i]) {
+            i += 1;
+        }
+        if i == n {
+            return;
+        }
+        let start = i;
+        i = next_kenlm_space(b, i);
+        emit(&text[start..i]);
+    }
+}
+
+/// ASCII whitespace as UAX#29 and `char::is_whitespace` see it: space, tab, LF, VT, FF, CR.
+fn is_ascii_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0B | 0x0C | b'\r')
+}
+
+/// The tokens of `words`: UAX#29 word segments that are not all whitespace, exactly as
+/// `split_word_bounds` gives them, with a fast path for ASCII.
+///
+/// The text is cut before every piece (maximal run without ASCII whitespace) that begins with an ASCII
+/// character: UAX#29 always breaks between ASCII whitespace and a following ASCII character (only Extend,
+/// Format and ZWJ, none of them ASCII, attach to a preceding space), and no rule looks across whitespace,
+/// so the segments on either side do not change. Pieces that are all ASCII are segmented by
+/// [`ascii_words`]; stretches with non-ASCII, with the whitespace around them, by `unicode-segmentation`.
+fn word_tokens<'t>(text: &'t str, mut emit: impl FnMut(&'t str)) {
+    let bytes = text.as_bytes();
+    let n = bytes.len();
+    let full = |from: usize, to: usize, emit: &mut dyn FnMut(&'t str)| {
+        for tok in text[from..to].split_word_bounds() {
+            if !tok.chars().all(char::is_whitespace) {
+                emit(tok);
+            }
+        }
+    };
+    // Start of a stretch that needs full UAX#29, if one is open.
+    let mut slow: Option<usize> = None;
+    let mut i = 0;
+    while i < n {
+        let ws = i;
+        while i < n && is_ascii_space(bytes[i]) {
+            i += 1;
+        }
+        let start = i;
+        let mut ascii = true;
+        while i < n && !is_ascii_space(bytes[i]) {
+            ascii &= bytes[i].is_ascii();
+            i += 1;
+        }
+        if start == i {
+            break;
+        }
+        let cut = bytes[start].is_ascii();
+        if cut {
+            if let Some(s) = slow.take() {
+                full(s, start, &mut emit);
+            }
+            if ascii {
+                ascii_words(&text[start..i], &mut emit);
+            } else {
+                slow = Some(start);
+            }
+        } else if slow.is_none() {
+            // Take the whitespace before along: an Extend after a space joins it.
+            slow = Some(ws);
+        }
+    }
+    if let Some(s) = slow {
+        full(s, n, &mut emit);
+    }
+}
+
+/// Word-break classes of ASCII characters (UAX#29 table 3; Hebrew, Katakana, Regional Indicators, Extend,
+/// Format and ZWJ have no ASCII members).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Wb {
+    Letter,
+    Numeric,
+    ExtendNumLet,
+    MidLetter,
+    /// MidNumLet and Single_Quote (MidNumLetQ).
+    MidNumLetQ,
+    MidNum,
+    Other,
+}
+
+fn wb(b: u8) -> Wb {
+    match b {
+        b'A'..=b'Z' | b'a'..=b'z' => Wb::Letter,
+        b'0'..=b'9' => Wb::Numeric,
+        b'_' => Wb::ExtendNumLet,
+        b':' => Wb::MidLetter,
+        b'.' | b'\'' => Wb::MidNumLetQ,
+        b',' | b';' => Wb::MidNum,
+        _ => Wb::Other,
+    }
+}
+
+/// UAX#29 word segmentation of ASCII text without whitespace (rules WB5–WB13b; everything else breaks).
+fn ascii_words<'t>(piece: &'t str, emit: &mut impl FnMut(&'t str)) {
+    let b = piece.as_bytes();
+    let class = |i: usize| if i < b.len() { wb(b[i]) } else { Wb::Other };
+    let mut start = 0;
+    for i in 1..b.len() {
+        let (prev, cur) = (wb(b[i - 1]), wb(b[i]));
+        let before = if i >= 2 { wb(b[i - 2]) } else { Wb::Other };
+        let join = match (prev, cur) {
+            (Wb::Letter, Wb::Letter) => true,                                           // WB5
+            (Wb::Letter, Wb::MidLetter | Wb::MidNumLetQ) => class(i + 1) == Wb::Letter, // WB6
+            (Wb::MidLetter | Wb::MidNumLetQ, Wb::Letter) => before == Wb::Letter,       // WB7
+            (Wb::Numeric, Wb::Numeric) | (Wb::Letter, Wb::Numeric) | (Wb::Numeric, Wb::Letter) => true, // WB8-10
+            (Wb::MidNum | Wb::MidNumLetQ, Wb::Numeric) => before == Wb::Numeric,        // WB11
+            (Wb::Numeric, Wb::MidNum | Wb::MidNumLetQ) => class(i + 1) == Wb::Numeric,  // WB12
+            (Wb::Letter | Wb::Numeric | Wb::ExtendNumLet, Wb::ExtendNumLet) => true,    // WB13a
+            (Wb::ExtendNumLet, Wb::Letter | Wb::Numeric) => true,                       // WB13b
+            _ => false,
+        };
+        if !join {
+            emit(&piece[start..i]);
+            start = i;
+        }
+    }
+    if start < b.len() {
+        emit(&piece[start..]);
+    }
+}
+
+const LETTERS: [&str; 26] = [
+    "a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t", "u", "v", "w",
+    "x", "y", "z",
+];
+
+/// The token string of a byte: the character itself for printable ASCII other than space, `<0xNN>`
+/// otherwise (the convention of SentencePiece's byte fallback).
+pub fn byte_name(b: u8) -> &'static str {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        (0..=255u8)
+            .map(|b| if b.is_ascii_graphic() { (b as char).to_string() } else { format!("<0x{b:02X}>") })
+            .collect()
+    });
+    &names[b as usize]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{LocalTokens, Vocab, UNK};
+    use proptest::prelude::*;
+
+    /// The definition the fast paths must reproduce: every UAX#29 segment that is not all whitespace.
+    fn reference_words(text: &str) -> Vec<&str> {
+        text.split_word_bounds().filter(|t| !t.chars().all(char::is_whitespace)).collect()
+    }
+
+    fn reference_whitespace(text: &str) -> Vec<&str> {
+        text.split([' ', '\t', '\r', '\n', '\0']).filter(|t| !t.is_empty()).collect()
+    }
+
+    fn words(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        word_tokens(text, |t| out.push(t));
+        out
+    }
+
+    fn whitespace(text: &str) -> Vec<&str> {
+        let mut out = Vec::new();
+        whitespace_tokens(text, |t| out.push(t));
+        out
+    }
+
+    /// Characters that exercise every ASCII word-break class and the non-ASCII cases next to them:
+    /// combining marks and ZWJ after spaces, ideographic and no-break spaces, Hebrew, Katakana, regional
+    /// indicators, a non-ASCII MidLetter, emoji, NEL.
+    const MIXED: &[&str] = &[
+        "a",
+        "Z",
+        "q",
+        "7",
+        "0",
+        "_",
+        ":",
+        ".",
+        "'",
+        ",",
+        ";",
+        "\"",
+        "-",
+        "!",
+        "?",
+        "(",
+        "$",
+        "/",
+        "@",
+        " ",
+        " ",
+        "\t",
+        "\n",
+        "\r",
+        "\u{b}",
+        "\u{c}",
+        "\0",
+        "\u{1f}",
+        "\u{7f}",
+        "é",
+        "\u{301}",
+        "\u{200d}",
+        "\u{3000}",
+        "\u{a0}",
+        "א",
+        "ア",
+        "\u{1f1e6}",
+        "\u{1f1e8}",
+        "·",
+        "😀",
+        "\u{85}",
+        "字",
+        "\u{200b}",
+        "\u{ad}",
+    ];
+
+    fn mixed() -> impl Strategy<Value = String> {
+        proptest::collection::vec(proptest::sample::select(MIXED), 0..40).prop_map(|v| v.concat())
+    }
+
+    fn ascii() -> impl Strategy<Value = String> {
+        proptest::collection::vec(0u8..128, 0..60).prop_map(|v| v.into_iter().map(char::from).collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn ascii_fast_path_equals_uax29_on_ascii(text in ascii()) {
+            prop_assert_eq!(words(&text), reference_words(&text));
+            prop_assert_eq!(whitespace(&text), reference_whitespace(&text));
+        }
+
+        #[test]
+        fn fast_path_equals_uax29_on_mixed_text(text in mixed()) {
+            prop_assert_eq!(words(&text), reference_words(&text));
+            prop_assert_eq!(whitespace(&text), reference_whitespace(&text));
+        }
+
+        #[test]
+        fn fast_path_equals_uax29_on_any_text(text in "\\PC{0,30}") {
+            prop_assert_eq!(words(&text), reference_words(&text));
+            prop_assert_eq!(whitespace(&text), reference_whitespace(&text));
+        }
+    }
+
+    /// Ids and sentence count of `text` through [`Tokenizer::tokenize`], and through the general per-line
+    /// path that [`Tokenizer::whitespace_lines`] replaces for `whitespace`.
+    fn lines_both_ways(text: &str, lowercase: bool) -> ((Vec<u32>, u64), (Vec<u32>, u64)) {
+        let tok = Tokenizer { kind: TokenKind::Whitespace, lowercase, sentences: Sentences::Lines };
+        let mut vocab = Vocab::new();
+        let mut fast = Vec::new();
+        let n = tok.tokenize(text, &mut |s| vocab.intern(s), &mut fast);
+        let (mut general, mut lines) = (Vec::new(), 0);
+        for line in text.split_inclusive('\n') {
+            let line = line.strip_suffix('\n').unwrap_or(line);
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            general.push(BOS);
+            tok.tokens(line, &mut |s| vocab.intern(s), &mut general);
+            general.push(EOS);
+            lines += 1;
+        }
+        ((fast, n), (general, lines))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn whitespace_lines_equal_the_general_path(text in mixed(), lowercase in any::<bool>()) {
+            let (fast, general) = lines_both_ways(&text, lowercase);
+            prop_assert_eq!(fast, general);
+        }
+
+        #[test]
+        fn whitespace_lines_equal_the_general_path_on_any_text(text in "\\PC{0,30}", lowercase in any::<bool>()) {
+            let (fast, general) = lines_both_ways(&text, lowercase);
+            prop_assert_eq!(fast, general);
+        }
+
+    }
+
+    #[test]
+    fn whitespace_lines_by_hand() {
+        assert_eq!(lines_both_ways("a b\r\n\n c\n", false).0, (vec![BOS, 3, 4, EOS, BOS, EOS, BOS, 5, EOS], 3));
+        assert_eq!(lines_both_ways("", false).0, (vec![], 0));
+        assert_eq!(lines_both_ways("x", false).0, (vec![BOS, 3, EOS], 1));
+    }
+
+    #[test]
+    fn word_rules_by_hand() {
+        assert_eq!(
+            words("can't stop, 3.14 e.g. a_b 1,000 x:y \"q\""),
+            ["can't", "stop", ",", "3.14", "e.g", ".", "a_b", "1,000", "x:y", "\"", "q", "\""]
+        );
+        // A combining mark after a space joins the space: the segment " \u{301}" is a token.
+        assert_eq!(words("a \u{301}b"), reference_words("a \u{301}b"));
+        assert_eq!(whitespace("\0a\tb  c\r\n"), ["a", "b", "c"]);
+    }
+
+    /// Tokens of `text` as strings, markers included.
+    fn tokens(kind: TokenKind, lowercase: bool, sentences: Sentences, text: &str) -> Vec<String> {
+        let tok = Tokenizer { kind, lowercase, sentences };
+        let mut vocab = Vocab::new();
+        let mut ids = Vec::new();
+        tok.tokenize(text, &mut |s| vocab.intern(s), &mut ids);
+        ids.iter().map(|&i| vocab.string(i).to_string()).collect()
+    }
+
+    #[test]
+    fn every_kind_by_hand() {
+        use Sentences::{Lines, None as Stream};
+        let t = "Hello, World!\r\n\nIt's 42.\n";
+        assert_eq!(
+            tokens(TokenKind::Letters, false, Lines, t),
+            [
+                "<s>", "h", "e", "l", "l", "o", " ", "w", "o", "r", "l", "d", "</s>", "<s>", "</s>", "<s>", "i", "t",
+                " ", "s", "</s>"
+            ]
+        );
+        assert_eq!(tokens(TokenKind::Letters26, false, Stream, "Ab, c!"), ["a", "b", "c"]);
+        assert_eq!(tokens(TokenKind::Whitespace, true, Lines, "A\tB\0c\n"), ["<s>", "a", "b", "c", "</s>"]);
+        assert_eq!(tokens(TokenKind::Words, false, Lines, "It's 42.\n"), ["<s>", "It's", "42", ".", "</s>"]);
+        assert_eq!(tokens(TokenKind::Chars, true, Lines, "Ab c\r\n"), ["<s>", "a", "b", " ", "c", "</s>"]);
+        assert_eq!(tokens(TokenKind::Chars, false, Stream, "a\nb"), ["a", "\n", "b"]);
+        assert_eq!(tokens(TokenKind::Bytes, false, Stream, "é a"), ["<0xC3>", "<0xA9>", "<0x20>", "a"]);
+        // A literal <unk> is the unknown word; literal markers are ordinary words.
+        let tok = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Stream };
+        let local = LocalTokens::new(&tok, "<unk> <s> x");
+        assert_eq!(local.ids[0], UNK);
+        assert_ne!(local.ids[1], BOS);
+    }
+}
