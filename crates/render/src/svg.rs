@@ -1,4 +1,4 @@
-//! Line charts as hand-written SVG, for the HTML pages of [`crate::render`].
+//! Line charts as hand-written SVG, for the HTML pages of this crate.
 //!
 //! **In:** a [`Chart`]: series of (x, y) points, linear or logarithmic axes, reference lines.
 //! **Out:** one `<svg>` element as a string, with a `viewBox` so the page can scale it, no scripts, no

@@ -1,7 +1,7 @@
 //! HTML rendering of reports: `shannon render REPORT.json`.
 //!
 //! **In:** the bytes of a report file. **Out:** one self-contained HTML page — inline CSS and inline SVG
-//! charts ([`crate::svg`]), no scripts, no fonts, images or styles fetched from anywhere — that reads the same
+//! charts ([`svg`]), no scripts, no fonts, images or styles fetched from anywhere — that reads the same
 //! offline, in a mail attachment or from a CI artifact.
 //!
 //! What each kind of report becomes:
@@ -21,9 +21,42 @@ use std::fmt::Write as _;
 
 use shannon_eval::entropy::{ByEstimator, Estimator};
 
-use crate::entropy::{EntropyReport, ENTROPY_SCHEMA};
-use crate::svg::{escape, Band, Chart, Marker, Rule, Scale, Series, PALETTE};
-use crate::{CompareReport, Error, ScoreReport, COMPARE_SCHEMA, SCORE_SCHEMA};
+use shannon_report::entropy::{EntropyReport, ENTROPY_SCHEMA};
+use shannon_report::{CompareReport, ScoreReport, COMPARE_SCHEMA, SCORE_SCHEMA};
+use svg::{escape, Band, Chart, Marker, Rule, Scale, Series, PALETTE};
+
+pub mod svg;
+
+/// Why a report cannot be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file given as a report is not JSON.
+    #[error("not JSON: {source}")]
+    NotJson {
+        /// What the parser said (with line and column).
+        source: serde_json::Error,
+    },
+    /// JSON that is not a shannon report.
+    #[error("not a shannon report: {reason} (shannon reports have \"schema\": \"shannon.compare/1\" and the like)")]
+    NotAReport {
+        /// Why not.
+        reason: String,
+    },
+    /// A shannon report of a kind this version cannot render.
+    #[error("cannot render a {schema} report (this version renders {})", RENDERED_SCHEMAS.join(", "))]
+    UnknownSchema {
+        /// Its schema tag.
+        schema: String,
+    },
+    /// A report whose schema tag is known but whose fields do not match it.
+    #[error("not a valid {schema} report: {source}")]
+    Malformed {
+        /// Its schema tag.
+        schema: String,
+        /// What the parser said.
+        source: serde_json::Error,
+    },
+}
 
 /// Renders a report (the bytes of a report file) as an HTML page. `source` names the file in the page's
 /// footer.
@@ -165,7 +198,7 @@ fn count(n: u64) -> String {
     groups.join("\u{2009}")
 }
 
-fn inputs_html(inputs: &[crate::Input]) -> String {
+fn inputs_html(inputs: &[shannon_report::Input]) -> String {
     if inputs.is_empty() {
         return "—".into();
     }
@@ -295,7 +328,7 @@ fn compare_page(r: &CompareReport) -> Page {
 
     // Charts: one series per smoothing method, ordered by model order.
     let methods = methods(r);
-    let series = |f: &dyn Fn(&crate::ModelEntry) -> Option<f64>| -> Vec<Series> {
+    let series = |f: &dyn Fn(&shannon_report::ModelEntry) -> Option<f64>| -> Vec<Series> {
         methods
             .iter()
             .enumerate()
@@ -527,7 +560,7 @@ fn entropy_page(r: &EntropyReport, ranks: &[(f64, f64)]) -> Page {
         })
         .collect();
     if !r.guessing.is_empty() {
-        let g = |f: &dyn Fn(&crate::entropy::GuessEntry) -> Option<f64>| -> Vec<(f64, f64)> {
+        let g = |f: &dyn Fn(&shannon_report::entropy::GuessEntry) -> Option<f64>| -> Vec<(f64, f64)> {
             r.guessing.iter().map(|e| (e.n as f64, f(e).unwrap_or(f64::NAN))).collect()
         };
         let mut upper = Series::new("guessing: upper", g(&|e| Some(e.upper)), "#000000");
