@@ -34,8 +34,8 @@ use serde::Deserialize;
 use shannon_report::entropy::{EntropyReport, ENTROPY_SCHEMA};
 use shannon_report::{CompareReport, ScoreReport, COMPARE_SCHEMA, SCORE_SCHEMA};
 
-/// Why a report cannot be rendered. Every message is one line (a report's own text is clipped and its
-/// control characters escaped) and names what is wrong.
+/// Why a report cannot be rendered. Every message is one line (control characters escaped, a report's own
+/// text clipped) and names what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// A file given as a report is not JSON.
@@ -51,7 +51,7 @@ pub enum Error {
         reason: String,
     },
     /// A shannon report of a kind this version cannot render.
-    #[error("cannot render a {} report (this version renders {})", one_line(.schema), RENDERED_SCHEMAS.join(", "))]
+    #[error("cannot render a {} report (this version renders {})", clip(.schema), RENDERED_SCHEMAS.join(", "))]
     UnknownSchema {
         /// Its schema tag.
         schema: String,
@@ -77,7 +77,7 @@ pub fn render_html(json: &[u8], source: &str) -> Result<String, Error> {
         serde_json::Value::Object(fields) => match fields.get("schema") {
             Some(serde_json::Value::String(s)) if s.starts_with("shannon.") => s.as_str(),
             Some(serde_json::Value::String(s)) => {
-                let reason = format!("its schema is '{}', not a shannon.* schema", one_line(s));
+                let reason = format!("its schema is '{}', not a shannon.* schema", clip(s));
                 return Err(Error::NotAReport { reason });
             }
             Some(_) => return Err(Error::NotAReport { reason: "its \"schema\" field is not a string".into() }),
@@ -112,11 +112,15 @@ pub fn render_score(report: &ScoreReport, source: &str) -> String {
     score::page(report).finish(source)
 }
 
-/// `s` fit for a one-line message: at most 60 characters (cut at a character, never inside one), control
-/// characters such as line breaks escaped.
+/// `s` fit for a one-line message: control characters such as line breaks escaped.
 fn one_line(s: impl std::fmt::Display) -> String {
-    let s = s.to_string();
-    let mut out: String = s.chars().take(60).flat_map(|c| c.escape_debug().collect::<Vec<_>>()).collect();
+    s.to_string().chars().flat_map(|c| c.escape_debug().collect::<Vec<_>>()).collect()
+}
+
+/// A report's own text for a one-line message: its first 60 characters (cut at a character, never inside
+/// one), [`one_line`].
+fn clip(s: &str) -> String {
+    let mut out = one_line(s.chars().take(60).collect::<String>());
     if s.chars().nth(60).is_some() {
         out.push('…');
     }
@@ -148,5 +152,10 @@ mod tests {
         let long = format!("{{\"schema\": \"shannon.{}\"}}", "é".repeat(100));
         let e = render_html(long.as_bytes(), "x").unwrap_err().to_string();
         assert!(e.contains(&format!("shannon.{}…", "é".repeat(52))), "{e}");
+        // The parser's message is not clipped: it ends with where the report went wrong.
+        let kind =
+            br#"{"schema": "shannon.score/1", "tokenizer": {"kind": "a very long name of no tokenizer at all"}}"#;
+        let e = render_html(kind, "x").unwrap_err().to_string();
+        assert!(e.contains("unknown variant") && e.contains("line 1 column"), "{e}");
     }
 }
