@@ -462,7 +462,7 @@ fn marks(s: &mut Html, f: &Frame, series: &Series) {
             }
             Marker::Diamond => put!(
                 s,
-                r##"<path d="M{0:.2} {1:.2} L{2:.2} {3:.2} L{0:.2} {4:.2} L{5:.2} {3:.2} Z" fill="#ffffff" stroke="{6}" stroke-width="1.5">{7}</path>""##,
+                r##"<path d="M{0:.2} {1:.2} L{2:.2} {3:.2} L{0:.2} {4:.2} L{5:.2} {3:.2} Z" fill="#ffffff" stroke="{6}" stroke-width="1.5">{7}</path>"##,
                 cx,
                 cy - 5.0,
                 cx + 5.0,
@@ -543,5 +543,27 @@ mod tests {
         assert_eq!(d.matches('L').count(), 1, "{d}");
         assert_eq!(svg.matches("<circle").count(), 3 + 1, "three points and the legend's mark");
         assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    }
+
+    /// Regression: every diamond mark was followed by a stray `"` in the SVG's text.
+    #[test]
+    fn marks_leave_no_stray_text() {
+        let mut series = Series::new("s", vec![(1.0, 1.0), (2.0, 2.0)], PALETTE[0]);
+        series.marker = Marker::Diamond;
+        let chart = Chart {
+            id: "d".into(),
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            x_scale: Scale::Linear,
+            y_scale: Scale::Linear,
+            integer_x: true,
+            series: vec![series],
+            rules: vec![],
+            bands: vec![],
+        };
+        let svg = chart.to_svg().into_string();
+        assert_eq!(svg.matches("</path>").count(), 2, "{svg}");
+        assert!(!svg.contains(">\"<"), "{svg}");
     }
 }
