@@ -1,5 +1,5 @@
 //! `shannon render`: a report file becomes one self-contained HTML page (inline CSS and SVG, no network);
-//! the page itself is made by `shannon_report::render`.
+//! the page itself is made by `shannon_render`.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -47,7 +47,7 @@ pub fn run(report: &Path, to: &Destination) -> Result<()> {
         std::fs::read(report).map(|b| bytes = b)
     };
     read.with_context(|| format!("cannot read report {name}"))?;
-    let html = shannon_report::render::render_html(&bytes, &name).with_context(|| name.clone())?;
+    let html = shannon_render::render_html(&bytes, &name).with_context(|| name.clone())?;
     match to {
         Destination::File(out) => shannon_report::write_atomic(out, html.as_bytes())?,
         Destination::Stdout => {

@@ -27,8 +27,6 @@
 pub mod batch;
 pub mod entropy;
 pub mod kl;
-pub mod render;
-pub mod svg;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -54,32 +52,6 @@ pub enum Error {
         path: PathBuf,
         /// What went wrong.
         source: std::io::Error,
-    },
-    /// A file given as a report is not JSON.
-    #[error("not JSON: {source}")]
-    NotJson {
-        /// What the parser said (with line and column).
-        source: serde_json::Error,
-    },
-    /// JSON that is not a shannon report.
-    #[error("not a shannon report: {reason} (shannon reports have \"schema\": \"shannon.compare/1\" and the like)")]
-    NotAReport {
-        /// Why not.
-        reason: String,
-    },
-    /// A shannon report of a kind this version cannot render.
-    #[error("cannot render a {schema} report (this version renders {})", render::RENDERED_SCHEMAS.join(", "))]
-    UnknownSchema {
-        /// Its schema tag.
-        schema: String,
-    },
-    /// A report whose schema tag is known but whose fields do not match it.
-    #[error("not a valid {schema} report: {source}")]
-    Malformed {
-        /// Its schema tag.
-        schema: String,
-        /// What the parser said.
-        source: serde_json::Error,
     },
 }
 

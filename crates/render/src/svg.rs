@@ -1,4 +1,4 @@
-//! Line charts as hand-written SVG, for the HTML pages of [`crate::render`].
+//! Line charts as hand-written SVG, for the HTML pages of this crate.
 //!
 //! **In:** a [`Chart`]: series of (x, y) points, linear or logarithmic axes, reference lines.
 //! **Out:** one `<svg>` element as a string, with a `viewBox` so the page can scale it, no scripts, no
@@ -10,7 +10,7 @@
 //! drawn series is a `<path class="series">` and every chart an `<svg class="chart" data-chart="…">`, which
 //! the browser test looks for.
 
-use std::fmt::Write as _;
+use crate::html::{markup, put, Html};
 
 /// How an axis maps values to positions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,235 +216,266 @@ fn plain_number(v: f64) -> String {
     s.to_string()
 }
 
-/// Escapes text for XML and HTML content and attribute values.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
-
 impl Chart {
     /// The chart as one `<svg>` element.
-    pub fn to_svg(&self) -> String {
+    pub fn to_svg(&self) -> Html {
         let xs = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
         let ys = self.series.iter().flat_map(|s| s.points.iter().map(|p| p.1)).chain(self.rules.iter().map(|r| r.y));
         let x_ok = |v: &f64| v.is_finite() && (self.x_scale == Scale::Linear || *v > 0.0);
         let y_ok = |v: &f64| v.is_finite() && (self.y_scale == Scale::Linear || *v > 0.0);
         let x = Axis::new(self.x_scale, xs.filter(x_ok), self.integer_x);
         let y = Axis::new(self.y_scale, ys.filter(y_ok), false);
-        let px = |v: f64| LEFT + PAD + x.frac(v) * (RIGHT - LEFT - 2.0 * PAD);
-        let py = |v: f64| BOTTOM - PAD - y.frac(v) * (BOTTOM - TOP - 2.0 * PAD);
+        let frame = Frame { x, y };
 
-        let mut s = String::new();
-        let _ = write!(
+        let mut s = Html::new();
+        put!(
             s,
-            r#"<svg class="chart" data-chart="{id}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{title}">"#,
-            id = escape(&self.id),
-            title = escape(&self.title),
+            r#"<svg class="chart" data-chart="{0}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {1} {2}" role="img" aria-label="{3}">"#,
+            self.id,
+            WIDTH,
+            HEIGHT,
+            self.title,
         );
-        let _ = write!(s, r#"<title>{}</title>"#, escape(&self.title));
-        let _ = write!(s, r##"<rect x="0" y="0" width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>"##);
-        let _ = write!(
-            s,
-            r##"<text x="{:.1}" y="24" font-size="15" font-weight="600" fill="#222">{}</text>"##,
-            LEFT,
-            escape(&self.title)
-        );
-        // Bands, under the grid.
+        put!(s, r#"<title>{}</title>"#, self.title);
+        put!(s, r##"<rect x="0" y="0" width="{0}" height="{1}" fill="#ffffff"/>"##, WIDTH, HEIGHT);
+        put!(s, r##"<text x="{:.1}" y="24" font-size="15" font-weight="600" fill="#222">{}</text>"##, LEFT, self.title);
+        self.bands(&mut s, &frame);
+        self.axes(&mut s, &frame);
+        self.rules(&mut s, &frame);
+        self.lines(&mut s, &frame);
+        self.legend(&mut s);
+        s.raw("</svg>");
+        s
+    }
+
+    /// Shaded bands, under the grid.
+    fn bands(&self, s: &mut Html, f: &Frame) {
         for b in &self.bands {
             let clamp = |v: f64| v.clamp(LEFT, RIGHT);
-            let (a, z) = (clamp(px(b.x0)), clamp(px(b.x1)));
+            let (a, z) = (clamp(f.px(b.x0)), clamp(f.px(b.x1)));
             if z > a {
-                let _ = write!(
+                put!(
                     s,
-                    r##"<g class="band"><rect x="{a:.1}" y="{TOP}" width="{:.1}" height="{}" fill="#efefef"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#777">{}</text></g>"##,
+                    r##"<g class="band"><rect x="{:.1}" y="{}" width="{:.1}" height="{}" fill="#efefef"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#777">{}</text></g>"##,
+                    a,
+                    TOP,
                     z - a,
                     BOTTOM - TOP,
                     (a + z) / 2.0,
                     TOP + 14.0,
-                    escape(&b.label)
+                    b.label
                 );
             }
         }
-        // Grid and ticks.
-        s.push_str(r##"<g class="grid" stroke="#e4e4e4" stroke-width="1">"##);
-        for (v, _) in &x.ticks {
-            let _ = write!(s, r#"<line x1="{0:.1}" y1="{TOP}" x2="{0:.1}" y2="{BOTTOM}"/>"#, px(*v));
+    }
+
+    /// Grid, frame, tick labels and axis labels.
+    fn axes(&self, s: &mut Html, f: &Frame) {
+        s.raw(r##"<g class="grid" stroke="#e4e4e4" stroke-width="1">"##);
+        for (v, _) in &f.x.ticks {
+            put!(s, r#"<line x1="{0:.1}" y1="{1}" x2="{0:.1}" y2="{2}"/>"#, f.px(*v), TOP, BOTTOM);
         }
-        for (v, _) in &y.ticks {
-            let _ = write!(s, r#"<line x1="{LEFT}" y1="{0:.1}" x2="{RIGHT}" y2="{0:.1}"/>"#, py(*v));
+        for (v, _) in &f.y.ticks {
+            put!(s, r#"<line x1="{1}" y1="{0:.1}" x2="{2}" y2="{0:.1}"/>"#, f.py(*v), LEFT, RIGHT);
         }
-        s.push_str("</g>");
-        let _ = write!(
+        s.raw("</g>");
+        put!(
             s,
-            r##"<rect x="{LEFT}" y="{TOP}" width="{}" height="{}" fill="none" stroke="#444" stroke-width="1"/>"##,
+            r##"<rect x="{}" y="{}" width="{}" height="{}" fill="none" stroke="#444" stroke-width="1"/>"##,
+            LEFT,
+            TOP,
             RIGHT - LEFT,
             BOTTOM - TOP
         );
-        s.push_str(r##"<g class="ticks" font-size="11" fill="#333">"##);
-        for (v, label) in &x.ticks {
-            let _ = write!(
-                s,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#,
-                px(*v),
-                BOTTOM + 16.0,
-                escape(label)
-            );
+        s.raw(r##"<g class="ticks" font-size="11" fill="#333">"##);
+        for (v, label) in &f.x.ticks {
+            put!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">{}</text>"#, f.px(*v), BOTTOM + 16.0, label);
         }
-        for (v, label) in &y.ticks {
-            let _ = write!(
-                s,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#,
-                LEFT - 6.0,
-                py(*v) + 4.0,
-                escape(label)
-            );
+        for (v, label) in &f.y.ticks {
+            put!(s, r#"<text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"#, LEFT - 6.0, f.py(*v) + 4.0, label);
         }
-        s.push_str("</g>");
-        let _ = write!(
+        s.raw("</g>");
+        put!(
             s,
             r##"<text x="{:.1}" y="{:.1}" font-size="12" text-anchor="middle" fill="#222">{}</text>"##,
             (LEFT + RIGHT) / 2.0,
             BOTTOM + 36.0,
-            escape(&self.x_label)
+            self.x_label
         );
-        let _ = write!(
+        put!(
             s,
             r##"<text transform="translate(18 {:.1}) rotate(-90)" font-size="12" text-anchor="middle" fill="#222">{}</text>"##,
             (TOP + BOTTOM) / 2.0,
-            escape(&self.y_label)
+            self.y_label
         );
-        // Reference lines.
-        for r in self.rules.iter().filter(|r| y.accepts(r.y)) {
-            let yy = py(r.y);
-            let _ = write!(
+    }
+
+    /// Horizontal reference lines with their labels.
+    fn rules(&self, s: &mut Html, f: &Frame) {
+        for r in self.rules.iter().filter(|r| f.y.accepts(r.y)) {
+            let yy = f.py(r.y);
+            put!(
                 s,
-                r#"<g class="rule"><line x1="{LEFT}" y1="{yy:.1}" x2="{RIGHT}" y2="{yy:.1}" stroke="{c}" stroke-width="1.5" stroke-dasharray="2 3"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end" fill="{c}">{}</text></g>"#,
+                r#"<g class="rule"><line x1="{0}" y1="{1:.1}" x2="{2}" y2="{1:.1}" stroke="{3}" stroke-width="1.5" stroke-dasharray="2 3"/><text x="{4:.1}" y="{5:.1}" font-size="11" text-anchor="end" fill="{3}">{6}</text></g>"#,
+                LEFT,
+                yy,
+                RIGHT,
+                r.color,
                 RIGHT - 4.0,
                 yy - 4.0,
-                escape(&r.label),
-                c = r.color
+                r.label,
             );
         }
-        // Series, clipped to the plot.
-        let _ = write!(
+    }
+
+    /// The series, clipped to the plot: last first, so the first (the one a reader looks for) is on top.
+    fn lines(&self, s: &mut Html, f: &Frame) {
+        put!(
             s,
-            r#"<clipPath id="clip-{id}"><rect x="{LEFT}" y="{TOP}" width="{}" height="{}"/></clipPath><g clip-path="url(#clip-{id})">"#,
+            r#"<clipPath id="clip-{0}"><rect x="{1}" y="{2}" width="{3}" height="{4}"/></clipPath><g clip-path="url(#clip-{0})">"#,
+            self.id,
+            LEFT,
+            TOP,
             RIGHT - LEFT,
             BOTTOM - TOP,
-            id = escape(&self.id)
         );
-        // Last series first, so the first (the one a reader looks for) is drawn on top.
         for series in self.series.iter().rev() {
-            let dash = series.dash.map(|d| format!(r#" stroke-dasharray="{d}""#)).unwrap_or_default();
             if series.line {
-                // Runs of drawable points; a run of one point is left to its marker (a path through a single
-                // point has no extent).
-                let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-                for &(vx, vy) in &series.points {
-                    if x.accepts(vx) && y.accepts(vy) {
-                        runs.last_mut().expect("a run").push((px(vx), py(vy)));
-                    } else if !runs.last().expect("a run").is_empty() {
-                        runs.push(Vec::new());
-                    }
-                }
-                let mut d = String::new();
-                for run in runs.iter().filter(|r| r.len() >= 2) {
-                    for (i, (qx, qy)) in run.iter().enumerate() {
-                        let _ = write!(d, "{}{qx:.2} {qy:.2}", if i == 0 { " M" } else { " L" });
-                    }
-                }
-                if !d.is_empty() {
-                    let _ = write!(
-                        s,
-                        r#"<path class="series" data-series="{}" d="{}" fill="none" stroke="{}" stroke-width="2"{dash} stroke-linejoin="round"/>"#,
-                        escape(&series.name),
-                        d.trim_start(),
-                        series.color
-                    );
-                }
+                line(s, f, series);
             }
             if series.marker != Marker::None {
-                let _ =
-                    write!(s, r#"<g class="marks" data-series="{}" fill="{}">"#, escape(&series.name), series.color);
-                for &(vx, vy) in series.points.iter().filter(|p| x.accepts(p.0) && y.accepts(p.1)) {
-                    let (cx, cy) = (px(vx), py(vy));
-                    let tip = format!("<title>{}: {} → {}</title>", escape(&series.name), plain_number(vx), short(vy));
-                    let _ = match series.marker {
-                        Marker::Circle => write!(s, r#"<circle cx="{cx:.2}" cy="{cy:.2}" r="3.5">{tip}</circle>"#),
-                        Marker::Square => write!(
-                            s,
-                            r#"<rect x="{:.2}" y="{:.2}" width="7" height="7">{tip}</rect>"#,
-                            cx - 3.5,
-                            cy - 3.5
-                        ),
-                        Marker::Diamond => write!(
-                            s,
-                            r##"<path d="M{cx:.2} {:.2} L{:.2} {cy:.2} L{cx:.2} {:.2} L{:.2} {cy:.2} Z" fill="#ffffff" stroke="{}" stroke-width="1.5">{tip}</path>""##,
-                            cy - 5.0,
-                            cx + 5.0,
-                            cy + 5.0,
-                            cx - 5.0,
-                            series.color
-                        ),
-                        Marker::None => Ok(()),
-                    };
-                }
-                s.push_str("</g>");
+                marks(s, f, series);
             }
         }
-        s.push_str("</g>");
-        // Legend, right of the plot.
-        s.push_str(r##"<g class="legend" font-size="12" fill="#222">"##);
+        s.raw("</g>");
+    }
+
+    /// The legend, right of the plot.
+    fn legend(&self, s: &mut Html) {
+        s.raw(r##"<g class="legend" font-size="12" fill="#222">"##);
         for (i, series) in self.series.iter().enumerate() {
             let step = (20.0f64).min((BOTTOM - TOP - 8.0) / self.series.len().max(1) as f64);
             let ly = TOP + 8.0 + step * i as f64;
-            let dash = series.dash.map(|d| format!(r#" stroke-dasharray="{d}""#)).unwrap_or_default();
             let (x0, x1) = (RIGHT + 14.0, RIGHT + 40.0);
             if series.line {
-                let _ = write!(
+                put!(
                     s,
-                    r#"<line x1="{x0}" y1="{ly:.1}" x2="{x1}" y2="{ly:.1}" stroke="{}" stroke-width="2"{dash}/>"#,
-                    series.color
+                    r#"<line x1="{}" y1="{:.1}" x2="{}" y2="{:.1}" stroke="{}" stroke-width="2"{}/>"#,
+                    x0,
+                    ly,
+                    x1,
+                    ly,
+                    series.color,
+                    dash(series)
                 );
             }
             let mx = (x0 + x1) / 2.0;
-            let _ = match series.marker {
-                Marker::Circle => write!(s, r#"<circle cx="{mx}" cy="{ly:.1}" r="3.5" fill="{}"/>"#, series.color),
+            let c = series.color;
+            match series.marker {
+                Marker::Circle => put!(s, r#"<circle cx="{}" cy="{:.1}" r="3.5" fill="{}"/>"#, mx, ly, c),
                 Marker::Square => {
-                    write!(
-                        s,
-                        r#"<rect x="{}" y="{:.1}" width="7" height="7" fill="{}"/>"#,
-                        mx - 3.5,
-                        ly - 3.5,
-                        series.color
-                    )
+                    put!(s, r#"<rect x="{}" y="{:.1}" width="7" height="7" fill="{}"/>"#, mx - 3.5, ly - 3.5, c)
                 }
-                Marker::Diamond => write!(
+                Marker::Diamond => put!(
                     s,
-                    r##"<path d="M{mx} {:.1} L{} {ly:.1} L{mx} {:.1} L{} {ly:.1} Z" fill="#ffffff" stroke="{}" stroke-width="1.5"/>"##,
+                    r##"<path d="M{0} {1:.1} L{2} {3:.1} L{0} {4:.1} L{5} {3:.1} Z" fill="#ffffff" stroke="{6}" stroke-width="1.5"/>"##,
+                    mx,
                     ly - 5.0,
                     mx + 5.0,
+                    ly,
                     ly + 5.0,
                     mx - 5.0,
-                    series.color
+                    c
                 ),
-                Marker::None => Ok(()),
-            };
-            let _ = write!(s, r#"<text x="{}" y="{:.1}">{}</text>"#, x1 + 6.0, ly + 4.0, escape(&series.name));
+                Marker::None => {}
+            }
+            put!(s, r#"<text x="{}" y="{:.1}">{}</text>"#, x1 + 6.0, ly + 4.0, series.name);
         }
-        s.push_str("</g></svg>");
-        s
+        s.raw("</g>");
     }
+}
+
+/// The two axes of a chart, and where data lands in the SVG's coordinates.
+struct Frame {
+    x: Axis,
+    y: Axis,
+}
+
+impl Frame {
+    fn px(&self, v: f64) -> f64 {
+        LEFT + PAD + self.x.frac(v) * (RIGHT - LEFT - 2.0 * PAD)
+    }
+
+    fn py(&self, v: f64) -> f64 {
+        BOTTOM - PAD - self.y.frac(v) * (BOTTOM - TOP - 2.0 * PAD)
+    }
+}
+
+/// ` stroke-dasharray="…"` for a dashed series, else nothing.
+fn dash(series: &Series) -> Html {
+    series.dash.map(|d| markup!(r#" stroke-dasharray="{}""#, d)).unwrap_or_default()
+}
+
+/// A series' line: runs of drawable points; a run of one point is left to its marker (a path through a
+/// single point has no extent).
+fn line(s: &mut Html, f: &Frame, series: &Series) {
+    let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+    for &(vx, vy) in &series.points {
+        if f.x.accepts(vx) && f.y.accepts(vy) {
+            runs.last_mut().expect("a run").push((f.px(vx), f.py(vy)));
+        } else if !runs.last().expect("a run").is_empty() {
+            runs.push(Vec::new());
+        }
+    }
+    let mut d = Html::new();
+    for run in runs.iter().filter(|r| r.len() >= 2) {
+        for (i, (qx, qy)) in run.iter().enumerate() {
+            if i == 0 && d.is_empty() {
+                put!(d, "M{:.2} {:.2}", qx, qy);
+            } else {
+                put!(d, " {}{:.2} {:.2}", if i == 0 { "M" } else { "L" }, qx, qy);
+            }
+        }
+    }
+    if !d.is_empty() {
+        put!(
+            s,
+            r#"<path class="series" data-series="{}" d="{}" fill="none" stroke="{}" stroke-width="2"{} stroke-linejoin="round"/>"#,
+            series.name,
+            d,
+            series.color,
+            dash(series)
+        );
+    }
+}
+
+/// A series' point marks, each with a tooltip.
+fn marks(s: &mut Html, f: &Frame, series: &Series) {
+    put!(s, r#"<g class="marks" data-series="{}" fill="{}">"#, series.name, series.color);
+    for &(vx, vy) in series.points.iter().filter(|p| f.x.accepts(p.0) && f.y.accepts(p.1)) {
+        let (cx, cy) = (f.px(vx), f.py(vy));
+        let tip = markup!("<title>{}: {} → {}</title>", series.name, plain_number(vx), short(vy));
+        match series.marker {
+            Marker::Circle => put!(s, r#"<circle cx="{:.2}" cy="{:.2}" r="3.5">{}</circle>"#, cx, cy, tip),
+            Marker::Square => {
+                put!(s, r#"<rect x="{:.2}" y="{:.2}" width="7" height="7">{}</rect>"#, cx - 3.5, cy - 3.5, tip)
+            }
+            Marker::Diamond => put!(
+                s,
+                r##"<path d="M{0:.2} {1:.2} L{2:.2} {3:.2} L{0:.2} {4:.2} L{5:.2} {3:.2} Z" fill="#ffffff" stroke="{6}" stroke-width="1.5">{7}</path>"##,
+                cx,
+                cy - 5.0,
+                cx + 5.0,
+                cy,
+                cy + 5.0,
+                cx - 5.0,
+                series.color,
+                tip
+            ),
+            Marker::None => {}
+        }
+    }
+    s.raw("</g>");
 }
 
 /// A value with four significant digits.
@@ -505,12 +536,34 @@ mod tests {
             rules: vec![Rule { y: 13.0, label: "true".into(), color: PALETTE[6] }],
             bands: vec![],
         };
-        let svg = chart.to_svg();
+        let svg = chart.to_svg().into_string();
         assert!(svg.contains("a &lt;b&gt; &amp; c"));
         let d = svg.split(r#"class="series" data-series="mkn" d=""#).nth(1).unwrap().split('"').next().unwrap();
         assert_eq!(d.matches('M').count(), 1, "{d}");
         assert_eq!(d.matches('L').count(), 1, "{d}");
         assert_eq!(svg.matches("<circle").count(), 3 + 1, "three points and the legend's mark");
         assert!(!svg.contains("NaN") && !svg.contains("inf"));
+    }
+
+    /// Regression: every diamond mark was followed by a stray `"` in the SVG's text.
+    #[test]
+    fn marks_leave_no_stray_text() {
+        let mut series = Series::new("s", vec![(1.0, 1.0), (2.0, 2.0)], PALETTE[0]);
+        series.marker = Marker::Diamond;
+        let chart = Chart {
+            id: "d".into(),
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            x_scale: Scale::Linear,
+            y_scale: Scale::Linear,
+            integer_x: true,
+            series: vec![series],
+            rules: vec![],
+            bands: vec![],
+        };
+        let svg = chart.to_svg().into_string();
+        assert_eq!(svg.matches("</path>").count(), 2, "{svg}");
+        assert!(!svg.contains(">\"<"), "{svg}");
     }
 }
