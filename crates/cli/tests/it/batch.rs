@@ -286,3 +286,55 @@ fn several_jobs_at_once_give_the_same_reports() {
     assert_eq!(summaries[0], summaries[2]);
     assert_eq!(summaries[1], summaries[3]);
 }
+
+/// Runs `shannon` with `args` in `dir`; expects exit 2, one line on stderr containing every needle, and no
+/// report written.
+fn one_line_error(dir: &Path, args: &[&str], needles: &[&str]) {
+    let out = Command::cargo_bin("shannon").unwrap().current_dir(dir).args(args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "{args:?}: '{n}' missing from {stderr}");
+    }
+    assert!(!dir.join("reports").exists(), "{args:?} wrote reports");
+}
+
+/// A plan's settings pass through the same checks as the command line's flags: the same limits give the
+/// same message, the plan's naming the plan file and the job, before any job runs.
+#[test]
+fn out_of_range_settings_fail_the_same_way_in_plans_and_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = fixture();
+    let corpus = corpus.to_str().unwrap();
+    for (job, flag_args, message) in [
+        (
+            "kind = \"compare\"\norder = 0",
+            vec!["compare", corpus, "--order", "0"],
+            "order must be an integer from 1 to 255, got 0",
+        ),
+        (
+            "kind = \"compare\"\norder = 256",
+            vec!["compare", corpus, "--order", "256"],
+            "order must be an integer from 1 to 255, got 256",
+        ),
+        (
+            "kind = \"entropy\"\nmax_order = 0",
+            vec!["entropy", corpus, "--max-order", "0"],
+            "max_order must be an integer from 1 to 255, got 0",
+        ),
+    ] {
+        let plan = dir.path().join("plan.toml");
+        std::fs::write(
+            &plan,
+            format!("name = \"p\"\n[[corpus]]\nname = \"g\"\npaths = [\"{corpus}\"]\n\n[[job]]\n{job}\n"),
+        )
+        .unwrap();
+        let kind = if job.contains("entropy") { "entropy" } else { "compare" };
+        one_line_error(dir.path(), &["batch", "plan.toml"], &["plan.toml", &format!("job 1 ({kind})"), message]);
+        // The flag's message is the same sentence with the flag's name.
+        let flag = format!("--{}", message.replacen('_', "-", 1));
+        one_line_error(dir.path(), &flag_args, &[&flag]);
+    }
+}
