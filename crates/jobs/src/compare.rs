@@ -350,3 +350,41 @@ fn holdout_info(holdout: f64) -> CorpusInfo {
         train_lines: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use shannon_tokens::{TokenKind, Tokenizer};
+
+    use super::*;
+
+    fn config() -> CompareConfig {
+        let tokenizer = Tokenizer { kind: TokenKind::Words, lowercase: false, sentences: Sentences::Lines };
+        CompareConfig::new(Inputs::Default, TextConfig { tokenizer, lossy: false })
+    }
+
+    #[test]
+    fn defaults_are_valid_and_every_limit_is_checked() {
+        assert_eq!(config().validate(), Ok(()));
+        assert_eq!((config().order, config().smoothing.clone()), (DEFAULT_ORDER, vec![DEFAULT_SMOOTHING]));
+        for (change, setting) in [
+            (&(|c: &mut CompareConfig| c.order = 0) as &dyn Fn(&mut CompareConfig), "order"),
+            (&|c| c.order = shannon_counts::MAX_ORDER + 1, "order"),
+            (&|c| c.smoothing.clear(), "smoothing"),
+            (&|c| c.temperatures = vec![1.0, 0.0], "temperatures"),
+            (&|c| c.temperatures = vec![f64::NAN], "temperatures"),
+            (&|c| c.prune = vec![-1e-7], "prune"),
+            (&|c| c.inputs = Inputs::Holdout { corpus: vec![], holdout: 1.0 }, "holdout"),
+        ] {
+            let mut c = config();
+            change(&mut c);
+            assert_eq!(c.validate().map_err(|e| e.setting), Err(setting));
+        }
+    }
+
+    #[test]
+    fn an_invalid_config_never_runs() {
+        let mut c = config();
+        c.order = 0;
+        assert!(matches!(run(&c, &crate::Silent), Err(Error::Config(_))));
+    }
+}

@@ -498,3 +498,35 @@ fn guessing_game(
     }
     Ok((out, (lines, train_lines)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(kind: TokenKind) -> EntropyConfig {
+        let tokenizer = Tokenizer { kind, lowercase: false, sentences: Sentences::None };
+        EntropyConfig::new(vec![], TextConfig { tokenizer, lossy: false })
+    }
+
+    #[test]
+    fn defaults_follow_the_unit_and_every_limit_is_checked() {
+        let letters = config(TokenKind::Letters);
+        assert_eq!((letters.max_order, letters.guess_order), (10, 10));
+        let words = config(TokenKind::Words);
+        assert_eq!((words.max_order, words.guess_order), (4, 0));
+        assert_eq!(config(TokenKind::Letters).with_orders(Some(6), None).guess_order, 6);
+        assert_eq!(config(TokenKind::Letters).with_orders(Some(6), Some(2)).guess_order, 2);
+        assert_eq!(letters.validate(), Ok(()));
+        for (change, setting) in [
+            (&(|c: &mut EntropyConfig| c.max_order = 0) as &dyn Fn(&mut EntropyConfig), "max_order"),
+            (&|c| c.groups = 1, "groups"),
+            (&|c| c.min_coverage = 1.5, "min_coverage"),
+            (&|c| c.guess_order = shannon_counts::MAX_ORDER + 1, "guess_order"),
+            (&|c| c.holdout = 0.0, "holdout"),
+        ] {
+            let mut c = config(TokenKind::Letters);
+            change(&mut c);
+            assert_eq!(c.validate().map_err(|e| e.setting), Err(setting));
+        }
+    }
+}

@@ -115,3 +115,25 @@ impl Error {
         Error::Io { what: what.into(), source }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_setting_reads_the_same_as_a_flag_and_as_a_plan_key() {
+        let e = ConfigError::new("max_order", "must be an integer from 1 to 255, got 0");
+        assert_eq!(e.to_string(), "max_order must be an integer from 1 to 255, got 0");
+        assert_eq!(e.as_flag(), "--max-order must be an integer from 1 to 255, got 0");
+    }
+
+    #[test]
+    fn context_comes_before_its_cause_once() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "gone");
+        let e = Error::io("cannot read a.txt", io).context("writing the model for a.txt");
+        assert_eq!(e.to_string(), "writing the model for a.txt");
+        let cause = std::error::Error::source(&e).unwrap();
+        assert_eq!(cause.to_string(), "cannot read a.txt");
+        assert_eq!(cause.source().unwrap().to_string(), "gone");
+    }
+}
