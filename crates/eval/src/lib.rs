@@ -43,6 +43,10 @@ pub struct Score {
     pub oov: u64,
     /// Tokens given probability 0.
     pub zero_prob: u64,
+    /// Of those, tokens that were `<unk>` (excluded, with the other OOVs, from the perplexity excluding
+    /// OOVs: an unsmoothed model gives every OOV probability 0, and that perplexity is still finite).
+    #[serde(default)]
+    pub zero_prob_oov: u64,
     /// Σ log2 p over tokens with p > 0.
     pub log2_sum: f64,
     /// Σ log2 p over non-OOV tokens with p > 0.
@@ -73,10 +77,11 @@ impl Score {
         self.cross_entropy_bits().map(f64::exp2)
     }
 
-    /// Perplexity over in-vocabulary tokens only; `None` when infinite or there are none.
+    /// Perplexity over in-vocabulary tokens only; `None` when an in-vocabulary token had probability 0
+    /// or there are none.
     pub fn perplexity_excluding_oov(&self) -> Option<f64> {
         let n = self.tokens - self.oov;
-        (self.zero_prob == 0 && n > 0).then(|| (-self.log2_sum_in_vocab / n as f64).exp2())
+        (self.zero_prob == self.zero_prob_oov && n > 0).then(|| (-self.log2_sum_in_vocab / n as f64).exp2())
     }
 
     /// Fraction of tokens that were OOV.
@@ -156,6 +161,7 @@ fn summarize(tokens: &[u32], log2: &[f64], per_sentence: bool) -> Score {
         s.oov += u64::from(oov);
         if lp == f64::NEG_INFINITY {
             s.zero_prob += 1;
+            s.zero_prob_oov += u64::from(oov);
         } else {
             s.log2_sum += lp;
             if !oov {
@@ -277,6 +283,21 @@ mod tests {
         close(s.per_sentence[0].log10_prob, (1.0f64 / 3.0).log10());
         assert_eq!(s.per_sentence[1].log10_prob, f64::NEG_INFINITY);
         assert_eq!((s.per_sentence[1].tokens, s.per_sentence[1].oov), (3, 0));
+    }
+
+    #[test]
+    fn perplexity_excluding_oovs_is_finite_when_only_oovs_have_probability_0() {
+        // mle, test text "a x" with x unknown: <s> a <unk> </s>. p(a | <s>) = 2/2, p(<unk> | a) = 0 (an OOV),
+        // p(</s> | <unk>): <unk> was never a context, so the unigram p(</s>) = 2/6 (the training text
+        // predicts a b </s> a a </s>). Only the OOV has probability 0.
+        let (vocab, model) = toy(Smoothing::Mle);
+        let tokens = lines("a x\n", |w| vocab.get(w));
+        let s = score(&model, &tokens, false);
+        assert_eq!((s.tokens, s.oov, s.zero_prob, s.zero_prob_oov), (3, 1, 1, 1));
+        assert_eq!(s.cross_entropy_bits(), None);
+        // In-vocabulary tokens: a (p = 1) and </s> (p = 1/3): perplexity (1 · 1/3)^(−1/2) = √3.
+        let ppl = s.perplexity_excluding_oov().expect("finite without the OOV");
+        close(ppl, 3f64.sqrt());
     }
 
     /// p(w | h) = 1/4 for every word and history.

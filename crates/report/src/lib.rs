@@ -164,8 +164,14 @@ impl TestScore {
             bits_per_char: score.bits_per(chars),
             bits_per_byte: score.bits_per(bytes),
             infinite: (score.zero_prob > 0).then(|| {
+                let excluding = if score.zero_prob == score.zero_prob_oov {
+                    "; all of them are OOVs, so the perplexity excluding OOVs is finite"
+                } else {
+                    ""
+                };
                 format!(
-                    "{} of {} test tokens have probability 0 under this model, so cross-entropy and perplexity are infinite",
+                    "{} of {} test tokens have probability 0 under this model, so cross-entropy and perplexity are \
+                     infinite{excluding}",
                     score.zero_prob, score.tokens
                 )
             }),
