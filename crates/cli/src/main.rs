@@ -444,7 +444,7 @@ fn parse_smoothing(s: &str) -> Result<Smoothing, String> {
 }
 
 fn parse_method(s: &str) -> Result<Method, String> {
-    Method::parse(s).map_err(|e| e.to_string())
+    Method::parse(s).map_err(|e| e.problem)
 }
 
 impl From<SentenceArg> for Sentences {
@@ -489,10 +489,16 @@ fn main() -> ExitCode {
             e.exit()
         }
         Err(e) => {
-            // One line, like every other error: clap's first line without its "error: " prefix.
+            // One line, like every other error: clap's first line without its "error: " prefix, and its
+            // suggestion ("a similar argument exists: '--order'") where it has one.
             let text = e.to_string();
-            let first = text.lines().next().unwrap_or("invalid arguments");
-            eprintln!("shannon: error: {} (see --help)", first.trim_start_matches("error: "));
+            let first = text.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            let tips: Vec<&str> =
+                text.lines().filter_map(|l| l.trim().strip_prefix("tip: ")).filter(|t| t.contains("similar")).collect();
+            match tips.is_empty() {
+                true => eprintln!("shannon: error: {first} (see --help)"),
+                false => eprintln!("shannon: error: {first}; {} (see --help)", tips.join("; ")),
+            }
             return ExitCode::from(2);
         }
     };

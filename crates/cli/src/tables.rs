@@ -321,19 +321,31 @@ pub fn kl(r: &KlReport) -> String {
     let names = |i: &[Input]| i.iter().map(|x| x.path.clone()).collect::<Vec<_>>().join(", ");
     let _ = writeln!(s, "P = {}\nQ = {}", names(&r.p), names(&r.q));
     let _ = writeln!(s, "order {}, smoothing {}, union vocabulary {}", r.order, r.smoothing, r.vocabulary);
+    // An infinite divergence says why on its own line, not only in the list below.
+    let why = |inf: &Option<shannon_report::kl::Infinite>, first: &str, second: &str| match inf {
+        Some(i) => format!(
+            " ({} words have probability 0 under {second} and not under {first}: unsmoothed {}; e.g. {})",
+            i.count,
+            r.smoothing,
+            i.words.iter().take(3).cloned().collect::<Vec<_>>().join(", ")
+        ),
+        None => String::new(),
+    };
     let _ = writeln!(
         s,
-        "KL(P‖Q) = {} bits = H(P,Q) {} − H(P) {:.4}",
+        "KL(P‖Q) = {} bits = H(P,Q) {} − H(P) {:.4}{}",
         f(r.kl_pq_bits),
         f(r.cross_entropy_pq_bits),
-        r.entropy_p_bits
+        r.entropy_p_bits,
+        why(&r.infinite_pq, "P", "Q")
     );
     let _ = writeln!(
         s,
-        "KL(Q‖P) = {} bits = H(Q,P) {} − H(Q) {:.4}",
+        "KL(Q‖P) = {} bits = H(Q,P) {} − H(Q) {:.4}{}",
         f(r.kl_qp_bits),
         f(r.cross_entropy_qp_bits),
-        r.entropy_q_bits
+        r.entropy_q_bits,
+        why(&r.infinite_qp, "Q", "P")
     );
     let _ = writeln!(s, "JS(P,Q) = {:.4} bits", r.js_bits);
     for (title, list, inf) in [("KL(P‖Q)", &r.top_pq, &r.infinite_pq), ("KL(Q‖P)", &r.top_qp, &r.infinite_qp)] {

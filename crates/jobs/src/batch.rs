@@ -210,10 +210,7 @@ fn work(
                 config.order = *order;
             }
             if let Some(methods) = smoothing {
-                config.smoothing = methods
-                    .iter()
-                    .map(|s| Method::parse(s).map_err(|e| ConfigError::new("smoothing", e.to_string())))
-                    .collect::<Result<_, _>>()?;
+                config.smoothing = methods.iter().map(|s| Method::parse(s)).collect::<Result<_, _>>()?;
             }
             config.name = Some(corpus.to_string());
             config.validate()?;

@@ -221,6 +221,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
         ));
     }
     let steps = (config.order * config.smoothing.len()) as u64;
+    let mut fallbacks = crate::fallbacks::Fallbacks::default();
     let (models, models_seconds) =
         stage(progress, "models", Some(steps), Unit::Steps, || -> Result<Vec<ModelEntry>> {
             let mut models = Vec::new();
@@ -246,9 +247,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
                     let summary = model.summary();
                     for d in &summary.discounts {
                         if let Some(why) = &d.fallback {
-                            let w = format!("{smoothing} order {order}: {why}");
-                            progress.message(&format!("warning: {w}"));
-                            warnings.push(w);
+                            fallbacks.note(&format!("{smoothing} models"), why, order);
                         }
                     }
                     let temperatures: Vec<TemperaturePoint> = config
@@ -316,6 +315,10 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
             Ok(models)
         });
     let models = models?;
+    for w in fallbacks.warnings() {
+        progress.message(&format!("warning: {w}"));
+        warnings.push(w);
+    }
     let best = CompareReport::choose_best(&models);
     let report = CompareReport {
         schema: COMPARE_SCHEMA.into(),

@@ -468,15 +468,13 @@ fn guessing_game(
         &test.ids[..end]
     };
     let mut out = Vec::with_capacity(config.guess_order);
+    // Lower orders use the same continuation counts in every predictor: each fallback is said once.
+    let mut fallbacks = crate::fallbacks::Fallbacks::default();
     for n in 1..=config.guess_order {
         let model = Model::estimate(Arc::clone(&counts), n, Smoothing::Mkn, tok.sentences == Sentences::Lines)?;
         for d in &model.summary().discounts {
             if let Some(why) = &d.fallback {
-                // Lower orders use the same continuation counts in every model: say it once.
-                let w = format!("guessing predictors: {why}");
-                if !warnings.contains(&w) {
-                    warnings.push(w);
-                }
+                fallbacks.note("guessing predictors", why, n);
             }
         }
         let candidates: Vec<u32> = (0..vocab.len() as u32).filter(|&w| w != UNK && model.is_predictable(w)).collect();
@@ -496,6 +494,7 @@ fn guessing_game(
         });
         progress.advance(1);
     }
+    warnings.extend(fallbacks.warnings());
     Ok((out, (lines, train_lines)))
 }
 

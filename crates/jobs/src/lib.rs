@@ -21,6 +21,7 @@ pub mod default_corpus;
 pub mod direct;
 pub mod entropy;
 mod error;
+mod fallbacks;
 pub mod generate;
 pub mod kl;
 pub mod model_file;

@@ -59,6 +59,14 @@ pub fn load(path: &Path) -> Result<Loaded> {
             .map_err(|e| Error::ModelFile { file: path.display().to_string(), source: Box::new(e.into()) })?;
         return Ok(Loaded::Binary(mapped));
     }
+    if !looks_like_arpa(source.as_ref()) {
+        return Err(Error::Input(format!(
+            "{}: not a model file: neither shannon's binary format nor ARPA text (no \\data\\ line in its first \
+             {} KiB)",
+            path.display(),
+            ARPA_HEADER_WITHIN >> 10
+        )));
+    }
     let (vocab, model) = arpa::parse(source.as_ref()).map_err(|e| {
         let file = match source.compression() {
             shannon_corpus::Compression::None => path.display().to_string(),
@@ -69,7 +77,33 @@ pub fn load(path: &Path) -> Result<Loaded> {
     Ok(Loaded::Arpa { vocab, model })
 }
 
+/// How far into a file an ARPA header (`\data\` at the start of a line) is looked for before the file is
+/// called something else: ARPA files open with it, after at most a few blank or comment lines.
+const ARPA_HEADER_WITHIN: usize = 64 << 10;
+
+/// Whether `bytes` have a `\data\` line within [`ARPA_HEADER_WITHIN`] bytes, as ARPA text does.
+fn looks_like_arpa(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(ARPA_HEADER_WITHIN)];
+    head.split(|&b| b == b'\n').any(|line| line.trim_ascii() == b"\\data\\")
+}
+
 /// Loads a model file into memory (a binary one thawed), for the jobs that need the whole model.
 pub fn load_model(path: &Path) -> Result<(Vocab, Model)> {
     load(path)?.into_model().map_err(|e| e.context(path.display().to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_file_is_not_a_model() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("book.txt");
+        std::fs::write(&path, "It was the best of times.\nIt was the worst of times.\n").unwrap();
+        let e = load(&path).err().expect("not a model");
+        assert!(e.to_string().contains("not a model file"), "{e}");
+        assert!(looks_like_arpa(b"\n\\data\\\nngram 1=1\n"));
+        assert!(looks_like_arpa(b"# shannon\r\n\\data\\\r\n"));
+    }
 }

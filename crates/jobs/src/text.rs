@@ -21,13 +21,21 @@ pub enum Method {
 }
 
 impl Method {
-    /// Parses `add-k:auto` or any name [`shannon_model::Smoothing::parse`] accepts.
-    pub fn parse(s: &str) -> std::result::Result<Method, shannon_model::Error> {
+    /// Parses `add-k:auto` or any name [`shannon_model::Smoothing::parse`] accepts; an unknown name's
+    /// message lists every name a comparison takes, `add-k:auto` included.
+    pub fn parse(s: &str) -> std::result::Result<Method, ConfigError> {
         if s == "add-k:auto" {
-            Ok(Method::AddKAuto)
-        } else {
-            shannon_model::Smoothing::parse(s).map(Method::Fixed)
+            return Ok(Method::AddKAuto);
         }
+        shannon_model::Smoothing::parse(s).map(Method::Fixed).map_err(|e| match e {
+            shannon_model::Error::UnknownSmoothing(name) => ConfigError::new(
+                "smoothing",
+                format!(
+                    "'{name}' is not a smoothing method (expected one of: mle, add-k[:K], add-k:auto, wb, kn, mkn)"
+                ),
+            ),
+            other => ConfigError::new("smoothing", format!("has a bad method: {other}")),
+        })
     }
 }
 

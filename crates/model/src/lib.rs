@@ -511,9 +511,16 @@ pub fn modified_discounts(order: usize, nk: [u64; 4]) -> Discounts {
     let [n1, n2, n3, n4] = nk.map(|x| x as f64);
     let mut d = Discounts { order, d: FALLBACK_DISCOUNTS, count_of_counts: nk, fallback: None };
     if let Some(j) = nk.iter().position(|&x| x == 0) {
+        // Say what the counts were rather than guess why: on real text this happens with small alphabets
+        // (characters, letters), where few types are left to have each adjusted count.
         d.fallback = Some(format!(
-            "no n-grams of order {order} with adjusted count {} (corpus too small or artificial?); used D = 0.5, 1, 1.5",
-            j + 1
+            "no n-grams of order {order} with adjusted count {} (counts of counts n1..n4 = {}, {}, {}, {}), so \
+             Chen & Goodman's discounts are undefined; used lmplz's fallback D = 0.5, 1, 1.5",
+            j + 1,
+            nk[0],
+            nk[1],
+            nk[2],
+            nk[3]
         ));
         return d;
     }

@@ -46,7 +46,7 @@ pub const SCORE_SCHEMA: &str = "shannon.score/1";
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The report could not be written.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}")]
     Write {
         /// The destination.
         path: PathBuf,

@@ -76,7 +76,10 @@ fn bad_flags() {
     let g = genesis().to_str().unwrap();
     fails(&["compare", g, "--order", "0"], &["--order must be an integer from 1 to 255, got 0"]);
     fails(&["compare", g, "--order", "300"], &["--order", "300"]);
-    fails(&["compare", g, "--smoothing", "mkn,katz"], &["--smoothing", "unknown smoothing method 'katz'"]);
+    fails(
+        &["compare", g, "--smoothing", "mkn,katz"],
+        &["--smoothing", "'katz' is not a smoothing method", "add-k:auto"],
+    );
     fails(&["compare", g, "--holdout", "1"], &["--holdout", "strictly between 0 and 1"]);
     fails(&["compare", g, "--holdout", "0"], &["--holdout"]);
     fails(&["compare", g, "--tokens", "syllables"], &["--tokens", "unknown tokenizer 'syllables'"]);

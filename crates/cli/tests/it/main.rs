@@ -10,6 +10,7 @@ mod kenlm;
 mod kenlm_python;
 mod manners;
 mod models;
+mod newcomer;
 mod pipeline;
 mod render;
 mod spill;

@@ -1,0 +1,106 @@
+//! What a newcomer trips over (issue 14): messages that say things once and suggest the right word,
+//! warnings said once, infinite figures with their reason beside them, files that git leaves alone.
+
+use std::path::Path;
+
+use crate::manners::{genesis, shannon, workspace};
+
+/// Runs shannon (not quiet) in a fresh directory; returns (exit code, stdout, stderr).
+fn run(args: &[&str]) -> (Option<i32>, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = assert_cmd::Command::new(crate::manners::bin()).current_dir(dir.path()).args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn one_line_error(args: &[&str]) -> String {
+    let (code, _, stderr) = run(args);
+    assert_eq!(code, Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: {stderr}");
+    stderr
+}
+
+#[test]
+fn typos_get_a_suggestion() {
+    assert!(one_line_error(&["comapre"]).contains("'compare'"));
+    let g = genesis();
+    assert!(one_line_error(&["compare", g.to_str().unwrap(), "--oder", "3"]).contains("'--order'"));
+}
+
+#[test]
+fn a_missing_file_is_said_once() {
+    let e = one_line_error(&["compare", "no-such-file.txt"]);
+    assert_eq!(e.matches("No such file or directory").count(), 1, "{e}");
+    assert!(e.contains("no-such-file.txt"), "{e}");
+}
+
+#[test]
+fn a_text_file_given_as_a_model_is_not_a_model() {
+    let g = genesis();
+    let e = one_line_error(&["score", "--model", g.to_str().unwrap(), g.to_str().unwrap()]);
+    assert!(e.contains("not a model file") && e.contains("genesis.txt"), "{e}");
+}
+
+#[test]
+fn a_discount_fallback_is_said_once_with_the_orders() {
+    let g = genesis();
+    let (code, _, stderr) = run(&["compare", g.to_str().unwrap(), "--tokens", "chars", "--order", "8", "-o", "r.json"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert!(!warnings.is_empty(), "{stderr}");
+    let mut unique = warnings.clone();
+    unique.dedup();
+    assert_eq!(unique.len(), warnings.len(), "{stderr}");
+    assert!(warnings.iter().any(|w| w.contains("models of orders 2–8")), "{stderr}");
+    assert!(!stderr.contains("artificial?"), "a guess instead of what happened: {stderr}");
+}
+
+#[test]
+fn an_infinite_divergence_says_why_on_its_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (p, q) = (dir.path().join("p.txt"), dir.path().join("q.txt"));
+    std::fs::write(&p, "the cat sat\nthe dog sat\n").unwrap();
+    std::fs::write(&q, "the cat sat\n").unwrap();
+    let out = shannon()
+        .arg("kl")
+        .arg(&p)
+        .arg(&q)
+        .args(["--smoothing", "mle", "--output"])
+        .arg(dir.path().join("kl.json"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout.lines().find(|l| l.starts_with("KL(P‖Q)")).unwrap();
+    assert!(line.contains("inf") && line.contains("probability 0 under Q") && line.contains("dog"), "{line}");
+}
+
+/// Pages and batch directories that shannon writes under reports/ stay out of `git status`.
+#[test]
+fn written_reports_are_ignored_by_git() {
+    let root = workspace();
+    if !root.join(".git").exists() || std::process::Command::new("git").arg("--version").output().is_err() {
+        eprintln!("skipped: not a git checkout");
+        return;
+    }
+    for path in ["reports/compare-book1.html", "reports/compare-book1.json", "reports/plan/book1/compare-words.json"] {
+        let ignored = std::process::Command::new("git")
+            .current_dir(&root)
+            .args(["check-ignore", "-q", path])
+            .status()
+            .unwrap()
+            .success();
+        assert!(ignored, "{path} is not ignored");
+    }
+    assert!(Path::new(&root.join("reports/schema/compare.json")).exists());
+    let tracked = std::process::Command::new("git")
+        .current_dir(&root)
+        .args(["check-ignore", "-q", "reports/schema/compare.json"])
+        .status()
+        .unwrap()
+        .success();
+    assert!(!tracked, "schemas must stay tracked");
+}
