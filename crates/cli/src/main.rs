@@ -175,7 +175,7 @@ struct CompareArgs {
     /// Name used in the report and its default path (default: the corpus's file name).
     #[arg(long)]
     name: Option<String>,
-    /// Report path (default: reports/compare-<name>.json).
+    /// Report path (default: reports/compare-<name>[-<settings that differ from the defaults>].json, e.g. compare-book1-o3-wb.json).
     #[arg(long, short, value_name = "PATH")]
     output: Option<PathBuf>,
 }
@@ -267,7 +267,7 @@ struct KlArgs {
     /// Words listed for each direction.
     #[arg(long, default_value_t = kl::DEFAULT_TOP)]
     top: usize,
-    /// Report path (default: reports/kl-<P>-<Q>.json).
+    /// Report path (default: reports/kl-<P>-<Q>[-<settings that differ from the defaults>].json).
     #[arg(long, short, value_name = "PATH")]
     output: Option<PathBuf>,
 }
@@ -364,7 +364,7 @@ struct EntropyArgs {
     /// Name used in the report and its default path (default: the corpus's file name).
     #[arg(long)]
     name: Option<String>,
-    /// Report path (default: reports/entropy-<name>.json).
+    /// Report path (default: reports/entropy-<name>[-<settings that differ from the defaults>].json, e.g. entropy-book1-words.json).
     #[arg(long, short, value_name = "PATH")]
     output: Option<PathBuf>,
 }
@@ -563,12 +563,10 @@ fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Score(a) => run_score(a, &progress),
         Command::Kl(a) => {
-            let stem = |p: &PathBuf| text::corpus_name(std::slice::from_ref(p));
             let mut config = kl::KlConfig::new(vec![a.p], vec![a.q], a.text.config());
             (config.order, config.smoothing, config.top) = (a.order, a.smoothing, a.top);
             checked(config.validate())?;
-            let name = format!("kl-{}-{}", stem(&config.p[0]), stem(&config.q[0]));
-            let output = output::report_path(a.output.as_deref(), &name)?;
+            let output = output::report_path(a.output.as_deref(), &config.report_stem())?;
             output::check(&output)?;
             let report = kl::run(&config, &progress)?;
             shannon_report::write_atomic(&output, &shannon_report::to_json(&report))?;
@@ -674,9 +672,11 @@ fn run_compare(mut a: CompareArgs, progress: &Terminal) -> Result<Outcome> {
     // `--holdout` is checked even where it is not used, so that a bad value never passes silently.
     checked(text::check_holdout(a.holdout))?;
     checked(config.validate())?;
-    let output = output::report_path(a.output.as_deref(), &format!("compare-{}", config.name()))?;
+    let output = output::report_path(a.output.as_deref(), &config.report_stem())?;
     output::check(&output)?;
     let report = compare::run(&config, progress)?;
+    let before = text::read_report(&output).map(|r| compare::settings(&r));
+    output::say_if_replacing(&output, before, &compare::settings(&report), progress);
     shannon_report::write_atomic(&output, &shannon_report::to_json(&report))?;
     print(tables::compare(&report).as_bytes())?;
     progress.info(&format!("report written to {}", output.display()));
@@ -739,9 +739,11 @@ fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
     config.holdout = a.holdout;
     config.name = a.name;
     checked(config.validate())?;
-    let output = output::report_path(a.output.as_deref(), &format!("entropy-{}", config.name()))?;
+    let output = output::report_path(a.output.as_deref(), &config.report_stem())?;
     output::check(&output)?;
     let report = entropy::run(&config, progress)?;
+    let before = text::read_report(&output).map(|r| entropy::settings(&r));
+    output::say_if_replacing(&output, before, &entropy::settings(&report), progress);
     shannon_report::write_atomic(&output, &shannon_report::to_json(&report))?;
     print(tables::entropy(&report).as_bytes())?;
     for w in &report.warnings {

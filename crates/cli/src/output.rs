@@ -36,3 +36,12 @@ pub fn check(path: &Path) -> Result<()> {
     probe.with_context(|| format!("cannot write {}: directory {} is not writable", path.display(), dir.display()))?;
     Ok(())
 }
+
+/// Says on stderr when `path` held a report made with other settings (`before`) than the one replacing it
+/// (`now`): the page rendered from the old one, or a comparison with it, no longer matches.
+pub fn say_if_replacing(path: &Path, before: Option<String>, now: &str, progress: &crate::progress::Terminal) {
+    if let Some(before) = before.filter(|b| b != now) {
+        progress
+            .info(&format!("warning: replacing {}, made with other settings ({before}; now {now})", path.display()));
+    }
+}

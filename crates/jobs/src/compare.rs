@@ -13,10 +13,12 @@ use shannon_report::{
     COMPARE_SCHEMA,
 };
 use shannon_tokens::stream::{self, Stream};
-use shannon_tokens::Sentences;
+use shannon_tokens::{Sentences, TokenKind};
 
 use crate::progress::{stage, Progress, Unit};
-use crate::text::{check_holdout, check_order, corpus_name, describe, inputs, open, DEFAULT_HOLDOUT};
+use crate::text::{
+    check_holdout, check_order, corpus_name, describe, inputs, name_part, open, stem, text_parts, DEFAULT_HOLDOUT,
+};
 use crate::{default_corpus, ConfigError, Error, Inputs, Method, Result, TextConfig};
 
 /// The highest order compared when none is given.
@@ -79,6 +81,31 @@ impl CompareConfig {
         Ok(())
     }
 
+    /// The report's default file stem: `compare-<name>`, followed by every setting that differs from the
+    /// defaults (tokenizer, case, sentences, order, methods, holdout, temperatures, pruning), so that runs
+    /// with other settings do not overwrite each other's reports.
+    pub fn report_stem(&self) -> String {
+        let mut parts = text_parts(&self.text, TokenKind::Words, Sentences::Lines);
+        if self.order != DEFAULT_ORDER {
+            parts.push(format!("o{}", self.order));
+        }
+        if self.smoothing != [DEFAULT_SMOOTHING] {
+            parts.push(name_part(&self.smoothing.iter().map(Method::to_string).collect::<Vec<_>>().join("+")));
+        }
+        if let Inputs::Holdout { holdout, .. } = self.inputs {
+            if holdout != DEFAULT_HOLDOUT {
+                parts.push(format!("h{holdout}"));
+            }
+        }
+        if !self.temperatures.is_empty() {
+            parts.push("tau".into());
+        }
+        if !self.prune.is_empty() {
+            parts.push("pruned".into());
+        }
+        stem("compare", &self.name(), &parts)
+    }
+
     /// The report's name: as given, or the training corpus's file name, or `default`.
     pub fn name(&self) -> String {
         self.name.clone().unwrap_or_else(|| match &self.inputs {
@@ -87,6 +114,37 @@ impl CompareConfig {
             Inputs::Files { train, .. } => corpus_name(train),
         })
     }
+}
+
+/// The settings a compare report was made with, in one line: what a report replaced by another run is
+/// compared by.
+pub fn settings(r: &CompareReport) -> String {
+    let mut methods: Vec<&str> = Vec::new();
+    for m in &r.models {
+        if !methods.contains(&m.smoothing.as_str()) {
+            methods.push(&m.smoothing);
+        }
+    }
+    let order = r.models.iter().map(|m| m.order).max().unwrap_or(0);
+    let t = &r.tokenizer;
+    let split = match r.corpus.holdout {
+        Some(h) => format!("holdout {h}"),
+        None => r.corpus.split.clone(),
+    };
+    let extras =
+        match (r.models.iter().any(|m| !m.temperatures.is_empty()), r.models.iter().any(|m| !m.pruning.is_empty())) {
+            (true, true) => ", temperatures, pruning",
+            (true, false) => ", temperatures",
+            (false, true) => ", pruning",
+            (false, false) => "",
+        };
+    format!(
+        "tokens {}{}{}, orders 1..={order}, {}, {split}{extras}",
+        t.kind.name(),
+        if t.lowercase { " lowercased" } else { "" },
+        if t.sentences == Sentences::None { " as one stream" } else { "" },
+        methods.join(",")
+    )
 }
 
 /// Checks a softmax temperature for scoring: a finite number above 0.

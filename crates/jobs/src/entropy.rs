@@ -27,7 +27,9 @@ use shannon_tokens::stream::{self, Stream};
 use shannon_tokens::{Sentences, TokenKind, Tokenizer, Vocab, BOS, UNK};
 
 use crate::progress::{stage, Progress, Unit};
-use crate::text::{check_holdout, check_order, corpus_name, describe, inputs, open, tokenize_whole, DEFAULT_HOLDOUT};
+use crate::text::{
+    check_holdout, check_order, corpus_name, describe, inputs, open, stem, text_parts, tokenize_whole, DEFAULT_HOLDOUT,
+};
 use crate::{ConfigError, Error, Result, TextConfig};
 
 /// Shannon's divisors from bits per word to bits per letter: 4.5 letters per word, 5.5 with the space.
@@ -125,10 +127,58 @@ impl EntropyConfig {
         check_holdout(self.holdout)
     }
 
+    /// The report's default file stem: `entropy-<name>`, followed by every setting that differs from the
+    /// defaults, so that runs with other settings do not overwrite each other's reports.
+    pub fn report_stem(&self) -> String {
+        let kind = self.text.tokenizer.kind;
+        let mut parts = text_parts(&self.text, TokenKind::Letters, Sentences::None);
+        if self.max_order != default_max_order(kind) {
+            parts.push(format!("n{}", self.max_order));
+        }
+        if self.guess_order != default_guess_order(kind, self.max_order) {
+            parts.push(format!("guess{}", self.guess_order));
+        }
+        if self.guess_limit != DEFAULT_GUESS_LIMIT {
+            parts.push(format!("limit{}", self.guess_limit));
+        }
+        if self.groups != blocks::DEFAULT_GROUPS {
+            parts.push(format!("groups{}", self.groups));
+        }
+        if self.min_coverage != blocks::DEFAULT_MIN_COVERAGE {
+            parts.push(format!("coverage{}", self.min_coverage));
+        }
+        if !self.nsb_jackknife {
+            parts.push("no-nsb-jackknife".into());
+        }
+        if self.holdout != DEFAULT_HOLDOUT {
+            parts.push(format!("h{}", self.holdout));
+        }
+        stem("entropy", &self.name(), &parts)
+    }
+
     /// The report's name: as given, or the corpus's file name.
     pub fn name(&self) -> String {
         self.name.clone().unwrap_or_else(|| corpus_name(&self.corpus))
     }
+}
+
+/// The settings an entropy report was made with, in one line: what a report replaced by another run is
+/// compared by.
+pub fn settings(r: &EntropyReport) -> String {
+    let (t, s) = (&r.tokenizer, &r.settings);
+    format!(
+        "tokens {}{}{}, blocks to {}, guessing to {} ({} symbols), {} jackknife groups, coverage {}{}, holdout {}",
+        t.kind.name(),
+        if t.lowercase { " lowercased" } else { "" },
+        if t.sentences == Sentences::Lines { " within lines" } else { "" },
+        s.max_order,
+        s.guess_order,
+        s.guess_limit,
+        s.jackknife_groups,
+        s.min_coverage,
+        if s.nsb_jackknife { "" } else { ", no NSB jackknife" },
+        s.holdout
+    )
 }
 
 /// Default longest block length: 10 for letter-like units, 4 for words.

@@ -14,10 +14,10 @@ use shannon_model::{Model, Smoothing};
 use shannon_report::kl::{Contribution, Infinite, KlReport, KL_SCHEMA};
 use shannon_report::Input;
 use shannon_tokens::stream::{self, Stream};
-use shannon_tokens::{Sentences, Vocab, BOS, EOS};
+use shannon_tokens::{Sentences, TokenKind, Vocab, BOS, EOS};
 
 use crate::progress::{stage, Progress, Unit};
-use crate::text::{check_order, describe, inputs, open};
+use crate::text::{check_order, corpus_name, describe, inputs, name_part, open, stem, text_parts};
 use crate::{ConfigError, Error, Result, TextConfig};
 
 /// The words listed for each direction when no number is given.
@@ -52,6 +52,23 @@ impl KlConfig {
     /// Checks every setting.
     pub fn validate(&self) -> Result<(), ConfigError> {
         check_order("order", self.order)
+    }
+
+    /// The report's default file stem: `kl-<P>-<Q>`, followed by every setting that differs from the
+    /// defaults (tokenizer, case, sentences, order, smoothing, words listed).
+    pub fn report_stem(&self) -> String {
+        let mut parts = text_parts(&self.text, TokenKind::Words, Sentences::Lines);
+        if self.order != DEFAULT_ORDER {
+            parts.push(format!("o{}", self.order));
+        }
+        if self.smoothing != Smoothing::Mkn {
+            parts.push(name_part(&self.smoothing.to_string()));
+        }
+        if self.top != DEFAULT_TOP {
+            parts.push(format!("top{}", self.top));
+        }
+        let name = format!("{}-{}", corpus_name(&self.p), corpus_name(&self.q));
+        stem("kl", &name, &parts)
     }
 }
 

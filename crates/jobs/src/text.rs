@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use shannon_corpus::Corpus;
 use shannon_tokens::stream::{self, Stream};
-use shannon_tokens::{Tokenizer, Vocab};
+use shannon_tokens::{Sentences, TokenKind, Tokenizer, Vocab};
 
 use crate::progress::{self, Progress, Unit};
 use crate::{ConfigError, Result};
@@ -153,4 +153,38 @@ pub(crate) fn tokenize_whole(
     progress::stage(progress, "tokenize", Some(Corpus::span_bytes(&whole)), Unit::Bytes, || {
         tokenize_train(corpus, &whole, text, progress)
     })
+}
+
+/// A setting as part of a file name: letters, digits, `.` and `-` kept, anything else `_`.
+pub(crate) fn name_part(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' }).collect()
+}
+
+/// The parts of a report's file name that say how text became tokens, where that is not the default
+/// `default_kind`, case kept, and sentences `default_sentences`.
+pub(crate) fn text_parts(text: &TextConfig, default_kind: TokenKind, default_sentences: Sentences) -> Vec<String> {
+    let mut parts = Vec::new();
+    if text.tokenizer.kind != default_kind {
+        parts.push(text.tokenizer.kind.name().to_string());
+    }
+    if text.tokenizer.lowercase {
+        parts.push("lower".into());
+    }
+    if text.tokenizer.sentences != default_sentences {
+        parts.push(match text.tokenizer.sentences {
+            Sentences::Lines => "lines".into(),
+            Sentences::None => "stream".into(),
+        });
+    }
+    parts
+}
+
+/// `kind-name` followed by `parts`, joined by `-`: a report's default file stem.
+pub(crate) fn stem(kind: &str, name: &str, parts: &[String]) -> String {
+    std::iter::once(format!("{kind}-{}", name_part(name))).chain(parts.iter().cloned()).collect::<Vec<_>>().join("-")
+}
+
+/// Reads a finished report of type `T`; `None` if the file is missing or holds something else.
+pub fn read_report<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }

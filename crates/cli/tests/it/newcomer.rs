@@ -104,3 +104,48 @@ fn written_reports_are_ignored_by_git() {
         .success();
     assert!(!tracked, "schemas must stay tracked");
 }
+
+/// Runs with other settings write other reports; replacing one made with other settings says so.
+#[test]
+fn reports_of_other_settings_do_not_overwrite_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let g = g.to_str().unwrap();
+    let run_in = |args: &[&str]| {
+        let out = assert_cmd::Command::new(crate::manners::bin()).current_dir(dir.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    run_in(&["compare", g, "--order", "2"]);
+    run_in(&["compare", g, "--order", "2", "--smoothing", "wb"]);
+    run_in(&["compare", g]);
+    run_in(&["entropy", g, "--max-order", "3"]);
+    run_in(&["entropy", g, "--tokens", "words", "--lowercase"]);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path().join("reports"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "compare-genesis-o2-wb.json",
+            "compare-genesis-o2.json",
+            "compare-genesis.json",
+            "entropy-genesis-n3.json",
+            "entropy-genesis-words-lower.json"
+        ]
+    );
+    // The same file with other settings: written, and said.
+    let stderr =
+        run_in(&["compare", g, "--order", "2", "--smoothing", "kn", "--output", "reports/compare-genesis-o2.json"]);
+    assert!(
+        stderr.contains("warning: replacing reports/compare-genesis-o2.json, made with other settings"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("mkn") && stderr.contains("kn"), "{stderr}");
+    // The same settings again: nothing to say.
+    let stderr =
+        run_in(&["compare", g, "--order", "2", "--smoothing", "kn", "--output", "reports/compare-genesis-o2.json"]);
+    assert!(!stderr.contains("replacing"), "{stderr}");
+}
