@@ -64,6 +64,10 @@ pub struct CorpusSpec {
     /// Separate test files (instead of a holdout).
     #[serde(default)]
     pub test: Vec<String>,
+    /// A glob that matches nothing skips this corpus with a note instead of failing its jobs (for corpora
+    /// that only some machines have, such as `../shared`).
+    #[serde(default)]
+    pub optional: bool,
 }
 
 /// One value or a list.
@@ -229,7 +233,33 @@ fn work(
 }
 
 /// Reads and expands a plan; every job's configuration is checked before anything runs.
-fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
+/// A job spec's kind and its tokenizers (a list multiplies the job).
+fn kind_and_tokens(spec: &JobSpec) -> (&'static str, Vec<String>) {
+    match spec {
+        JobSpec::Compare { tokens, .. } => ("compare", tokens.clone().map_or(vec!["words".into()], |t| t.values())),
+        JobSpec::Entropy { tokens, .. } => ("entropy", tokens.clone().map_or(vec!["letters".into()], |t| t.values())),
+    }
+}
+
+/// A glob that matched no files: the corpus it names runs no job.
+#[derive(Debug, Clone)]
+struct Unmatched {
+    /// The corpus's name (its `name`, else the pattern).
+    corpus: String,
+    /// The pattern as the plan gives it.
+    pattern: String,
+    /// Skipped with a note rather than failed.
+    optional: bool,
+}
+
+/// A plan expanded: its jobs, and the globs that matched nothing.
+struct Expanded {
+    plan: Plan,
+    jobs: Vec<Job>,
+    unmatched: Vec<Unmatched>,
+}
+
+fn expand(config: &BatchConfig) -> Result<Expanded> {
     let plan_path = &config.plan;
     let bad = |what: String| Error::Plan { plan: plan_path.clone(), what };
     let text =
@@ -244,6 +274,7 @@ fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
     let base = plan_path.parent().unwrap_or(Path::new("."));
     let resolve = |p: &str| if Path::new(p).is_absolute() { PathBuf::from(p) } else { base.join(p) };
     let mut corpora: Vec<(String, Vec<PathBuf>, Vec<PathBuf>, f64)> = Vec::new();
+    let mut unmatched = Vec::new();
     for c in &plan.corpora {
         let holdout = c.holdout.unwrap_or(DEFAULT_HOLDOUT);
         crate::text::check_holdout(holdout).map_err(|e| bad(format!("corpus {:?}: {e}", c.name)))?;
@@ -258,7 +289,10 @@ fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
                     .collect();
                 matches.sort();
                 if matches.is_empty() {
-                    return Err(bad(format!("glob '{pattern}' matches no files")));
+                    // That corpus fails (or, optional, is skipped); the rest of the plan runs.
+                    let corpus = c.name.clone().unwrap_or_else(|| pattern.clone());
+                    unmatched.push(Unmatched { corpus, pattern: pattern.clone(), optional: c.optional });
+                    continue;
                 }
                 for m in matches {
                     let stem = m.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -283,22 +317,17 @@ fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
     let mut jobs = Vec::new();
     for (corpus, inputs, test, holdout) in &corpora {
         for (number, spec) in plan.jobs.iter().enumerate() {
-            let (kind, tokens, settings) = match spec {
-                JobSpec::Compare { tokens, order, smoothing, lowercase, sentences } => (
-                    "compare",
-                    tokens.clone().map_or(vec!["words".into()], |t| t.values()),
-                    serde_json::json!({
-                        "order": order.unwrap_or(DEFAULT_ORDER),
-                        "smoothing": smoothing.clone().unwrap_or_else(|| vec![compare::DEFAULT_SMOOTHING.to_string()]),
-                        "lowercase": lowercase,
-                        "sentences": sentences.clone().unwrap_or_else(|| "lines".into()),
-                    }),
-                ),
-                JobSpec::Entropy { tokens, max_order, lowercase } => (
-                    "entropy",
-                    tokens.clone().map_or(vec!["letters".into()], |t| t.values()),
-                    serde_json::json!({ "max_order": max_order, "lowercase": lowercase }),
-                ),
+            let (kind, tokens) = kind_and_tokens(spec);
+            let settings = match spec {
+                JobSpec::Compare { order, smoothing, lowercase, sentences, .. } => serde_json::json!({
+                    "order": order.unwrap_or(DEFAULT_ORDER),
+                    "smoothing": smoothing.clone().unwrap_or_else(|| vec![compare::DEFAULT_SMOOTHING.to_string()]),
+                    "lowercase": lowercase,
+                    "sentences": sentences.clone().unwrap_or_else(|| "lines".into()),
+                }),
+                JobSpec::Entropy { max_order, lowercase, .. } => {
+                    serde_json::json!({ "max_order": max_order, "lowercase": lowercase })
+                }
             };
             let job_error = |e: ConfigError| bad(format!("job {} ({kind}): {e}", number + 1));
             for t in tokens {
@@ -327,7 +356,7 @@ fn expand(config: &BatchConfig) -> Result<(Plan, Vec<Job>)> {
             }
         }
     }
-    Ok((plan, jobs))
+    Ok(Expanded { plan, jobs, unmatched })
 }
 
 /// The job's key: tool version, settings, and every input file's SHA-256.
@@ -415,7 +444,7 @@ fn chain(e: &dyn std::error::Error) -> String {
 /// Each finished job is said through `progress` as one line: `<status> <id> (<seconds> s)[: <error>]`.
 pub fn run(config: &BatchConfig, progress: &dyn Progress) -> Result<BatchSummary> {
     config.validate()?;
-    let (plan, jobs) = expand(config)?;
+    let Expanded { plan, jobs, unmatched } = expand(config)?;
     let root = config.reports.join(&plan.name);
     let state_dir = root.join(".state");
     std::fs::create_dir_all(&state_dir).map_err(|e| Error::io(format!("cannot create {}", root.display()), e))?;
@@ -457,8 +486,34 @@ pub fn run(config: &BatchConfig, progress: &dyn Progress) -> Result<BatchSummary
         }
     });
     progress.end("jobs", started.elapsed().as_secs_f64());
-    let jobs_summary: Vec<JobSummary> = results.into_inner().unwrap_or_else(|e| e.into_inner()).into_values().collect();
-    let corpora = summarize(&jobs, &jobs_summary);
+    let mut jobs_summary: Vec<JobSummary> =
+        results.into_inner().unwrap_or_else(|e| e.into_inner()).into_values().collect();
+    let mut corpora = summarize(&jobs, &jobs_summary);
+    for u in &unmatched {
+        let why = format!("glob '{}' matches no files", u.pattern);
+        if u.optional {
+            progress.message(&format!("{:<8} {} ({why}; the corpus is optional)", "skipped", u.corpus));
+            continue;
+        }
+        for spec in &plan.jobs {
+            let (kind, tokens) = kind_and_tokens(spec);
+            for t in tokens {
+                let id = format!("{}/{kind}-{t}", u.corpus);
+                progress.message(&format!("{:<8} {id} (0.0 s): {why}", "failed"));
+                jobs_summary.push(JobSummary {
+                    id,
+                    corpus: u.corpus.clone(),
+                    kind: kind.into(),
+                    tokens: t,
+                    status: "failed".into(),
+                    error: Some(why.clone()),
+                    report: String::new(),
+                    seconds: 0.0,
+                });
+            }
+        }
+        corpora.push(CorpusSummary { corpus: u.corpus.clone(), ..Default::default() });
+    }
     let failed = jobs_summary.iter().filter(|j| j.status == "failed").count();
     let summary = BatchSummary {
         schema: BATCH_SCHEMA.into(),

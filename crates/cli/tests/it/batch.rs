@@ -338,3 +338,41 @@ fn out_of_range_settings_fail_the_same_way_in_plans_and_flags() {
         one_line_error(dir.path(), &flag_args, &[&flag]);
     }
 }
+
+/// A glob that matches nothing fails that corpus's jobs, not the plan: the other corpora run, the summary
+/// lists the failure, and the exit code says something failed. Marked optional, it is skipped with a note.
+#[test]
+fn a_glob_that_matches_nothing_fails_only_its_corpus() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = fixture();
+    for (optional, code) in [(false, 2), (true, 0)] {
+        let plan = dir.path().join("plan.toml");
+        std::fs::write(
+            &plan,
+            format!(
+                "name = \"p{optional}\"\n[[corpus]]\nglob = \"missing/*.txt\"\noptional = {optional}\n\n[[corpus]]\nname = \"g\"\npaths = [\"{}\"]\n\n[[job]]\nkind = \"compare\"\norder = 2\n",
+                g.display()
+            ),
+        )
+        .unwrap();
+        let out = Command::cargo_bin("shannon")
+            .unwrap()
+            .arg("batch")
+            .arg(&plan)
+            .arg("--reports")
+            .arg(dir.path().join("reports"))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{stderr}");
+        let s = statuses(&out.stderr);
+        assert!(s.contains(&("done".into(), "g/compare-words".into())), "{stderr}");
+        let missing = if optional { "skipped" } else { "failed" };
+        assert!(stderr.lines().any(|l| l.starts_with(missing) && l.contains("missing/*.txt")), "{stderr}");
+        let summary: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("reports/p{optional}/summary.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(summary["failed"], if optional { 0 } else { 1 });
+    }
+}
