@@ -11,7 +11,7 @@ mod progress;
 mod render;
 mod tables;
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -240,6 +240,10 @@ struct ScoreArgs {
     /// Write one JSON line per sentence (log10 probability, tokens, OOVs) instead of the summary.
     #[arg(long)]
     per_sentence: bool,
+    /// Print the report as JSON on standard output even on a terminal (where a table is printed instead and
+    /// the report goes to reports/score-<model>-<text>.json). Piped, standard output gets the JSON anyway.
+    #[arg(long, conflicts_with_all = ["per_sentence", "output"])]
+    json: bool,
     /// Score through softmax temperature τ > 0: p(w|h)^(1/τ), normalized exactly over the vocabulary.
     #[arg(long, default_value = "1")]
     temperature: f64,
@@ -710,7 +714,22 @@ fn run_score(mut a: ScoreArgs, progress: &Terminal) -> Result<Outcome> {
     config.per_sentence = a.per_sentence;
     config.temperature = a.temperature;
     checked(config.validate())?;
-    if let Some(path) = &a.output {
+    // Per-sentence lines, and the report when it is asked for as JSON or piped, go where they always went:
+    // --output or standard output. On a terminal a person reads a table, and the report goes to a file.
+    let table = !config.per_sentence && !a.json && (a.output.is_some() || std::io::stdout().is_terminal());
+    let report_file = match (&a.output, table) {
+        (Some(path), _) => Some(path.clone()),
+        (None, true) => {
+            let stem = format!(
+                "score-{}-{}",
+                text::corpus_name(std::slice::from_ref(&config.model)),
+                text::corpus_name(&config.text_paths)
+            );
+            Some(output::report_path(None, &stem)?)
+        }
+        (None, false) => None,
+    };
+    if let Some(path) = &report_file {
         output::check(path)?;
     }
     let scored = score::run(&config, progress)?;
@@ -719,9 +738,15 @@ fn run_score(mut a: ScoreArgs, progress: &Terminal) -> Result<Outcome> {
     } else {
         shannon_report::to_json(&scored.report)
     };
-    match a.output {
-        Some(path) => shannon_report::write_atomic(&path, &bytes)?,
+    match &report_file {
+        Some(path) => shannon_report::write_atomic(path, &bytes)?,
         None => print(&bytes)?,
+    }
+    if table {
+        print(tables::score(&scored.report).as_bytes())?;
+        if let Some(path) = &report_file {
+            progress.info(&format!("report written to {}", path.display()));
+        }
     }
     Ok(Outcome::Done)
 }

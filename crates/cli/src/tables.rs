@@ -8,7 +8,7 @@ use shannon_eval::extrapolation::FIT_FROM;
 use shannon_eval::words::letter_like;
 use shannon_report::entropy::EntropyReport;
 use shannon_report::kl::KlReport;
-use shannon_report::{CompareReport, Input};
+use shannon_report::{CompareReport, Input, ScoreReport};
 use shannon_tokens::{Sentences, TokenKind};
 
 /// A figure, or `inf` where it is infinite (`None`).
@@ -361,6 +361,48 @@ pub fn kl(r: &KlReport) -> String {
                 i.words.iter().take(10).cloned().collect::<Vec<_>>().join(", ")
             );
         }
+    }
+    s
+}
+
+/// The human summary of a score report.
+pub fn score(r: &ScoreReport) -> String {
+    let mut s = String::new();
+    let t = &r.score;
+    let ngrams: Vec<String> = r.model.ngrams.iter().map(u64::to_string).collect();
+    let _ = writeln!(s, "model {}: order {}, n-grams per order {}", r.model.path, r.model.order, ngrams.join(" / "));
+    let names: Vec<&str> = r.inputs.iter().map(|i| i.path.as_str()).collect();
+    let _ = writeln!(
+        s,
+        "text {}: {} tokens in {} sentences, tokens = {}{}",
+        names.join(", "),
+        r.test.tokens,
+        r.test.sentences,
+        r.tokenizer.kind.name(),
+        if r.temperature == 1.0 { String::new() } else { format!(", temperature τ = {}", r.temperature) }
+    );
+    let _ = writeln!(
+        s,
+        "{:>10} {:>12} {:>12} {:>7} {:>10} {:>10}",
+        "bits/tok", "perplexity", "ppl-no-oov", "oov%", "bits/char", "bits/byte"
+    );
+    let _ = writeln!(
+        s,
+        "{} {} {} {:>7.3} {} {}",
+        or_inf(t.cross_entropy_bits, 10, 4),
+        or_inf(t.perplexity, 12, 3),
+        or_inf(t.perplexity_excluding_oov, 12, 3),
+        100.0 * t.oov_rate,
+        or_inf(t.bits_per_char, 10, 4),
+        or_inf(t.bits_per_byte, 10, 4)
+    );
+    let _ = writeln!(
+        s,
+        "({} predicted tokens, </s> included and <s> not, as KenLM's query counts them; {} of them OOV)",
+        t.tokens, t.oov
+    );
+    if let Some(why) = &t.infinite {
+        let _ = writeln!(s, "{why}");
     }
     s
 }

@@ -149,3 +149,23 @@ fn reports_of_other_settings_do_not_overwrite_each_other() {
         run_in(&["compare", g, "--order", "2", "--smoothing", "kn", "--output", "reports/compare-genesis-o2.json"]);
     assert!(!stderr.contains("replacing"), "{stderr}");
 }
+
+/// `score` prints a summary table for a person and keeps the JSON in the report file; piped without
+/// `--output` (as scripts use it), standard output is the JSON, as before.
+#[test]
+fn score_prints_a_table_and_keeps_the_json_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let model = dir.path().join("m.arpa");
+    shannon().arg("build").arg(&g).args(["--order", "2", "--output"]).arg(&model).assert().success();
+    let report = dir.path().join("s.json");
+    let out = shannon().arg("score").arg("--model").arg(&model).arg(&g).arg("--output").arg(&report).output().unwrap();
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("perplexity") && table.contains("ppl-no-oov") && !table.contains('{'), "{table}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(json["schema"], "shannon.score/1");
+    let piped = shannon().arg("score").arg("--model").arg(&model).arg(&g).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&piped.stdout).unwrap();
+    assert_eq!(json["schema"], "shannon.score/1");
+}
