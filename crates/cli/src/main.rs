@@ -77,7 +77,7 @@ enum Command {
     Batch(BatchArgs),
     /// Generate text from a model through a softmax temperature (0: greedy argmax, deterministic).
     #[command(
-        after_help = "Examples:\n  shannon sample --model model.arpa --temperature 0.8 --seed 7 --sentences 5\n  shannon sample --model chars.arpa --temperature 0 --separator '' --max-tokens 200"
+        after_help = "Examples:\n  shannon sample --model model.arpa --temperature 0.8 --seed 7 --count 5\n  shannon sample --model chars.arpa --temperature 0 --separator '' --max-tokens 200"
     )]
     Sample(SampleArgs),
     /// Write text from a seeded source whose entropy rate is known exactly.
@@ -278,7 +278,7 @@ struct KlArgs {
 
 #[derive(Args)]
 struct PruneArgs {
-    /// The model (ARPA).
+    /// The model: ARPA (plain or compressed) or shannon's binary format; the pruned model is written as ARPA.
     #[arg(long, short, value_name = "FILE")]
     model: PathBuf,
     /// Remove every n-gram whose removal alone adds less than this relative entropy (nats).
@@ -304,7 +304,7 @@ struct BatchArgs {
 
 #[derive(Args)]
 struct SampleArgs {
-    /// The model (ARPA).
+    /// The model: ARPA (plain or compressed) or shannon's binary format.
     #[arg(long, short, value_name = "FILE")]
     model: PathBuf,
     /// Softmax temperature τ ≥ 0: 0 is greedy argmax, 1 the model itself, larger flatter.
@@ -313,9 +313,9 @@ struct SampleArgs {
     /// Seed of the sampler (the same seed gives the same text).
     #[arg(long, default_value_t = sample::DEFAULT.seed)]
     seed: u64,
-    /// Sentences to generate.
-    #[arg(long, default_value_t = sample::DEFAULT.sentences)]
-    sentences: u64,
+    /// How many sentences (lines) to write.
+    #[arg(long, short = 'n', value_name = "N", default_value_t = sample::DEFAULT.sentences)]
+    count: u64,
     /// Most tokens per sentence (or in all, for models without sentence ends).
     #[arg(long, default_value_t = sample::DEFAULT.max_tokens)]
     max_tokens: u64,
@@ -618,7 +618,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 sample: sample::SampleConfig {
                     temperature: a.temperature,
                     seed: a.seed,
-                    sentences: a.sentences,
+                    sentences: a.count,
                     max_tokens: a.max_tokens,
                 },
                 separator: a.separator,

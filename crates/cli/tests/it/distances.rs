@@ -127,7 +127,7 @@ fn sample_is_deterministic_and_greedy_at_zero() {
         .success();
     let run = |tau: &str, seed: &str| {
         let out = shannon()
-            .args(["sample", "--sentences", "3", "--temperature", tau, "--seed", seed, "--model"])
+            .args(["sample", "--count", "3", "--temperature", tau, "--seed", seed, "--model"])
             .arg(&model)
             .assert()
             .success();

@@ -216,7 +216,7 @@ fn models_scores_and_samples_are_unchanged() {
 
     for (name, temperature) in [("sample-greedy.txt", "0"), ("sample-0.8.txt", "0.8")] {
         let out = shannon()
-            .args(["sample", "--model", &model, "--seed", "7", "--sentences", "4", "--temperature", temperature])
+            .args(["sample", "--model", &model, "--seed", "7", "--count", "4", "--temperature", temperature])
             .output()
             .unwrap();
         assert!(out.status.success());

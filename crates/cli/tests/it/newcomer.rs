@@ -169,3 +169,16 @@ fn score_prints_a_table_and_keeps_the_json_in_the_report() {
     let json: serde_json::Value = serde_json::from_slice(&piped.stdout).unwrap();
     assert_eq!(json["schema"], "shannon.score/1");
 }
+
+#[test]
+fn help_says_what_each_command_reads_and_keeps_global_flags_apart() {
+    let help = |args: &[&str]| String::from_utf8(shannon().args(args).output().unwrap().stdout).unwrap();
+    let score = help(&["score", "--help"]);
+    assert!(score.contains("zstd") && score.contains("bzip2"), "{score}");
+    assert!(score.contains("Global options:"), "{score}");
+    let options = &score[..score.find("Global options:").unwrap()];
+    assert!(!options.contains("--threads"), "global flags among the command's own: {score}");
+    // --sentences means a segmentation everywhere; sample's count of lines is --count.
+    let sample = help(&["sample", "--help"]);
+    assert!(sample.contains("--count") && !sample.contains("--sentences"), "{sample}");
+}
