@@ -40,16 +40,16 @@ pub fn compare(r: &CompareReport) -> String {
     }
     let _ = writeln!(
         s,
-        "{:>5}  {:<10} {:>10} {:>10} {:>12} {:>12} {:>7} {:>10}",
-        "order", "smoothing", "n-grams", "bits/tok", "perplexity", "ppl-no-oov", "oov%", "bits/char"
+        "{:>5}  {:<10} {:>11} {:>10} {:>12} {:>12} {:>7} {:>10}",
+        "order", "smoothing", "all n-grams", "bits/tok", "perplexity", "ppl-no-oov", "oov%", "bits/char"
     );
     for m in &r.models {
         let _ = writeln!(
             s,
-            "{:>5}  {:<10} {:>10} {} {} {} {:>7.3} {}",
+            "{:>5}  {:<10} {:>11} {} {} {} {:>7.3} {}",
             m.order,
             m.smoothing,
-            m.ngrams.last().copied().unwrap_or(0),
+            m.ngrams.iter().sum::<u64>(),
             or_inf(m.test.cross_entropy_bits, 10, 4),
             or_inf(m.test.perplexity, 12, 3),
             or_inf(m.test.perplexity_excluding_oov, 12, 3),

@@ -237,7 +237,7 @@ fn charts(r: &CompareReport) -> Vec<(Chart, Html)> {
 fn models_table(r: &CompareReport) -> Html {
     let mut t = Html::new();
     t.raw(
-        r#"<table class="num"><tr><th>order</th><th>smoothing</th><th>n-grams (top order)</th><th>bits/token</th><th>perplexity</th><th>ppl excl. OOV</th><th>OOV %</th><th>bits/char</th><th>bits/byte</th></tr>"#,
+        r#"<table class="num"><tr><th>order</th><th>smoothing</th><th>n-grams (all orders)</th><th>bits/token</th><th>perplexity</th><th>ppl excl. OOV</th><th>OOV %</th><th>bits/char</th><th>bits/byte</th></tr>"#,
     );
     for m in &r.models {
         let best = r.best.as_ref().is_some_and(|b| b.order == m.order && b.smoothing == m.smoothing);
@@ -247,7 +247,7 @@ fn models_table(r: &CompareReport) -> Html {
             r#"<td>{}</td><td class="text">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td></tr>"#,
             m.order,
             m.smoothing,
-            count(m.ngrams.last().copied().unwrap_or(0)),
+            count(m.ngrams.iter().sum()),
             num(m.test.cross_entropy_bits, 4),
             num(m.test.perplexity, 3),
             num(m.test.perplexity_excluding_oov, 3),

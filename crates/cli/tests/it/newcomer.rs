@@ -182,3 +182,32 @@ fn help_says_what_each_command_reads_and_keeps_global_flags_apart() {
     let sample = help(&["sample", "--help"]);
     assert!(sample.contains("--count") && !sample.contains("--sentences"), "{sample}");
 }
+
+/// The n-gram counts of a model and of its pruned versions mean the same thing (all orders), in the table
+/// and on the page, so a pruned model never looks bigger than the one it was pruned from.
+#[test]
+fn pruned_and_unpruned_sizes_count_the_same_n_grams() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = dir.path().join("c.json");
+    let out = shannon()
+        .arg("compare")
+        .arg(genesis())
+        .args(["--order", "2", "--prune", "1e-3", "--output"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("all n-grams"), "{table}");
+    let row = table.lines().find(|l| l.trim_start().starts_with("2  mkn")).unwrap();
+    let all: u64 = row.split_whitespace().nth(2).unwrap().parse().unwrap();
+    let pruned_line = table.lines().skip_while(|l| !l.trim_start().starts_with("2  mkn")).nth(1).unwrap();
+    let pruned: u64 = pruned_line.split(": ").nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap();
+    assert!(pruned < all, "{table}");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let ngrams: u64 = json["models"][1]["ngrams"].as_array().unwrap().iter().map(|n| n.as_u64().unwrap()).sum();
+    assert_eq!(ngrams, all);
+    let page = dir.path().join("c.html");
+    shannon().arg("render").arg(&report).arg("--output").arg(&page).assert().success();
+    assert!(std::fs::read_to_string(&page).unwrap().contains("n-grams (all orders)"));
+}
