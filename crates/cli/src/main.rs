@@ -405,7 +405,8 @@ struct GenerateArgs {
     /// Worker threads for english (output is identical for any value).
     #[arg(long, value_name = "N", default_value = "1")]
     jobs: usize,
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout, and the source's exact rate beside it (PATH.source.json), where
+    /// `shannon entropy PATH` shows it next to its estimates.
     #[arg(long, short, value_name = "PATH")]
     output: Option<PathBuf>,
 }
@@ -763,6 +764,7 @@ fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
     config.guess_limit = a.guess_limit;
     config.holdout = a.holdout;
     config.name = a.name;
+    config.true_rate = entropy::true_rate_beside(&config.corpus);
     checked(config.validate())?;
     let output = output::report_path(a.output.as_deref(), &config.report_stem())?;
     output::check(&output)?;
@@ -801,7 +803,14 @@ fn run_generate(a: GenerateArgs, progress: &Terminal) -> Result<Outcome> {
     };
     let (text, rate) = generate::run(&config)?;
     match &a.output {
-        Some(path) => shannon_report::write_atomic(path, &text)?,
+        Some(path) => {
+            shannon_report::write_atomic(path, &text)?;
+            // The exact rate beside the text, where `shannon entropy` finds it.
+            if let Some(r) = &rate {
+                let record = generate::record_path(path);
+                shannon_report::write_atomic(&record, &shannon_report::to_json(&generate::record(&config, r)))?;
+            }
+        }
         None => print(&text)?,
     }
     if let Some(r) = rate {

@@ -126,6 +126,13 @@ pub fn entropy(r: &EntropyReport) -> String {
         r.alphabet.size,
         r.alphabet.rule
     );
+    if let Some(t) = &r.true_entropy_rate {
+        let _ = writeln!(
+            s,
+            "true entropy rate of the source: {:.4} bits/{unit}, {:.4} bits/char (exact; {})",
+            t.bits_per_token, t.bits_per_char, t.source
+        );
+    }
     let _ = writeln!(
         s,
         "F_N = H_N − H_(N−1), bits per {unit}; ±: {}; * unsupported (coverage < {})",
@@ -221,8 +228,12 @@ pub fn entropy(r: &EntropyReport) -> String {
         Some(f) => {
             let _ = writeln!(
                 s,
-                "  Zipf–Mandelbrot fit p(r) ∝ (r + {:.3})^(−{:.4}) over {} ranks: {:.3} bits/word",
-                f.q, f.s, f.ranks, f.entropy_bits
+                "  Zipf–Mandelbrot fit p(r) ∝ (r {} {:.3})^(−{:.4}) over {} ranks: {:.3} bits/word",
+                if f.q < 0.0 { '−' } else { '+' },
+                f.q.abs(),
+                f.s,
+                f.ranks,
+                f.entropy_bits
             );
         }
         None => {
@@ -245,10 +256,15 @@ pub fn entropy(r: &EntropyReport) -> String {
     if !r.guessing.is_empty() {
         let g0 = &r.guessing[0];
         let _ = writeln!(s);
+        let split = if r.corpus.train_lines == 0 {
+            format!("the first {} of the symbols (the text has too few lines to split)", 1.0 - r.corpus.holdout)
+        } else {
+            format!("the first {} of {} lines", r.corpus.train_lines, r.corpus.lines)
+        };
         let _ = writeln!(
             s,
-            "Guessing game: order-N modified Kneser–Ney predictor trained on the first {} of {} lines; {} held-out symbols guessed, cross-entropy over {}",
-            r.corpus.train_lines, r.corpus.lines, g0.symbols, g0.cross_entropy_symbols
+            "Guessing game: order-N modified Kneser–Ney predictor trained on {split}; {} held-out symbols guessed, cross-entropy over {}",
+            g0.symbols, g0.cross_entropy_symbols
         );
         let _ = writeln!(
             s,

@@ -22,7 +22,7 @@ use shannon_report::entropy::{
     BitsPerLetter, EntropyCorpus, EntropyReport, EntropySettings, EntropyTimings, GuessEntry, Methods, NsbInfo,
     OrderEntry, PerLetter, PublishedBounds, Shannon1951, ZipfSection, ENTROPY_SCHEMA,
 };
-use shannon_report::TextStats;
+use shannon_report::{TextStats, TrueRate};
 use shannon_tokens::stream::{self, Stream};
 use shannon_tokens::{Sentences, TokenKind, Tokenizer, Vocab, BOS, UNK};
 
@@ -66,6 +66,21 @@ pub struct EntropyConfig {
     pub name: Option<String>,
     /// Worker threads (for the timings block).
     pub threads: usize,
+    /// The exact rate of the source that generated the text, shown beside the estimates (see
+    /// [`true_rate_beside`]).
+    pub true_rate: Option<TrueRate>,
+}
+
+/// The exact rate recorded beside a generated text (`<file>.source.json`, written by `shannon generate
+/// --output file`), when the corpus is that one file and the record is there and readable.
+pub fn true_rate_beside(paths: &[PathBuf]) -> Option<TrueRate> {
+    let [path] = paths else { return None };
+    let record: crate::generate::SourceRecord = crate::text::read_report(&crate::generate::record_path(path))?;
+    (record.schema == crate::generate::SOURCE_SCHEMA).then(|| TrueRate {
+        source: format!("{} (recorded in {})", record.source, crate::generate::record_path(path).display()),
+        bits_per_token: record.bits_per_unit,
+        bits_per_char: record.bits_per_byte,
+    })
 }
 
 impl EntropyConfig {
@@ -86,6 +101,7 @@ impl EntropyConfig {
             holdout: DEFAULT_HOLDOUT,
             name: None,
             threads: rayon::current_num_threads(),
+            true_rate: None,
         }
     }
 
@@ -379,6 +395,7 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
             vocabulary: Some(vocab.len() as u64),
             replaced_invalid_utf8: stream.replaced,
         },
+        true_entropy_rate: config.true_rate.clone(),
         methods: methods(config, &alphabet),
         alphabet,
         settings: EntropySettings {
@@ -489,8 +506,25 @@ fn guessing_game(
     let tok = config.text.tokenizer;
     let (train_spans, test_spans): (Vec<Span>, Vec<Span>) = corpus.split_holdout(config.holdout);
     let none = &stream::no_progress;
-    let (vocab, train) = stream::tokenize_train(corpus, &train_spans, &tok, config.text.lossy, none)?;
-    let test = stream::tokenize_test(corpus, &test_spans, &tok, config.text.lossy, &vocab, none)?;
+    let (mut vocab, mut train) = stream::tokenize_train(corpus, &train_spans, &tok, config.text.lossy, none)?;
+    let mut test = stream::tokenize_test(corpus, &test_spans, &tok, config.text.lossy, &vocab, none)?;
+    if (train.tokens == 0 || test.tokens == 0) && tok.sentences == Sentences::None {
+        // One stream in too few lines (generated text is one long line): split its symbols instead.
+        let (whole_vocab, whole) = stream::tokenize_train(corpus, &corpus.whole(), &tok, config.text.lossy, none)?;
+        let cut = (whole.ids.len() as f64 * (1.0 - config.holdout)).floor() as usize;
+        if cut > 0 && cut < whole.ids.len() {
+            warnings.push(format!(
+                "the text has {lines} line(s), too few to hold out the last {} of its lines, so the guessing game \
+                 split its symbols instead: the first {cut} for training, the other {} held out (the vocabulary is \
+                 the whole text's)",
+                config.holdout,
+                whole.ids.len() - cut
+            ));
+            let part = |ids: &[u32]| Stream { ids: ids.to_vec(), tokens: ids.len() as u64, ..Stream::default() };
+            (train, test) = (part(&whole.ids[..cut]), part(&whole.ids[cut..]));
+            vocab = whole_vocab;
+        }
+    }
     if train.tokens == 0 || test.tokens == 0 {
         warnings.push(format!(
             "guessing game skipped: the {} has no {} tokens ({} lines, --holdout {}); use a longer text or --guess-order 0",

@@ -1,9 +1,70 @@
 //! `shannon generate`: text from a seeded source whose entropy rate is known exactly (or, for the
 //! English-like benchmark text, from a seeded model of English).
 
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 use shannon_source::{English, Iid, Markov, Sentences, TextSource};
 
 use crate::{default_corpus, Result};
+
+/// The schema tag of the record `generate` writes beside a file.
+pub const SOURCE_SCHEMA: &str = "shannon.source/1";
+
+/// What `generate --output FILE` records beside the text, in `FILE.source.json`: the source and its exact
+/// entropy rate, so that `shannon entropy FILE` can show the true rate beside its estimates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SourceRecord {
+    /// Always [`SOURCE_SCHEMA`].
+    pub schema: String,
+    /// The source and its parameters.
+    pub source: String,
+    /// What a unit is: `token` (a word or `</s>`) or `symbol` (a character).
+    pub unit: String,
+    /// Exact entropy rate, bits per unit.
+    pub bits_per_unit: f64,
+    /// Exact entropy rate, bits per byte of text (per character: the sources write ASCII).
+    pub bits_per_byte: f64,
+}
+
+/// Where the record of a generated text is kept: beside it, `<text>.source.json`.
+pub fn record_path(text: &Path) -> PathBuf {
+    let mut name = text.as_os_str().to_owned();
+    name.push(".source.json");
+    PathBuf::from(name)
+}
+
+/// The record of text generated with `config` at `rate`.
+pub fn record(config: &GenerateConfig, rate: &Rate) -> SourceRecord {
+    let source = match config.source {
+        SourceKind::Sentences => format!(
+            "shannon-source Sentences: first-order Markov chain over {} pseudo-words and </s>, tables seeded {:#x}, \
+             text seeded {}",
+            config.vocab,
+            config.model_seed.unwrap_or(Sentences::DEFAULT_SEED),
+            config.seed
+        ),
+        SourceKind::Uniform => {
+            format!("shannon-source uniform i.i.d. symbols over {:?}, text seeded {}", config.alphabet, config.seed)
+        }
+        SourceKind::Markov => format!(
+            "shannon-source Markov chain of order {} over {:?}, concentration {}, tables seeded {}, text seeded {}",
+            config.order,
+            config.alphabet,
+            config.concentration,
+            config.model_seed.unwrap_or(1),
+            config.seed
+        ),
+        SourceKind::English => "shannon-source English (no exact rate)".into(),
+    };
+    SourceRecord {
+        schema: SOURCE_SCHEMA.into(),
+        source,
+        unit: rate.unit.into(),
+        bits_per_unit: rate.per_unit,
+        bits_per_byte: rate.per_byte,
+    }
+}
 
 /// Which source.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -242,8 +242,9 @@ fn rank_chart(r: &EntropyReport) -> (Chart, Html) {
     if let Some(f) = &z.fit {
         put!(
             caption,
-            " Maximum-likelihood Zipf–Mandelbrot law p(r) ∝ (r + {:.3})<sup>−{:.3}</sup> over {} ranks: {:.3} bits/word.",
-            f.q,
+            " Maximum-likelihood Zipf–Mandelbrot law p(r) ∝ (r {} {:.3})<sup>−{:.3}</sup> over {} ranks: {:.3} bits/word.",
+            if f.q < 0.0 { "−" } else { "+" },
+            f.q.abs(),
             f.s,
             count(f.ranks as u64),
             f.entropy_bits

@@ -8,7 +8,7 @@
 //!   (`holdout`, `lines`, `train_lines`);
 //! - `tokenizer`: `kind`, `lowercase`, `sentences` (`none`: the whole text is one stream);
 //! - `text`: statistics of the whole text (`bytes`, `chars`, `sentences`, `tokens`, `vocabulary`,
-//!   `replaced_invalid_utf8`);
+//!   `replaced_invalid_utf8`); `true_entropy_rate` for generated text with an exact rate (absent otherwise);
 //! - `alphabet`: `size` |A| and how it was chosen (`rule`);
 //! - `settings`: `max_order`, `jackknife_groups`, `min_coverage`, `nsb_jackknife`, `guess_order`,
 //!   `guess_limit`, `holdout`;
@@ -47,7 +47,7 @@ use shannon_tokens::Tokenizer;
 pub use shannon_eval::extrapolation::{CrossEntropyFits, Extrapolation, FitEntry};
 pub use shannon_eval::words::Alphabet;
 
-use crate::{Input, TextStats, Tool};
+use crate::{Input, TextStats, Tool, TrueRate};
 
 /// The schema tag of entropy reports.
 pub const ENTROPY_SCHEMA: &str = "shannon.entropy/1";
@@ -276,6 +276,11 @@ pub struct EntropyReport {
     pub tokenizer: Tokenizer,
     /// Statistics of the whole text.
     pub text: TextStats,
+    /// For text written by `shannon generate` from a source with an exact rate (recorded beside the text
+    /// in `<file>.source.json`): that rate, per symbol (`bits_per_token`) and per character. Absent
+    /// otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub true_entropy_rate: Option<TrueRate>,
     /// |A|.
     pub alphabet: Alphabet,
     /// Settings.

@@ -211,3 +211,37 @@ fn pruned_and_unpruned_sizes_count_the_same_n_grams() {
     shannon().arg("render").arg(&report).arg("--output").arg(&page).assert().success();
     assert!(std::fs::read_to_string(&page).unwrap().contains("n-grams (all orders)"));
 }
+
+/// Text from `generate` carries its exact rate into `entropy`, which plays the guessing game on it even
+/// though it is one long line.
+#[test]
+fn a_generated_text_shows_its_true_rate_beside_the_estimates() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("m.txt");
+    let out = shannon()
+        .args(["generate", "--source", "markov", "--order", "2", "--count", "100000", "--output"])
+        .arg(&text)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let report = dir.path().join("e.json");
+    let out = shannon()
+        .arg("entropy")
+        .arg(&text)
+        .args(["--tokens", "chars", "--max-order", "4", "--guess-limit", "2000", "--output"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("true entropy rate of the source"), "{table}");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let rate = r["true_entropy_rate"]["bits_per_token"].as_f64().unwrap();
+    let record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("m.txt.source.json")).unwrap()).unwrap();
+    assert_eq!(rate, record["bits_per_unit"].as_f64().unwrap());
+    assert_eq!(r["guessing"].as_array().unwrap().len(), 4, "the game is played on a one-line text");
+    // An order-2 chain: F_3 is its rate, up to estimation error.
+    let f3 = r["orders"][3]["F"]["nsb"].as_f64().unwrap();
+    assert!((f3 - rate).abs() < 0.05, "F_3 {f3} vs rate {rate}");
+}
