@@ -23,7 +23,8 @@ pub enum Error {
         limit: u64,
     },
     /// Writing or reading a spill file failed.
-    #[error("spilling n-grams of order {order} to {path}: {source} (is --temp-dir writable and large enough?)")]
+    // The cause follows through `source` (the binary prints the chain), so the message does not repeat it.
+    #[error("spilling n-grams of order {order} to {} (is --temp-dir writable and large enough?)", path.display())]
     Spill {
         /// The order being counted.
         order: usize,
