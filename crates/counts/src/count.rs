@@ -17,6 +17,22 @@ use crate::error::Error;
 use crate::store;
 use crate::types::{key, Counts, Order, MAX_ORDER, NONE};
 
+/// Most token positions (tokens and sentence markers) counting handles. Positions, n-gram ids and the
+/// counts of a spilled run are 32-bit, and `u32::MAX` is [`NONE`]: a stream of at most this many positions
+/// numbers every position (below it), every id (below the positions, so never [`NONE`]) and every count
+/// exactly. A longer stream is [`Error::TooManyPositions`], never a silent wrap.
+pub const MAX_POSITIONS: u64 = u32::MAX as u64;
+
+/// Checks that a stream of `positions` positions can be counted exactly: at most `limit` of them
+/// ([`MAX_POSITIONS`]; smaller in tests).
+pub(crate) fn check_positions(positions: usize, limit: u64) -> Result<(), Error> {
+    let positions = positions as u64;
+    if positions > limit {
+        return Err(Error::TooManyPositions { positions, limit });
+    }
+    Ok(())
+}
+
 /// Limits on counting: how much working memory it may use, where it spills, and what it builds.
 #[derive(Debug, Clone)]
 pub struct Limits {
@@ -63,22 +79,26 @@ impl Limits {
 
 /// Counts n-grams of orders 1..=`max_order` in parallel on the current rayon pool, in memory.
 ///
-/// `vocab_size` bounds the token ids. Panics if `max_order` is 0 or above [`MAX_ORDER`].
+/// `vocab_size` bounds the token ids. Panics if `max_order` is 0 or above [`MAX_ORDER`], or if `tokens`
+/// has more than [`MAX_POSITIONS`] positions: [`count_within`] returns that as an error.
 pub fn count(tokens: &[u32], vocab_size: usize, max_order: usize) -> Counts {
-    count_within(tokens, vocab_size, max_order, &Limits::default()).expect("no limit, no spill, no I/O")
+    count_within(tokens, vocab_size, max_order, &Limits::default()).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Counts like [`count`], within `limits`: past the memory limit, sorted runs spill to
-/// `limits.temp_dir` and are merged. The result is identical for any limit and thread count.
+/// `limits.temp_dir` and are merged. The result is identical for any limit and thread count. A stream of
+/// more than [`MAX_POSITIONS`] positions is an error.
 pub fn count_within(tokens: &[u32], vocab_size: usize, max_order: usize, limits: &Limits) -> Result<Counts, Error> {
     let mut orders = Vec::with_capacity(max_order);
-    let tokens = count_orders(tokens, vocab_size, max_order, limits, &mut Dest::Memory(&mut orders))?;
+    let dest = &mut Dest::Memory(&mut orders);
+    let tokens = count_orders(tokens, vocab_size, max_order, limits, dest, MAX_POSITIONS)?;
     Ok(Counts { orders, tokens })
 }
 
 /// Counts like [`count_within`] into `store`, on disk: each order is written as soon as it is counted and
 /// none is kept, so memory holds one order at a time — and, past the memory limit, not even that: spilled
-/// runs are merged straight into the store's files. Returns the number of tokens counted as unigrams.
+/// runs are merged straight into the store's files. Returns the number of tokens counted as unigrams. A
+/// stream of more than [`MAX_POSITIONS`] positions is an error, before anything is stored.
 pub fn count_to_store(
     tokens: &[u32],
     vocab_size: usize,
@@ -88,7 +108,7 @@ pub fn count_to_store(
 ) -> Result<u64, Error> {
     // No n-gram occurs more often than there are positions.
     store.bound_counts(tokens.len() as u64);
-    count_orders(tokens, vocab_size, max_order, limits, &mut Dest::Store(store))
+    count_orders(tokens, vocab_size, max_order, limits, &mut Dest::Store(store), MAX_POSITIONS)
 }
 
 /// Where counted orders go.
@@ -112,14 +132,20 @@ impl Dest<'_> {
     }
 }
 
+/// Counts every order into `dest`, refusing a stream of more than `max_positions` positions (the public
+/// entry points pass [`MAX_POSITIONS`]).
 fn count_orders(
     tokens: &[u32],
     vocab_size: usize,
     max_order: usize,
     limits: &Limits,
     dest: &mut Dest,
+    max_positions: u64,
 ) -> Result<u64, Error> {
     assert!((1..=MAX_ORDER).contains(&max_order), "order {max_order} out of range");
+    // Token ids are u32 below `vocab_size`, and `NONE` is no id (`Order::unigrams` numbers them as u32).
+    assert!(vocab_size <= NONE as usize, "a vocabulary of {vocab_size} ids: ids are u32 below {NONE}");
+    check_positions(tokens.len(), max_positions)?;
     let unigram_counts = tokens
         .par_chunks(1 << 20)
         .map(|ts| {
@@ -235,6 +261,27 @@ mod tests {
         // History of "a a </s>" is "a a".
         let id = c.find(&[3, 3, EOS]).unwrap();
         assert_eq!(c.words(2, c.order(3).history[id as usize]), vec![3, 3]);
+    }
+
+    #[test]
+    fn streams_longer_than_the_position_limit_are_an_error_not_a_wrap() {
+        // The real limit is 2³² − 1 positions; the same path with a limit of 8.
+        let t = [BOS, 3, 4, EOS, BOS, 3, 3, EOS];
+        let mut orders = Vec::new();
+        let fits = count_orders(&t, 5, 3, &Limits::default(), &mut Dest::Memory(&mut orders), 8);
+        assert_eq!(fits.unwrap(), 6);
+        assert_eq!(orders, count(&t, 5, 3).orders);
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = store::Store::new(dir.path());
+        let err = count_orders(&t, 5, 3, &Limits::default(), &mut Dest::Store(&mut store), 7).unwrap_err();
+        assert!(matches!(err, Error::TooManyPositions { positions: 8, limit: 7 }), "{err:?}");
+        assert_eq!(store.max_order(), 0, "nothing stored");
+        let message = err.to_string();
+        assert!(message.contains("8 positions") && message.contains("the 7 that"), "{message}");
+        // The limit itself: 2³² − 1 positions are counted exactly, one more are not.
+        assert!(check_positions(u32::MAX as usize, MAX_POSITIONS).is_ok());
+        let over = check_positions(u32::MAX as usize + 1, MAX_POSITIONS).unwrap_err().to_string();
+        assert!(over.contains("4294967296 positions") && over.contains("4294967295"), "{over}");
     }
 
     #[test]

@@ -1,16 +1,30 @@
 //! The crate's one error type.
 //!
-//! Counting in memory cannot fail; only spilling sorted runs to disk (a memory limit) or writing a
-//! [`crate::store::Store`] can, and each error names the order and the file.
+//! Counting in memory fails only on a token stream longer than 32-bit positions can count
+//! ([`crate::MAX_POSITIONS`]); otherwise only spilling sorted runs to disk (a memory limit) or writing a
+//! [`crate::store::Store`] can fail, and each error names the order and the file.
 
 use std::io;
 use std::path::PathBuf;
 
-/// Errors counting with a memory limit: only spilling to disk can fail.
+/// Errors counting: a stream too long to count exactly, or spilling to disk.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The token stream has more positions than counting numbers exactly (positions and n-gram ids are 32
+    /// bits): counting it would wrap them.
+    #[error(
+        "the token stream has {positions} positions (tokens and sentence markers), more than the {limit} \
+         that counting handles; count a smaller corpus or a part of it"
+    )]
+    TooManyPositions {
+        /// Positions in the stream.
+        positions: u64,
+        /// The most that can be counted: [`crate::MAX_POSITIONS`].
+        limit: u64,
+    },
     /// Writing or reading a spill file failed.
-    #[error("spilling n-grams of order {order} to {path}: {source} (is --temp-dir writable and large enough?)")]
+    // The cause follows through `source` (the binary prints the chain), so the message does not repeat it.
+    #[error("spilling n-grams of order {order} to {} (is --temp-dir writable and large enough?)", path.display())]
     Spill {
         /// The order being counted.
         order: usize,

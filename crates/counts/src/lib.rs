@@ -47,7 +47,7 @@ mod spill;
 pub mod store;
 mod types;
 
-pub use count::{count, count_to_store, count_within, Limits};
+pub use count::{count, count_to_store, count_within, Limits, MAX_POSITIONS};
 pub use error::Error;
 pub use serial::count_serial;
 pub use types::{count_of_counts, key, Counts, Followers, Order, MAX_ORDER, NONE};

@@ -13,6 +13,7 @@ use crate::types::{Counts, Order, MAX_ORDER, NONE};
 /// [`crate::count`], which the tests compare it against.
 pub fn count_serial(tokens: &[u32], vocab_size: usize, max_order: usize) -> Counts {
     assert!((1..=MAX_ORDER).contains(&max_order), "order {max_order} out of range");
+    crate::count::check_positions(tokens.len(), crate::MAX_POSITIONS).unwrap_or_else(|e| panic!("{e}"));
     let mut unigram = vec![0u64; vocab_size];
     tokens.iter().filter(|&&t| t != BOS).for_each(|&t| unigram[t as usize] += 1);
     let tokens_counted = unigram.iter().sum();

@@ -108,6 +108,7 @@ impl Level<'_> {
                     let key = (suffix & offset_mask) << first_bits | u64::from(self.tokens[i + 1 - self.n]);
                     let piece = &mut pieces[(suffix >> shift) as usize];
                     let (slot, tail) = std::mem::take(piece).split_first_mut().expect("sized by the first pass");
+                    // Exact: streams are checked against `MAX_POSITIONS` (< 2³²) before counting.
                     *slot = E::new(key, i as u32);
                     *piece = tail;
                 }
@@ -137,7 +138,7 @@ impl Level<'_> {
             .iter()
             .map(|&d| {
                 let b = base;
-                base += d as u32;
+                base += d as u32; // At most one id per position: below `MAX_POSITIONS`.
                 b
             })
             .collect();

@@ -14,6 +14,10 @@
 //! Every byte written here is written and read back once per build, and on a small machine copying pages
 //! through the page cache costs more than the arithmetic around it: counts are narrowed to 4 bytes
 //! whenever they fit, so an n-gram costs 16 bytes on disk rather than 20.
+//!
+//! Portability: [`Reader::get`] reads at an offset without moving the reader's cursor — `pread` on Unix,
+//! otherwise (and with the `portable` feature, which tests that path on Unix) a seek and a read on a second
+//! handle of the reader's own, or `seek_read` on Windows.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
@@ -283,6 +287,8 @@ pub struct Reader<T> {
     bytes: Vec<u8>,
     used: usize,
     values: Vec<T>,
+    /// Reads at an offset for [`Reader::get`].
+    at_offset: positioned::Positioned,
 }
 
 /// Bytes a [`Reader`] reads from its file at a time.
@@ -292,7 +298,16 @@ impl<T: Value> Reader<T> {
     fn open(path: &Path, from: usize, size: usize) -> io::Result<Reader<T>> {
         let mut file = File::open(path)?;
         file.seek(SeekFrom::Start((from * size) as u64))?;
-        Ok(Reader { file, path: path.to_path_buf(), at: from, size, bytes: Vec::new(), used: 0, values: Vec::new() })
+        Ok(Reader {
+            file,
+            path: path.to_path_buf(),
+            at: from,
+            size,
+            bytes: Vec::new(),
+            used: 0,
+            values: Vec::new(),
+            at_offset: positioned::Positioned::new(),
+        })
     }
 
     /// The file read.
@@ -316,10 +331,9 @@ impl<T: Value> Reader<T> {
 
     /// The value of id `id`, read on its own (for searches; the reader's position does not move).
     pub fn get(&self, id: usize) -> io::Result<T> {
-        use std::os::unix::fs::FileExt;
         let mut bytes = [0u8; 8];
         let bytes = &mut bytes[..self.size];
-        self.file.read_exact_at(bytes, (id * self.size) as u64)?;
+        self.at_offset.read_exact_at(&self.file, &self.path, bytes, (id * self.size) as u64)?;
         Ok(T::decode(bytes))
     }
 
@@ -350,6 +364,87 @@ impl<T: Value> Reader<T> {
     /// Exactly the next `len` values (fewer only at the end of the column).
     pub fn take(&mut self, len: usize) -> io::Result<&[T]> {
         Ok(self.block(len)?.unwrap_or(&[]))
+    }
+}
+
+/// Reads at an offset that leave a reader's sequential cursor where it is.
+#[cfg(all(unix, not(feature = "portable")))]
+mod positioned {
+    use std::fs::File;
+    use std::io;
+    use std::path::Path;
+
+    /// `pread` on the reader's own file: nothing to keep.
+    #[derive(Debug)]
+    pub(super) struct Positioned;
+
+    impl Positioned {
+        pub(super) fn new() -> Positioned {
+            Positioned
+        }
+
+        /// Fills `buf` from `offset` of `file`.
+        pub(super) fn read_exact_at(&self, file: &File, _: &Path, buf: &mut [u8], offset: u64) -> io::Result<()> {
+            std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+        }
+    }
+}
+
+/// Reads at an offset that leave a reader's sequential cursor where it is: where there is no `pread` (or
+/// the `portable` feature asks for this path), through a second handle of the file, opened on first use,
+/// whose cursor only these reads move.
+#[cfg(not(all(unix, not(feature = "portable"))))]
+mod positioned {
+    use std::fs::File;
+    use std::io;
+    use std::path::Path;
+    use std::sync::Mutex;
+
+    /// The reader's second handle, once opened.
+    #[derive(Debug)]
+    pub(super) struct Positioned(Mutex<Option<File>>);
+
+    impl Positioned {
+        pub(super) fn new() -> Positioned {
+            Positioned(Mutex::new(None))
+        }
+
+        /// Fills `buf` from `offset` of the file at `path` (`file` is the reader's, whose cursor must not
+        /// move).
+        pub(super) fn read_exact_at(&self, _: &File, path: &Path, buf: &mut [u8], offset: u64) -> io::Result<()> {
+            let mut own = self.0.lock().unwrap_or_else(|e| e.into_inner());
+            let own = match &mut *own {
+                Some(f) => f,
+                none => none.insert(File::open(path)?),
+            };
+            read_at(own, buf, offset)
+        }
+    }
+
+    /// `seek_read` until `buf` is full (it may read less than asked, like `read`).
+    #[cfg(all(windows, not(feature = "portable")))]
+    fn read_at(file: &mut File, mut buf: &mut [u8], mut offset: u64) -> io::Result<()> {
+        use std::os::windows::fs::FileExt;
+        while !buf.is_empty() {
+            match file.seek_read(buf, offset) {
+                Ok(0) => return Err(io::ErrorKind::UnexpectedEof.into()),
+                Ok(k) => {
+                    buf = &mut buf[k..];
+                    offset += k as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+
+    /// A seek, then a read: the handle is this module's alone, so nothing else sees its cursor move.
+    #[cfg(not(all(windows, not(feature = "portable"))))]
+    fn read_at(file: &mut File, buf: &mut [u8], offset: u64) -> io::Result<()> {
+        use std::io::{Read, Seek, SeekFrom};
+        file.seek(SeekFrom::Start(offset))?;
+        file.read_exact(buf)
     }
 }
 
@@ -387,6 +482,27 @@ mod tests {
             assert_eq!(r.take(5).unwrap(), &o.count[o.len() - 1..]);
             assert!(r.block(5).unwrap().is_none());
         }
+    }
+
+    #[test]
+    fn values_read_on_their_own_leave_the_sequential_reader_where_it_was() {
+        // More than one chunk of the reader (`READ_BYTES`), so the sequential reads go back to the file
+        // after the single ones: with `pread`, or a handle of the reader's own (the `portable` feature).
+        let counts: Vec<u64> = (0..3 * READ_BYTES as u64 / 8).map(|i| i * 7 + 1).collect();
+        let dir = tempfile::tempdir().unwrap();
+        let mut store = Store::new(dir.path());
+        store.push(&Order::unigrams(counts.clone())).unwrap();
+        let mut r = store.reader::<u64>(1, Column::Count, 0).unwrap();
+        let mut read = r.take(10).unwrap().to_vec();
+        for id in [counts.len() - 1, 0, counts.len() / 2] {
+            assert_eq!(r.get(id).unwrap(), counts[id]);
+        }
+        while let Some(block) = r.block(1000).unwrap() {
+            read.extend_from_slice(block);
+            assert_eq!(r.get(3).unwrap(), counts[3]);
+        }
+        assert_eq!(read, counts);
+        assert!(r.get(counts.len()).is_err(), "past the end");
     }
 
     #[test]

@@ -146,17 +146,33 @@ fn write_streaming(output: &Path, model: &Model, vocab: &Vocab, format: Format) 
 /// Runs `write` on a buffered temporary file beside `output` and renames it into place when `write`
 /// succeeds; on error or Ctrl-C the temporary file is removed. Model files can be many gigabytes, so they
 /// are written past the page cache where the file system allows ([`crate::direct`]).
-fn write_with<T>(output: &Path, write: impl FnOnce(&mut Direct<tempfile::NamedTempFile>) -> Result<T>) -> Result<T> {
+///
+/// Errors name `output` (a full disk: "… m.arpa: No space left on device"), never the hidden temporary file.
+fn write_with<T>(output: &Path, write: impl FnOnce(&mut Direct<&std::fs::File>) -> Result<T>) -> Result<T> {
     let tmp = shannon_report::temp_beside(output)
         .map_err(|e| Error::io(format!("creating a temporary file beside {}", output.display()), e))?;
     let _registered = cleanup::register(tmp.path());
-    let mut out = Direct::new(tmp);
-    let value = write(&mut out)?;
     let io = |e| Error::io(output.display().to_string(), e);
-    let tmp = out.finish().map_err(io)?;
+    // Through the file itself: the temporary file's own writer adds its hidden name to every error.
+    let mut out = Direct::new(tmp.as_file());
+    let value =
+        write(&mut out).map_err(|e| if caused_by_io(&e) { e.context(output.display().to_string()) } else { e })?;
+    out.finish().map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
     tmp.persist(output).map_err(|e| io(e.error))?;
     Ok(value)
+}
+
+/// Whether an I/O error is among the causes of `e` (a write failed, rather than estimation).
+fn caused_by_io(e: &Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(c) = cause {
+        if c.is::<std::io::Error>() {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 /// Builds the model and writes it; returns its summary (n-grams per order, discounts). A discount that

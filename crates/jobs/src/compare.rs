@@ -267,8 +267,9 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
 
     // Count.
     let (counts, count_seconds) = stage(progress, "count", None, Unit::Steps, || {
-        Arc::new(shannon_counts::count(&train.ids, vocab.len(), config.order))
+        shannon_counts::count_within(&train.ids, vocab.len(), config.order, &Default::default())
     });
+    let counts = Arc::new(counts?);
 
     // Estimate and score.
     let mut warnings = Vec::new();

@@ -6,9 +6,14 @@
 //! user had cached. Written with `O_DIRECT` in large aligned blocks, the device takes the bytes straight
 //! from this writer's buffer. Where a file system refuses `O_DIRECT` (tmpfs, some network file systems) the
 //! writer falls back to ordinary writes, so the file is the same either way.
+//!
+//! Portability: `O_DIRECT` is a Linux (and Android) flag. Elsewhere — and on Linux with the `portable`
+//! feature, which is how CI tests that path — the writer never asks for it and writes the same blocks
+//! through the page cache ([`Handle`] then asks nothing of the file but [`Write`]).
 
 use std::io::{self, Write};
-use std::os::fd::AsFd;
+
+pub use os::Handle;
 
 /// Bytes handed to the device per write: large enough that each write is one long transfer.
 const BLOCK: usize = if cfg!(test) { 3 * ALIGN } else { 8 << 20 };
@@ -17,7 +22,7 @@ const ALIGN: usize = 4096;
 
 /// A buffered writer that writes whole aligned blocks with `O_DIRECT` where the file system allows it.
 /// [`Direct::finish`] writes the last partial block (through the page cache) and returns the file.
-pub struct Direct<F: AsFd + Write> {
+pub struct Direct<F: Handle + Write> {
     file: F,
     /// `BLOCK + ALIGN` bytes, of which `start..start + BLOCK` are aligned.
     buf: Vec<u8>,
@@ -27,10 +32,10 @@ pub struct Direct<F: AsFd + Write> {
     direct: bool,
 }
 
-impl<F: AsFd + Write> Direct<F> {
+impl<F: Handle + Write> Direct<F> {
     /// Wraps `file`, positioned at offset 0 (or any multiple of 4096), and turns on `O_DIRECT` if it can.
     pub fn new(file: F) -> Direct<F> {
-        let direct = set_direct(&file, true).is_ok();
+        let direct = os::set_direct(&file, true).is_ok();
         let buf = vec![0u8; BLOCK + ALIGN];
         let start = buf.as_ptr().align_offset(ALIGN);
         Direct { file, buf, start, len: 0, direct }
@@ -46,9 +51,9 @@ impl<F: AsFd + Write> Direct<F> {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 // Refused after all (an unusual block size, or a short write left the offset unaligned): go on
                 // through the page cache from where the writes stopped.
-                Err(e) if self.direct && e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error()) => {
+                Err(e) if self.direct && os::refused(&e) => {
                     self.direct = false;
-                    set_direct(&self.file, false)?;
+                    os::set_direct(&self.file, false)?;
                 }
                 Err(e) => return Err(e),
             }
@@ -64,7 +69,7 @@ impl<F: AsFd + Write> Direct<F> {
         self.drain(whole)?;
         if self.direct {
             self.direct = false;
-            set_direct(&self.file, false)?;
+            os::set_direct(&self.file, false)?;
         }
         let len = self.len;
         self.drain(len)?;
@@ -73,15 +78,58 @@ impl<F: AsFd + Write> Direct<F> {
     }
 }
 
-/// Turns `O_DIRECT` on or off for `file`.
-fn set_direct(file: &impl AsFd, on: bool) -> io::Result<()> {
-    use rustix::fs::{fcntl_getfl, fcntl_setfl, OFlags};
-    let flags = fcntl_getfl(file)?;
-    let flags = if on { flags | OFlags::DIRECT } else { flags - OFlags::DIRECT };
-    Ok(fcntl_setfl(file, flags)?)
+/// `O_DIRECT` through rustix's `fcntl`.
+#[cfg(all(any(target_os = "linux", target_os = "android"), not(feature = "portable")))]
+mod os {
+    use std::io;
+    use std::os::fd::AsFd;
+
+    /// What [`super::Direct`] needs of its file besides [`io::Write`]: here, a file descriptor to set
+    /// `O_DIRECT` on.
+    pub trait Handle: AsFd {}
+
+    impl<F: AsFd> Handle for F {}
+
+    /// Turns `O_DIRECT` on or off for `file`.
+    pub(super) fn set_direct(file: &impl AsFd, on: bool) -> io::Result<()> {
+        use rustix::fs::{fcntl_getfl, fcntl_setfl, OFlags};
+        let flags = fcntl_getfl(file)?;
+        let flags = if on { flags | OFlags::DIRECT } else { flags - OFlags::DIRECT };
+        Ok(fcntl_setfl(file, flags)?)
+    }
+
+    /// Whether a write failed because the file system refused a direct write (`EINVAL`).
+    pub(super) fn refused(e: &io::Error) -> bool {
+        e.raw_os_error() == Some(rustix::io::Errno::INVAL.raw_os_error())
+    }
 }
 
-impl<F: AsFd + Write> Write for Direct<F> {
+/// No `O_DIRECT`: every block goes through the page cache.
+#[cfg(not(all(any(target_os = "linux", target_os = "android"), not(feature = "portable"))))]
+mod os {
+    use std::io;
+
+    /// What [`super::Direct`] needs of its file besides [`io::Write`]: here, nothing.
+    pub trait Handle {}
+
+    impl<F> Handle for F {}
+
+    /// Direct writes are never turned on.
+    pub(super) fn set_direct<F>(_: &F, on: bool) -> io::Result<()> {
+        if on {
+            Err(io::ErrorKind::Unsupported.into())
+        } else {
+            Ok(())
+        }
+    }
+
+    /// No write is ever direct, so none is refused as one.
+    pub(super) fn refused(_: &io::Error) -> bool {
+        false
+    }
+}
+
+impl<F: Handle + Write> Write for Direct<F> {
     fn write(&mut self, data: &[u8]) -> io::Result<usize> {
         let n = data.len().min(BLOCK - self.len);
         let at = self.start + self.len;
@@ -135,6 +183,15 @@ mod tests {
             let expected: Vec<u8> = pieces.concat();
             prop_assert!(written(&pieces, flush_after) == expected);
         }
+    }
+
+    /// The portable path (macOS, Windows; `--features portable` on Linux) never asks for `O_DIRECT`.
+    #[cfg(feature = "portable")]
+    #[test]
+    fn the_portable_writer_writes_through_the_page_cache() {
+        let file = tempfile::tempfile().unwrap();
+        assert!(!Direct::new(&file).direct);
+        assert_eq!(written(&[vec![7; 2 * BLOCK + 5]], Some(0)), vec![7; 2 * BLOCK + 5]);
     }
 
     #[test]

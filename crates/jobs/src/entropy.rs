@@ -535,7 +535,8 @@ fn guessing_game(
         ));
         return Ok((Vec::new(), (lines, train_lines)));
     }
-    let counts = Arc::new(shannon_counts::count(&train.ids, vocab.len(), config.guess_order));
+    let counts =
+        Arc::new(shannon_counts::count_within(&train.ids, vocab.len(), config.guess_order, &Default::default())?);
     // The guessed symbols: the first `guess_limit` held-out tokens.
     let guessed = if config.guess_limit == 0 {
         &test.ids[..]

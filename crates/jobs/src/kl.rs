@@ -166,7 +166,8 @@ pub fn run(config: &KlConfig, progress: &dyn Progress) -> Result<KlReport> {
             }
             let sentences = tok.sentences == Sentences::Lines;
             let side = |s: &Stream| -> Result<Side> {
-                let counts = Arc::new(shannon_counts::count(&s.ids, vocab.len(), config.order));
+                let counts =
+                    Arc::new(shannon_counts::count_within(&s.ids, vocab.len(), config.order, &Default::default())?);
                 let model = Model::estimate(counts, config.order, config.smoothing, sentences)?;
                 Ok(Side::same_vocab(model, vocab.len()))
             };

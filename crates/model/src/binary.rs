@@ -74,7 +74,7 @@ const HEADER: usize = 40;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// I/O failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     /// The model has no backoff form.
     #[error("{0} models have no backoff form to store; use mkn, kn or wb")]

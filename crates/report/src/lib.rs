@@ -46,7 +46,8 @@ pub const SCORE_SCHEMA: &str = "shannon.score/1";
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// The report could not be written.
-    #[error("cannot write {path}")]
+    // The cause follows through `source` (the binary prints the chain), so the message does not repeat it.
+    #[error("cannot write {}", path.display())]
     Write {
         /// The destination.
         path: PathBuf,
@@ -389,7 +390,8 @@ pub fn temp_beside(path: &Path) -> std::io::Result<tempfile::NamedTempFile> {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     let err = |source| Error::Write { path: path.to_path_buf(), source };
     let mut tmp = temp_beside(path).map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
+    // Through the file itself: the temporary file's own writer adds its hidden name to every error.
+    tmp.as_file_mut().write_all(bytes).map_err(err)?;
     tmp.as_file().sync_all().map_err(err)?;
     tmp.persist(path).map_err(|e| err(e.error))?;
     // Make the rename itself durable (best effort: not every system can sync a directory).

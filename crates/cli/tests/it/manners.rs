@@ -36,6 +36,7 @@ fn json(path: &Path) -> serde_json::Value {
 }
 
 /// Root reads and writes through permission bits, so chmod-based cases are checked only for other users.
+#[cfg(unix)]
 fn running_as_root() -> bool {
     use std::os::unix::fs::MetadataExt;
     let probe = tempfile::NamedTempFile::new().unwrap();
@@ -276,6 +277,7 @@ fn one_long_line_and_a_file_of_newlines() {
 // Errors people understand: the cases not already covered in cli.rs.
 
 #[test]
+#[cfg(unix)] // Permission bits and symbolic links.
 fn unreadable_inputs_name_the_path_and_the_reason() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -329,6 +331,7 @@ fn truncated_or_corrupt_archives_are_errors_naming_the_file() {
 }
 
 #[test]
+#[cfg(unix)] // Permission bits and symbolic links.
 fn outputs_that_cannot_be_written_are_refused_before_any_work() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -457,11 +460,14 @@ fn logs_go_to_stderr_results_to_stdout() {
         shannon().args(["-v", "compare", "--order", "2", s(&genesis()), "--output", s(&out)]).assert().success();
     assert!(quiet.get_output().stderr.is_empty());
     // A report is an ordinary file (0666 less the umask, like any file this process creates), not 0600.
-    use std::os::unix::fs::PermissionsExt;
-    let plain = dir.path().join("plain");
-    std::fs::write(&plain, "x").unwrap();
-    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
-    assert_eq!(mode(&out), mode(&plain));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let plain = dir.path().join("plain");
+        std::fs::write(&plain, "x").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&out), mode(&plain));
+    }
 }
 
 #[test]

@@ -59,3 +59,119 @@ fn an_unwritable_temp_dir_is_one_line_naming_the_flag() {
         .stderr(predicates::str::contains("--temp-dir"));
     assert!(!out.exists());
 }
+
+/// A directory on a file system of its own of a few hundred KiB (a tmpfs), unmounted when dropped.
+struct SmallDir(tempfile::TempDir);
+
+impl SmallDir {
+    /// Mounts a tmpfs of `kib` KiB, or says why it cannot (mounting needs root, as in CI).
+    fn new(kib: u32) -> Result<SmallDir, String> {
+        let dir = tempfile::tempdir().map_err(|e| format!("tempdir: {e}"))?;
+        let size = format!("size={kib}k");
+        let mount = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &size, "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .map_err(|e| format!("mount: {e}"))?;
+        if !mount.status.success() {
+            return Err(format!("mount -t tmpfs: {}", String::from_utf8_lossy(&mount.stderr).trim()));
+        }
+        Ok(SmallDir(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// Files in it, but for `keep`.
+    fn entries(&self, keep: &str) -> Vec<String> {
+        let names = std::fs::read_dir(self.path()).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into());
+        names.filter(|n: &String| n != keep).collect()
+    }
+
+    /// Fills it: a file named `fill` written until the disk is full.
+    fn fill(&self) {
+        use std::io::Write;
+        let mut f = std::fs::File::create(self.path().join("fill")).unwrap();
+        let block = [0u8; 4096];
+        while f.write_all(&block).is_ok() {}
+    }
+}
+
+impl Drop for SmallDir {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(self.path()).status();
+    }
+}
+
+/// About 250 KB of text, 1,500 distinct words: its counts and models are megabytes.
+fn text_of_some_size(dir: &Path) -> std::path::PathBuf {
+    let mut x = 12345u64;
+    let mut text = String::new();
+    for _ in 0..4000 {
+        for k in 0..12 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            text.push_str(&format!("{}w{}", if k == 0 { "" } else { " " }, (x >> 40) % 1500));
+        }
+        text.push('\n');
+    }
+    let path = dir.join("corpus.txt");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs shannon, expects exit 2 and one line on stderr that contains every needle; returns the line.
+fn fails_with(args: &[&std::ffi::OsStr], needles: &[&str]) -> String {
+    let out = shannon().args(args).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{args:?}: not one line: {stderr}");
+    for n in needles {
+        assert!(stderr.contains(n), "{args:?}: {n:?} not in {stderr}");
+    }
+    stderr
+}
+
+#[test]
+fn a_full_disk_is_one_line_naming_the_directory_or_file_and_leaves_nothing_behind() {
+    let small = match SmallDir::new(256) {
+        Ok(d) => d,
+        Err(why) => {
+            eprintln!("skipped: no size-limited directory can be made here ({why}); CI runs this as root");
+            return;
+        }
+    };
+    let work = tempfile::tempdir().unwrap();
+    let corpus = text_of_some_size(work.path());
+    let full = "No space left on device";
+    let small_s = small.path().to_str().unwrap();
+    let os = |s: &'static str| std::ffi::OsStr::new(s);
+    // Spilling: sorted runs past --memory, and the counts stored on disk for the ARPA writer.
+    let out = work.path().join("m.arpa");
+    for memory in [&["--memory", "1M"][..], &[]] {
+        let mut args: Vec<&std::ffi::OsStr> = vec![os("build"), os("--order"), os("5"), os("--temp-dir")];
+        args.extend([small.path().as_os_str()]);
+        args.extend(memory.iter().map(|&m| os(m)));
+        args.extend([os("--output"), out.as_os_str(), corpus.as_os_str()]);
+        fails_with(&args, &[small_s, full, "--temp-dir"]);
+        assert!(!out.exists(), "a model was written");
+        assert_eq!(small.entries(""), Vec::<String>::new(), "spill files left behind ({memory:?})");
+    }
+    // The model file, in either format.
+    for name in ["m.arpa", "m.bin"] {
+        let target = small.path().join(name);
+        let format = if name.ends_with("bin") { "binary" } else { "arpa" };
+        let args = [os("build"), os("--order"), os("5"), os("--format"), os(format), os("--output")];
+        let args: Vec<&std::ffi::OsStr> = args.into_iter().chain([target.as_os_str(), corpus.as_os_str()]).collect();
+        let line = fails_with(&args, &[target.to_str().unwrap(), full]);
+        assert!(!line.contains(".shannon-"), "names the temporary file: {line}");
+        assert_eq!(small.entries(""), Vec::<String>::new(), "a half-written model is left ({name})");
+    }
+    // A report, on a disk already full.
+    small.fill();
+    let report = small.path().join("r.json");
+    let args = [os("compare"), os("--order"), os("2"), os("--output"), report.as_os_str(), corpus.as_os_str()];
+    let line = fails_with(&args, &[&format!("cannot write {}", report.display()), full]);
+    assert!(!line.contains(".shannon-"), "names the temporary file: {line}");
+    assert_eq!(small.entries("fill"), Vec::<String>::new(), "a half-written report is left");
+}

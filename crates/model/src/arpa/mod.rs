@@ -54,7 +54,7 @@ pub const LOG10_MISSING_UNK: f64 = -100.0;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// I/O failed.
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] io::Error),
     /// The model has no exact backoff form.
     #[error("{0} models have no exact ARPA (backoff) form; use mkn, kn or wb")]
