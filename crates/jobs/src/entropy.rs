@@ -382,7 +382,12 @@ fn words_and_zipf(
         let (counts, letters) = if tok.kind == TokenKind::Letters {
             letter_words(&stream.ids, vocab.lookup(" "))
         } else {
-            let letters = Tokenizer { kind: TokenKind::Letters, lowercase: true, sentences: Sentences::None };
+            let letters = Tokenizer {
+                kind: TokenKind::Letters,
+                lowercase: true,
+                sentences: Sentences::None,
+                skip_symbols: false,
+            };
             let (v, s) = stream::tokenize_train(corpus, &corpus.whole(), &letters, lossy, &stream::no_progress)?;
             letter_words(&s.ids, v.lookup(" "))
         };

@@ -12,4 +12,5 @@ mod manners;
 mod models;
 mod pipeline;
 mod render;
+mod specials;
 mod spill;
