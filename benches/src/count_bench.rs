@@ -93,7 +93,8 @@ fn main() -> Result<()> {
 
     let corpus = Corpus::open(&[&path])?;
     let spans = corpus.whole();
-    let tokenizer = Tokenizer { kind: TokenKind::Words, lowercase: false, sentences: Sentences::Lines };
+    let tokenizer =
+        Tokenizer { kind: TokenKind::Words, lowercase: false, sentences: Sentences::Lines, skip_symbols: false };
     let t = Instant::now();
     let (vocab, stream) = stream::tokenize_train(&corpus, &spans, &tokenizer, true, &stream::no_progress)?;
     let tokenize_seconds = t.elapsed().as_secs_f64();

@@ -64,7 +64,7 @@ fn direct_f1(bytes: &[u8]) -> f64 {
 }
 
 fn run(corpus: &Corpus, options: &BlockOptions) -> Result<BlockEntropies> {
-    let tok = Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None };
+    let tok = Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None, skip_symbols: false };
     let (_, stream) = shannon_tokens::stream::tokenize_train(
         corpus,
         &corpus.whole(),

@@ -42,7 +42,8 @@ struct Args {
     repeat: usize,
 }
 
-const TOKENIZER: Tokenizer = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines };
+const TOKENIZER: Tokenizer =
+    Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines, skip_symbols: false };
 
 /// Σ ln p over the predicted positions of `ids`, and how many there were.
 fn sum_log_prob(model: &impl LanguageModel, ids: &[u32]) -> (f64, u64) {

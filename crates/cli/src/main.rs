@@ -130,6 +130,10 @@ struct TextArgs {
     /// What a sentence is: every line (wrapped in <s> … </s>), or none (one continuous stream).
     #[arg(long, value_enum, default_value = "lines")]
     sentences: SentenceArg,
+    /// Treat <s>, </s> and <unk> in the text as whitespace, as lmplz's --skip_symbols (whitespace tokens;
+    /// without it a literal <s> or </s> is an error, and <unk> is the unknown word).
+    #[arg(long)]
+    skip_symbols: bool,
     /// Replace invalid UTF-8 with U+FFFD (and count replacements) instead of stopping.
     #[arg(long)]
     lossy: bool,
@@ -341,6 +345,10 @@ struct EntropyArgs {
     /// What a sentence is: none (the whole text is one stream) or lines (blocks stop at line ends).
     #[arg(long, value_enum, default_value = "none")]
     sentences: SentenceArg,
+    /// Treat <s>, </s> and <unk> in the text as whitespace, as lmplz's --skip_symbols (whitespace tokens;
+    /// without it a literal <s> or </s> is an error, and <unk> is the unknown word).
+    #[arg(long)]
+    skip_symbols: bool,
     /// Replace invalid UTF-8 with U+FFFD (and count replacements) instead of stopping.
     #[arg(long)]
     lossy: bool,
@@ -468,6 +476,7 @@ impl TextArgs {
                 kind: self.kind,
                 lowercase: self.lowercase,
                 sentences: self.sentences.into(),
+                skip_symbols: self.skip_symbols,
             },
             lossy: self.lossy,
         }
@@ -755,7 +764,12 @@ fn run_score(mut a: ScoreArgs, progress: &Terminal) -> Result<Outcome> {
 fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
     inputs::stdin_at_most_once(&[&a.corpus], a.files_from.as_deref())?;
     a.corpus = inputs::with_list(a.corpus, a.files_from.as_deref())?;
-    let tokenizer = shannon_tokens::Tokenizer { kind: a.kind, lowercase: a.lowercase, sentences: a.sentences.into() };
+    let tokenizer = shannon_tokens::Tokenizer {
+        kind: a.kind,
+        lowercase: a.lowercase,
+        sentences: a.sentences.into(),
+        skip_symbols: a.skip_symbols,
+    };
     let mut config = entropy::EntropyConfig::new(a.corpus, TextConfig { tokenizer, lossy: a.lossy })
         .with_orders(a.max_order, a.guess_order);
     config.groups = a.groups;

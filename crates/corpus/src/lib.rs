@@ -5,7 +5,8 @@
 //! **Out:** a [`Corpus`] — an ordered list of [`Source`]s whose bytes are memory-mapped, never read whole into a
 //! `String` — plus [`Span`]s (byte ranges cut at line ends) and [`Chunk`]s of about [`CHUNK_BYTES`] that workers
 //! tokenize in parallel, and [`Corpus::text`] / [`Corpus::decode`], which check a chunk's UTF-8 and reject
-//! binary data.
+//! binary data; [`Corpus::locate`] turns an offset in a chunk's text back into file, line and byte, for the
+//! errors later stages find in the text.
 //!
 //! Invariants:
 //! - Directories are walked recursively; entries are sorted by path and hidden entries (a name starting with
@@ -397,10 +398,53 @@ impl Corpus {
         }
     }
 
+    /// Where byte `at` of a span's text (as [`Corpus::decode`] gave it) lies in its source: the file, the
+    /// line (from 1) and the byte offset from the start of the file. Where invalid UTF-8 was replaced, each
+    /// U+FFFD of the text stands for the bytes it replaced. For messages about the text (errors found by later
+    /// stages), so it may read the source up to `at`.
+    pub fn locate(&self, span: &Span, at: usize) -> Position {
+        let source = &self.sources[span.source];
+        let offset = span.start + source_offset(self.bytes_of(span), at);
+        let line = memchr::memchr_iter(b'\n', &source.as_ref()[..offset]).count() as u64 + 1;
+        Position { path: source.path().to_path_buf(), line, offset }
+    }
+
     /// Total bytes in spans.
     pub fn span_bytes(spans: &[Span]) -> u64 {
         spans.iter().map(|s| (s.end - s.start) as u64).sum()
     }
+}
+
+/// A place in a corpus, for messages: see [`Corpus::locate`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    /// The file (or display name).
+    pub path: PathBuf,
+    /// Line number, from 1.
+    pub line: u64,
+    /// Byte offset from the start of the (decompressed) file.
+    pub offset: usize,
+}
+
+/// The offset in `bytes` of byte `at` of their decoded text: the same where `bytes` are UTF-8; otherwise each
+/// maximal invalid sequence is one U+FFFD (3 bytes) in the text, as `String::from_utf8_lossy` writes it.
+fn source_offset(bytes: &[u8], at: usize) -> usize {
+    const REPLACEMENT: usize = '\u{fffd}'.len_utf8();
+    let (mut raw, mut text) = (0, 0);
+    for chunk in bytes.utf8_chunks() {
+        let valid = chunk.valid().len();
+        if at < text + valid {
+            return raw + (at - text);
+        }
+        (raw, text) = (raw + valid, text + valid);
+        if !chunk.invalid().is_empty() {
+            if at < text + REPLACEMENT {
+                return raw;
+            }
+            (raw, text) = (raw + chunk.invalid().len(), text + REPLACEMENT);
+        }
+    }
+    raw + (at - text)
 }
 
 /// How [`Corpus::decode`] checks text.
@@ -570,6 +614,24 @@ mod tests {
         let (text, replaced) = c.text(&span, true).unwrap();
         assert_eq!(text, "ok\nab\u{fffd}cd\u{fffd}\n");
         assert_eq!(replaced, 2);
+    }
+
+    #[test]
+    fn offsets_in_decoded_text_locate_the_file_line_and_byte() {
+        let c = Corpus::from_sources(vec![
+            Source::from_bytes("a.txt", b"zero\none\n".to_vec()),
+            Source::from_bytes("b.txt", b"x\n\xff\xfey <s>\nz \xe9 w\n".to_vec()),
+        ]);
+        let b = Span { source: 1, start: 2, end: 16 };
+        let (text, _) = c.text(&b, true).unwrap();
+        assert_eq!(text, "\u{fffd}\u{fffd}y <s>\nz \u{fffd} w\n");
+        let at = |needle: &str| c.locate(&b, text.find(needle).unwrap());
+        let pos = at("<s>");
+        assert_eq!((pos.path.as_path(), pos.line, pos.offset), (Path::new("b.txt"), 2, 6));
+        assert_eq!((at("w").line, at("w").offset), (3, 14));
+        assert_eq!((at("\u{fffd}").line, at("\u{fffd}").offset), (2, 2));
+        let whole = c.whole()[0];
+        assert_eq!(c.locate(&whole, 5), Position { path: PathBuf::from("a.txt"), line: 2, offset: 5 });
     }
 
     #[test]

@@ -106,6 +106,9 @@ pub enum JobSpec {
         lowercase: bool,
         /// `lines` (default) or `none`.
         sentences: Option<String>,
+        /// Treat `<s>`, `</s>` and `<unk>` as whitespace (`--skip-symbols`).
+        #[serde(default)]
+        skip_symbols: bool,
     },
     /// `shannon entropy`.
     Entropy {
@@ -201,9 +204,13 @@ fn work(
     holdout: f64,
 ) -> Result<Work> {
     match spec {
-        JobSpec::Compare { order, smoothing, lowercase, sentences: rule, .. } => {
-            let tokenizer =
-                Tokenizer { kind, lowercase: *lowercase, sentences: sentences(rule.as_deref().unwrap_or("lines"))? };
+        JobSpec::Compare { order, smoothing, lowercase, sentences: rule, skip_symbols, .. } => {
+            let tokenizer = Tokenizer {
+                kind,
+                lowercase: *lowercase,
+                sentences: sentences(rule.as_deref().unwrap_or("lines"))?,
+                skip_symbols: *skip_symbols,
+            };
             let inputs = if test.is_empty() {
                 Inputs::Holdout { corpus: inputs.to_vec(), holdout }
             } else {
@@ -221,7 +228,7 @@ fn work(
             Ok(Work::Compare(config))
         }
         JobSpec::Entropy { max_order, lowercase, .. } => {
-            let tokenizer = Tokenizer { kind, lowercase: *lowercase, sentences: Sentences::None };
+            let tokenizer = Tokenizer { kind, lowercase: *lowercase, sentences: Sentences::None, skip_symbols: false };
             let mut config = EntropyConfig::new(inputs.to_vec(), TextConfig { tokenizer, lossy: false })
                 .with_orders(*max_order, None);
             config.holdout = holdout;
@@ -319,12 +326,19 @@ fn expand(config: &BatchConfig) -> Result<Expanded> {
         for (number, spec) in plan.jobs.iter().enumerate() {
             let (kind, tokens) = kind_and_tokens(spec);
             let settings = match spec {
-                JobSpec::Compare { order, smoothing, lowercase, sentences, .. } => serde_json::json!({
-                    "order": order.unwrap_or(DEFAULT_ORDER),
-                    "smoothing": smoothing.clone().unwrap_or_else(|| vec![compare::DEFAULT_SMOOTHING.to_string()]),
-                    "lowercase": lowercase,
-                    "sentences": sentences.clone().unwrap_or_else(|| "lines".into()),
-                }),
+                JobSpec::Compare { order, smoothing, lowercase, sentences, skip_symbols, .. } => {
+                    let mut settings = serde_json::json!({
+                        "order": order.unwrap_or(DEFAULT_ORDER),
+                        "smoothing": smoothing.clone().unwrap_or_else(|| vec![compare::DEFAULT_SMOOTHING.to_string()]),
+                        "lowercase": lowercase,
+                        "sentences": sentences.clone().unwrap_or_else(|| "lines".into()),
+                    });
+                    // Only when set, so that the keys of plans written before it do not change.
+                    if *skip_symbols {
+                        settings["skip_symbols"] = true.into();
+                    }
+                    settings
+                }
                 JobSpec::Entropy { max_order, lowercase, .. } => {
                     serde_json::json!({ "max_order": max_order, "lowercase": lowercase })
                 }

@@ -420,7 +420,8 @@ mod tests {
     use super::*;
 
     fn config() -> CompareConfig {
-        let tokenizer = Tokenizer { kind: TokenKind::Words, lowercase: false, sentences: Sentences::Lines };
+        let tokenizer =
+            Tokenizer { kind: TokenKind::Words, lowercase: false, sentences: Sentences::Lines, skip_symbols: false };
         CompareConfig::new(Inputs::Default, TextConfig { tokenizer, lossy: false })
     }
 

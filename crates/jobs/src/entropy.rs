@@ -449,7 +449,12 @@ fn words_and_zipf(
         let (counts, letters) = if tok.kind == TokenKind::Letters {
             letter_words(&stream.ids, vocab.lookup(" "))
         } else {
-            let letters = Tokenizer { kind: TokenKind::Letters, lowercase: true, sentences: Sentences::None };
+            let letters = Tokenizer {
+                kind: TokenKind::Letters,
+                lowercase: true,
+                sentences: Sentences::None,
+                skip_symbols: false,
+            };
             let (v, s) = stream::tokenize_train(corpus, &corpus.whole(), &letters, lossy, &stream::no_progress)?;
             letter_words(&s.ids, v.lookup(" "))
         };
@@ -588,7 +593,7 @@ mod tests {
     use super::*;
 
     fn config(kind: TokenKind) -> EntropyConfig {
-        let tokenizer = Tokenizer { kind, lowercase: false, sentences: Sentences::None };
+        let tokenizer = Tokenizer { kind, lowercase: false, sentences: Sentences::None, skip_symbols: false };
         EntropyConfig::new(vec![], TextConfig { tokenizer, lossy: false })
     }
 

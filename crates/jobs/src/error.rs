@@ -42,6 +42,9 @@ pub enum Error {
     /// Reading a corpus (missing file, invalid UTF-8, binary data, a broken compressed stream, …).
     #[error(transparent)]
     Corpus(#[from] shannon_corpus::Error),
+    /// Tokenizing text: reading it, or a literal `<s>` or `</s>` in it (the file, line and byte).
+    #[error(transparent)]
+    Tokens(#[from] shannon_tokens::Error),
     /// Counting (a spill file that cannot be written or read back).
     #[error(transparent)]
     Counts(#[from] shannon_counts::Error),

@@ -51,7 +51,8 @@ impl std::fmt::Display for Method {
 /// How text becomes tokens, and what to do with invalid UTF-8.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TextConfig {
-    /// The tokenizer.
+    /// The tokenizer, with what to do with literal `<s>`, `</s>` and `<unk>` (`skip_symbols`, recorded with
+    /// the tokenizer in reports when set).
     pub tokenizer: Tokenizer,
     /// Replace invalid UTF-8 instead of stopping.
     pub lossy: bool,
@@ -169,6 +170,9 @@ pub(crate) fn text_parts(text: &TextConfig, default_kind: TokenKind, default_sen
     }
     if text.tokenizer.lowercase {
         parts.push("lower".into());
+    }
+    if text.tokenizer.skip_symbols {
+        parts.push("skip-symbols".into());
     }
     if text.tokenizer.sentences != default_sentences {
         parts.push(match text.tokenizer.sentences {

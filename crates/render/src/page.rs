@@ -175,10 +175,11 @@ pub(crate) fn inputs(inputs: &[Input]) -> Html {
 pub(crate) fn tokenizer(t: &Tokenizer) -> Html {
     let sentences = serde_json::to_value(t.sentences).ok().and_then(|v| v.as_str().map(str::to_string));
     markup!(
-        "<code>{}</code>{}, sentences: {}",
+        "<code>{}</code>{}, sentences: {}{}",
         t.kind.name(),
         if t.lowercase { ", lower-cased" } else { "" },
-        sentences.unwrap_or_default()
+        sentences.unwrap_or_default(),
+        if t.skip_symbols { ", <s>, </s> and <unk> read as whitespace" } else { "" }
     )
 }
 

@@ -6,7 +6,8 @@
 //! - `schema`: `"shannon.entropy/1"`; `tool`: name and version;
 //! - `corpus`: `name`, `inputs` (`path`, `bytes`, `sha256`), and the split the guessing game used
 //!   (`holdout`, `lines`, `train_lines`);
-//! - `tokenizer`: `kind`, `lowercase`, `sentences` (`none`: the whole text is one stream);
+//! - `tokenizer`: `kind`, `lowercase`, `sentences` (`none`: the whole text is one stream), `skip_symbols: true`
+//!   when set;
 //! - `text`: statistics of the whole text (`bytes`, `chars`, `sentences`, `tokens`, `vocabulary`,
 //!   `replaced_invalid_utf8`); `true_entropy_rate` for generated text with an exact rate (absent otherwise);
 //! - `alphabet`: `size` |A| and how it was chosen (`rule`);

@@ -7,7 +7,8 @@
 //! A [`CompareReport`] serializes as one JSON object with, in this order:
 //! - `schema`: `"shannon.compare/1"`; `tool`: name and version of the program that wrote it;
 //! - `corpus`: its name, each input's `path`, `bytes` and `sha256`, and how train and test were split;
-//! - `tokenizer`: `kind`, `lowercase`, `sentences`;
+//! - `tokenizer`: `kind`, `lowercase`, `sentences`, and `skip_symbols: true` when `<s>`, `</s>` and `<unk>`
+//!   were read as whitespace (absent otherwise);
 //! - `train`, `test`: text statistics (`bytes`, `chars`, `sentences`, `tokens`, `vocabulary`, and
 //!   `replaced_invalid_utf8` with `--lossy`);
 //! - `true_entropy_rate`: for a generated corpus, the exact entropy rate of its source (else `null`);

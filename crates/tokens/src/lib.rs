@@ -10,21 +10,26 @@
 //!
 //! [`stream`] tokenizes a whole corpus (`shannon-corpus`) in parallel into one [`Stream`].
 //!
-//! A literal `<unk>` in the text (as in PTB or WikiText) is the unknown word. Literal `<s>` and `</s>` are
-//! ordinary words that happen to print like the markers; they never become the markers.
+//! A literal `<unk>` in the text (as in PTB or WikiText) is the unknown word. A literal `<s>` or `</s>` is an
+//! error naming the file, line and byte of the first one ([`Error::LiteralMarker`]), as lmplz refuses them;
+//! with [`Tokenizer::skip_symbols`] all three are whitespace, as with lmplz's `--skip_symbols`. They never
+//! become the markers.
 //!
 //! ## Modules
-//! `segment`: the [`Tokenizer`] configuration and how each [`TokenKind`] cuts text into token strings;
+//! `segment`: the [`Tokenizer`] configuration and how each [`TokenKind`] cuts text into token strings (and
+//! where literal markers are caught); `error`: the crate's [`Error`];
 //! `intern`: the string table behind every vocabulary, built for the one lookup per token;
 //! `vocab`: the markers, [`Vocab`], [`Lookup`] and a chunk's [`LocalTokens`]; [`stream`]: a corpus
 //! tokenized in parallel into a [`Stream`], and what is done to id streams afterwards ([`join_streams`],
 //! [`history`]). Everything else public is re-exported here.
 
+mod error;
 mod intern;
 mod segment;
 pub mod stream;
 mod vocab;
 
-pub use segment::{byte_name, Sentences, TokenKind, Tokenizer};
+pub use error::Error;
+pub use segment::{byte_name, LiteralMarker, Marker, Sentences, TokenKind, Tokenizer};
 pub use stream::{history, join_streams, Stream};
 pub use vocab::{LocalTokens, Lookup, Vocab, BOS, EOS, RESERVED, UNK};

@@ -4,6 +4,16 @@
 //!
 //! A tokenizer never owns a vocabulary: it hands each token string to an `id` callback, so the same code
 //! feeds a chunk-local table ([`crate::LocalTokens`]) or a fixed one.
+//!
+//! ## Special words, as lmplz
+//! Of the kinds, only `whitespace` can cut `<s>`, `</s>` or `<unk>` out of text as a token (`words` splits
+//! `<s>` into `<`, `s`, `>`; `chars`, `bytes` and the letters give one symbol at a time, and byte names are
+//! `<0xNN>`). A literal `<s>` or `</s>` there would be a word printed like a marker — two `<s>` lines in an
+//! ARPA file — so, as lmplz does, it is an error ([`LiteralMarker`]), unless
+//! [`Tokenizer::skip_symbols`] treats `<s>`, `</s>` and `<unk>` as whitespace (lmplz's `--skip_symbols`).
+//! Without it a literal `<unk>` is handed on like any word: callers map it to the unknown word.
+//! The check costs one byte comparison per token: only tokens that start with `<` and are short enough to
+//! be a marker are looked at further, out of line.
 
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
@@ -89,32 +99,85 @@ pub struct Tokenizer {
     pub lowercase: bool,
     /// What a sentence is.
     pub sentences: Sentences,
+    /// Treat literal `<s>`, `</s>` and `<unk>` tokens as whitespace, as lmplz's `--skip_symbols` does;
+    /// without it a literal `<s>` or `</s>` is an error (see the module doc). Serialized only when set, so
+    /// reports written without it keep their bytes.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skip_symbols: bool,
 }
+
+/// A sentence marker: what a literal one in the text would be mistaken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// `<s>`.
+    Start,
+    /// `</s>`.
+    End,
+}
+
+impl Marker {
+    /// The marker as text: `<s>` or `</s>`.
+    pub fn text(self) -> &'static str {
+        match self {
+            Marker::Start => "<s>",
+            Marker::End => "</s>",
+        }
+    }
+
+    /// What it is, for messages: "sentence-start marker".
+    pub fn role(self) -> &'static str {
+        match self {
+            Marker::Start => "sentence-start marker",
+            Marker::End => "sentence-end marker",
+        }
+    }
+}
+
+/// A literal `<s>` or `</s>` token met by [`Tokenizer::tokenize`] without [`Tokenizer::skip_symbols`]: the
+/// first one of the text, and where it starts in the text that was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiteralMarker {
+    /// Which marker.
+    pub marker: Marker,
+    /// Byte offset of the token in the text given to [`Tokenizer::tokenize`].
+    pub offset: usize,
+}
+
+/// The longest token that can lower-case to a marker or `<unk>`: `<un` + KELVIN SIGN (3 bytes, lower case
+/// `k`) + `>`. Without lower-casing a marker is at most 5 bytes.
+const MAX_MARKER_BYTES: usize = 7;
 
 impl Tokenizer {
     /// Tokenizes one chunk of text, calling `id` to turn each token string into an id and appending ids
-    /// (with sentence markers) to `out`. Returns the number of sentences (lines) seen.
+    /// (with sentence markers) to `out`. Returns the number of sentences (lines) seen, or the first literal
+    /// `<s>` or `</s>` token when [`Tokenizer::skip_symbols`] is off (with `out` left part-way).
     ///
     /// In [`Sentences::None`] mode, chunks are pieces of one stream: [`crate::join_streams`] glues their
     /// outputs.
-    pub fn tokenize(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) -> u64 {
+    pub fn tokenize(
+        &self,
+        text: &str,
+        id: &mut impl FnMut(&str) -> u32,
+        out: &mut Vec<u32>,
+    ) -> Result<u64, LiteralMarker> {
         match self.sentences {
             Sentences::Lines if self.kind == TokenKind::Whitespace => self.whitespace_lines(text, id, out),
             Sentences::Lines => {
-                let mut lines = 0;
-                for line in text.split_inclusive('\n') {
-                    let line = line.strip_suffix('\n').unwrap_or(line);
+                let (mut lines, mut start) = (0, 0);
+                for whole in text.split_inclusive('\n') {
+                    let line = whole.strip_suffix('\n').unwrap_or(whole);
                     let line = line.strip_suffix('\r').unwrap_or(line);
                     out.push(BOS);
-                    self.tokens(line, id, out);
+                    self.tokens(line, id, out).map_err(|m| LiteralMarker { offset: start + m.offset, ..m })?;
                     out.push(EOS);
                     lines += 1;
+                    start += whole.len();
                 }
-                lines
+                Ok(lines)
             }
             Sentences::None => {
-                self.tokens(text, id, out);
-                0
+                self.tokens(text, id, out)?;
+                Ok(0)
             }
         }
     }
@@ -122,11 +185,16 @@ impl Tokenizer {
     /// `whitespace` with lines as sentences in one pass over the bytes: a line's `\r` is a separator anyway,
     /// so only `\n` needs looking at, and the per-line split of [`Tokenizer::tokenize`] (a second pass) is
     /// not needed. Same output as that path.
-    fn whitespace_lines(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) -> u64 {
+    fn whitespace_lines(
+        &self,
+        text: &str,
+        id: &mut impl FnMut(&str) -> u32,
+        out: &mut Vec<u32>,
+    ) -> Result<u64, LiteralMarker> {
         let b = text.as_bytes();
         let n = b.len();
         if n == 0 {
-            return 0;
+            return Ok(0);
         }
         let mut buf = String::new();
         let mut lines = 0;
@@ -148,13 +216,66 @@ impl Tokenizer {
             }
             let start = i;
             i = next_kenlm_space(b, i);
-            self.emit(&text[start..i], id, &mut buf, out);
+            self.emit_word(&text[start..i], start, id, &mut buf, out)?;
         }
         if b[n - 1] != b'\n' {
             out.push(EOS);
             lines += 1;
         }
-        lines
+        Ok(lines)
+    }
+
+    /// [`Tokenizer::emit`] for a `whitespace` token that starts at byte `at` of the text: a token that may be
+    /// a marker or `<unk>` (it starts with `<` and is short) goes to [`Tokenizer::angle`].
+    #[inline]
+    fn emit_word(
+        &self,
+        tok: &str,
+        at: usize,
+        id: &mut impl FnMut(&str) -> u32,
+        buf: &mut String,
+        out: &mut Vec<u32>,
+    ) -> Result<(), LiteralMarker> {
+        if tok.as_bytes()[0] == b'<' && tok.len() <= MAX_MARKER_BYTES {
+            return self.angle(tok, at, id, buf, out);
+        }
+        self.emit(tok, id, buf, out);
+        Ok(())
+    }
+
+    /// A short token starting with `<`, lower-cased first if asked: `<s>` and `</s>` are an error, or with
+    /// [`Tokenizer::skip_symbols`] whitespace, as `<unk>` is then; anything else is a word.
+    #[cold]
+    #[inline(never)]
+    fn angle(
+        &self,
+        tok: &str,
+        at: usize,
+        id: &mut impl FnMut(&str) -> u32,
+        buf: &mut String,
+        out: &mut Vec<u32>,
+    ) -> Result<(), LiteralMarker> {
+        let word = if self.lowercase && tok.chars().any(char::is_uppercase) {
+            buf.clear();
+            buf.extend(tok.chars().flat_map(char::to_lowercase));
+            buf.as_str()
+        } else {
+            tok
+        };
+        let marker = match word {
+            "<s>" => Marker::Start,
+            "</s>" => Marker::End,
+            "<unk>" if self.skip_symbols => return Ok(()),
+            _ => {
+                out.push(id(word));
+                return Ok(());
+            }
+        };
+        if self.skip_symbols {
+            Ok(())
+        } else {
+            Err(LiteralMarker { marker, offset: at })
+        }
     }
 
     /// Appends the id of `tok`, lower-cased into `buf` first if asked and needed. Inlined into the token
@@ -168,11 +289,16 @@ impl Tokenizer {
         }
     }
 
-    fn tokens(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) {
+    /// The tokens of `text`, which holds no sentence markers; a literal marker is reported at its offset in
+    /// `text`.
+    fn tokens(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) -> Result<(), LiteralMarker> {
         let mut buf = String::new();
         let mut emit = |tok: &str, out: &mut Vec<u32>| self.emit(tok, id, &mut buf, out);
         match self.kind {
-            TokenKind::Whitespace => whitespace_tokens(text, |tok| emit(tok, out)),
+            // The only kind that can cut a marker out of text.
+            TokenKind::Whitespace => {
+                return whitespace_tokens(text, |at, tok| self.emit_word(tok, at, id, &mut buf, out));
+            }
             TokenKind::Words => word_tokens(text, |tok| emit(tok, out)),
             TokenKind::Chars => {
                 let mut s = [0u8; 4];
@@ -208,6 +334,7 @@ impl Tokenizer {
                 }
             }
         }
+        Ok(())
     }
 }
 
@@ -252,8 +379,9 @@ fn next_kenlm_space(b: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The tokens of `whitespace`: maximal runs of bytes that are not KenLM separators.
-fn whitespace_tokens<'t>(text: &'t str, mut emit: impl FnMut(&'t str)) {
+/// The tokens of `whitespace`: maximal runs of bytes that are not KenLM separators, each with its offset;
+/// stops at the first error `emit` returns.
+fn whitespace_tokens<'t, E>(text: &'t str, mut emit: impl FnMut(usize, &'t str) -> Result<(), E>) -> Result<(), E> {
     let b = text.as_bytes();
     let n = b.len();
     let mut i = 0;
@@ -262,11 +390,11 @@ fn whitespace_tokens<'t>(text: &'t str, mut emit: impl FnMut(&'t str)) {
             i += 1;
         }
         if i == n {
-            return;
+            return Ok(());
         }
         let start = i;
         i = next_kenlm_space(b, i);
-        emit(&text[start..i]);
+        emit(start, &text[start..i])?;
     }
 }
 
@@ -405,7 +533,7 @@ pub fn byte_name(b: u8) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{LocalTokens, Vocab, UNK};
+    use crate::{LocalTokens, Vocab, RESERVED, UNK};
     use proptest::prelude::*;
 
     /// The definition the fast paths must reproduce: every UAX#29 segment that is not all whitespace.
@@ -425,7 +553,11 @@ mod tests {
 
     fn whitespace(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
-        whitespace_tokens(text, |t| out.push(t));
+        whitespace_tokens(text, |_, t| {
+            out.push(t);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
         out
     }
 
@@ -511,16 +643,17 @@ mod tests {
     /// Ids and sentence count of `text` through [`Tokenizer::tokenize`], and through the general per-line
     /// path that [`Tokenizer::whitespace_lines`] replaces for `whitespace`.
     fn lines_both_ways(text: &str, lowercase: bool) -> ((Vec<u32>, u64), (Vec<u32>, u64)) {
-        let tok = Tokenizer { kind: TokenKind::Whitespace, lowercase, sentences: Sentences::Lines };
+        let tok =
+            Tokenizer { kind: TokenKind::Whitespace, lowercase, sentences: Sentences::Lines, skip_symbols: false };
         let mut vocab = Vocab::new();
         let mut fast = Vec::new();
-        let n = tok.tokenize(text, &mut |s| vocab.intern(s), &mut fast);
+        let n = tok.tokenize(text, &mut |s| vocab.intern(s), &mut fast).unwrap();
         let (mut general, mut lines) = (Vec::new(), 0);
         for line in text.split_inclusive('\n') {
             let line = line.strip_suffix('\n').unwrap_or(line);
             let line = line.strip_suffix('\r').unwrap_or(line);
             general.push(BOS);
-            tok.tokens(line, &mut |s| vocab.intern(s), &mut general);
+            tok.tokens(line, &mut |s| vocab.intern(s), &mut general).unwrap();
             general.push(EOS);
             lines += 1;
         }
@@ -563,10 +696,10 @@ mod tests {
 
     /// Tokens of `text` as strings, markers included.
     fn tokens(kind: TokenKind, lowercase: bool, sentences: Sentences, text: &str) -> Vec<String> {
-        let tok = Tokenizer { kind, lowercase, sentences };
+        let tok = Tokenizer { kind, lowercase, sentences, skip_symbols: false };
         let mut vocab = Vocab::new();
         let mut ids = Vec::new();
-        tok.tokenize(text, &mut |s| vocab.intern(s), &mut ids);
+        tok.tokenize(text, &mut |s| vocab.intern(s), &mut ids).unwrap();
         ids.iter().map(|&i| vocab.string(i).to_string()).collect()
     }
 
@@ -587,10 +720,78 @@ mod tests {
         assert_eq!(tokens(TokenKind::Chars, true, Lines, "Ab c\r\n"), ["<s>", "a", "b", " ", "c", "</s>"]);
         assert_eq!(tokens(TokenKind::Chars, false, Stream, "a\nb"), ["a", "\n", "b"]);
         assert_eq!(tokens(TokenKind::Bytes, false, Stream, "é a"), ["<0xC3>", "<0xA9>", "<0x20>", "a"]);
-        // A literal <unk> is the unknown word; literal markers are ordinary words.
-        let tok = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Stream };
-        let local = LocalTokens::new(&tok, "<unk> <s> x");
-        assert_eq!(local.ids[0], UNK);
-        assert_ne!(local.ids[1], BOS);
+        // A literal <unk> is the unknown word.
+        let tok = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Stream, skip_symbols: false };
+        let local = LocalTokens::new(&tok, "<unk> x <unk>").unwrap();
+        assert_eq!(local.ids, [UNK, RESERVED, UNK]);
+        // No other kind cuts a marker out of text, so none refuses one.
+        for kind in [TokenKind::Words, TokenKind::Chars, TokenKind::Bytes, TokenKind::Letters] {
+            let cut = tokens(kind, true, Stream, "<s> </s> <unk>\n");
+            assert!(!cut.iter().any(|t| ["<s>", "</s>", "<unk>"].contains(&t.as_str())), "{kind:?}: {cut:?}");
+        }
+    }
+
+    /// The tokens of `text` as strings, or the first literal marker.
+    fn special(text: &str, lowercase: bool, sentences: Sentences, skip: bool) -> Result<Vec<String>, LiteralMarker> {
+        let tok = Tokenizer { kind: TokenKind::Whitespace, lowercase, sentences, skip_symbols: skip };
+        let mut vocab = Vocab::new();
+        let mut ids = Vec::new();
+        tok.tokenize(text, &mut |s| vocab.intern(s), &mut ids)?;
+        Ok(ids.iter().map(|&i| vocab.string(i).to_string()).collect())
+    }
+
+    #[test]
+    fn literal_markers_are_refused_at_their_offset_or_skipped() {
+        use Sentences::{Lines, None as Stream};
+        let at = |marker, offset| Err(LiteralMarker { marker, offset });
+        let text = "a <b>\nc <s> d </s>\n";
+        assert_eq!(special(text, false, Lines, false), at(Marker::Start, 8));
+        assert_eq!(special(text, false, Stream, false), at(Marker::Start, 8));
+        assert_eq!(special("x\t</s>", false, Lines, false), at(Marker::End, 2));
+        assert_eq!(special(text, false, Lines, true).unwrap(), ["<s>", "a", "<b>", "</s>", "<s>", "c", "d", "</s>"]);
+        // <unk> is the unknown word unless skipped; tokens that only look like markers are words.
+        let text = "<unk> <s/> <S> </S> < <s>> <unk>s\n";
+        assert_eq!(special(text, false, Lines, false).unwrap()[1..3], ["<unk>", "<s/>"]);
+        assert_eq!(
+            special(text, false, Lines, true).unwrap()[1..],
+            ["<s/>", "<S>", "</S>", "<", "<s>>", "<unk>s", "</s>"]
+        );
+        // Lower-casing happens first: <S> becomes <s>, and <UNK> (or <un> with a KELVIN SIGN) becomes <unk>.
+        assert_eq!(special("<UNK> </S>", true, Stream, false), at(Marker::End, 6));
+        assert_eq!(special("a <UNK> </S> <un\u{212a}> <S> b", true, Stream, true).unwrap(), ["a", "b"]);
+        assert_eq!(special("<UNK>", true, Stream, false).unwrap(), ["<unk>"]);
+    }
+
+    /// Pieces that make marker-like tokens and every way to separate them.
+    fn marker_text() -> impl Strategy<Value = String> {
+        const PIECES: &[&str] =
+            &["<s>", "</s>", "<unk>", "<S>", "<UNK>", "<", ">", "/", "s", "a", " ", "\n", "\t", "\r\n", "\0"];
+        proptest::collection::vec(proptest::sample::select(PIECES), 0..30).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// With `skip_symbols` the tokens are KenLM's split without the three words; without it, the text is
+        /// refused at its first `<s>` or `</s>`, or tokenized as before.
+        #[test]
+        fn markers_are_whitespace_or_refused_at_the_first(text in marker_text(), lowercase in any::<bool>()) {
+            let fold = |t: &str| if lowercase { t.to_lowercase() } else { t.to_string() };
+            let words: Vec<String> = reference_whitespace(&text).into_iter().map(fold).collect();
+            let skipped = special(&text, lowercase, Sentences::None, true).unwrap();
+            let kept: Vec<&String> = words.iter().filter(|w| !["<s>", "</s>", "<unk>"].contains(&w.as_str())).collect();
+            prop_assert_eq!(skipped.iter().collect::<Vec<_>>(), kept);
+            let first = words.iter().position(|w| w == "<s>" || w == "</s>");
+            for sentences in [Sentences::None, Sentences::Lines] {
+                match (special(&text, lowercase, sentences, false), first) {
+                    (Err(m), Some(i)) => {
+                        let offset = whitespace(&text)[i].as_ptr() as usize - text.as_ptr() as usize;
+                        prop_assert_eq!(m.offset, offset);
+                        prop_assert_eq!(m.marker.text(), words[i].as_str());
+                    }
+                    (Ok(_), None) => {}
+                    (got, want) => prop_assert!(false, "{:?} for the marker at {:?}", got, want),
+                }
+            }
+        }
     }
 }

@@ -7,12 +7,14 @@
 //! **In:** a corpus, the spans of it to read, a [`Tokenizer`] and whether invalid UTF-8 is replaced.
 //! **Out:** a [`Stream`] (ids with sentence markers, and the counts reports give of the text), and for
 //! training text the [`Vocab`] it built. Progress is reported as bytes read through a callback, so that
-//! callers choose how to show it.
+//! callers choose how to show it. Errors ([`Error`]: the text cannot be read, or holds a literal `<s>` or
+//! `</s>`) are the first in corpus order, whichever thread met one first.
 
 use rayon::prelude::*;
-use shannon_corpus::{Corpus, Decode, Span};
+use shannon_corpus::{Chunk, Corpus, Decode, Span};
 
-use crate::segment::{Sentences, TokenKind, Tokenizer};
+use crate::error::Error;
+use crate::segment::{LiteralMarker, Sentences, TokenKind, Tokenizer};
 use crate::vocab::{LocalTokens, Lookup, Vocab, BOS, EOS, UNK};
 
 /// The history of position `i` of a token stream: at most `max` tokens before it, not reaching before the
@@ -91,10 +93,16 @@ pub fn tokenize_train(
     tokenizer: &Tokenizer,
     lossy: bool,
     progress: BytesDone,
-) -> Result<(Vocab, Stream), shannon_corpus::Error> {
+) -> Result<(Vocab, Stream), Error> {
     let mut vocab = Vocab::new();
     let stream = tokenize_extend(corpus, spans, tokenizer, lossy, &mut vocab, progress)?;
     Ok((vocab, stream))
+}
+
+/// The error for a literal marker met in `chunk`'s text, located in its file.
+fn literal(corpus: &Corpus, chunk: &Chunk, m: LiteralMarker) -> Error {
+    let at = corpus.locate(chunk, m.offset);
+    Error::LiteralMarker { path: at.path, line: at.line, offset: at.offset, marker: m.marker }
 }
 
 /// How text is checked: NUL bytes mark a binary file, an error, except for byte tokens, which model any data,
@@ -111,17 +119,17 @@ pub fn tokenize_extend(
     lossy: bool,
     vocab: &mut Vocab,
     progress: BytesDone,
-) -> Result<Stream, shannon_corpus::Error> {
+) -> Result<Stream, Error> {
     let chunks = corpus.chunks(spans);
     let locals: Vec<(LocalTokens, u64, u64)> = chunks
         .par_iter()
         .map(|chunk| {
             let (text, replaced) = corpus.decode(chunk, decode_policy(tokenizer, lossy))?;
-            let local = LocalTokens::new(tokenizer, &text);
+            let local = LocalTokens::new(tokenizer, &text).map_err(|m| literal(corpus, chunk, m))?;
             progress((chunk.end - chunk.start) as u64);
             Ok((local, text.chars().count() as u64, replaced))
         })
-        .collect::<Vec<Result<_, shannon_corpus::Error>>>()
+        .collect::<Vec<Result<_, Error>>>()
         .into_iter()
         // The first error in corpus order, whichever thread met it first.
         .collect::<Result<_, _>>()?;
@@ -145,18 +153,20 @@ pub fn tokenize_test(
     lossy: bool,
     vocab: &impl Lookup,
     progress: BytesDone,
-) -> Result<Stream, shannon_corpus::Error> {
+) -> Result<Stream, Error> {
     let chunks = corpus.chunks(spans);
     let parts: Vec<(Vec<u32>, u64, u64, u64)> = chunks
         .par_iter()
         .map(|chunk| {
             let (text, replaced) = corpus.decode(chunk, decode_policy(tokenizer, lossy))?;
             let mut ids = Vec::new();
-            let sentences = tokenizer.tokenize(&text, &mut |s| vocab.id(s).unwrap_or(UNK), &mut ids);
+            let sentences = tokenizer
+                .tokenize(&text, &mut |s| vocab.id(s).unwrap_or(UNK), &mut ids)
+                .map_err(|m| literal(corpus, chunk, m))?;
             progress((chunk.end - chunk.start) as u64);
             Ok((ids, sentences, text.chars().count() as u64, replaced))
         })
-        .collect::<Vec<Result<_, shannon_corpus::Error>>>()
+        .collect::<Vec<Result<_, Error>>>()
         .into_iter()
         .collect::<Result<_, _>>()?;
     let mut stream = Stream { bytes: Corpus::span_bytes(spans), ..Stream::default() };
@@ -174,21 +184,71 @@ pub fn tokenize_test(
 mod tests {
     use super::*;
     use crate::{Sentences, Tokenizer, Vocab};
+    use shannon_corpus::Source;
 
     #[test]
     fn letter_streams_join_across_chunks() {
-        let tok = Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None };
+        let tok =
+            Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None, skip_symbols: false };
         let mut vocab = Vocab::new();
         let parts: Vec<Vec<u32>> = ["  ab, ", "\n, ", "cd!  "]
             .iter()
             .map(|chunk| {
                 let mut ids = Vec::new();
-                tok.tokenize(chunk, &mut |s| vocab.intern(s), &mut ids);
+                tok.tokenize(chunk, &mut |s| vocab.intern(s), &mut ids).unwrap();
                 ids
             })
             .collect();
         let joined = join_streams(TokenKind::Letters, vocab.lookup(" "), parts);
         let text: String = joined.iter().map(|&i| vocab.string(i)).collect();
         assert_eq!(text, "ab cd", "one space between runs, none at the ends");
+    }
+
+    fn corpus(files: &[(&str, &[u8])]) -> Corpus {
+        Corpus::from_sources(files.iter().map(|&(name, text)| Source::from_bytes(name, text.to_vec())).collect())
+    }
+
+    const WHITESPACE: Tokenizer =
+        Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines, skip_symbols: false };
+
+    #[test]
+    fn the_first_literal_marker_in_corpus_order_names_file_line_and_byte() {
+        // Many chunks on many threads; the first marker is in the second file, after a later one in the
+        // third and an invalid byte (replaced) before it.
+        let filler = b"a line of words\n".repeat(200_000);
+        let mut second = filler.clone();
+        second.extend_from_slice(b"x \xff y\nlast </s> <s>\n");
+        let mut third = filler.clone();
+        third.extend_from_slice(b"<s>\n");
+        let c = corpus(&[("one.txt", &filler), ("two.txt", &second), ("three.txt", &third)]);
+        assert!(c.chunks(&c.whole()).len() > 6);
+        let e = tokenize_train(&c, &c.whole(), &WHITESPACE, true, &no_progress).unwrap_err();
+        let offset = filler.len() + 6 + 5;
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "two.txt: line 200002, byte {offset}: literal </s> is not allowed in the text (it is the \
+                 sentence-end marker); pass --skip-symbols to treat <s>, </s> and <unk> as whitespace, as \
+                 lmplz's --skip_symbols does"
+            )
+        );
+        let (vocab, _) = tokenize_train(&c, &c.whole()[..1], &WHITESPACE, true, &no_progress).unwrap();
+        let e = tokenize_test(&c, &c.whole()[2..], &WHITESPACE, false, &vocab, &no_progress).unwrap_err();
+        assert!(matches!(e, Error::LiteralMarker { line: 200_001, marker: crate::Marker::Start, .. }), "{e}");
+        // Decoding errors keep their own message.
+        let e = tokenize_train(&c, &c.whole(), &WHITESPACE, false, &no_progress).unwrap_err();
+        assert!(e.to_string().starts_with("two.txt: invalid UTF-8 at byte offset"), "{e}");
+    }
+
+    #[test]
+    fn skipped_symbols_are_whitespace_in_training_and_test_text() {
+        let c = corpus(&[("t.txt", b"<s> a <unk> b </s>\n<s>\n")]);
+        let skip = Tokenizer { skip_symbols: true, ..WHITESPACE };
+        let (vocab, train) = tokenize_train(&c, &c.whole(), &skip, false, &no_progress).unwrap();
+        let (a, b) = (vocab.get("a"), vocab.get("b"));
+        assert_eq!(train.ids, [BOS, a, b, EOS, BOS, EOS]);
+        assert_eq!((train.tokens, train.sentences, vocab.len()), (2, 2, 5));
+        let test = tokenize_test(&c, &c.whole(), &skip, false, &vocab, &no_progress).unwrap();
+        assert_eq!(test.ids, train.ids);
     }
 }

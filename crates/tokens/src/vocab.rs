@@ -3,7 +3,7 @@
 //! merged into the global vocabulary in corpus order.
 
 use crate::intern::Strings;
-use crate::segment::Tokenizer;
+use crate::segment::{LiteralMarker, Tokenizer};
 
 /// The unknown word: out-of-vocabulary tokens at test time, and literal `<unk>` in text.
 pub const UNK: u32 = 0;
@@ -99,14 +99,17 @@ pub struct LocalTokens {
 }
 
 impl LocalTokens {
-    /// Tokenizes a chunk into local ids.
-    pub fn new(tokenizer: &Tokenizer, text: &str) -> LocalTokens {
+    /// Tokenizes a chunk into local ids; a literal `<s>` or `</s>` is an error (see [`Tokenizer::tokenize`]).
+    pub fn new(tokenizer: &Tokenizer, text: &str) -> Result<LocalTokens, LiteralMarker> {
         // Guesses from English text (a new word every 50 or so bytes of 4 MiB), to skip most regrowth.
         let mut strings = Strings::with_capacity(text.len() / 64, text.len() / 8);
         let mut ids = Vec::with_capacity(text.len() / 4);
-        let sentences =
-            tokenizer.tokenize(text, &mut |s| if s == "<unk>" { UNK } else { RESERVED + strings.intern(s) }, &mut ids);
-        LocalTokens { strings, ids, sentences }
+        let sentences = tokenizer.tokenize(
+            text,
+            &mut |s| if s == "<unk>" { UNK } else { RESERVED + strings.intern(s) },
+            &mut ids,
+        )?;
+        Ok(LocalTokens { strings, ids, sentences })
     }
 
     /// Local strings in local-id order: the string of local id `RESERVED + i` is the `i`-th.
@@ -134,15 +137,20 @@ mod tests {
 
     #[test]
     fn local_tokens_merge_in_first_occurrence_order() {
-        let tok = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::None };
-        let local = LocalTokens::new(&tok, "b a <unk> b c a </s>");
-        assert_eq!(local.strings().collect::<Vec<_>>(), ["b", "a", "c", "</s>"]);
+        let tok = Tokenizer {
+            kind: TokenKind::Whitespace,
+            lowercase: false,
+            sentences: Sentences::None,
+            skip_symbols: false,
+        };
+        let local = LocalTokens::new(&tok, "b a <unk> b c a </S>").unwrap();
+        assert_eq!(local.strings().collect::<Vec<_>>(), ["b", "a", "c", "</S>"]);
         assert_eq!(local.ids, [3, 4, UNK, 3, 5, 4, 6]);
         let mut vocab = Vocab::new();
         vocab.intern("c");
         let (ids, _) = local.merge_into(&mut vocab);
         assert_eq!(ids, [4, 5, UNK, 4, 3, 5, 6]);
-        assert_eq!(vocab.strings().collect::<Vec<_>>(), ["<unk>", "<s>", "</s>", "c", "b", "a", "</s>"]);
+        assert_eq!(vocab.strings().collect::<Vec<_>>(), ["<unk>", "<s>", "</s>", "c", "b", "a", "</S>"]);
         assert_eq!((vocab.get("<unk>"), vocab.lookup("<s>"), vocab.get("zzz")), (UNK, None, UNK));
     }
 }

@@ -18,15 +18,16 @@ use shannon_model::binary::Mapped;
 use shannon_model::{arpa, binary, Smoothing};
 use shannon_tokens::{Sentences, TokenKind, Tokenizer, Vocab};
 
-fn corpora() -> PathBuf {
+pub(crate) fn corpora() -> PathBuf {
     PathBuf::from(std::env::var("SHANNON_CORPORA").expect("set SHANNON_CORPORA to ../shared/corpora"))
 }
 
-fn reference(file: &str) -> PathBuf {
+pub(crate) fn reference(file: &str) -> PathBuf {
     corpora().join("../reference/kenlm").join(file)
 }
 
-const TOKENIZER: Tokenizer = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines };
+const TOKENIZER: Tokenizer =
+    Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines, skip_symbols: false };
 
 /// The exact split lmplz was trained and queried on (`split_holdout(0.1)`), tokenized like lmplz.
 fn split(file: &str) -> (Vocab, Stream, Corpus, Vec<shannon_corpus::Span>) {
@@ -73,38 +74,63 @@ fn same_ngrams_as_lmplz(name: &str, file: &str) {
         let mut ours = Vec::new();
         arpa::write(&model, &vocab, &mut ours).unwrap();
         let lmplz = Source::open(&reference(&format!("{name}.o{order}.arpa.xz"))).unwrap();
-        let (ours, theirs) = (entries(&ours), entries(lmplz.as_ref()));
-        assert_eq!(ours.len(), order);
-        assert_eq!(theirs.len(), order);
-        let (mut worst_p, mut worst_bo, mut total) = (0.0f64, 0.0f64, 0);
-        for n in 1..=order {
-            let (a, b) = (&ours[n - 1], &theirs[n - 1]);
-            assert_eq!(a.len(), b.len(), "{name} o{order}: {n}-grams: shannon has {}, lmplz {}", a.len(), b.len());
-            total += a.len();
-            for (words, &(p, bo)) in a {
-                let shown = || String::from_utf8_lossy(words).into_owned();
-                let Some(&(lp, lbo)) = b.get(words) else {
-                    panic!("{name} o{order}: {n}-gram '{}' is not in lmplz's file", shown());
-                };
-                if n == 1 && *words == b"<s>" {
-                    // The one documented difference: lmplz writes <s> as 0, shannon as -99 ("impossible");
-                    // readers ignore it (it is never predicted).
-                    assert_eq!((p, lp), (-99.0, 0.0));
-                } else {
-                    worst_p = worst_p.max((p - lp).abs());
-                    assert!((p - lp).abs() <= 1e-4, "{name} o{order}: p('{}') = {p}, lmplz {lp}", shown());
-                }
-                // Backoffs: written for every n-gram below the top order by both (an omitted one is 0).
-                assert_eq!(bo.is_some(), n < order, "{name} o{order}: backoff of '{}'", shown());
-                let (bo, lbo) = (bo.unwrap_or(0.0), lbo.unwrap_or(0.0));
-                worst_bo = worst_bo.max((bo - lbo).abs());
-                assert!((bo - lbo).abs() <= 1e-4, "{name} o{order}: bo('{}') = {bo}, lmplz {lbo}", shown());
-            }
-        }
-        eprintln!(
-            "{name} o{order}: {total} n-grams, the same set as lmplz; largest |Δ log10 p| {worst_p:.2e}, |Δ log10 bo| {worst_bo:.2e}"
-        );
+        let parity = assert_same_as_lmplz(&format!("{name} o{order}"), &ours, lmplz.as_ref(), order);
+        eprintln!("{name} o{order}: {parity}");
     }
+}
+
+/// How close an ARPA file came to lmplz's: n-grams compared, and the largest differences.
+pub(crate) struct Parity {
+    /// N-grams of all orders.
+    pub ngrams: usize,
+    /// Largest |Δ log10 p| (`<s>`'s unigram aside).
+    pub worst_p: f64,
+    /// Largest |Δ log10 backoff|.
+    pub worst_bo: f64,
+}
+
+impl std::fmt::Display for Parity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} n-grams, the same set as lmplz; largest |Δ log10 p| {:.2e}, |Δ log10 bo| {:.2e}",
+            self.ngrams, self.worst_p, self.worst_bo
+        )
+    }
+}
+
+/// Checks that `ours` (an ARPA file of `order`) has exactly lmplz's n-grams (`theirs`), with log10
+/// probabilities and backoff weights within 1e-4; `label` names the pair in failures.
+pub(crate) fn assert_same_as_lmplz(label: &str, ours: &[u8], theirs: &[u8], order: usize) -> Parity {
+    let (ours, theirs) = (entries(ours), entries(theirs));
+    assert_eq!(ours.len(), order);
+    assert_eq!(theirs.len(), order);
+    let mut parity = Parity { ngrams: 0, worst_p: 0.0, worst_bo: 0.0 };
+    for n in 1..=order {
+        let (a, b) = (&ours[n - 1], &theirs[n - 1]);
+        assert_eq!(a.len(), b.len(), "{label}: {n}-grams: shannon has {}, lmplz {}", a.len(), b.len());
+        parity.ngrams += a.len();
+        for (words, &(p, bo)) in a {
+            let shown = || String::from_utf8_lossy(words).into_owned();
+            let Some(&(lp, lbo)) = b.get(words) else {
+                panic!("{label}: {n}-gram '{}' is not in lmplz's file", shown());
+            };
+            if n == 1 && *words == b"<s>" {
+                // The one documented difference: lmplz writes <s> as 0, shannon as -99 ("impossible");
+                // readers ignore it (it is never predicted).
+                assert_eq!((p, lp), (-99.0, 0.0));
+            } else {
+                parity.worst_p = parity.worst_p.max((p - lp).abs());
+                assert!((p - lp).abs() <= 1e-4, "{label}: p('{}') = {p}, lmplz {lp}", shown());
+            }
+            // Backoffs: written for every n-gram below the top order by both (an omitted one is 0).
+            assert_eq!(bo.is_some(), n < order, "{label}: backoff of '{}'", shown());
+            let (bo, lbo) = (bo.unwrap_or(0.0), lbo.unwrap_or(0.0));
+            parity.worst_bo = parity.worst_bo.max((bo - lbo).abs());
+            assert!((bo - lbo).abs() <= 1e-4, "{label}: bo('{}') = {bo}, lmplz {lbo}", shown());
+        }
+    }
+    parity
 }
 
 #[test]

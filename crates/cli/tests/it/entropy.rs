@@ -445,7 +445,7 @@ fn guessing_game_on_book1_beside_shannons_table() {
 /// F_5 of `text` (27 letters, one stream) by every estimator.
 fn f5(text: &[u8]) -> Vec<(Estimator, f64)> {
     let corpus = Corpus::from_sources(vec![Source::from_bytes("sample", text.to_vec())]);
-    let tok = Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None };
+    let tok = Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None, skip_symbols: false };
     let (_, s) = crate::pipeline::tokenize_train(&corpus, &corpus.whole(), &tok, false);
     let r = block_entropies(&s.ids, &BlockOptions { groups: 2, nsb_jackknife: false, ..BlockOptions::new(5, 27.0) });
     Estimator::ALL.iter().map(|&e| (e, r.orders[4].f.get(e).unwrap())).collect()

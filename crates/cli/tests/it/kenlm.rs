@@ -26,7 +26,8 @@ fn parity(name: &str, file: &str) {
         |spans: &[shannon_corpus::Span]| spans.iter().flat_map(|s| corpus.bytes_of(s).to_vec()).collect::<Vec<u8>>();
     assert_eq!(shannon_corpus::sha256_hex(&cat(&train)), r["train_sha256"].as_str().unwrap());
     assert_eq!(shannon_corpus::sha256_hex(&cat(&test)), r["test_sha256"].as_str().unwrap());
-    let tokenizer = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines };
+    let tokenizer =
+        Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines, skip_symbols: false };
     let (vocab, train) = pipeline::tokenize_train(&corpus, &train, &tokenizer, false);
     let test = pipeline::tokenize_test(&corpus, &test, &tokenizer, false, &vocab);
     let counts = pipeline::count(&train, &vocab, 5);
@@ -107,7 +108,8 @@ fn mkn_matches_lmplz_on_book1() {
 fn distributions_sum_to_one_on_book1() {
     let corpus = Corpus::open(&[corpora().join("calgary/book1")]).unwrap();
     let (train, test) = corpus.split_holdout(0.1);
-    let tokenizer = Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines };
+    let tokenizer =
+        Tokenizer { kind: TokenKind::Whitespace, lowercase: false, sentences: Sentences::Lines, skip_symbols: false };
     let (vocab, train) = pipeline::tokenize_train(&corpus, &train, &tokenizer, false);
     let test = pipeline::tokenize_test(&corpus, &test, &tokenizer, false, &vocab);
     let counts = pipeline::count(&train, &vocab, 5);

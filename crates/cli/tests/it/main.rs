@@ -13,4 +13,5 @@ mod models;
 mod newcomer;
 mod pipeline;
 mod render;
+mod specials;
 mod spill;

@@ -53,7 +53,7 @@ fn entries(dir: &Path) -> Vec<String> {
 /// Runs `args` with `dir` as working directory and checks: exit code 2, exactly one line on stderr that
 /// contains every needle, nothing on stdout, and the same entries in `dir` afterwards (no partial output,
 /// no temporary files). Returns the message.
-fn fails_in(dir: &Path, args: &[&str], needles: &[&str]) -> String {
+pub(crate) fn fails_in(dir: &Path, args: &[&str], needles: &[&str]) -> String {
     let before = entries(dir);
     let out = shannon().current_dir(dir).args(args).output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -492,13 +492,13 @@ fn progress_bars_show_throughput_and_eta_on_a_terminal() {
 // ---------------------------------------------------------------------------------------------------------
 // Reports as a contract.
 
-fn validator(kind: &str) -> jsonschema::Validator {
+pub(crate) fn validator(kind: &str) -> jsonschema::Validator {
     let path = workspace().join(format!("reports/schema/{kind}.json"));
     let schema = json(&path);
     jsonschema::draft202012::new(&schema).unwrap_or_else(|e| panic!("{}: not a valid JSON Schema: {e}", path.display()))
 }
 
-fn assert_valid(v: &jsonschema::Validator, report: &serde_json::Value, what: &str) {
+pub(crate) fn assert_valid(v: &jsonschema::Validator, report: &serde_json::Value, what: &str) {
     let errors: Vec<String> = v.iter_errors(report).map(|e| format!("{} at {}", e, e.instance_path())).collect();
     assert!(errors.is_empty(), "{what} does not match its schema:\n{}", errors.join("\n"));
 }
