@@ -196,8 +196,8 @@ fn main() -> Result<()> {
     let dir = tempfile::tempdir()?;
     let arpa_path = dir.path().join("bible.arpa");
     let bin_path = dir.path().join("bible.bin");
-    std::fs::write(&arpa_path, shannon_jobs::build::encode(&model, &vocab, shannon_jobs::build::Format::Arpa)?)?;
-    std::fs::write(&bin_path, shannon_jobs::build::encode(&model, &vocab, shannon_jobs::build::Format::Binary)?)?;
+    std::fs::write(&arpa_path, shannon_jobs::build::encode(&model, &vocab, None, shannon_jobs::build::Format::Arpa)?)?;
+    std::fs::write(&bin_path, shannon_jobs::build::encode(&model, &vocab, None, shannon_jobs::build::Format::Binary)?)?;
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len() as f64 / 1e6).unwrap_or(f64::NAN);
     println!("files: ARPA {:.1} MB, binary {:.1} MB", size(&arpa_path), size(&bin_path));
 
@@ -217,7 +217,7 @@ fn main() -> Result<()> {
     // Query: the reference sum from the in-memory model, then each loaded model.
     let test = stream::tokenize_test(&corpus, &test_spans, &TOKENIZER, false, &vocab, &stream::no_progress)?;
     let (reference, _) = sum_log_prob(&model, &test.ids);
-    let Loaded::Arpa { vocab: arpa_vocab, model: arpa_model } = &arpa else { bail!("ARPA file read as binary") };
+    let Loaded::Arpa { vocab: arpa_vocab, model: arpa_model, .. } = &arpa else { bail!("ARPA file read as binary") };
     let Loaded::Binary(mapped) = &bin else { bail!("binary file read as ARPA") };
     let arpa_ids =
         stream::tokenize_test(&corpus, &test_spans, &TOKENIZER, false, arpa_vocab, &stream::no_progress)?.ids;

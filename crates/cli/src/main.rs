@@ -121,15 +121,15 @@ struct CompletionsArgs {
 
 #[derive(Args)]
 struct TextArgs {
-    /// How text becomes tokens: whitespace (KenLM's split), words (UAX#29), chars, bytes, letters (Shannon's 27), letters26.
-    #[arg(long = "tokens", value_name = "KIND", default_value = "words", value_parser = parse_kind)]
-    kind: TokenKind,
+    /// How text becomes tokens: whitespace (KenLM's split), words (UAX#29), chars, bytes, letters (Shannon's 27), letters26 [default: words; score: the model's own].
+    #[arg(long = "tokens", value_name = "KIND", value_parser = parse_kind)]
+    kind: Option<TokenKind>,
     /// Fold to lower case (words, whitespace, chars).
     #[arg(long)]
     lowercase: bool,
-    /// What a sentence is: every line (wrapped in <s> … </s>), or none (one continuous stream).
-    #[arg(long, value_enum, default_value = "lines")]
-    sentences: SentenceArg,
+    /// What a sentence is: every line (wrapped in <s> … </s>), or none (one continuous stream) [default: lines; score: the model's own].
+    #[arg(long, value_enum)]
+    sentences: Option<SentenceArg>,
     /// Treat <s>, </s> and <unk> in the text as whitespace, as lmplz's --skip_symbols (whitespace tokens;
     /// without it a literal <s> or </s> is an error, and <unk> is the unknown word).
     #[arg(long)]
@@ -244,6 +244,10 @@ struct ScoreArgs {
     /// Write one JSON line per sentence (log10 probability, tokens, OOVs) instead of the summary.
     #[arg(long)]
     per_sentence: bool,
+    /// Tokenize with the settings given even where they contradict the tokenizer the model records (by default
+    /// that is an error: scores with another tokenizer than the training text's are wrong).
+    #[arg(long)]
+    force_tokens: bool,
     /// Print the report as JSON on standard output even on a terminal (where a table is printed instead and
     /// the report goes to reports/score-<model>-<text>.json). Piped, standard output gets the JSON anyway.
     #[arg(long, conflicts_with_all = ["per_sentence", "output"])]
@@ -323,9 +327,10 @@ struct SampleArgs {
     /// Most tokens per sentence (or in all, for models without sentence ends).
     #[arg(long, default_value_t = sample::DEFAULT.max_tokens)]
     max_tokens: u64,
-    /// What to put between tokens (use '' for character models).
-    #[arg(long, default_value = " ")]
-    separator: String,
+    /// What to put between tokens [default: nothing for models of chars, bytes or letters, as the model
+    /// records; a space otherwise].
+    #[arg(long)]
+    separator: Option<String>,
 }
 
 #[derive(Args)]
@@ -470,12 +475,24 @@ impl From<SentenceArg> for Sentences {
 }
 
 impl TextArgs {
+    /// The settings given, to be resolved against a model's record (`score`).
+    fn choice(&self, force: bool) -> text::TokenizerChoice {
+        text::TokenizerChoice {
+            kind: self.kind,
+            lowercase: self.lowercase.then_some(true),
+            sentences: self.sentences.map(Into::into),
+            skip_symbols: self.skip_symbols.then_some(true),
+            force,
+        }
+    }
+
     fn config(&self) -> TextConfig {
+        let default = text::DEFAULT_TOKENIZER;
         TextConfig {
             tokenizer: shannon_tokens::Tokenizer {
-                kind: self.kind,
+                kind: self.kind.unwrap_or(default.kind),
                 lowercase: self.lowercase,
-                sentences: self.sentences.into(),
+                sentences: self.sentences.map_or(default.sentences, Into::into),
                 skip_symbols: self.skip_symbols,
             },
             lossy: self.lossy,
@@ -525,7 +542,11 @@ fn main() -> ExitCode {
             }) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("shannon: error: {e:#}");
+            // A setting a job refused is said as the flag that set it.
+            match e.downcast_ref::<shannon_jobs::Error>() {
+                Some(shannon_jobs::Error::Config(c)) => eprintln!("shannon: error: {}", c.as_flag()),
+                _ => eprintln!("shannon: error: {e:#}"),
+            }
             ExitCode::from(2)
         }
     }
@@ -720,7 +741,8 @@ fn run_build(mut a: BuildArgs, progress: &Terminal) -> Result<Outcome> {
 fn run_score(mut a: ScoreArgs, progress: &Terminal) -> Result<Outcome> {
     inputs::stdin_at_most_once(&[&a.text_paths], a.files_from.as_deref())?;
     a.text_paths = inputs::with_list(a.text_paths, a.files_from.as_deref())?;
-    let mut config = score::ScoreConfig::new(a.model, a.text_paths, a.text.config());
+    let mut config = score::ScoreConfig::new(a.model, a.text_paths, a.text.choice(a.force_tokens));
+    config.lossy = a.text.lossy;
     config.per_sentence = a.per_sentence;
     config.temperature = a.temperature;
     checked(config.validate())?;

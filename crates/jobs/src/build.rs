@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use shannon_model::{Model, Smoothing, Summary};
-use shannon_tokens::{Sentences, Vocab};
+use shannon_tokens::{Sentences, Tokenizer, Vocab};
 
 use crate::direct::Direct;
 use crate::progress::{stage, Progress, Unit};
@@ -87,14 +87,34 @@ impl BuildConfig {
     }
 }
 
-/// The bytes of `model` in `format`.
-pub fn encode(model: &Model, vocab: &Vocab, format: Format) -> Result<Vec<u8>> {
+/// The bytes of `model` in `format`, recording `tokenizer` (how its training text became tokens) when
+/// known.
+pub fn encode(model: &Model, vocab: &Vocab, tokenizer: Option<&Tokenizer>, format: Format) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
-    match format {
-        Format::Arpa => shannon_model::arpa::write(model, vocab, &mut buf)?,
-        Format::Binary => shannon_model::binary::write(model, vocab, &mut buf)?,
-    }
+    write_model(model, vocab, tokenizer, format, &mut buf)?;
     Ok(buf)
+}
+
+/// Writes `model` in `format` to `out`: ARPA with its tokenizer in a `# shannon-tokenizer` comment before
+/// `\data\`, binary with it in the header's flags.
+fn write_model(
+    model: &Model,
+    vocab: &Vocab,
+    tokenizer: Option<&Tokenizer>,
+    format: Format,
+    out: &mut (impl std::io::Write + Send),
+) -> Result<()> {
+    match format {
+        Format::Arpa => {
+            if let Some(t) = tokenizer {
+                out.write_all(crate::model_file::arpa_comment(t).as_bytes())
+                    .map_err(|e| Error::io("writing the model", e))?;
+            }
+            shannon_model::arpa::write(model, vocab, out)?
+        }
+        Format::Binary => shannon_model::binary::write_tokenized(model, vocab, tokenizer, out)?,
+    }
+    Ok(())
 }
 
 /// How much memory counting may use (`--memory`) and where it spills sorted runs past it (`--temp-dir`).
@@ -133,14 +153,8 @@ impl SpillDir {
 
 /// Writes `model` to `output` through a buffered temporary file beside it, renamed into place when complete
 /// (the file is never held in memory whole; on error or Ctrl-C the temporary file is removed).
-fn write_streaming(output: &Path, model: &Model, vocab: &Vocab, format: Format) -> Result<()> {
-    write_with(output, |out| {
-        match format {
-            Format::Arpa => shannon_model::arpa::write(model, vocab, out)?,
-            Format::Binary => shannon_model::binary::write(model, vocab, out)?,
-        }
-        Ok(())
-    })
+fn write_streaming(output: &Path, model: &Model, vocab: &Vocab, tokenizer: &Tokenizer, format: Format) -> Result<()> {
+    write_with(output, |out| write_model(model, vocab, Some(tokenizer), format, out))
 }
 
 /// Runs `write` on a buffered temporary file beside `output` and renames it into place when `write`
@@ -212,6 +226,8 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
         drop(train);
         let (written, _) = stage(progress, "estimate and write", None, Unit::Steps, || {
             write_with(output, |out| {
+                let comment = crate::model_file::arpa_comment(&text.tokenizer);
+                std::io::Write::write_all(out, comment.as_bytes()).map_err(|e| Error::io("writing the model", e))?;
                 Ok(shannon_model::streamed::write_arpa(&store, &vocab, smoothing, sentences, out)?)
             })
         });
@@ -225,8 +241,9 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
         let (model, _) =
             stage(progress, "estimate", None, Unit::Steps, || Model::estimate(counts, order, smoothing, sentences));
         let model = model?;
-        let (written, _) =
-            stage(progress, "write", None, Unit::Steps, || write_streaming(output, &model, &vocab, format));
+        let (written, _) = stage(progress, "write", None, Unit::Steps, || {
+            write_streaming(output, &model, &vocab, &text.tokenizer, format)
+        });
         written.map_err(|e| e.context(writing()))?;
         model.summary().clone()
     };
@@ -253,9 +270,13 @@ pub struct ConvertConfig {
 /// order. Probabilities are kept exactly: an ARPA file converted to binary scores like the ARPA file, and
 /// back.
 pub fn convert(config: &ConvertConfig, progress: &dyn Progress) -> Result<(usize, Vec<u64>)> {
-    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || crate::model_file::load_model(&config.input));
-    let (vocab, model) = loaded?;
-    let (buf, _) = stage(progress, "write", None, Unit::Steps, || encode(&model, &vocab, config.format));
+    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || crate::model_file::load(&config.input));
+    let loaded = loaded?;
+    // The tokenizer the input records travels to the output.
+    let tokenizer = loaded.tokenizer();
+    let (vocab, model) = loaded.into_model().map_err(|e| e.context(config.input.display().to_string()))?;
+    let (buf, _) =
+        stage(progress, "write", None, Unit::Steps, || encode(&model, &vocab, tokenizer.as_ref(), config.format));
     shannon_report::write_atomic(&config.output, &buf?)
         .map_err(|e| Error::from(e).context(format!("writing {}", config.output.display())))?;
     Ok((model.order(), model.summary().ngrams.clone()))

@@ -72,13 +72,12 @@ impl KlConfig {
     }
 }
 
-/// Whether a path is a model file: shannon's binary format, or ARPA (its first non-empty line is `\data\`,
+/// Whether a path is a model file: shannon's binary format, or ARPA text (a `\data\` line near its start,
 /// after decompression).
 fn is_model(path: &Path) -> bool {
     let Ok(source) = shannon_corpus::Source::open(path) else { return false };
     let bytes = source.as_ref();
-    shannon_model::binary::is_binary(bytes)
-        || String::from_utf8_lossy(&bytes[..bytes.len().min(256)]).trim_start().starts_with("\\data\\")
+    shannon_model::binary::is_binary(bytes) || crate::model_file::looks_like_arpa(bytes)
 }
 
 fn file_input(path: &Path) -> Result<Input> {

@@ -7,7 +7,7 @@ use std::path::Path;
 use shannon_corpus::Source;
 use shannon_model::binary::{self, Mapped};
 use shannon_model::{arpa, LanguageModel, Model};
-use shannon_tokens::Vocab;
+use shannon_tokens::{Tokenizer, Vocab};
 
 use crate::{Error, Result};
 
@@ -19,6 +19,8 @@ pub enum Loaded {
         vocab: Vocab,
         /// The model, in backoff form.
         model: Model,
+        /// How its training text was tokenized, when the file says (a `# shannon-tokenizer` line).
+        tokenizer: Option<Tokenizer>,
     },
     /// shannon's binary format, memory-mapped and queried in place.
     Binary(Mapped<Source>),
@@ -33,6 +35,15 @@ impl Loaded {
         }
     }
 
+    /// How the model's training text was tokenized, when the file records it (every file shannon writes
+    /// does; KenLM's and SRILM's do not).
+    pub fn tokenizer(&self) -> Option<Tokenizer> {
+        match self {
+            Loaded::Arpa { tokenizer, .. } => *tokenizer,
+            Loaded::Binary(m) => m.tokenizer(),
+        }
+    }
+
     /// N-grams stored per order.
     pub fn ngrams(&self) -> Vec<u64> {
         match self {
@@ -44,7 +55,7 @@ impl Loaded {
     /// The model in memory: an ARPA model as it is, a binary one thawed (for writing, pruning, sampling).
     pub fn into_model(self) -> Result<(Vocab, Model)> {
         match self {
-            Loaded::Arpa { vocab, model } => Ok((vocab, model)),
+            Loaded::Arpa { vocab, model, .. } => Ok((vocab, model)),
             Loaded::Binary(m) => Ok(m.thaw()?),
         }
     }
@@ -74,7 +85,27 @@ pub fn load(path: &Path) -> Result<Loaded> {
         };
         Error::ModelFile { file, source: Box::new(e.into()) }
     })?;
-    Ok(Loaded::Arpa { vocab, model })
+    let tokenizer = recorded_tokenizer(source.as_ref());
+    Ok(Loaded::Arpa { vocab, model, tokenizer })
+}
+
+/// The comment line by which an ARPA file records its tokenizer, before `\data\` (KenLM's reader skips
+/// lines that start with `#` there, as ours skips everything before it).
+const TOKENIZER_COMMENT: &str = "# shannon-tokenizer ";
+
+/// The line that records `tokenizer` in an ARPA file: `# shannon-tokenizer {"kind":…}` and a newline.
+pub fn arpa_comment(tokenizer: &Tokenizer) -> String {
+    // A `Tokenizer` of enums and booleans always serializes.
+    format!("{TOKENIZER_COMMENT}{}\n", serde_json::to_string(tokenizer).unwrap_or_default())
+}
+
+/// The tokenizer an ARPA file records in a comment before `\data\`, if it has one.
+fn recorded_tokenizer(bytes: &[u8]) -> Option<Tokenizer> {
+    let head = &bytes[..bytes.len().min(ARPA_HEADER_WITHIN)];
+    head.split(|&b| b == b'\n')
+        .take_while(|line| line.trim_ascii() != b"\\data\\")
+        .find_map(|line| line.trim_ascii().strip_prefix(TOKENIZER_COMMENT.trim_end().as_bytes()))
+        .and_then(|json| serde_json::from_slice(json.trim_ascii()).ok())
 }
 
 /// How far into a file an ARPA header (`\data\` at the start of a line) is looked for before the file is
@@ -82,7 +113,7 @@ pub fn load(path: &Path) -> Result<Loaded> {
 const ARPA_HEADER_WITHIN: usize = 64 << 10;
 
 /// Whether `bytes` have a `\data\` line within [`ARPA_HEADER_WITHIN`] bytes, as ARPA text does.
-fn looks_like_arpa(bytes: &[u8]) -> bool {
+pub(crate) fn looks_like_arpa(bytes: &[u8]) -> bool {
     let head = &bytes[..bytes.len().min(ARPA_HEADER_WITHIN)];
     head.split(|&b| b == b'\n').any(|line| line.trim_ascii() == b"\\data\\")
 }
@@ -95,6 +126,19 @@ pub fn load_model(path: &Path) -> Result<(Vocab, Model)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_arpa_comment_records_the_tokenizer() {
+        let t = Tokenizer {
+            kind: shannon_tokens::TokenKind::Whitespace,
+            lowercase: true,
+            sentences: shannon_tokens::Sentences::Lines,
+            skip_symbols: false,
+        };
+        let text = format!("{}\n\\data\\\nngram 1=3\n", arpa_comment(&t));
+        assert_eq!(recorded_tokenizer(text.as_bytes()), Some(t));
+        assert_eq!(recorded_tokenizer(b"\n\\data\\\n# shannon-tokenizer {}\n"), None);
+    }
 
     #[test]
     fn a_text_file_is_not_a_model() {

@@ -38,15 +38,16 @@ pub struct PruneSummary {
 /// Prunes the model and writes the result.
 pub fn run(config: &PruneConfig, _progress: &dyn Progress) -> Result<PruneSummary> {
     config.validate()?;
-    let (vocab, model) = model_file::load_model(&config.model)?;
+    let loaded = model_file::load(&config.model)?;
+    let tokenizer = loaded.tokenizer();
+    let (vocab, model) = loaded.into_model().map_err(|e| e.context(config.model.display().to_string()))?;
     let pruned = shannon_model::prune::prune(&model, config.threshold).ok_or_else(|| {
         Error::Input(format!(
             "{}: model has no backoff form (mle and add-k models cannot be pruned)",
             config.model.display()
         ))
     })?;
-    let mut buf = Vec::new();
-    shannon_model::arpa::write(&pruned.model, &vocab, &mut buf)?;
+    let buf = crate::build::encode(&pruned.model, &vocab, tokenizer.as_ref(), crate::build::Format::Arpa)?;
     shannon_report::write_atomic(&config.output, &buf)?;
     Ok(PruneSummary {
         removed: pruned.removed,

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 
 pub use shannon_model::sample::SampleConfig;
 
+use shannon_tokens::TokenKind;
+
 use crate::{model_file, ConfigError, Progress, Result};
 
-/// Defaults: the model itself (τ = 1), seed 0, 10 sentences of at most 100 tokens, a space between tokens.
+/// Defaults: the model itself (τ = 1), seed 0, 10 sentences of at most 100 tokens.
 pub const DEFAULT: SampleConfig = SampleConfig { temperature: 1.0, seed: 0, sentences: 10, max_tokens: 100 };
 
 /// A `sample` job: the model file, what to generate, and what goes between tokens.
@@ -17,14 +19,15 @@ pub struct SampleJob {
     pub model: PathBuf,
     /// Temperature, seed and lengths.
     pub sample: SampleConfig,
-    /// Put between tokens (`""` for character models).
-    pub separator: String,
+    /// Put between tokens; `None`: nothing for models of characters, bytes or letters (as the model file
+    /// records its tokenizer), a space otherwise.
+    pub separator: Option<String>,
 }
 
 impl SampleJob {
     /// The defaults for `model`.
     pub fn new(model: PathBuf) -> SampleJob {
-        SampleJob { model, sample: DEFAULT, separator: " ".into() }
+        SampleJob { model, sample: DEFAULT, separator: None }
     }
 
     /// Checks every setting.
@@ -41,6 +44,9 @@ impl SampleJob {
 /// Generates the text: one sentence per line.
 pub fn run(job: &SampleJob, _progress: &dyn Progress) -> Result<String> {
     job.validate()?;
-    let (vocab, model) = model_file::load_model(&job.model)?;
-    Ok(shannon_model::sample::sample(&model, &vocab, &job.sample, &job.separator))
+    let loaded = model_file::load(&job.model)?;
+    let letters = loaded.tokenizer().is_some_and(|t| !matches!(t.kind, TokenKind::Words | TokenKind::Whitespace));
+    let separator = job.separator.clone().unwrap_or_else(|| if letters { String::new() } else { " ".into() });
+    let (vocab, model) = loaded.into_model().map_err(|e| e.context(job.model.display().to_string()))?;
+    Ok(shannon_model::sample::sample(&model, &vocab, &job.sample, &separator))
 }

@@ -13,6 +13,7 @@ use shannon_tokens::Lookup;
 use crate::compare::check_temperature;
 use crate::model_file::{self, Loaded};
 use crate::progress::{stage, Progress, Unit};
+use crate::text::TokenizerChoice;
 use crate::text::{describe, inputs, open};
 use crate::{ConfigError, Error, Result, TextConfig};
 
@@ -24,8 +25,10 @@ pub struct ScoreConfig {
     pub model: PathBuf,
     /// The text: files and directories.
     pub text_paths: Vec<PathBuf>,
-    /// Tokenizer and UTF-8 policy.
-    pub text: TextConfig,
+    /// The tokenizer settings given, resolved against the one the model records.
+    pub tokens: TokenizerChoice,
+    /// Replace invalid UTF-8 instead of stopping.
+    pub lossy: bool,
     /// Keep every sentence's score.
     pub per_sentence: bool,
     /// Softmax temperature τ > 0 (1: the model itself).
@@ -33,9 +36,9 @@ pub struct ScoreConfig {
 }
 
 impl ScoreConfig {
-    /// The defaults: the summary only, at temperature 1.
-    pub fn new(model: PathBuf, text_paths: Vec<PathBuf>, text: TextConfig) -> ScoreConfig {
-        ScoreConfig { model, text_paths, text, per_sentence: false, temperature: 1.0 }
+    /// The defaults: the model's own tokenizer, the summary only, at temperature 1.
+    pub fn new(model: PathBuf, text_paths: Vec<PathBuf>, tokens: TokenizerChoice) -> ScoreConfig {
+        ScoreConfig { model, text_paths, tokens, lossy: false, per_sentence: false, temperature: 1.0 }
     }
 
     /// Checks every setting.
@@ -58,28 +61,34 @@ pub fn run(config: &ScoreConfig, progress: &dyn Progress) -> Result<Scored> {
     config.validate()?;
     let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || model_file::load(&config.model));
     let loaded = loaded?;
+    let (tokenizer, notice) = config.tokens.resolve(loaded.tokenizer(), &config.model)?;
+    if let Some(n) = &notice {
+        progress.message(&format!("note: {n}"));
+    }
+    let text = TextConfig { tokenizer, lossy: config.lossy };
     let ngrams = loaded.ngrams();
     let tau = config.temperature;
     let per_sentence = config.per_sentence;
     if tau != 1.0 {
         // The partition function needs the model's stored n-grams: read a binary model into memory.
         let (vocab, model) = loaded.into_model()?;
-        return score_with(config, ngrams, model.order(), &vocab, progress, |ids| {
+        return score_with(config, &text, ngrams, model.order(), &vocab, progress, |ids| {
             shannon_eval::score_tempered(&model, ids, tau, per_sentence)
         });
     }
     match &loaded {
-        Loaded::Arpa { vocab, model } => score_with(config, ngrams, model.order(), vocab, progress, |ids| {
+        Loaded::Arpa { vocab, model, .. } => score_with(config, &text, ngrams, model.order(), vocab, progress, |ids| {
             shannon_eval::score(model, ids, per_sentence)
         }),
         Loaded::Binary(m) => {
-            score_with(config, ngrams, m.order(), m, progress, |ids| shannon_eval::score(m, ids, per_sentence))
+            score_with(config, &text, ngrams, m.order(), m, progress, |ids| shannon_eval::score(m, ids, per_sentence))
         }
     }
 }
 
 fn score_with(
     config: &ScoreConfig,
+    text: &TextConfig,
     ngrams: Vec<u64>,
     order: usize,
     vocab: &impl Lookup,
@@ -88,7 +97,6 @@ fn score_with(
 ) -> Result<Scored> {
     let corpus = open(&config.text_paths)?;
     let spans = corpus.whole();
-    let text = &config.text;
     let (test, _) = stage(progress, "tokenize", Some(Corpus::span_bytes(&spans)), Unit::Bytes, || {
         stream::tokenize_test(&corpus, &spans, &text.tokenizer, text.lossy, vocab, &|n| progress.advance(n))
     });

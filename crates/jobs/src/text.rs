@@ -192,3 +192,113 @@ pub(crate) fn stem(kind: &str, name: &str, parts: &[String]) -> String {
 pub fn read_report<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
+
+/// The tokenizer of a job that reads text when none is given: UAX#29 words, case kept, lines as
+/// sentences, literal `<s>`/`</s>` refused.
+pub const DEFAULT_TOKENIZER: Tokenizer =
+    Tokenizer { kind: TokenKind::Words, lowercase: false, sentences: Sentences::Lines, skip_symbols: false };
+
+/// How a job that scores text with a model file chooses its tokenizer: the settings the user gave (`None`
+/// where not given) against the tokenizer the model records. A model scored with another tokenizer than its
+/// training text's gives a silently wrong figure, so a contradiction is an error unless forced.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TokenizerChoice {
+    /// `--tokens`.
+    pub kind: Option<TokenKind>,
+    /// `--lowercase`.
+    pub lowercase: Option<bool>,
+    /// `--sentences`.
+    pub sentences: Option<Sentences>,
+    /// `--skip-symbols`.
+    pub skip_symbols: Option<bool>,
+    /// Use the given settings even where they contradict the model's record (`--force-tokens`).
+    pub force: bool,
+}
+
+/// A tokenizer in words: `whitespace tokens, lowercased, lines as sentences`.
+pub fn describe_tokenizer(t: &Tokenizer) -> String {
+    format!(
+        "{} tokens{}{}{}",
+        t.kind.name(),
+        if t.lowercase { ", lowercased" } else { "" },
+        match t.sentences {
+            Sentences::Lines => ", lines as sentences",
+            Sentences::None => ", one stream",
+        },
+        if t.skip_symbols { ", <s> </s> <unk> skipped" } else { "" }
+    )
+}
+
+impl TokenizerChoice {
+    /// Every setting given: `tokenizer` exactly.
+    pub fn given(tokenizer: Tokenizer) -> TokenizerChoice {
+        TokenizerChoice {
+            kind: Some(tokenizer.kind),
+            lowercase: Some(tokenizer.lowercase),
+            sentences: Some(tokenizer.sentences),
+            skip_symbols: Some(tokenizer.skip_symbols),
+            force: false,
+        }
+    }
+
+    /// The tokenizer to use with a model that records `recorded` (`None`: a file from KenLM, SRILM or an
+    /// older shannon), and a notice when the choice is one the user should hear of: a model without a
+    /// record, or a record overridden by force.
+    pub fn resolve(
+        &self,
+        recorded: Option<Tokenizer>,
+        model: &Path,
+    ) -> Result<(Tokenizer, Option<String>), ConfigError> {
+        let Some(r) = recorded else {
+            let t = Tokenizer {
+                kind: self.kind.unwrap_or(DEFAULT_TOKENIZER.kind),
+                lowercase: self.lowercase.unwrap_or(DEFAULT_TOKENIZER.lowercase),
+                sentences: self.sentences.unwrap_or(DEFAULT_TOKENIZER.sentences),
+                skip_symbols: self.skip_symbols.unwrap_or(DEFAULT_TOKENIZER.skip_symbols),
+            };
+            let notice = format!(
+                "{} does not record how its training text was tokenized (not written by shannon); scoring with {}",
+                model.display(),
+                describe_tokenizer(&t)
+            );
+            return Ok((t, Some(notice)));
+        };
+        let t = Tokenizer {
+            kind: self.kind.unwrap_or(r.kind),
+            lowercase: self.lowercase.unwrap_or(r.lowercase),
+            sentences: self.sentences.unwrap_or(r.sentences),
+            skip_symbols: self.skip_symbols.unwrap_or(r.skip_symbols),
+        };
+        if t == r {
+            return Ok((t, None));
+        }
+        let (setting, value) = if t.kind != r.kind {
+            ("tokens", t.kind.name().to_string())
+        } else if t.lowercase != r.lowercase {
+            ("lowercase", String::new())
+        } else if t.sentences != r.sentences {
+            ("sentences", format!("{:?}", t.sentences).to_lowercase())
+        } else {
+            ("skip_symbols", String::new())
+        };
+        if !self.force {
+            let value = if value.is_empty() { value } else { format!("{value} ") };
+            return Err(ConfigError::new(
+                setting,
+                format!(
+                    "{value}contradicts {}, whose training text was tokenized as {}; leave it out to use the \
+                     model's tokenizer, or add --force-tokens",
+                    model.display(),
+                    describe_tokenizer(&r)
+                ),
+            ));
+        }
+        let notice = format!(
+            "scoring with {} although {} was trained on {} (--force-tokens)",
+            describe_tokenizer(&t),
+            model.display(),
+            describe_tokenizer(&r)
+        );
+        Ok((t, Some(notice)))
+    }
+}

@@ -25,7 +25,7 @@
 //! | 8 | 4 | format version, `u32` = 1 |
 //! | 12 | 4 | order M, `u32`, 1..=255 |
 //! | 16 | 8 | vocabulary size V, `u64` (ids 0..V; 0 = `<unk>`, 1 = `<s>`, 2 = `</s>`) |
-//! | 24 | 8 | flags, `u64`: bit 0 set when `</s>` is predicted (sentences were lines); other bits 0 |
+//! | 24 | 8 | flags, `u64`: bit 0 set when `</s>` is predicted (sentences were lines); bit 1 set when the file records how its text was tokenized, in bits 8–15 (the token kind: 1 whitespace, 2 words, 3 chars, 4 bytes, 5 letters, 6 letters26), bit 16 (lowercase), bit 17 (sentences were lines) and bit 18 (`<s>`, `</s>`, `<unk>` skipped); other bits 0 |
 //! | 32 | 8 | length of the whole file in bytes, `u64` (a truncated copy is refused) |
 //! | 40 | 8·M | n-grams stored per order 1..=M, `u64` each (order 1: V) |
 //! | 40 + 8M | 16·S | section table: S = 5 + 3(M − 1) entries of (offset `u64`, length in bytes `u64`) |
@@ -57,7 +57,7 @@
 use std::io::{self, Write};
 
 use shannon_counts::{key, Order, NONE};
-use shannon_tokens::{Lookup, Vocab, BOS, EOS, UNK};
+use shannon_tokens::{Lookup, Sentences, TokenKind, Tokenizer, Vocab, BOS, EOS, UNK};
 
 use crate::{Form, LanguageModel, Model};
 
@@ -138,8 +138,51 @@ fn sections(order: usize) -> usize {
     5 + 3 * (order - 1)
 }
 
-/// Writes `model` (backoff form) and its vocabulary in the binary format.
+/// Bit 1 of the flags: the file records its tokenizer in bits 8–18.
+const TOKENIZED: u64 = 1 << 1;
+
+/// The flag bits that record `tokenizer` (see the wire format).
+fn tokenizer_flags(tokenizer: &Tokenizer) -> u64 {
+    let kind = TokenKind::ALL.iter().position(|&k| k == tokenizer.kind).map_or(0, |i| i as u64 + 1);
+    TOKENIZED
+        | kind << 8
+        | u64::from(tokenizer.lowercase) << 16
+        | u64::from(tokenizer.sentences == Sentences::Lines) << 17
+        | u64::from(tokenizer.skip_symbols) << 18
+}
+
+/// The tokenizer recorded in `flags`, if any (`Err` when the bits name no token kind).
+fn tokenizer_of(flags: u64) -> Result<Option<Tokenizer>, Error> {
+    if flags & TOKENIZED == 0 {
+        return Ok(None);
+    }
+    let code = (flags >> 8 & 0xFF) as usize;
+    let kind = code.checked_sub(1).and_then(|i| TokenKind::ALL.get(i)).copied();
+    let kind = kind.ok_or_else(|| Error::Corrupt(format!("unknown token kind {code} in the flags")))?;
+    Ok(Some(Tokenizer {
+        kind,
+        lowercase: flags >> 16 & 1 == 1,
+        sentences: if flags >> 17 & 1 == 1 { Sentences::Lines } else { Sentences::None },
+        skip_symbols: flags >> 18 & 1 == 1,
+    }))
+}
+
+/// Every flag bit the format defines.
+const KNOWN_FLAGS: u64 = 1 | TOKENIZED | 0xFF << 8 | 1 << 16 | 1 << 17 | 1 << 18;
+
+/// Writes `model` (backoff form) and its vocabulary in the binary format, recording no tokenizer.
 pub fn write(model: &Model, vocab: &Vocab, out: &mut impl Write) -> Result<(), Error> {
+    write_tokenized(model, vocab, None, out)
+}
+
+/// Writes `model` (backoff form) and its vocabulary in the binary format, recording `tokenizer` (how the
+/// text it was trained on became tokens) so that whoever scores with it tokenizes the same way.
+pub fn write_tokenized(
+    model: &Model,
+    vocab: &Vocab,
+    tokenizer: Option<&Tokenizer>,
+    out: &mut impl Write,
+) -> Result<(), Error> {
     let Form::Backoff { log_prob, log_backoff } = &model.form else {
         return Err(Error::NotBackoff(model.smoothing().map_or("these".into(), |s| s.to_string())));
     };
@@ -224,7 +267,8 @@ pub fn write(model: &Model, vocab: &Vocab, out: &mut impl Write) -> Result<(), E
     head.extend_from_slice(&VERSION.to_le_bytes());
     head.extend_from_slice(&(m as u32).to_le_bytes());
     head.extend_from_slice(&(v as u64).to_le_bytes());
-    head.extend_from_slice(&u64::from(model.is_predictable(EOS)).to_le_bytes());
+    let flags = u64::from(model.is_predictable(EOS)) | tokenizer.map_or(0, tokenizer_flags);
+    head.extend_from_slice(&flags.to_le_bytes());
     head.extend_from_slice(&total.to_le_bytes());
     for n in 1..=m {
         head.extend_from_slice(&(counts.order(n).len() as u64).to_le_bytes());
@@ -268,6 +312,8 @@ pub struct Mapped<B> {
     order: usize,
     vocab: usize,
     eos: bool,
+    /// How the training text was tokenized, when the file records it.
+    tokenizer: Option<Tokenizer>,
     ngrams: Vec<u64>,
     word_offsets: usize,
     strings: (usize, usize),
@@ -321,9 +367,10 @@ impl<B: AsRef<[u8]>> Mapped<B> {
         }
         let v = v as usize;
         let flags = u64_at(b, 24);
-        if flags & !1 != 0 {
+        if flags & !KNOWN_FLAGS != 0 {
             return Err(Error::Corrupt(format!("unknown flags {flags:#x}")));
         }
+        let tokenizer = tokenizer_of(flags)?;
         let table_at = HEADER + 8 * order;
         let s = sections(order);
         if b.len() < table_at + 16 * s {
@@ -366,6 +413,7 @@ impl<B: AsRef<[u8]>> Mapped<B> {
             order,
             vocab: v,
             eos: flags & 1 == 1,
+            tokenizer,
             ngrams,
             word_offsets: secs[0].0,
             strings: secs[1],
@@ -423,6 +471,12 @@ impl<B: AsRef<[u8]>> Mapped<B> {
             i = if i + 1 == t.slots { 0 } else { i + 1 };
         }
         None
+    }
+
+    /// How the text the model was trained on became tokens, when the file records it (files written by
+    /// shannon since the tokenizer was recorded; `None` for older ones).
+    pub fn tokenizer(&self) -> Option<Tokenizer> {
+        self.tokenizer
     }
 
     /// Converts the file back into an in-memory vocabulary and backoff-form model (ids: word ids for
@@ -661,7 +715,7 @@ mod tests {
         moved[at..at + 8].copy_from_slice(&(good.len() as u64).to_le_bytes());
         assert!(err(&moved).contains("corrupt"), "{}", err(&moved));
         let mut flags = good.clone();
-        flags[24] = 4;
+        flags[31] = 0x80;
         assert!(err(&flags).contains("unknown flags"));
     }
 
@@ -680,5 +734,26 @@ mod tests {
         assert_eq!(fmix64(0), 0);
         assert_eq!(fastrange(u64::MAX, 10), 9);
         assert_eq!(fastrange(0, 10), 0);
+    }
+}
+
+#[cfg(test)]
+mod tokenizer_tests {
+    use super::*;
+
+    #[test]
+    fn every_tokenizer_survives_the_flags() {
+        for kind in TokenKind::ALL {
+            for (lowercase, sentences, skip_symbols) in
+                [(false, Sentences::Lines, false), (true, Sentences::None, true), (true, Sentences::Lines, false)]
+            {
+                let t = Tokenizer { kind, lowercase, sentences, skip_symbols };
+                let flags = 1 | tokenizer_flags(&t);
+                assert_eq!(flags & !KNOWN_FLAGS, 0);
+                assert_eq!(tokenizer_of(flags).unwrap(), Some(t));
+            }
+        }
+        assert_eq!(tokenizer_of(1).unwrap(), None);
+        assert!(tokenizer_of(TOKENIZED | 9 << 8).is_err());
     }
 }

@@ -154,7 +154,7 @@ fn lmplz_files_score_as_query(name: &str, file: &str) {
     let (_, _, corpus, test_spans) = split(file);
     for order in 2..=5 {
         let path = reference(&format!("{name}.o{order}.arpa.xz"));
-        let Loaded::Arpa { vocab, model } = shannon_jobs::model_file::load(&path).unwrap() else {
+        let Loaded::Arpa { vocab, model, .. } = shannon_jobs::model_file::load(&path).unwrap() else {
             panic!("{} read as binary", path.display());
         };
         let test = pipeline::tokenize_test(&corpus, &test_spans, &TOKENIZER, false, &vocab);

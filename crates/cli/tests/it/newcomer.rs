@@ -245,3 +245,49 @@ fn a_generated_text_shows_its_true_rate_beside_the_estimates() {
     let f3 = r["orders"][3]["F"]["nsb"].as_f64().unwrap();
     assert!((f3 - rate).abs() < 0.05, "F_3 {f3} vs rate {rate}");
 }
+
+/// A model remembers how its text was tokenized: scoring uses that by default, a contradicting flag is an
+/// error unless forced, and a model that does not say (KenLM's, SRILM's) gets a notice naming the tokenizer.
+#[test]
+fn models_remember_their_tokenizer() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let text = std::fs::read_to_string(&g).unwrap().replace(',', " ,");
+    let corpus = dir.path().join("c.txt");
+    std::fs::write(&corpus, &text).unwrap();
+    let report = |args: &[&str]| -> (bool, serde_json::Value, String) {
+        let out = assert_cmd::Command::new(crate::manners::bin()).args(args).output().unwrap();
+        let json = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+        (out.status.success(), json, String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let c = corpus.to_str().unwrap();
+    for format in ["arpa", "binary"] {
+        let model = dir.path().join(format!("m.{format}"));
+        let m = model.to_str().unwrap();
+        let (ok, _, err) = report(&["build", c, "--order", "2", "--tokens", "whitespace", "--format", format, "-o", m]);
+        assert!(ok, "{err}");
+        let (ok, json, err) = report(&["score", "--model", m, c]);
+        assert!(ok && err.is_empty(), "{err}");
+        assert_eq!(json["tokenizer"]["kind"], "whitespace", "{format}: the model's own tokenizer by default");
+        let (ok, _, err) = report(&["score", "--model", m, "--tokens", "words", c]);
+        assert!(!ok && err.contains("--tokens words contradicts") && err.contains("--force-tokens"), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        let (ok, json, err) = report(&["score", "--model", m, "--tokens", "words", "--force-tokens", c]);
+        assert!(ok && err.contains("--force-tokens"), "{err}");
+        assert_eq!(json["tokenizer"]["kind"], "words");
+    }
+    // An ARPA file without the record, as KenLM writes them: today's default, with a notice.
+    let arpa = std::fs::read_to_string(dir.path().join("m.arpa")).unwrap();
+    assert!(arpa.starts_with("# shannon-tokenizer "), "{}", &arpa[..80]);
+    let foreign = dir.path().join("foreign.arpa");
+    std::fs::write(&foreign, arpa.lines().skip(1).collect::<Vec<_>>().join("\n") + "\n").unwrap();
+    let (ok, json, err) = report(&["score", "--model", foreign.to_str().unwrap(), c]);
+    assert!(ok && err.contains("does not record") && err.contains("words tokens"), "{err}");
+    assert_eq!(json["tokenizer"]["kind"], "words");
+    // Converting keeps the record.
+    let converted = dir.path().join("m2.bin");
+    let (ok, _, err) = report(&["convert", dir.path().join("m.arpa").to_str().unwrap(), converted.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    let (_, json, _) = report(&["score", "--model", converted.to_str().unwrap(), c]);
+    assert_eq!(json["tokenizer"]["kind"], "whitespace");
+}
