@@ -495,7 +495,8 @@ fn short(v: f64) -> String {
     if v != 0.0 && (v.abs() >= 1e5 || v.abs() < 1e-3) {
         format!("{v:.3e}")
     } else {
-        let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+        // Zero has no magnitude: log10 is -inf, which as i32 is i32::MIN, and 3 − i32::MIN overflows.
+        let digits = if v == 0.0 { 0 } else { (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize };
         format!("{v:.digits$}")
     }
 }
@@ -528,6 +529,15 @@ mod tests {
         // A single value still gives an axis with extent.
         let one = Axis::new(Scale::Linear, [4.0].into_iter(), false);
         assert!(one.lo < 4.0 && one.hi > 4.0);
+    }
+
+    /// Found reading the renderer for its fuzz target: a point at y = 0 has a tooltip value whose digit
+    /// count came from 3 − (log10 0 as i32) = 3 − i32::MIN, an overflow (a panic in debug builds).
+    #[test]
+    fn zero_has_a_short_form() {
+        assert_eq!(short(0.0), "0");
+        assert_eq!(short(-0.0), "-0");
+        assert_eq!(short(1.5), "1.500");
     }
 
     /// Found reading the renderer for fuzzing: a report whose values span more than f64's range (±1e308)
