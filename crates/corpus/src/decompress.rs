@@ -63,7 +63,10 @@ impl Compression {
 
 /// Decompresses all of `compressed` (in `format`) into a new buffer.
 pub(crate) fn decompress(format: Compression, compressed: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut out = Vec::with_capacity(size_hint(format, compressed));
+    // The hint comes from the file (gzip's trailer): reserve it only if the allocator agrees, so a file that
+    // claims a size the machine cannot hold fails in the decoder's own growth (an error), never aborts here.
+    let mut out = Vec::new();
+    let _ = out.try_reserve_exact(size_hint(format, compressed));
     let result = match format {
         Compression::None => {
             out.extend_from_slice(compressed);

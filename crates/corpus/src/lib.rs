@@ -176,12 +176,21 @@ impl Source {
             map(&file)
                 .map(Bytes::Mapped)
                 .or_else(|_| {
-                    let mut buf = Vec::with_capacity(len as usize);
+                    // The length is only a hint (a file can shrink, /proc and /sys report sizes that
+                    // are not theirs): reserve it if possible, never fail or abort for it.
+                    let mut buf = Vec::new();
+                    let _ = buf.try_reserve_exact(usize::try_from(len).unwrap_or(usize::MAX));
                     file.read_to_end(&mut buf).map(|_| Bytes::Owned(buf))
                 })
                 .map_err(io)?
         };
         Ok(bytes)
+    }
+
+    /// The bytes of a file as it was stored (read by the caller), under a display name: decompressed when
+    /// they are gzip, zstd, xz or bzip2, exactly as [`Source::open`] treats a file with these bytes.
+    pub fn from_stored(name: impl Into<PathBuf>, bytes: Vec<u8>) -> Result<Source, Error> {
+        Source::with_bytes(name.into(), Bytes::Owned(bytes))
     }
 
     /// Text held in memory under a display name (the built-in default corpus). Taken as it is: never

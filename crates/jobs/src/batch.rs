@@ -275,7 +275,9 @@ fn expand(config: &BatchConfig) -> Result<Expanded> {
         let line = e.span().map_or(String::new(), |r| format!("line {}: ", text[..r.start].lines().count().max(1)));
         bad(format!("not a valid plan: {line}{}", e.message().trim_end()))
     })?;
-    if plan.name.is_empty() || plan.name.contains(['/', '\\']) || plan.name.starts_with('.') {
+    // Names become directories and file names under reports/: nothing that leaves them or hides in them.
+    let plain = |name: &str| !(name.is_empty() || name.contains(['/', '\\']) || name.starts_with('.'));
+    if !plain(&plan.name) {
         return Err(bad(format!("plan name '{}' must be a plain directory name", plan.name)));
     }
     let base = plan_path.parent().unwrap_or(Path::new("."));
@@ -283,6 +285,9 @@ fn expand(config: &BatchConfig) -> Result<Expanded> {
     let mut corpora: Vec<(String, Vec<PathBuf>, Vec<PathBuf>, f64)> = Vec::new();
     let mut unmatched = Vec::new();
     for c in &plan.corpora {
+        if let Some(name) = c.name.as_deref().filter(|n| !plain(n)) {
+            return Err(bad(format!("corpus name '{name}' must be a plain directory name")));
+        }
         let holdout = c.holdout.unwrap_or(DEFAULT_HOLDOUT);
         crate::text::check_holdout(holdout).map_err(|e| bad(format!("corpus {:?}: {e}", c.name)))?;
         let test: Vec<PathBuf> = c.test.iter().map(|p| resolve(p)).collect();
@@ -371,6 +376,15 @@ fn expand(config: &BatchConfig) -> Result<Expanded> {
         }
     }
     Ok(Expanded { plan, jobs, unmatched })
+}
+
+/// Reads and expands a plan without running anything: the ids (`<corpus>/<kind>-<tokens>`) of the jobs it
+/// would run, in order. The same checks as [`run`] makes before its first job, so a plan that passes here
+/// fails only for what its jobs meet while running (unreadable or empty inputs).
+pub fn check(config: &BatchConfig) -> Result<Vec<String>> {
+    config.validate()?;
+    let Expanded { jobs, .. } = expand(config)?;
+    Ok(jobs.into_iter().map(|j| j.id).collect())
 }
 
 /// The job's key: tool version, settings, and every input file's SHA-256.
@@ -639,4 +653,38 @@ pub fn markdown(s: &BatchSummary) -> String {
         }
     }
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_plan(plan: &str) -> Result<Vec<String>> {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.txt"), "a line\n").unwrap();
+        let path = dir.path().join("plan.toml");
+        std::fs::write(&path, plan).unwrap();
+        let mut config = BatchConfig::new(path);
+        config.reports = dir.path().join("reports");
+        check(&config)
+    }
+
+    #[test]
+    fn a_plan_is_checked_without_running() {
+        let plan = "name = \"p\"\n[[corpus]]\nname = \"a\"\npaths = [\"a.txt\"]\n[[job]]\nkind = \"compare\"\ntokens = [\"words\", \"chars\"]\n";
+        assert_eq!(check_plan(plan).unwrap(), ["a/compare-words", "a/compare-chars"]);
+    }
+
+    /// Found writing the plan fuzz target: a corpus name is a directory under reports/<plan>/, and was taken
+    /// as it was, so `name = "../../x"` wrote reports outside it (and `.state` over the state files).
+    #[test]
+    fn corpus_names_are_plain_directory_names() {
+        for name in ["../../x", "a/b", ".state", "", "a\\\\b"] {
+            let plan = format!(
+                "name = \"p\"\n[[corpus]]\nname = \"{name}\"\npaths = [\"a.txt\"]\n[[job]]\nkind = \"entropy\"\n"
+            );
+            let e = check_plan(&plan).unwrap_err().to_string();
+            assert!(e.contains("must be a plain directory name"), "{name}: {e}");
+        }
+    }
 }

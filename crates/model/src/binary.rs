@@ -398,12 +398,24 @@ impl<B: AsRef<[u8]>> Mapped<B> {
         if secs[2].1 % 4 != 0 || secs[2].1 / 4 < v - 1 {
             return Err(Error::Corrupt(format!("the word table has {} bytes", secs[2].1)));
         }
+        // The n-gram counts are only reported (summed for messages), but they come from the file: each must
+        // fit its table, so that no sum of them can overflow.
+        if ngrams[0] != v as u64 {
+            return Err(Error::Corrupt(format!("{} unigrams in a vocabulary of {v} words", ngrams[0])));
+        }
         let mut tables = Vec::with_capacity(order - 1);
         for n in 2..=order {
             let i = 5 + 3 * (n - 2);
             let (keys, len) = secs[i];
             if len % 8 != 0 || len == 0 || len / 8 >= u32::MAX as usize {
                 return Err(Error::Corrupt(format!("the keys of order {n} have {len} bytes")));
+            }
+            if ngrams[n - 1] >= (len / 8) as u64 {
+                return Err(Error::Corrupt(format!(
+                    "{} n-grams of order {n} in a table of {} slots",
+                    ngrams[n - 1],
+                    len / 8
+                )));
             }
             expect(i + 1, len)?;
             expect(i + 2, if n < order { len } else { 0 })?;
@@ -717,6 +729,20 @@ mod tests {
         let mut flags = good.clone();
         flags[31] = 0x80;
         assert!(err(&flags).contains("unknown flags"));
+    }
+
+    /// Found by fuzzing (`shannon-fuzz binary`): the n-gram counts of the header were taken as they were,
+    /// and `shannon score` sums them for its table (an overflow in a debug build, nonsense in a release one).
+    #[test]
+    fn header_ngram_counts_must_fit_their_tables() {
+        let (vocab, _, model) = genesis(3, Smoothing::Mkn, true);
+        let good = bytes(&model, &vocab);
+        for (n, value) in [(0, u64::MAX), (0, 3), (1, u64::MAX), (2, 1 << 40)] {
+            let mut bad = good.clone();
+            bad[HEADER + 8 * n..HEADER + 8 * n + 8].copy_from_slice(&value.to_le_bytes());
+            let e = Mapped::new(&bad[..]).unwrap_err().to_string();
+            assert!(e.starts_with("corrupt binary model") && e.contains(&value.to_string()), "{e}");
+        }
     }
 
     #[test]

@@ -116,6 +116,9 @@ const TOP: f64 = 40.0;
 const BOTTOM: f64 = 340.0;
 const PAD: f64 = 10.0;
 
+/// More ticks than an axis ever has (about five, up to a dozen on an axis of orders).
+const MAX_TICKS: usize = 64;
+
 /// An axis: a scale, a domain in data units and its ticks.
 struct Axis {
     scale: Scale,
@@ -138,15 +141,24 @@ impl Axis {
                     lo -= d;
                     hi += d;
                 }
-                let mut step = nice_step((hi - lo) / 5.0);
+                // Values near ±f64::MAX (a report can hold any finite number): the width of the domain
+                // overflows, and so may rounding its ends outwards; the data's own ends are then kept. Either
+                // way a handful of ticks, never one per unit of an infinite domain.
+                let fifth = if (hi - lo).is_finite() { (hi - lo) / 5.0 } else { hi / 5.0 - lo / 5.0 };
+                let mut step = nice_step(fifth);
                 if integer {
                     step = step.max(1.0).round();
                 }
-                let (lo, hi) = if integer { (lo, hi) } else { ((lo / step).floor() * step, (hi / step).ceil() * step) };
+                let rounded = ((lo / step).floor() * step, (hi / step).ceil() * step);
+                let (lo, hi) = if integer || !(rounded.1 - rounded.0).is_finite() { (lo, hi) } else { rounded };
                 let decimals = if step >= 1.0 { 0 } else { (-step.log10().floor()) as usize };
                 let first = (lo / step).ceil() as i64;
                 let last = (hi / step + 1e-9).floor() as i64;
-                let ticks = (first..=last).map(|k| k as f64 * step).map(|v| (v, format!("{v:.decimals$}"))).collect();
+                let ticks = (first..=last)
+                    .take(MAX_TICKS)
+                    .map(|k| k as f64 * step)
+                    .map(|v| (v, format!("{v:.decimals$}")))
+                    .collect();
                 Axis { scale, lo, hi, ticks }
             }
             Scale::Log => {
@@ -483,7 +495,8 @@ fn short(v: f64) -> String {
     if v != 0.0 && (v.abs() >= 1e5 || v.abs() < 1e-3) {
         format!("{v:.3e}")
     } else {
-        let digits = (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize;
+        // Zero has no magnitude: log10 is -inf, which as i32 is i32::MIN, and 3 − i32::MIN overflows.
+        let digits = if v == 0.0 { 0 } else { (3 - v.abs().log10().floor() as i32).clamp(0, 6) as usize };
         format!("{v:.digits$}")
     }
 }
@@ -516,6 +529,28 @@ mod tests {
         // A single value still gives an axis with extent.
         let one = Axis::new(Scale::Linear, [4.0].into_iter(), false);
         assert!(one.lo < 4.0 && one.hi > 4.0);
+    }
+
+    /// Found reading the renderer for its fuzz target: a point at y = 0 has a tooltip value whose digit
+    /// count came from 3 − (log10 0 as i32) = 3 − i32::MIN, an overflow (a panic in debug builds).
+    #[test]
+    fn zero_has_a_short_form() {
+        assert_eq!(short(0.0), "0");
+        assert_eq!(short(-0.0), "-0");
+        assert_eq!(short(1.5), "1.500");
+    }
+
+    /// Found reading the renderer for fuzzing: a report whose values span more than f64's range (±1e308)
+    /// made the domain's width infinite, the step 1 and the ticks every integer from i64::MIN to i64::MAX.
+    #[test]
+    fn extreme_values_give_a_few_ticks() {
+        for values in [[-1e308, 1e308], [-f64::MAX, f64::MAX], [0.0, f64::MAX], [1.7e308, f64::MAX]] {
+            for integer in [false, true] {
+                let a = Axis::new(Scale::Linear, values.into_iter(), integer);
+                assert!(!a.ticks.is_empty() && a.ticks.len() <= 12, "{values:?}: {} ticks", a.ticks.len());
+                assert!(a.lo.is_finite() && a.hi.is_finite() && a.lo <= values[0] && a.hi >= values[1]);
+            }
+        }
     }
 
     #[test]

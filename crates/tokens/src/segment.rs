@@ -282,7 +282,7 @@ impl Tokenizer {
     /// loops, with lower-casing out of line, as this runs once per token.
     #[inline]
     fn emit(&self, tok: &str, id: &mut impl FnMut(&str) -> u32, buf: &mut String, out: &mut Vec<u32>) {
-        if self.lowercase && tok.chars().any(char::is_uppercase) {
+        if self.lowercase && tok.chars().any(folds) {
             out.push(lowercase_id(tok, id, buf));
         } else {
             out.push(id(tok));
@@ -335,6 +335,17 @@ impl Tokenizer {
             }
         }
         Ok(())
+    }
+}
+
+/// Whether lower-casing changes `c`: upper case letters, but also the titlecase digraphs (`ǅ`, `ǈ`, `ǋ`,
+/// `ǲ`) and Greek capitals with prosgegrammeni (`ᾈ`), which `char::is_uppercase` does not count.
+#[inline]
+fn folds(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_uppercase()
+    } else {
+        c.to_lowercase().ne([c])
     }
 }
 
@@ -674,6 +685,17 @@ mod tests {
             prop_assert_eq!(fast, general);
         }
 
+    }
+
+    /// Found by fuzzing (`shannon-fuzz tokens`): `--lowercase` left titlecase letters as they were, as
+    /// `char::is_uppercase` is false for them.
+    #[test]
+    fn lowercase_folds_titlecase_letters() {
+        for kind in [TokenKind::Whitespace, TokenKind::Words, TokenKind::Chars] {
+            let folded = tokens(kind, true, Sentences::None, "ǅungla ǈ ᾈ");
+            assert!(folded.iter().all(|t| !t.contains(['ǅ', 'ǈ', 'ᾈ'])), "{kind:?}: {folded:?}");
+        }
+        assert_eq!(tokens(TokenKind::Whitespace, true, Sentences::None, "ǅungla Σ"), ["ǆungla", "σ"]);
     }
 
     #[test]

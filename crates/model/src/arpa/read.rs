@@ -167,8 +167,11 @@ pub fn parse(bytes: &[u8]) -> Result<(Vocab, Model), Error> {
         declared.push((c, no));
     }
     let m = declared.len();
+    // What to reserve for a section: its declared count, but never more than the file can hold (a line is
+    // at least 4 bytes, `0 w\n`), so a header's count is checked by reading, never trusted to allocate.
+    let reserve = |n: usize| declared[n - 1].0.min(bytes.len() / 4);
     let mut vocab = Vocab::new();
-    let mut unigrams: Vec<(u32, f64, f64)> = Vec::with_capacity(declared[0].0);
+    let mut unigrams: Vec<(u32, f64, f64)> = Vec::with_capacity(reserve(1));
     let mut b = Building { orders: Vec::with_capacity(m), log_prob: Vec::new(), log_backoff: Vec::new() };
     let mut n = 1;
     let mut seen = 0usize; // n-grams read in section n
@@ -211,16 +214,17 @@ pub fn parse(bytes: &[u8]) -> Result<(Vocab, Model), Error> {
             }
             n += 1;
             seen = 0;
+            let c = reserve(n);
             b.orders.push(Order {
                 n,
-                first: Vec::with_capacity(declared[n - 1].0),
-                suffix: Vec::with_capacity(declared[n - 1].0),
-                history: Vec::with_capacity(declared[n - 1].0),
-                count: Vec::with_capacity(declared[n - 1].0),
-                index: hashbrown::HashMap::with_capacity(declared[n - 1].0),
+                first: Vec::with_capacity(c),
+                suffix: Vec::with_capacity(c),
+                history: Vec::with_capacity(c),
+                count: Vec::with_capacity(c),
+                index: hashbrown::HashMap::with_capacity(c),
             });
-            b.log_prob.push(Vec::with_capacity(declared[n - 1].0));
-            b.log_backoff.push(Vec::with_capacity(declared[n - 1].0));
+            b.log_prob.push(Vec::with_capacity(c));
+            b.log_backoff.push(Vec::with_capacity(c));
             continue;
         }
         seen += 1;
@@ -506,6 +510,20 @@ ngram 3=1
         for (text, want) in cases {
             let e = parse(text.as_bytes()).unwrap_err().to_string();
             assert!(e.starts_with(want), "got '{e}', want '{want}'");
+        }
+    }
+
+    /// Seen in use, then by fuzzing (`shannon-fuzz arpa`): the reader reserved what the header declared, so
+    /// `ngram 1=1000000000000000000` panicked (capacity overflow) and `ngram 1=10000000000` aborted (a failed
+    /// allocation). A count the file cannot hold is now found wrong by reading, like any other.
+    #[test]
+    fn huge_declared_counts_are_errors_not_allocations() {
+        let good = "\\data\\\nngram 1=3\nngram 2=1\n\n\\1-grams:\n-1\t<unk>\n-1\t<s>\t-0.5\n-0.5\t</s>\n\n\\2-grams:\n-0.2\t<s> </s>\n\n\\end\\\n";
+        for huge in ["1000000000000000000", "10000000000", &usize::MAX.to_string()] {
+            for (from, to) in [("ngram 1=3", format!("ngram 1={huge}")), ("ngram 2=1", format!("ngram 2={huge}"))] {
+                let e = parse(good.replace(from, &to).as_bytes()).unwrap_err().to_string();
+                assert!(e.contains(&format!("declares {huge}")), "{e}");
+            }
         }
     }
 
