@@ -200,6 +200,41 @@ fn build_then_score_matches_compare() {
     assert_eq!(out.lines().count(), std::fs::read_to_string(g).unwrap().lines().count());
     let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
     assert!(first["log10_prob"].as_f64().unwrap() < 0.0);
+
+    // What the name says: a model built from a training text and scored on a test text gives the held-out
+    // cross-entropy `compare` reports for the same order and method — exactly from the binary file (it keeps
+    // the f64 values), and to ARPA's f32 rounding from the ARPA file.
+    let text = std::fs::read_to_string(g).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let (train, test) = (dir.path().join("train.txt"), dir.path().join("test.txt"));
+    std::fs::write(&train, lines[..15].join("\n") + "\n").unwrap();
+    std::fs::write(&test, lines[15..].join("\n") + "\n").unwrap();
+    let report = dir.path().join("compare.json");
+    shannon()
+        .args(["compare", "--order", "3", "--tokens", "whitespace", "--train"])
+        .arg(&train)
+        .arg("--test")
+        .arg(&test)
+        .arg("--output")
+        .arg(&report)
+        .assert()
+        .success();
+    let compared: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let want = compared["models"][2]["test"]["cross_entropy_bits"].as_f64().unwrap();
+    for (format, tolerance) in [("binary", 1e-12), ("arpa", 1e-6)] {
+        let built = dir.path().join(format!("train.{format}"));
+        shannon()
+            .args(["build", "--order", "3", "--tokens", "whitespace", "--format", format, "--output"])
+            .arg(&built)
+            .arg(&train)
+            .assert()
+            .success();
+        let out = shannon().arg("score").arg("--model").arg(&built).arg(&test).output().unwrap();
+        let scored: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let got = scored["score"]["cross_entropy_bits"].as_f64().unwrap();
+        assert!((got - want).abs() <= tolerance * want, "{format}: score {got} vs compare {want}");
+    }
+
     shannon()
         .args(["build", "--smoothing", "add-k", "--output"])
         .arg(dir.path().join("x.arpa"))
