@@ -12,6 +12,7 @@ mod manners;
 mod models;
 mod newcomer;
 mod pipeline;
+mod readme;
 mod render;
 mod specials;
 mod spill;
