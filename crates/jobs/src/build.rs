@@ -195,7 +195,7 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
     config.validate()?;
     let BuildConfig { corpus: paths, text, order, smoothing, format, output, memory } = config;
     let (order, smoothing, format) = (*order, *smoothing, *format);
-    let corpus = open(paths)?;
+    let corpus = open(paths, progress)?;
     let (tokenized, _) = tokenize_whole(&corpus, text, progress);
     let (vocab, train) = tokenized?;
     // The mapped text has been read; its pages would otherwise stay resident through counting and estimation.

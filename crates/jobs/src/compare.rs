@@ -195,7 +195,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
             let corpus = Corpus::from_sources(vec![Source::from_bytes("default", text)]);
             (corpus, None, holdout_info(DEFAULT_HOLDOUT))
         }
-        Inputs::Holdout { corpus, holdout } => (open(corpus)?, None, holdout_info(*holdout)),
+        Inputs::Holdout { corpus, holdout } => (open(corpus, progress)?, None, holdout_info(*holdout)),
         Inputs::Files { train, test } => {
             let info = CorpusInfo {
                 name: String::new(),
@@ -206,7 +206,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
                 lines: None,
                 train_lines: None,
             };
-            (open(train)?, Some(open(test)?), info)
+            (open(train, progress)?, Some(open(test, progress)?), info)
         }
     };
     let mut info = CorpusInfo { name, train_inputs: inputs(&train_corpus), ..info };

@@ -276,7 +276,7 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
     config.validate()?;
     let start = Instant::now();
     let name = config.name();
-    let corpus = open(&config.corpus)?;
+    let corpus = open(&config.corpus, progress)?;
     let tok = config.text.tokenizer;
     let lossy = config.text.lossy;
     let paths = describe(&config.corpus);

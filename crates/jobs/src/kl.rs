@@ -146,7 +146,7 @@ pub fn run(config: &KlConfig, progress: &dyn Progress) -> Result<KlReport> {
         }
         (false, false) => {
             let tok = &config.text.tokenizer;
-            let (pc, qc) = (open(&config.p)?, open(&config.q)?);
+            let (pc, qc) = (open(&config.p, progress)?, open(&config.q, progress)?);
             let (tokenized, _) = stage(progress, "tokenize", Some(pc.bytes() + qc.bytes()), Unit::Bytes, || {
                 let advance = |n| progress.advance(n);
                 let (mut vocab, ps) = stream::tokenize_train(&pc, &pc.whole(), tok, config.text.lossy, &advance)?;

@@ -95,7 +95,7 @@ fn score_with(
     progress: &dyn Progress,
     score_ids: impl Fn(&[u32]) -> shannon_eval::Score,
 ) -> Result<Scored> {
-    let corpus = open(&config.text_paths)?;
+    let corpus = open(&config.text_paths, progress)?;
     let spans = corpus.whole();
     let (test, _) = stage(progress, "tokenize", Some(Corpus::span_bytes(&spans)), Unit::Bytes, || {
         stream::tokenize_test(&corpus, &spans, &text.tokenizer, text.lossy, vocab, &|n| progress.advance(n))

@@ -114,9 +114,11 @@ pub fn inputs(corpus: &Corpus) -> Vec<shannon_report::Input> {
         .collect()
 }
 
-/// Opens files and directories as one corpus.
-pub fn open(paths: &[PathBuf]) -> Result<Corpus> {
-    Ok(Corpus::open(paths)?)
+/// Opens files and directories as one corpus, as a stage named "read": plain files are mapped at once, but
+/// compressed ones are decompressed into memory here, which takes a while for large inputs.
+pub fn open(paths: &[PathBuf], progress: &dyn Progress) -> Result<Corpus> {
+    let (corpus, _) = progress::stage(progress, "read", None, Unit::Steps, || Corpus::open(paths));
+    Ok(corpus?)
 }
 
 /// A short name for a corpus: the file stem of its first path.
