@@ -22,6 +22,9 @@
 //! - **Never panics on a report.** Anything that is not a report it can render is an [`Error`] with a
 //!   one-line message; no string is sliced by byte index.
 //! - **Deterministic.** The same report gives the same page, byte for byte.
+//! - **Readable.** A band's or a rule's label sits inside the plot where no series, mark, rule or border
+//!   crosses it, else in the legend; every line has a check box (unticked, the line is hidden) and a legend
+//!   entry (hovered, the line is brought forward), both CSS only.
 
 mod compare;
 mod entropy;

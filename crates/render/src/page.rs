@@ -5,7 +5,7 @@ use shannon_report::Input;
 use shannon_tokens::Tokenizer;
 
 use crate::html::{markup, put, Html};
-use crate::svg::Chart;
+use crate::svg::{Chart, MAX_SERIES};
 
 /// A page under construction.
 pub(crate) struct Page {
@@ -39,7 +39,26 @@ table.facts th { width: 14em; background: #fafaf8; }
 code { font: 12.5px ui-monospace, "DejaVu Sans Mono", monospace; }
 ul.warnings { margin: 0; padding-left: 18px; color: #8a4b00; }
 footer { margin-top: 32px; color: #777; font-size: 12px; }
+.toggles { font-size: 12px; color: #555; padding: 2px 6px; }
+.toggles label { white-space: nowrap; margin-right: 6px; cursor: pointer; }
+.pick { cursor: pointer; }
+figure:has(.pick:hover) :is(path.series, g.marks) { opacity: 0.15; }
 "#;
+
+/// Per series `i` (the `data-i` of its line, marks, legend entry and check box): hovering its legend
+/// entry or check box brings its line forward and thickens it, and unticking the box hides it. CSS only:
+/// the page runs no script.
+fn series_style(h: &mut Html) {
+    for i in 0..MAX_SERIES {
+        put!(
+            h,
+            "figure:has(.pick[data-i=\"{0}\"]:hover) :is(path.series, g.marks)[data-i=\"{0}\"] {{ opacity: 1; stroke-width: 3.5; }}\n\
+             figure:has(input[data-i=\"{0}\"]:not(:checked)) :is(path.series, g.marks)[data-i=\"{0}\"] {{ display: none; }}\n\
+             figure:has(input[data-i=\"{0}\"]:not(:checked)) g.entry[data-i=\"{0}\"] {{ opacity: 0.35; }}\n",
+            i
+        );
+    }
+}
 
 impl Page {
     /// A page titled `title` (text) over `subtitle`, for a report of `schema` written by `tool_version`.
@@ -61,11 +80,17 @@ impl Page {
         self.body.raw("</table>");
     }
 
-    /// Charts side by side, each with its caption.
+    /// Charts side by side, each with its check boxes (hide a line, hover to emphasise it) and caption.
     pub(crate) fn charts(&mut self, charts: &[(Chart, Html)]) {
         self.body.raw(r#"<section class="charts">"#);
         for (chart, caption) in charts {
-            put!(self.body, "<figure>{}<figcaption>{}</figcaption></figure>", chart.to_svg(), caption);
+            put!(
+                self.body,
+                "<figure>{}{}<figcaption>{}</figcaption></figure>",
+                chart.to_svg(),
+                chart.controls(),
+                caption
+            );
         }
         self.body.raw("</section>");
     }
@@ -86,6 +111,7 @@ impl Page {
             self.title
         );
         h.raw(STYLE);
+        series_style(&mut h);
         put!(
             h,
             "</style>\n</head>\n<body>\n\

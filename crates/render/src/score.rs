@@ -30,10 +30,19 @@ fn facts(r: &ScoreReport) -> Vec<(&'static str, Html)> {
         (
             "test text",
             markup!(
-                "{} tokens, {} sentences, {} bytes",
+                "{} tokens of text (<code>&lt;s&gt;</code> and <code>&lt;/s&gt;</code> not counted), {} sentences, {} bytes",
                 count(r.test.tokens),
                 count(r.test.sentences),
                 count(r.test.bytes)
+            ),
+        ),
+        (
+            "predicted tokens",
+            markup!(
+                "<strong>{}</strong>: every token the model predicts, <code>&lt;/s&gt;</code> included and \
+                 <code>&lt;s&gt;</code> (context only) not — the denominator of cross-entropy, perplexity and \
+                 the OOV rate",
+                count(s.tokens)
             ),
         ),
         ("cross-entropy", markup!("<strong>{}</strong> bits/token", num(s.cross_entropy_bits, 4))),
@@ -45,7 +54,15 @@ fn facts(r: &ScoreReport) -> Vec<(&'static str, Html)> {
                 num(s.perplexity_excluding_oov, 3)
             ),
         ),
-        ("OOV", markup!("{} tokens ({:.3} %)", count(s.oov), 100.0 * s.oov_rate)),
+        (
+            "OOV",
+            markup!(
+                "{} of {} predicted tokens ({:.3} %) are out of the model's vocabulary (scored as <code>&lt;unk&gt;</code>)",
+                count(s.oov),
+                count(s.tokens),
+                100.0 * s.oov_rate
+            ),
+        ),
         ("bits per character", markup!("{}", num(s.bits_per_char, 4))),
         ("bits per byte", markup!("{}", num(s.bits_per_byte, 4))),
     ];

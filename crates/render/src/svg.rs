@@ -116,6 +116,17 @@ const TOP: f64 = 40.0;
 const BOTTOM: f64 = 340.0;
 const PAD: f64 = 10.0;
 
+/// Font size of the labels of bands and rules, and the space around their text.
+const LABEL_SIZE: f64 = 11.0;
+const LABEL_PAD: f64 = 2.0;
+/// Half the width of a point mark.
+const MARK_RADIUS: f64 = 5.0;
+/// The shade of a band.
+const BAND_FILL: &str = "#efefef";
+
+/// Series that get a check box and a hover rule in the page's style; more are drawn but not toggled.
+pub const MAX_SERIES: usize = 16;
+
 /// More ticks than an axis ever has (about five, up to a dozen on an axis of orders).
 const MAX_TICKS: usize = 64;
 
@@ -255,12 +266,34 @@ impl Chart {
         self.axes(&mut s, &frame);
         self.rules(&mut s, &frame);
         self.lines(&mut s, &frame);
-        self.legend(&mut s);
+        let unplaced = self.labels(&mut s, &frame);
+        self.legend(&mut s, &unplaced);
         s.raw("</svg>");
         s
     }
 
-    /// Shaded bands, under the grid.
+    /// Check boxes under the chart, one per series, to hide a line or (hovered) emphasise it; the page's
+    /// style does the rest, so no script runs. Empty for a chart of one series.
+    pub fn controls(&self) -> Html {
+        let mut h = Html::new();
+        if self.series.len() < 2 {
+            return h;
+        }
+        h.raw(r#"<div class="toggles">show:"#);
+        for (i, series) in self.series.iter().enumerate().take(MAX_SERIES) {
+            put!(
+                h,
+                r#" <label class="pick" data-i="{0}"><input type="checkbox" data-i="{0}" checked> <span style="color:{1}">{2}</span></label>"#,
+                i,
+                series.color,
+                series.name
+            );
+        }
+        h.raw("</div>");
+        h
+    }
+
+    /// Shaded bands, under the grid; their labels come with [`Chart::labels`].
     fn bands(&self, s: &mut Html, f: &Frame) {
         for b in &self.bands {
             let clamp = |v: f64| v.clamp(LEFT, RIGHT);
@@ -268,14 +301,12 @@ impl Chart {
             if z > a {
                 put!(
                     s,
-                    r##"<g class="band"><rect x="{:.1}" y="{}" width="{:.1}" height="{}" fill="#efefef"/><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="middle" fill="#777">{}</text></g>"##,
+                    r##"<g class="band"><rect x="{:.1}" y="{}" width="{:.1}" height="{}" fill="{}"/></g>"##,
                     a,
                     TOP,
                     z - a,
                     BOTTOM - TOP,
-                    (a + z) / 2.0,
-                    TOP + 14.0,
-                    b.label
+                    BAND_FILL
                 );
             }
         }
@@ -322,22 +353,85 @@ impl Chart {
         );
     }
 
-    /// Horizontal reference lines with their labels.
+    /// Horizontal reference lines; their labels come with [`Chart::labels`].
     fn rules(&self, s: &mut Html, f: &Frame) {
         for r in self.rules.iter().filter(|r| f.y.accepts(r.y)) {
-            let yy = f.py(r.y);
             put!(
                 s,
-                r#"<g class="rule"><line x1="{0}" y1="{1:.1}" x2="{2}" y2="{1:.1}" stroke="{3}" stroke-width="1.5" stroke-dasharray="2 3"/><text x="{4:.1}" y="{5:.1}" font-size="11" text-anchor="end" fill="{3}">{6}</text></g>"#,
+                r#"<g class="rule"><line x1="{0}" y1="{1:.1}" x2="{2}" y2="{1:.1}" stroke="{3}" stroke-width="1.5" stroke-dasharray="2 3"/></g>"#,
                 LEFT,
-                yy,
+                f.py(r.y),
                 RIGHT,
                 r.color,
-                RIGHT - 4.0,
-                yy - 4.0,
-                r.label,
             );
         }
+    }
+
+    /// What a label must not touch: every drawn segment of every series, every mark, every rule.
+    fn obstacles(&self, f: &Frame) -> Obstacles {
+        let mut o = Obstacles::default();
+        for series in &self.series {
+            let runs = runs(f, series);
+            if series.line {
+                for run in &runs {
+                    o.segments.extend(run.windows(2).map(|w| (w[0], w[1])));
+                }
+            }
+            if series.marker != Marker::None {
+                let m = MARK_RADIUS + 1.0;
+                o.boxes.extend(runs.iter().flatten().map(|&(x, y)| Rect {
+                    x0: x - m,
+                    y0: y - m,
+                    x1: x + m,
+                    y1: y + m,
+                }));
+            }
+        }
+        for r in self.rules.iter().filter(|r| f.y.accepts(r.y)) {
+            let y = f.py(r.y);
+            o.segments.push(((LEFT, y), (RIGHT, y)));
+        }
+        o
+    }
+
+    /// The labels of bands and rules, each on a background that hides the grid, where no series, mark,
+    /// rule, other label or the plot's border crosses it. A label with no such place inside the plot is
+    /// returned, for the legend.
+    fn labels(&self, s: &mut Html, f: &Frame) -> Vec<Unplaced> {
+        let mut o = self.obstacles(f);
+        let mut unplaced = Vec::new();
+        for b in &self.bands {
+            let clamp = |v: f64| v.clamp(LEFT, RIGHT);
+            let (a, z) = (clamp(f.px(b.x0)), clamp(f.px(b.x1)));
+            if z <= a {
+                continue;
+            }
+            let w = text_width(&b.label, LABEL_SIZE);
+            // Inside the band when it is wide enough, else wherever in the plot, nearest its middle.
+            let (lo, hi) = if z - a >= w + 2.0 * LABEL_PAD + 4.0 { (a, z) } else { (LEFT, RIGHT) };
+            let middle = (a + z) / 2.0 - w / 2.0;
+            let xs = spread(middle, lo + LABEL_PAD + 3.0, hi - LABEL_PAD - 3.0 - w);
+            let tops = (0..).map(|k| TOP + 4.0 + 4.0 * k as f64).take_while(|t| *t < BOTTOM);
+            let spot = tops.flat_map(|t| xs.iter().map(move |&x| (x, t))).find_map(|(x, t)| o.fits(x, t, w));
+            match spot {
+                Some(r) => label(s, &mut o, r, &b.label, "band", BAND_FILL, "#555"),
+                None => unplaced.push(Unplaced { label: b.label.clone(), color: "#777", band: true }),
+            }
+        }
+        for r in self.rules.iter().filter(|r| f.y.accepts(r.y)) {
+            let y = f.py(r.y);
+            let w = text_width(&r.label, LABEL_SIZE);
+            let h = LABEL_SIZE * 1.2 + 2.0 * LABEL_PAD;
+            let xs = spread(RIGHT - 5.0 - w, LEFT + 5.0, RIGHT - 5.0 - w);
+            // Just above the line, else just below it, from the right.
+            let tops = [y - 3.0 - h + LABEL_PAD, y + 3.0 + LABEL_PAD];
+            let spot = xs.iter().flat_map(|&x| tops.iter().map(move |&t| (x, t))).find_map(|(x, t)| o.fits(x, t, w));
+            match spot {
+                Some(b) => label(s, &mut o, b, &r.label, "rule", "#ffffff", r.color),
+                None => unplaced.push(Unplaced { label: r.label.clone(), color: r.color, band: false }),
+            }
+        }
+        unplaced
     }
 
     /// The series, clipped to the plot: last first, so the first (the one a reader looks for) is on top.
@@ -351,24 +445,36 @@ impl Chart {
             RIGHT - LEFT,
             BOTTOM - TOP,
         );
-        for series in self.series.iter().rev() {
+        for (i, series) in self.series.iter().enumerate().rev() {
             if series.line {
-                line(s, f, series);
+                line(s, f, series, i);
             }
             if series.marker != Marker::None {
-                marks(s, f, series);
+                marks(s, f, series, i);
             }
         }
         s.raw("</g>");
     }
 
-    /// The legend, right of the plot.
-    fn legend(&self, s: &mut Html) {
+    /// The legend, right of the plot: one entry per series (hovering one emphasises its line), then the
+    /// labels that found no place in the plot.
+    fn legend(&self, s: &mut Html, unplaced: &[Unplaced]) {
         s.raw(r##"<g class="legend" font-size="12" fill="#222">"##);
+        let entries = self.series.len() + unplaced.len();
+        let step = (20.0f64).min((BOTTOM - TOP - 8.0) / entries.max(1) as f64);
+        let (x0, x1) = (RIGHT + 14.0, RIGHT + 40.0);
         for (i, series) in self.series.iter().enumerate() {
-            let step = (20.0f64).min((BOTTOM - TOP - 8.0) / self.series.len().max(1) as f64);
             let ly = TOP + 8.0 + step * i as f64;
-            let (x0, x1) = (RIGHT + 14.0, RIGHT + 40.0);
+            // A transparent box makes the whole entry, gaps included, answer to the pointer.
+            put!(
+                s,
+                r##"<g class="entry pick" data-i="{}"><rect x="{}" y="{:.1}" width="{}" height="{:.1}" fill="#ffffff" fill-opacity="0"/>"##,
+                i,
+                x0 - 4.0,
+                ly - step / 2.0,
+                WIDTH - x0,
+                step
+            );
             if series.line {
                 put!(
                     s,
@@ -401,10 +507,147 @@ impl Chart {
                 ),
                 Marker::None => {}
             }
-            put!(s, r#"<text x="{}" y="{:.1}">{}</text>"#, x1 + 6.0, ly + 4.0, series.name);
+            put!(s, r#"<text x="{}" y="{:.1}">{}</text></g>"#, x1 + 6.0, ly + 4.0, series.name);
+        }
+        for (k, u) in unplaced.iter().enumerate() {
+            let ly = TOP + 8.0 + step * (self.series.len() + k) as f64;
+            if u.band {
+                put!(
+                    s,
+                    r##"<g class="entry label"><rect x="{}" y="{:.1}" width="{}" height="10" fill="{}" stroke="#bbb"/>"##,
+                    x0,
+                    ly - 5.0,
+                    x1 - x0,
+                    BAND_FILL
+                );
+            } else {
+                put!(
+                    s,
+                    r#"<g class="entry label"><line x1="{}" y1="{:.1}" x2="{}" y2="{:.1}" stroke="{}" stroke-width="1.5" stroke-dasharray="2 3"/>"#,
+                    x0,
+                    ly,
+                    x1,
+                    ly,
+                    u.color
+                );
+            }
+            put!(s, r#"<text x="{}" y="{:.1}">{}</text></g>"#, x1 + 6.0, ly + 4.0, u.label);
         }
         s.raw("</g>");
     }
+}
+
+/// A label that found no free place in the plot, shown in the legend instead.
+struct Unplaced {
+    label: String,
+    color: &'static str,
+    /// A band's label (else a rule's).
+    band: bool,
+}
+
+/// An axis-aligned box in the SVG's coordinates, `y` downwards.
+#[derive(Debug, Clone, Copy)]
+struct Rect {
+    x0: f64,
+    y0: f64,
+    x1: f64,
+    y1: f64,
+}
+
+impl Rect {
+    fn overlaps(&self, o: &Rect) -> bool {
+        self.x0 < o.x1 && o.x0 < self.x1 && self.y0 < o.y1 && o.y0 < self.y1
+    }
+
+    /// Whether the segment from `a` to `b` passes through the box (Liang & Barsky 1984 clipping).
+    fn hit_by(&self, a: (f64, f64), b: (f64, f64)) -> bool {
+        let (dx, dy) = (b.0 - a.0, b.1 - a.1);
+        let (mut t0, mut t1) = (0.0f64, 1.0f64);
+        for (p, q) in [(-dx, a.0 - self.x0), (dx, self.x1 - a.0), (-dy, a.1 - self.y0), (dy, self.y1 - a.1)] {
+            if p == 0.0 {
+                if q < 0.0 {
+                    return false;
+                }
+            } else {
+                let t = q / p;
+                if p < 0.0 {
+                    t0 = t0.max(t);
+                } else {
+                    t1 = t1.min(t);
+                }
+            }
+        }
+        t0 <= t1
+    }
+}
+
+/// What labels must keep clear of.
+#[derive(Default)]
+struct Obstacles {
+    segments: Vec<((f64, f64), (f64, f64))>,
+    boxes: Vec<Rect>,
+}
+
+impl Obstacles {
+    /// The box of a label `w` wide whose box's top-left is (`x`, `top`), if it lies inside the plot,
+    /// clear of its border, and touches nothing.
+    fn fits(&self, x: f64, top: f64, w: f64) -> Option<Rect> {
+        let r = Rect {
+            x0: x - LABEL_PAD,
+            y0: top - LABEL_PAD,
+            x1: x + w + LABEL_PAD,
+            y1: top + LABEL_SIZE * 1.2 + LABEL_PAD,
+        };
+        let inside = r.x0 >= LEFT + 2.0 && r.x1 <= RIGHT - 2.0 && r.y0 >= TOP + 2.0 && r.y1 <= BOTTOM - 2.0;
+        let clear = || {
+            let grown = Rect { x0: r.x0 - 1.0, y0: r.y0 - 1.0, x1: r.x1 + 1.0, y1: r.y1 + 1.0 };
+            !self.boxes.iter().any(|b| b.overlaps(&grown)) && !self.segments.iter().any(|&(a, b)| grown.hit_by(a, b))
+        };
+        (inside && clear()).then_some(r)
+    }
+}
+
+/// Candidate left edges: `first` (clamped to [`lo`, `hi`]), then others every 6 units either side of it.
+fn spread(first: f64, lo: f64, hi: f64) -> Vec<f64> {
+    if hi < lo {
+        return Vec::new();
+    }
+    let first = first.clamp(lo, hi);
+    let mut xs = vec![first];
+    for k in 1.. {
+        let (l, r) = (first - 6.0 * k as f64, first + 6.0 * k as f64);
+        if l < lo && r > hi {
+            break;
+        }
+        xs.extend([r, l].into_iter().filter(|v| (lo..=hi).contains(v)));
+    }
+    xs
+}
+
+/// An upper bound on the width of `text` at font size `size`: wide sans-serif glyphs (DejaVu Sans's
+/// digits are 0.64 em, its `m` 0.97 em) average under 0.66 em.
+fn text_width(text: &str, size: f64) -> f64 {
+    text.chars().count() as f64 * size * 0.66
+}
+
+/// Draws a label in its box `r` (background `fill`, text `color`) and makes the box an obstacle.
+fn label(s: &mut Html, o: &mut Obstacles, r: Rect, text: &str, kind: &'static str, fill: &'static str, color: &str) {
+    put!(
+        s,
+        r#"<g class="label" data-for="{}"><rect x="{:.1}" y="{:.1}" width="{:.1}" height="{:.1}" fill="{}"/><text x="{:.1}" y="{:.1}" font-size="{}" fill="{}">{}</text></g>"#,
+        kind,
+        r.x0,
+        r.y0,
+        r.x1 - r.x0,
+        r.y1 - r.y0,
+        fill,
+        r.x0 + LABEL_PAD,
+        r.y0 + LABEL_PAD + LABEL_SIZE * 0.95,
+        LABEL_SIZE,
+        color,
+        text
+    );
+    o.boxes.push(r);
 }
 
 /// The two axes of a chart, and where data lands in the SVG's coordinates.
@@ -428,9 +671,8 @@ fn dash(series: &Series) -> Html {
     series.dash.map(|d| markup!(r#" stroke-dasharray="{}""#, d)).unwrap_or_default()
 }
 
-/// A series' line: runs of drawable points; a run of one point is left to its marker (a path through a
-/// single point has no extent).
-fn line(s: &mut Html, f: &Frame, series: &Series) {
+/// A series' drawable points in the SVG's coordinates, in runs broken where a point cannot be drawn.
+fn runs(f: &Frame, series: &Series) -> Vec<Vec<(f64, f64)>> {
     let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
     for &(vx, vy) in &series.points {
         if f.x.accepts(vx) && f.y.accepts(vy) {
@@ -439,6 +681,13 @@ fn line(s: &mut Html, f: &Frame, series: &Series) {
             runs.push(Vec::new());
         }
     }
+    runs
+}
+
+/// A series' line (the `i`th series): runs of drawable points; a run of one point is left to its marker
+/// (a path through a single point has no extent).
+fn line(s: &mut Html, f: &Frame, series: &Series, i: usize) {
+    let runs = runs(f, series);
     let mut d = Html::new();
     for run in runs.iter().filter(|r| r.len() >= 2) {
         for (i, (qx, qy)) in run.iter().enumerate() {
@@ -452,9 +701,10 @@ fn line(s: &mut Html, f: &Frame, series: &Series) {
     if !d.is_empty() {
         put!(
             s,
-            r#"<path class="series" data-series="{}" d="{}" fill="none" stroke="{}" stroke-width="2"{} stroke-linejoin="round"/>"#,
+            r#"<path class="series" data-series="{}" d="{}" data-i="{}" fill="none" stroke="{}" stroke-width="2"{} stroke-linejoin="round"/>"#,
             series.name,
             d,
+            i,
             series.color,
             dash(series)
         );
@@ -462,8 +712,8 @@ fn line(s: &mut Html, f: &Frame, series: &Series) {
 }
 
 /// A series' point marks, each with a tooltip.
-fn marks(s: &mut Html, f: &Frame, series: &Series) {
-    put!(s, r#"<g class="marks" data-series="{}" fill="{}">"#, series.name, series.color);
+fn marks(s: &mut Html, f: &Frame, series: &Series, i: usize) {
+    put!(s, r#"<g class="marks" data-series="{}" data-i="{}" fill="{}">"#, series.name, i, series.color);
     for &(vx, vy) in series.points.iter().filter(|p| f.x.accepts(p.0) && f.y.accepts(p.1)) {
         let (cx, cy) = (f.px(vx), f.py(vy));
         let tip = markup!("<title>{}: {} → {}</title>", series.name, plain_number(vx), short(vy));
@@ -600,5 +850,83 @@ mod tests {
         let svg = chart.to_svg().into_string();
         assert_eq!(svg.matches("</path>").count(), 2, "{svg}");
         assert!(!svg.contains(">\"<"), "{svg}");
+    }
+
+    fn chart(series: Vec<Series>, rules: Vec<Rule>, bands: Vec<Band>) -> Chart {
+        Chart {
+            id: "l".into(),
+            title: "t".into(),
+            x_label: "x".into(),
+            y_label: "y".into(),
+            x_scale: Scale::Linear,
+            y_scale: Scale::Linear,
+            integer_x: true,
+            series,
+            rules,
+            bands,
+        }
+    }
+
+    /// The label boxes a chart drew: (data-for, box).
+    fn label_boxes(svg: &str) -> Vec<(String, Rect)> {
+        let attr = |t: &str, name: &str| -> f64 {
+            t.split(&format!(" {name}=\"")).nth(1).unwrap().split('"').next().unwrap().parse().unwrap()
+        };
+        svg.split(r#"<g class="label" data-for=""#)
+            .skip(1)
+            .map(|t| {
+                let (x, y) = (attr(t, "x"), attr(t, "y"));
+                let kind = t.split('"').next().unwrap().to_string();
+                (kind, Rect { x0: x, y0: y, x1: x + attr(t, "width"), y1: y + attr(t, "height") })
+            })
+            .collect()
+    }
+
+    /// Regression (issue 14 item 2): a rule's label was always drawn above the line's right end, on the
+    /// data when a series converged to the rule from above there.
+    #[test]
+    fn a_rule_label_leaves_the_series_it_sat_on() {
+        let data = vec![(1.0, 40.0), (2.0, 20.0), (3.0, 14.2), (4.0, 14.0), (5.0, 14.0)];
+        let c = chart(
+            vec![Series::new("mkn", data, PALETTE[0])],
+            vec![Rule { y: 13.84, label: "2^(true rate) = 13.84".into(), color: "#444444" }],
+            vec![],
+        );
+        let f = Frame {
+            x: Axis::new(Scale::Linear, [1.0, 5.0].into_iter(), true),
+            y: Axis::new(Scale::Linear, [13.84, 40.0].into_iter(), false),
+        };
+        let svg = c.to_svg().into_string();
+        let labels = label_boxes(&svg);
+        assert_eq!(labels.len(), 1, "{svg}");
+        let (_, r) = labels[0];
+        for w in runs(&f, &c.series[0])[0].windows(2) {
+            assert!(!r.hit_by(w[0], w[1]), "label {r:?} on segment {w:?}");
+        }
+        assert!(r.x0 > LEFT && r.x1 < RIGHT && r.y0 > TOP && r.y1 < BOTTOM, "{r:?}");
+        assert!(svg.contains(">2^(true rate) = 13.84</text>"));
+    }
+
+    /// A band too full of lines for its label: the label goes to the legend, not onto a line.
+    #[test]
+    fn a_label_with_no_room_goes_to_the_legend() {
+        let series = (0..40)
+            .map(|k| Series::new(format!("s{k}"), vec![(1.0, k as f64), (9.0, k as f64 + 0.5)], PALETTE[k % 7]))
+            .collect();
+        let band = Band { x0: 4.5, x1: 9.5, label: "coverage < 0.9".into() };
+        let svg = chart(series, vec![], vec![band]).to_svg().into_string();
+        assert!(label_boxes(&svg).is_empty(), "{svg}");
+        assert!(svg.contains(r#"<g class="entry label">"#) && svg.contains(">coverage &lt; 0.9</text></g>"), "{svg}");
+    }
+
+    #[test]
+    fn segments_hit_boxes_they_cross_only() {
+        let r = Rect { x0: 0.0, y0: 0.0, x1: 10.0, y1: 10.0 };
+        assert!(r.hit_by((-5.0, 5.0), (15.0, 5.0)));
+        assert!(r.hit_by((5.0, 5.0), (6.0, 6.0)));
+        assert!(r.hit_by((-5.0, -5.0), (15.0, 15.0)));
+        assert!(!r.hit_by((-5.0, 11.0), (15.0, 11.0)));
+        assert!(!r.hit_by((11.0, -5.0), (30.0, 4.0)));
+        assert!(!r.hit_by((-1.0, 5.0), (-3.0, 5.0)));
     }
 }

@@ -334,3 +334,120 @@ fn a_browser_draws_every_chart() {
         eprintln!("{name}: {} charts drawn; screenshot {}", measured.len(), png.display());
     }
 }
+
+/// What the browser measured for the reader checks: every band and rule label's text as laid out, and what
+/// hovering a legend entry and unticking a check box do to the F_N chart's lines.
+#[derive(Debug, serde::Deserialize)]
+struct ReaderProbe {
+    /// (chart, label text, x, y, width, height) of each label's text, in the SVG's coordinates.
+    labels: Vec<(String, String, f64, f64, f64, f64)>,
+    /// (chart, x, y, width, height) of each label's background box, as written.
+    boxes: Vec<(String, f64, f64, f64, f64)>,
+    /// (chart, points of each series path in the SVG's coordinates).
+    lines: Vec<(String, Vec<(f64, f64)>)>,
+    /// (chart, x, y, width, height) of the plot's border.
+    frames: Vec<(String, f64, f64, f64, f64)>,
+    /// Opacity and stroke width of line 1 and opacity of line 0 while line 1's legend entry is hovered.
+    hovered: Option<(f64, f64, f64)>,
+    /// Line 1's `display` once its check box is unticked, and line 0's.
+    hidden: Option<(String, String)>,
+}
+
+/// `:hover` cannot be forced from a page, so the probe copies every rule of the page's style that says
+/// `:hover` with a class in its place, puts that class on line 1's legend entry, and reads what follows.
+const READER_PROBE: &str = r#"<script>
+const out = { labels: [], boxes: [], lines: [], frames: [], hovered: null, hidden: null };
+for (const svg of document.querySelectorAll('svg.chart')) {
+  const id = svg.dataset.chart;
+  for (const g of svg.querySelectorAll('g.label')) {
+    const b = g.querySelector('text').getBBox();
+    out.labels.push([id, g.querySelector('text').textContent, b.x, b.y, b.width, b.height]);
+    const r = g.querySelector('rect');
+    out.boxes.push([id, +r.getAttribute('x'), +r.getAttribute('y'), +r.getAttribute('width'), +r.getAttribute('height')]);
+  }
+  for (const p of svg.querySelectorAll('path.series')) {
+    const n = Math.ceil(p.getTotalLength());
+    const pts = [];
+    for (let k = 0; k <= n; k++) { const q = p.getPointAtLength(k * p.getTotalLength() / n); pts.push([q.x, q.y]); }
+    out.lines.push([id, pts]);
+  }
+  const f = [...svg.querySelectorAll('rect')].find(r => r.getAttribute('fill') === 'none');
+  out.frames.push([id, +f.getAttribute('x'), +f.getAttribute('y'), +f.getAttribute('width'), +f.getAttribute('height')]);
+}
+const sheet = document.styleSheets[0];
+for (const rule of [...sheet.cssRules]) {
+  if (rule.selectorText && rule.selectorText.includes(':hover')) {
+    sheet.insertRule(rule.cssText.replaceAll(':hover', '.probe-hover'), sheet.cssRules.length);
+  }
+}
+const fig = document.querySelector('svg[data-chart="f-n"]')?.closest('figure');
+if (fig) {
+  const line = i => fig.querySelector(`path.series[data-i="${i}"]`);
+  const entry = fig.querySelector('g.entry[data-i="1"]');
+  entry.classList.add('probe-hover');
+  const s1 = getComputedStyle(line(1)), s0 = getComputedStyle(line(0));
+  out.hovered = [+s1.opacity, parseFloat(s1.strokeWidth), +s0.opacity];
+  entry.classList.remove('probe-hover');
+  fig.querySelector('input[data-i="1"]').checked = false;
+  out.hidden = [getComputedStyle(line(1)).display, getComputedStyle(line(0)).display];
+}
+const pre = document.createElement('pre');
+pre.id = 'reader';
+pre.textContent = JSON.stringify(out);
+document.body.appendChild(pre);
+</script>"#;
+
+/// Issue 14 item 14, as a browser draws it: the band's "coverage < 0.9" and the rules' labels (the
+/// "2^(true rate)" of a generated corpus) lie inside the plot with no border, series line or rule through
+/// their text, and their text fits the box the renderer reserved for it; hovering a legend entry brings its
+/// line forward and dims the others; unticking a check box hides its line.
+#[test]
+#[ignore = "needs headless Chromium (apt-get install -y chromium); .ci/run installs it and runs this test"]
+fn a_browser_keeps_labels_clear_and_lets_a_reader_pick_a_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let all = reports(dir.path());
+    let mut labelled = Vec::new();
+    for (name, report, _) in all.iter().filter(|r| r.0 == "compare-default" || r.0 == "entropy-genesis") {
+        let page = dir.path().join(format!("{name}.html"));
+        shannon().args(["render", s(report), "--output", s(&page)]).assert().success();
+        let html = std::fs::read_to_string(&page).unwrap();
+        let probe = dir.path().join(format!("{name}-reader.html"));
+        std::fs::write(&probe, html.replace("</body>", &format!("{READER_PROBE}</body>"))).unwrap();
+        let dom = String::from_utf8(headless(
+            &format!("file://{}", probe.display()),
+            &["--dump-dom".into(), "--window-size=1280,2000".into()],
+        ))
+        .unwrap();
+        let json = dom
+            .split(r#"<pre id="reader">"#)
+            .nth(1)
+            .and_then(|r| r.split("</pre>").next())
+            .unwrap_or_else(|| panic!("{name}: the probe did not run"));
+        let json = json.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&");
+        let m: ReaderProbe = serde_json::from_str(&json).unwrap();
+        for ((chart, text, x, y, w, h), (_, bx, by, bw, bh)) in m.labels.iter().zip(&m.boxes) {
+            let (_, fx, fy, fw, fh) = m.frames.iter().find(|f| &f.0 == chart).unwrap();
+            let inside = |px: f64, py: f64| px >= *x && px <= x + w && py >= *y && py <= y + h;
+            assert!(
+                *x > fx + 0.5 && x + w < fx + fw - 0.5 && *y > fy + 0.5 && y + h < fy + fh - 0.5,
+                "{name}/{chart}: {text:?} at {x},{y} {w}×{h} touches the border"
+            );
+            assert!(
+                *x >= bx - 0.5 && x + w <= bx + bw + 0.5 && *y >= by - 0.5 && y + h <= by + bh + 0.5,
+                "{name}/{chart}: {text:?} ({x},{y} {w}×{h}) overflows its box ({bx},{by} {bw}×{bh})"
+            );
+            for (_, points) in m.lines.iter().filter(|l| &l.0 == chart) {
+                assert!(!points.iter().any(|p| inside(p.0, p.1)), "{name}/{chart}: a line passes through {text:?}");
+            }
+            labelled.push(text.clone());
+        }
+        if name == "entropy-genesis" {
+            let (on, width, others) = m.hovered.expect("an F_N chart");
+            assert!(on == 1.0 && width > 3.0 && others < 0.5, "hovering: line 1 {on}/{width}, others {others}");
+            assert_eq!(m.hidden, Some(("none".to_string(), "inline".to_string())), "unticking line 1");
+        }
+    }
+    for want in ["coverage < 0.9", "2^(true rate) = ", "true entropy rate"] {
+        assert!(labelled.iter().any(|l| l.starts_with(want)), "no {want:?} label drawn: {labelled:?}");
+    }
+}

@@ -2,6 +2,7 @@
 //! what a hostile report can and cannot do to a page.
 
 mod escaping;
+mod reader;
 
 use std::path::PathBuf;
 
