@@ -291,3 +291,33 @@ fn models_remember_their_tokenizer() {
     let (_, json, _) = report(&["score", "--model", converted.to_str().unwrap(), c]);
     assert_eq!(json["tokenizer"]["kind"], "whitespace");
 }
+
+/// Every stage of every command goes through progress (a bar or spinner on a terminal, its time with -v):
+/// reading (where compressed inputs are decompressed), tokenizing, counting, estimating and writing.
+#[test]
+fn every_stage_reports_progress() {
+    let dir = tempfile::tempdir().unwrap();
+    let g = genesis();
+    let g = g.to_str().unwrap();
+    let model = dir.path().join("m.arpa");
+    let m = model.to_str().unwrap();
+    let out_json = dir.path().join("r.json");
+    let r = out_json.to_str().unwrap();
+    for (args, stages) in [
+        (vec!["build", g, "--order", "2", "-o", m], vec!["read", "tokenize", "count", "estimate and write"]),
+        (vec!["score", "--model", m, g, "-o", r], vec!["load model", "read", "tokenize"]),
+        (vec!["compare", g, "--order", "2", "-o", r], vec!["read", "tokenize", "count", "models"]),
+        (vec!["entropy", g, "--max-order", "2", "-o", r], vec!["read", "tokenize", "blocks", "guessing"]),
+        (vec!["kl", g, g, "-o", r], vec!["read", "tokenize", "divergences"]),
+    ] {
+        let out = assert_cmd::Command::new(crate::manners::bin()).arg("-v").args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for stage in stages {
+            assert!(
+                stderr.lines().any(|l| l.starts_with(&format!("{stage}: ")) && l.ends_with(" s")),
+                "{args:?}: no {stage}: {stderr}"
+            );
+        }
+    }
+}
