@@ -88,3 +88,13 @@ fn every_readme_command_runs_as_written() {
     }
     assert!(ran >= 18, "only {ran} README commands ran");
 }
+
+/// Performance figures say when and at which commit they were measured, never "this session".
+#[test]
+fn performance_figures_carry_dates_not_sessions() {
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let performance = &readme[readme.find("## Performance").expect("a Performance section")..];
+    let performance = &performance[..performance[3..].find("\n## ").map_or(performance.len(), |i| i + 3)];
+    assert!(!performance.to_lowercase().contains("session"), "figures dated by session: {performance}");
+    assert!(performance.contains("2026-11-29") && performance.contains("184f15c"), "{performance}");
+}
