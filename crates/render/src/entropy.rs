@@ -186,6 +186,9 @@ fn log_ranks(max: usize, per_decade: f64) -> Vec<usize> {
     out
 }
 
+/// The most ranks the fitted law is normalized over on a page (a vocabulary of ten million words).
+const MAX_DRAWN_RANKS: u64 = 10_000_000;
+
 /// Rank against frequency, log–log: the corpus's words, the fitted Zipf–Mandelbrot law and Shannon's
 /// p_n = 0.1/n.
 fn rank_chart(r: &EntropyReport) -> (Chart, Html) {
@@ -199,8 +202,11 @@ fn rank_chart(r: &EntropyReport) -> (Chart, Html) {
     // The laws first (drawn on top), then the data under them.
     let mut series = Vec::new();
     if let Some(fit) = &z.fit {
-        let rs = log_ranks(fit.ranks, 40.0);
-        let norm: f64 = (1..=fit.ranks).map(|r| (r as f64 + fit.q).powf(-fit.s)).sum();
+        // The law is drawn over the ranks the corpus has; a report's numbers are not trusted to bound the
+        // work (a fuzzed report with 5·10^8 ranks made this sum run for minutes).
+        let ranks = fit.ranks.min(z.types.min(MAX_DRAWN_RANKS) as usize);
+        let rs = log_ranks(ranks, 40.0);
+        let norm: f64 = (1..=ranks).map(|r| (r as f64 + fit.q).powf(-fit.s)).sum();
         let points = rs.iter().map(|&r| (r as f64, fit.n as f64 * (r as f64 + fit.q).powf(-fit.s) / norm)).collect();
         let mut s = Series::new("Zipf–Mandelbrot fit", points, "#D55E00");
         s.marker = Marker::None;

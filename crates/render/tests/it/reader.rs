@@ -194,3 +194,16 @@ fn the_oov_rate_shows_its_denominator() {
     )));
     assert!(page.contains("the denominator of cross-entropy, perplexity and the OOV rate"));
 }
+
+/// A report's numbers do not bound the work of drawing it: a Zipf fit over 10^12 ranks (found by the render
+/// fuzz target as a hang) renders at once.
+#[test]
+fn a_huge_rank_count_renders_at_once() {
+    let mut report = golden("entropy-paper1.json");
+    report["zipf"]["fit"]["ranks"] = serde_json::json!(1_000_000_000_000u64);
+    report["zipf"]["types"] = serde_json::json!(1_000_000_000_000u64);
+    let start = std::time::Instant::now();
+    let page = shannon_render::render_html(&serde_json::to_vec(&report).unwrap(), "huge").unwrap();
+    assert!(page.contains("rank-frequency"));
+    assert!(start.elapsed().as_secs() < 10, "{:?}", start.elapsed());
+}
