@@ -556,12 +556,6 @@ pub fn run(config: &BatchConfig, progress: &dyn Progress) -> Result<BatchSummary
     Ok(summary)
 }
 
-/// Reads a finished report as its type; `None` if it is missing or unreadable (the job is then left out
-/// of the comparison, as a failed one is).
-fn read_report<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
-    serde_json::from_slice(&std::fs::read(path).ok()?).ok()
-}
-
 /// Adds a compare report's models to its corpus's line: the lowest held-out bits per character wins.
 fn add_compare(entry: &mut CorpusSummary, tokens: &str, report: &CompareReport) {
     for m in &report.models {
@@ -609,12 +603,12 @@ fn summarize(jobs: &[Job], done: &[JobSummary]) -> Vec<CorpusSummary> {
         }
         match job.kind {
             "compare" => {
-                if let Some(r) = read_report::<CompareReport>(&job.report) {
+                if let Some(r) = crate::text::read_report::<CompareReport>(&job.report) {
                     add_compare(entry, &job.tokens, &r);
                 }
             }
             "entropy" if job.tokens == "letters" => {
-                if let Some(r) = read_report::<EntropyReport>(&job.report) {
+                if let Some(r) = crate::text::read_report::<EntropyReport>(&job.report) {
                     add_letters(entry, &r);
                 }
             }

@@ -270,11 +270,9 @@ pub struct ConvertConfig {
 /// order. Probabilities are kept exactly: an ARPA file converted to binary scores like the ARPA file, and
 /// back.
 pub fn convert(config: &ConvertConfig, progress: &dyn Progress) -> Result<(usize, Vec<u64>)> {
-    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || crate::model_file::load(&config.input));
-    let loaded = loaded?;
+    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || crate::model_file::load_model(&config.input));
     // The tokenizer the input records travels to the output.
-    let tokenizer = loaded.tokenizer();
-    let (vocab, model) = loaded.into_model().map_err(|e| e.context(config.input.display().to_string()))?;
+    let (vocab, model, tokenizer) = loaded?;
     let (buf, _) =
         stage(progress, "write", None, Unit::Steps, || encode(&model, &vocab, tokenizer.as_ref(), config.format));
     shannon_report::write_atomic(&config.output, &buf?)

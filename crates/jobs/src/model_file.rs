@@ -118,9 +118,13 @@ pub(crate) fn looks_like_arpa(bytes: &[u8]) -> bool {
     head.split(|&b| b == b'\n').any(|line| line.trim_ascii() == b"\\data\\")
 }
 
-/// Loads a model file into memory (a binary one thawed), for the jobs that need the whole model.
-pub fn load_model(path: &Path) -> Result<(Vocab, Model)> {
-    load(path)?.into_model().map_err(|e| e.context(path.display().to_string()))
+/// Loads a model file into memory (a binary one thawed), for the jobs that need the whole model, with the
+/// tokenizer it records.
+pub fn load_model(path: &Path) -> Result<(Vocab, Model, Option<Tokenizer>)> {
+    let loaded = load(path)?;
+    let tokenizer = loaded.tokenizer();
+    let (vocab, model) = loaded.into_model().map_err(|e| e.context(path.display().to_string()))?;
+    Ok((vocab, model, tokenizer))
 }
 
 #[cfg(test)]

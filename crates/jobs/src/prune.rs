@@ -38,9 +38,7 @@ pub struct PruneSummary {
 /// Prunes the model and writes the result.
 pub fn run(config: &PruneConfig, _progress: &dyn Progress) -> Result<PruneSummary> {
     config.validate()?;
-    let loaded = model_file::load(&config.model)?;
-    let tokenizer = loaded.tokenizer();
-    let (vocab, model) = loaded.into_model().map_err(|e| e.context(config.model.display().to_string()))?;
+    let (vocab, model, tokenizer) = model_file::load_model(&config.model)?;
     let pruned = shannon_model::prune::prune(&model, config.threshold).ok_or_else(|| {
         Error::Input(format!(
             "{}: model has no backoff form (mle and add-k models cannot be pruned)",

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 pub use shannon_model::sample::SampleConfig;
 
-use shannon_tokens::TokenKind;
+use shannon_eval::words::letter_like;
 
 use crate::{model_file, ConfigError, Progress, Result};
 
@@ -44,9 +44,8 @@ impl SampleJob {
 /// Generates the text: one sentence per line.
 pub fn run(job: &SampleJob, _progress: &dyn Progress) -> Result<String> {
     job.validate()?;
-    let loaded = model_file::load(&job.model)?;
-    let letters = loaded.tokenizer().is_some_and(|t| !matches!(t.kind, TokenKind::Words | TokenKind::Whitespace));
+    let (vocab, model, tokenizer) = model_file::load_model(&job.model)?;
+    let letters = tokenizer.is_some_and(|t| letter_like(t.kind));
     let separator = job.separator.clone().unwrap_or_else(|| if letters { String::new() } else { " ".into() });
-    let (vocab, model) = loaded.into_model().map_err(|e| e.context(job.model.display().to_string()))?;
     Ok(shannon_model::sample::sample(&model, &vocab, &job.sample, &separator))
 }

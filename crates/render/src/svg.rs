@@ -835,19 +835,7 @@ mod tests {
     fn marks_leave_no_stray_text() {
         let mut series = Series::new("s", vec![(1.0, 1.0), (2.0, 2.0)], PALETTE[0]);
         series.marker = Marker::Diamond;
-        let chart = Chart {
-            id: "d".into(),
-            title: "t".into(),
-            x_label: "x".into(),
-            y_label: "y".into(),
-            x_scale: Scale::Linear,
-            y_scale: Scale::Linear,
-            integer_x: true,
-            series: vec![series],
-            rules: vec![],
-            bands: vec![],
-        };
-        let svg = chart.to_svg().into_string();
+        let svg = chart(vec![series], vec![], vec![]).to_svg().into_string();
         assert_eq!(svg.matches("</path>").count(), 2, "{svg}");
         assert!(!svg.contains(">\"<"), "{svg}");
     }
