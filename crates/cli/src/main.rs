@@ -5,6 +5,7 @@
 //! output pipe), 2 on any error, with a one-line message naming the file or flag and the problem. It
 //! computes no statistic of its own.
 
+mod index;
 mod inputs;
 mod output;
 mod progress;
@@ -90,6 +91,11 @@ enum Command {
         after_help = "Examples:\n  shannon entropy book1                               # 27 letters, F_0..F_10, guessing game N = 1..10\n  shannon entropy bible.txt --max-order 20 --guess-order 0\n  shannon entropy alice29.txt --tokens words --lowercase   # F_0..F_4 in bits per word and per letter"
     )]
     Entropy(EntropyArgs),
+    /// Index a corpus's tokens in a suffix array: counts of n-grams of any length, the ∞-gram distribution.
+    #[command(
+        after_help = "Examples:\n  shannon index bible.txt --tokens letters --output bible.idx\n  shannon index bible.idx --count 'in the beginning'"
+    )]
+    Index(index::IndexArgs),
     /// Render a report (compare, score, entropy) as one self-contained HTML page with SVG charts.
     #[command(
         after_help = "Examples:\n  shannon render reports/compare-default.json              # writes reports/compare-default.html\n  shannon render reports/entropy-book1.json --output book1.html"
@@ -660,6 +666,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Generate(a) => run_generate(a, &progress),
         Command::Entropy(a) => run_entropy(a, &progress),
+        Command::Index(a) => index::run(a, &progress),
         Command::Render(a) => {
             let to = render::destination(&a.report, a.output.as_deref())?;
             render::run(&a.report, &to)?;
