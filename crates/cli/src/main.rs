@@ -381,6 +381,10 @@ struct EntropyArgs {
     /// Held-out symbols to guess at most (0: all); the cross-entropy uses the whole held-out part.
     #[arg(long, value_name = "N", default_value_t = entropy::DEFAULT_GUESS_LIMIT)]
     guess_limit: u64,
+    /// Also play the guessing game to order N (100 and beyond) with the ∞-gram predictor of a suffix-array
+    /// index of the training part, and with its interpolation with mkn. Default: not played.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    guess_max_order: usize,
     /// Fraction of lines held out for the guessing game, in (0, 1).
     #[arg(long, value_name = "F", default_value_t = text::DEFAULT_HOLDOUT)]
     holdout: f64,
@@ -805,6 +809,7 @@ fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
     config.min_coverage = a.min_coverage;
     config.nsb_jackknife = !a.no_nsb_jackknife;
     config.guess_limit = a.guess_limit;
+    config.guess_max_order = a.guess_max_order;
     config.holdout = a.holdout;
     config.name = a.name;
     config.true_rate = entropy::true_rate_beside(&config.corpus);
