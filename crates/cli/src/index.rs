@@ -12,7 +12,8 @@ use crate::{checked, inputs, output, Outcome, TextArgs};
 
 #[derive(Args)]
 pub(crate) struct IndexArgs {
-    /// Files or directories to index (all of it); - is standard input. With --count: one index file.
+    /// Files or directories to index, all of it (letters as one stream unless --sentences lines; other tokens
+    /// within lines); - is standard input. With --count: one index file.
     #[arg(value_name = "CORPUS", required_unless_present = "files_from")]
     corpus: Vec<PathBuf>,
     /// Read more CORPUS paths from this file, one per line (- reads the list from standard input).
@@ -52,16 +53,24 @@ pub(crate) fn run(mut a: IndexArgs, progress: &Terminal) -> Result<Outcome> {
     inputs::stdin_at_most_once(&[&a.corpus], a.files_from.as_deref())?;
     a.corpus = inputs::with_list(a.corpus, a.files_from.as_deref())?;
     let Some(out) = a.output else { bail!("--output is required to build an index") };
-    let mut config = index::IndexConfig::new(a.corpus, a.text.config(), out);
+    let mut text = a.text.config();
+    // Letters are one continuous text, as `entropy` reads them, unless --sentences says otherwise.
+    if a.text.sentences.is_none() && shannon_eval::words::letter_like(text.tokenizer.kind) {
+        text.tokenizer.sentences = shannon_tokens::Sentences::None;
+    }
+    let tokenizer = text.tokenizer;
+    let mut config = index::IndexConfig::new(a.corpus, text, out);
     config.memory = a.memory;
     checked(config.validate())?;
     output::check(&config.output)?;
     let s = index::run(&config, progress)?;
     let mb = s.text_bytes as f64 / 1e6;
     progress.info(&format!(
-        "wrote {} ({} tokens, vocabulary {}, {} bytes: {:.2} bytes/token; suffix array {:.2} s, {:.1} MB/s of text)",
+        "wrote {} ({} tokens of {}{}, vocabulary {}, {} bytes: {:.2} bytes/token; suffix array {:.2} s, {:.1} MB/s of text)",
         config.output.display(),
         s.tokens,
+        tokenizer.kind.name(),
+        if tokenizer.sentences == shannon_tokens::Sentences::Lines { " within lines" } else { " as one stream" },
         s.vocabulary,
         s.file_bytes,
         s.bytes_per_token(),
