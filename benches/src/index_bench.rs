@@ -60,7 +60,8 @@ fn main() -> Result<()> {
     let args = Args::parse();
     let corpora = PathBuf::from(std::env::var("SHANNON_CORPORA").context("set SHANNON_CORPORA to ../shared/corpora")?);
     let manifest = std::fs::read_to_string(corpora.join("MANIFEST.tsv")).context("MANIFEST.tsv")?;
-    let files: Vec<PathBuf> = manifest.lines().skip(1).filter_map(|l| l.split('\t').next()).map(|p| corpora.join(p)).collect();
+    let files: Vec<PathBuf> =
+        manifest.lines().skip(1).filter_map(|l| l.split('\t').next()).map(|p| corpora.join(p)).collect();
     let text_bytes: u64 = files.iter().map(|f| std::fs::metadata(f).map(|m| m.len()).unwrap_or(0)).sum();
     let dir = tempfile::tempdir()?;
     let mut results = Vec::new();
@@ -151,7 +152,8 @@ fn main() -> Result<()> {
         .arg("+%Y-%m-%d")
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())?;
-    let machine = Command::new("uname").arg("-srm").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())?;
+    let machine =
+        Command::new("uname").arg("-srm").output().map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())?;
     let report = json!({
         "schema": "shannon.bench/1",
         "command": "shannon index (shannon_jobs::index::run), queries on the memory-mapped file",

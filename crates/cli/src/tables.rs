@@ -437,8 +437,8 @@ fn infinigram_table(s: &mut String, r: &EntropyReport) {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "Guessing game to N = {last}: the ∞-gram of a suffix-array index of the training part, and its Witten–Bell \
-         interpolation with mkn; {} held-out symbols guessed",
+        "Guessing game to N = {last}: the ∞-gram of a suffix-array index of the training part, and mkn extended by \
+         its longer contexts; {} held-out symbols guessed",
         g0.symbols
     );
     let _ = writeln!(

@@ -14,10 +14,15 @@
 //! search per position serves every N. Unseen symbols have p_∞ = 0 and are ranked by id after the seen ones,
 //! so the pure ∞-gram's cross-entropy is infinite as soon as a guessed symbol never followed its h'.
 //!
-//! The interpolated predictor is p(w) = λ p_∞(w) + (1 − λ) p_mkn(w | h), with the mkn model of order
-//! min(N, K) and λ by Witten and Bell's rule from the ∞-gram's own counts
-//! ([`Distribution::witten_bell_lambda`]): λ = c(h' •) / (c(h' •) + u(h')) for u(h') distinct followers —
-//! no held-out tuning. Ties in probability are broken by id as in [`crate::guessing::play`].
+//! The interpolated predictor extends mkn beyond its order K with the index's longer contexts: it starts
+//! from p_mkn of order k = min(N, K) (which already covers contexts of up to k − 1 symbols) and
+//! interpolates in every longer suffix h_L of the context, L = k, k + 1, …, min(N − 1, ℓ*), shortest first:
+//! q_L(w) = (c(h_L w) − D(c(h_L w))) / c(h_L •) + γ(h_L) q_(L−1)(w), with γ(h_L) the mass the discounts took
+//! — modified Kneser–Ney's recursion at its highest order (Chen & Goodman 1998 eq. 26, raw counts), the
+//! counts from the index, the discounts D1, D2, D3+ those mkn estimated for its order K from count-of-counts
+//! (no tuning on held-out text). An earlier version weighted each level by Witten and Bell's
+//! λ = c / (c + u); on bible.txt it made the cross-entropy worse than mkn's own beyond K. For
+//! N ≤ K it is mkn of order N; every q_L sums to 1 where p_mkn does. Ties in probability are broken by id as in [`crate::guessing::play`].
 
 use rayon::prelude::*;
 use shannon_index::{Distribution, Index};
@@ -92,6 +97,43 @@ fn rank_by(alphabet: &[u32], score: &[f64], t: u32) -> usize {
     }
 }
 
+/// One level of the interpolation over `candidates`: q ← (c(h' w) − D) / c(h' •) + γ q.
+fn interpolate(d: &Distribution, discounts: &[f64; 3], candidates: &[u32], q: &mut [f64]) -> f64 {
+    let gamma = d.backoff_weight(discounts);
+    for (j, &c) in candidates.iter().enumerate() {
+        q[j] = d.discounted(c, q[j], discounts, gamma);
+    }
+    gamma
+}
+
+/// D1, D2, D3+ of the highest order of an mkn model (fallbacks: 0.5, 1, 1.5, as lmplz's).
+fn top_discounts(model: &Model) -> [f64; 3] {
+    model.summary().discounts.last().map_or([0.5, 1.0, 1.5], |d| d.d)
+}
+
+/// The interpolated predictor's probabilities of `candidates` at position `i` of `tokens` for order `n`
+/// (see the module doc): mkn of order k = min(n, K) over `models` (orders 1..=K), then each suffix of
+/// length k..=min(n − 1, ℓ*) of the history interpolated in, shortest first.
+pub fn interpolated<B: AsRef<[u8]>>(
+    index: &Index<B>,
+    models: &[Model],
+    tokens: &[u32],
+    i: usize,
+    n: usize,
+    candidates: &[u32],
+) -> Vec<f64> {
+    let k = n.min(models.len());
+    let h = history(tokens, i, n - 1);
+    let (longest, _) = index.longest_suffix(h);
+    let hk = history(tokens, i, k - 1);
+    let mut q: Vec<f64> = candidates.iter().map(|&c| models[k - 1].log_prob(hk, c).exp()).collect();
+    let discounts = top_discounts(&models[models.len() - 1]);
+    for len in k..=(n - 1).min(longest) {
+        interpolate(&index.distribution(h, len), &discounts, candidates, &mut q);
+    }
+    q
+}
+
 /// Plays the game for orders 1..=`max_n` with the ∞-gram of `index` and, when `mkn` is given (models of
 /// orders 1..=K, K ≥ 1), with its interpolation. `alphabet` must be sorted ascending and distinct.
 pub fn play<B: AsRef<[u8]> + Sync>(
@@ -104,6 +146,7 @@ pub fn play<B: AsRef<[u8]> + Sync>(
     debug_assert!(alphabet.windows(2).all(|w| w[0] < w[1]));
     let m = alphabet.len();
     let unigram = index.distribution(&[], 0);
+    let discounts = mkn.and_then(<[Model]>::last).map_or([0.5, 1.0, 1.5], top_discounts);
     let empty = || (Tally::new(max_n, m), Tally::new(max_n, m), 0u64);
     let (pure, mixed, symbols) = (0..tokens.len())
         .into_par_iter()
@@ -127,6 +170,8 @@ pub fn play<B: AsRef<[u8]> + Sync>(
             // mkn probabilities of the alphabet and of t, by model order.
             let mut mkn_probs: Vec<Option<(Vec<f64>, f64)>> = vec![None; mkn.map_or(0, <[Model]>::len) + 1];
             let mut score = vec![0f64; m];
+            // The interpolated predictor's (rank, p(t)) for the last (mkn order, top suffix length).
+            let (mut last_key, mut last): (Option<(usize, usize)>, (usize, f64)) = (None, (0, 0.0));
             for n in 1..=max_n {
                 let len = (n - 1).min(longest);
                 let d = get(len);
@@ -142,20 +187,25 @@ pub fn play<B: AsRef<[u8]> + Sync>(
                 pure.bits[o] += if p > 0.0 { -p.log2() } else { f64::INFINITY };
                 if let Some(models) = mkn {
                     let k = n.min(models.len());
-                    let (probs, pt) = mkn_probs[k].get_or_insert_with(|| {
-                        let model = &models[k - 1];
-                        let hk = history(tokens, i, k - 1);
-                        let probs = alphabet.iter().map(|&c| model.log_prob(hk, c).exp()).collect();
-                        (probs, model.log_prob(hk, t).exp())
-                    });
-                    let lambda = d.witten_bell_lambda();
-                    let total = d.total.max(1) as f64;
-                    for (k, &c) in alphabet.iter().enumerate() {
-                        score[k] = lambda * d.count(c) as f64 / total + (1.0 - lambda) * probs[k];
+                    let top = (n - 1).min(longest);
+                    if last_key != Some((k, top)) {
+                        let (probs, pt) = mkn_probs[k].get_or_insert_with(|| {
+                            let model = &models[k - 1];
+                            let hk = history(tokens, i, k - 1);
+                            let probs = alphabet.iter().map(|&c| model.log_prob(hk, c).exp()).collect();
+                            (probs, model.log_prob(hk, t).exp())
+                        });
+                        let (mut q, mut qt) = (probs.clone(), *pt);
+                        for len in k..=top {
+                            let d = get(len);
+                            let gamma = interpolate(&d, &discounts, alphabet, &mut q);
+                            qt = d.discounted(t, qt, &discounts, gamma);
+                        }
+                        last = (rank_by(alphabet, &q, t), qt);
+                        last_key = Some((k, top));
                     }
-                    mixed.ranks[o][rank_by(alphabet, &score, t)] += 1;
-                    let p = lambda * d.prob(t) + (1.0 - lambda) * *pt;
-                    mixed.bits[o] += if p > 0.0 { -p.log2() } else { f64::INFINITY };
+                    mixed.ranks[o][last.0] += 1;
+                    mixed.bits[o] += if last.1 > 0.0 { -last.1.log2() } else { f64::INFINITY };
                 }
             }
             (pure, mixed, symbols)
@@ -231,5 +281,31 @@ mod tests {
         assert!(games[..4].iter().all(|g| g.cross_entropy_bits.is_none()));
         assert!(games[4..].iter().all(|g| g.cross_entropy_bits.is_some_and(f64::is_finite)));
         assert!(games[4..].iter().all(|g| g.predictor == Predictor::Interpolated));
+        // N ≤ K: mkn alone — the same ranks as the mkn game.
+        let mkn2 = crate::guessing::play(&models[1], &[3, 5, 4], &[3, 4, 5]);
+        assert_eq!(games[5].game.rank_counts, mkn2.rank_counts);
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig { cases: 32, ..Default::default() })]
+
+        /// The interpolated distribution sums to 1 over every predictable word, at every order and position.
+        #[test]
+        fn interpolated_distributions_sum_to_one(
+            train in proptest::collection::vec(3u32..6, 1..200),
+            test in proptest::collection::vec(3u32..6, 1..30),
+            n in 1usize..12,
+        ) {
+            let index = shannon_index::build_in_memory(&train, &vocab(), None).unwrap();
+            let counts = Arc::new(shannon_counts::count(&train, 6, 3));
+            let models: Vec<Model> =
+                (1..=3).map(|k| Model::estimate(Arc::clone(&counts), k, Smoothing::Mkn, false).unwrap()).collect();
+            let candidates: Vec<u32> = (0..6).filter(|&w| models[0].is_predictable(w)).collect();
+            for i in 0..test.len() {
+                let q = interpolated(&index, &models, &test, i, n, &candidates);
+                let sum: f64 = q.iter().sum();
+                proptest::prop_assert!((sum - 1.0).abs() < 1e-9, "sum {} at position {} order {}", sum, i, n);
+            }
+        }
     }
 }

@@ -290,17 +290,33 @@ impl Distribution {
         }
     }
 
-    /// The weight of this distribution when it is interpolated with a smoothed model, by Witten and Bell's
-    /// rule (Witten & Bell 1991; Chen & Goodman 1998 §2.4): λ = c / (c + u) for c = [`total`](Self::total)
-    /// occurrences of h' with u distinct followers. A context seen often with few followers is trusted; one
-    /// seen once is given half the weight. It needs no held-out data and lies in (0, 1) whenever h' was seen.
-    pub fn witten_bell_lambda(&self) -> f64 {
-        let u = self.followers.len() as f64;
-        if self.total == 0 {
+    /// The discount subtracted from a count c ≥ 1: D1, D2 or D3+ of `d`, never more than c.
+    fn discount(c: u64, d: &[f64; 3]) -> f64 {
+        if c == 0 {
             0.0
         } else {
-            self.total as f64 / (self.total as f64 + u)
+            d[(c.min(3) - 1) as usize].clamp(0.0, c as f64)
         }
+    }
+
+    /// The mass the discounts `d` (D1, D2, D3+) take from the counts after h', as a fraction of
+    /// c(h' •): the weight γ that [`discounted`](Self::discounted) gives the distribution below.
+    pub fn backoff_weight(&self, d: &[f64; 3]) -> f64 {
+        if self.total == 0 {
+            return 1.0;
+        }
+        self.followers.iter().map(|&(_, c)| Self::discount(c, d)).sum::<f64>() / self.total as f64
+    }
+
+    /// p(w) = (c(h' w) − D(c)) / c(h' •) + γ · `below`, with γ = [`backoff_weight`](Self::backoff_weight):
+    /// interpolated modified Kneser–Ney's form at its highest order (Chen & Goodman 1998 eq. 26), counts
+    /// from the index. If `below` sums to 1 over the vocabulary, so does this.
+    pub fn discounted(&self, w: u32, below: f64, d: &[f64; 3], gamma: f64) -> f64 {
+        if self.total == 0 {
+            return below;
+        }
+        let c = self.count(w);
+        (c as f64 - Self::discount(c, d)) / self.total as f64 + gamma * below
     }
 }
 
@@ -432,7 +448,11 @@ impl<B: AsRef<[u8]>> Index<B> {
         let mut vocab = Vocab::new();
         for i in 0..self.vocab {
             let s = std::str::from_utf8(self.word_bytes(i)).map_err(|_| Error::Format(format!("word {i}")))?;
-            let id = if i < shannon_tokens::RESERVED as usize { vocab.string(i as u32) == s } else { vocab.intern(s) as usize == i };
+            let id = if i < shannon_tokens::RESERVED as usize {
+                vocab.string(i as u32) == s
+            } else {
+                vocab.intern(s) as usize == i
+            };
             if !id {
                 return Err(Error::Format(format!("word {i} ({s:?}) is a marker out of place or repeated")));
             }

@@ -43,8 +43,15 @@ fn counts_and_distribution_by_hand() {
     // "a c" occurs once but only at the end: its follower count is 0, so "c" alone is used — also at the end.
     // After "b a c" nothing: fall back to the empty context.
     assert_eq!(ix.infinigram(&[b, a, c]).context, 0);
-    // Witten–Bell weight after "b a": 2 occurrences, 2 followers → ½.
-    assert!((ix.infinigram(&[b, a]).witten_bell_lambda() - 0.5).abs() < 1e-15);
+    // Discounted after "b a" (b 1×, c 1×) with D1 = 0.5: each keeps ½ − ¼, γ = ½, so over a uniform `below`
+    // of ⅓: b → ¼ + ⅙, a → ⅙; the three sum to 1.
+    let d = ix.infinigram(&[b, a]);
+    let ds = [0.5, 1.0, 1.5];
+    let g = d.backoff_weight(&ds);
+    assert!((g - 0.5).abs() < 1e-15);
+    let p: Vec<f64> = [a, b, c].iter().map(|&w| d.discounted(w, 1.0 / 3.0, &ds, g)).collect();
+    assert!((p[1] - (0.25 + 1.0 / 6.0)).abs() < 1e-15 && (p[0] - 1.0 / 6.0).abs() < 1e-15);
+    assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-15);
 }
 
 #[test]

@@ -254,12 +254,13 @@ fn why_not_published(m: &zipf::ShannonZipf) -> String {
 }
 
 fn methods(config: &EntropyConfig, alphabet: &Alphabet) -> Methods {
-    let mut guessing: String = "Shannon's guessing game (1951 §5, eq. 17) with an order-n interpolated modified Kneser–Ney model \
+    let mut guessing: String =
+        "Shannon's guessing game (1951 §5, eq. 17) with an order-n interpolated modified Kneser–Ney model \
                    trained on the first lines as the predictor: for each held-out symbol, the rank of the true \
                    symbol in the model's ordering of the alphabet (ties by id); from the rank frequencies q_i, \
                    upper = −Σ q_i log2 q_i, lower = Σ i (q_i − q_(i+1)) log2 i. cross_entropy_bits is the model's \
                    held-out cross-entropy, an upper bound on the entropy rate (Brown et al. 1992)."
-        .into();
+            .into();
     if config.guess_max_order > 0 {
         guessing.push_str(&format!(
             " Entries with predictor infinigram (n = 1..={}): the ∞-gram of a suffix-array index of the training part \
@@ -267,10 +268,15 @@ fn methods(config: &EntropyConfig, alphabet: &Alphabet) -> Methods {
              reaching before <s>) that occurs in the training text followed by a symbol; symbols never seen after h' \
              rank after the seen ones by id, and its cross-entropy is null (infinite) when a guessed symbol never \
              followed its h'. mean_context is the mean length of h'. Entries with predictor infinigram+mkn: \
-             λ p_∞ + (1 − λ) p_mkn with the mkn model of order min(n, {}) and λ = c(h' •) / (c(h' •) + u(h')), u(h') \
-             the distinct symbols seen after h' (Witten–Bell's weight; no tuning on held-out text). Their \
+             mkn of order k = min(n, {}) extended by the index's longer contexts — each suffix h_L of length L = k … \
+             min(n − 1, |h'|) interpolated in, shortest first, as mkn's highest order is: q_L = (c(h_L w) − D) / \
+             c(h_L •) + γ(h_L) q_(L−1), with D = D1, D2, D3+ that mkn estimated for its order {} from \
+             count-of-counts (Chen & Goodman eq. 26; no tuning on held-out text) and γ(h_L) the mass the discounts \
+             took; for n ≤ {} it is mkn of order n. Their \
              cross_entropy_bits is over the guessed symbols only.",
             config.guess_max_order,
+            mix_order(config),
+            mix_order(config),
             mix_order(config)
         ));
     }

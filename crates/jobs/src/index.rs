@@ -96,10 +96,14 @@ pub fn run(config: &IndexConfig, progress: &dyn Progress) -> Result<IndexSummary
             )));
         }
     }
-    progress.detail(&format!("positions: {} (vocabulary {}, about {} MiB to build)", stream.ids.len(), vocab.len(), need >> 20));
-    let (sa, suffix_array_seconds) = stage(progress, "suffix array", None, Unit::Steps, || {
-        shannon_index::suffix_array(&stream.ids, vocab.len())
-    });
+    progress.detail(&format!(
+        "positions: {} (vocabulary {}, about {} MiB to build)",
+        stream.ids.len(),
+        vocab.len(),
+        need >> 20
+    ));
+    let (sa, suffix_array_seconds) =
+        stage(progress, "suffix array", None, Unit::Steps, || shannon_index::suffix_array(&stream.ids, vocab.len()));
     let sa = sa.map_err(|e| Error::from(e).context(format!("indexing {paths}")))?;
     let (written, write_seconds) = stage(progress, "write", None, Unit::Steps, || {
         write_atomically(&config.output, |out| {
@@ -184,7 +188,9 @@ pub fn query<B: AsRef<[u8]>>(index: &Index<B>, text: &str) -> Result<Query> {
             },
             &mut ids,
         )
-        .map_err(|_| Error::Input(format!("the query {text:?} holds a literal <s> or </s>, which the index cannot hold")))?;
+        .map_err(|_| {
+            Error::Input(format!("the query {text:?} holds a literal <s> or </s>, which the index cannot hold"))
+        })?;
     let count = if ids.contains(&u32::MAX) { 0 } else { index.count(&ids) };
     let known: Vec<u32> = ids.iter().rev().take_while(|&&i| i != u32::MAX).copied().collect::<Vec<_>>();
     let context: Vec<u32> = known.into_iter().rev().collect();

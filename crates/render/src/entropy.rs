@@ -99,7 +99,11 @@ fn f_n_chart(r: &EntropyReport) -> (Chart, Html) {
         .collect();
     if !r.guessing.is_empty() {
         let g = |f: &dyn Fn(&GuessEntry) -> Option<f64>| -> Vec<(f64, f64)> {
-            r.guessing.iter().filter(|e| e.predictor.is_none()).map(|e| (e.n as f64, f(e).unwrap_or(f64::NAN))).collect()
+            r.guessing
+                .iter()
+                .filter(|e| e.predictor.is_none())
+                .map(|e| (e.n as f64, f(e).unwrap_or(f64::NAN)))
+                .collect()
         };
         let mut upper = Series::new("guessing: upper", g(&|e| Some(e.upper)), "#000000");
         upper.dash = Some("7 4");
