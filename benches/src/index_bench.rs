@@ -13,6 +13,8 @@
 //!   counted in the mapped index, one thread; latency per query (median and 99th percentile). Every
 //!   answer is checked: the n-gram occurs where it was cut, so its count is at least 1, and the rows just
 //!   outside its range do not start with it while the first and last rows inside do.
+//! - **Blocks**: the count profiles of the n-blocks for n = 1..=100 (letters), from the suffix array and its
+//!   LCP array (Kasai), and their Good–Turing coverage 1 − f₁/N.
 //! - **∞-gram**: the distribution after a context of 100 tokens cut from the text (so the whole context
 //!   occurs: the longest suffix is found by binary search over lengths, then its followers); checked to
 //!   sum to its total.
@@ -130,6 +132,15 @@ fn main() -> Result<()> {
             }
             context_len += d.context;
         }
+        // Block count profiles N = 1..=100 from the suffix array and its LCP array (letters only: words'
+        // 100-blocks are all distinct long before).
+        let blocks = (name == "letters").then(|| {
+            let t = Instant::now();
+            let profiles = ix.block_profiles(100, |t| t == shannon_tokens::BOS || t == shannon_tokens::EOS);
+            let seconds = t.elapsed().as_secs_f64();
+            let coverage: Vec<f64> = profiles.iter().map(|p| 1.0 - p.seen(1) as f64 / p.blocks.max(1) as f64).collect();
+            json!({ "max_n": 100, "seconds": seconds, "good_turing_coverage_by_n": coverage })
+        });
         let r = json!({
             "tokens": name, "sentences": if sentences == Sentences::Lines { "lines" } else { "none" },
             "indexed_tokens": summary.tokens, "vocabulary": summary.vocabulary, "file_bytes": summary.file_bytes,
@@ -140,6 +151,7 @@ fn main() -> Result<()> {
                        "suffix_array_mb_per_second": text_bytes as f64 / 1e6 / sa,
                        "suffix_array_tokens_per_second": summary.tokens as f64 / sa },
             "open_seconds": median(loads),
+            "block_profiles": blocks,
             "count_queries": counts,
             "infinigram_100": { "queries": lat.len(), "median_us": median(lat.clone()) * 1e6,
                                 "p99_us": percentile(lat.clone(), 0.99) * 1e6,

@@ -275,6 +275,26 @@ pub struct Distribution {
     pub followers: Vec<(u32, u64)>,
 }
 
+/// The n-blocks of a text: how many, how many distinct, and how many blocks occur c times for each c.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockProfile {
+    /// Block length n.
+    pub n: usize,
+    /// Blocks (start positions).
+    pub blocks: u64,
+    /// Distinct blocks.
+    pub distinct: u64,
+    /// (c, number of distinct blocks seen c times), ascending by c.
+    pub count_of_counts: Vec<(u64, u64)>,
+}
+
+impl BlockProfile {
+    /// Distinct blocks seen exactly `c` times.
+    pub fn seen(&self, c: u64) -> u64 {
+        self.count_of_counts.iter().find(|x| x.0 == c).map_or(0, |x| x.1)
+    }
+}
+
 impl Distribution {
     /// c(h' w).
     pub fn count(&self, w: u32) -> u64 {
@@ -596,6 +616,85 @@ impl<B: AsRef<[u8]>> Index<B> {
         let followers = self.followers(rows, len);
         let total = followers.iter().map(|f| f.1).sum();
         Distribution { context: len, total, followers }
+    }
+
+    /// The longest-common-prefix array: `lcp[r]` is the number of tokens the suffixes at rows r − 1 and r
+    /// share (`lcp[0]` = 0), in O(L) by Kasai et al.'s (2001) algorithm: walking the text in order, the
+    /// common prefix with the row before shrinks by at most one from one position to the next.
+    pub fn lcp(&self) -> Vec<u32> {
+        let n = self.tokens;
+        let mut rank = vec![0u32; n];
+        for r in 0..n {
+            rank[self.position(r)] = r as u32;
+        }
+        let mut lcp = vec![0u32; n];
+        let mut h = 0usize;
+        for p in 0..n {
+            let r = rank[p] as usize;
+            if r == 0 {
+                h = 0;
+                continue;
+            }
+            let q = self.position(r - 1);
+            while p + h < n && q + h < n && self.token(p + h) == self.token(q + h) {
+                h += 1;
+            }
+            lcp[r] = h as u32;
+            h = h.saturating_sub(1);
+        }
+        lcp
+    }
+
+    /// Block counts of every length n = 1..=`max_n` (Shannon's n-blocks: the overlapping n-grams that contain
+    /// no token for which `breaks` holds, such as sentence markers), from the suffix array and
+    /// [`lcp`](Self::lcp): rows whose suffixes share their first n tokens are one run, so each order is one
+    /// pass over the rows. Returns, per n, the count-of-counts.
+    pub fn block_profiles(&self, max_n: usize, breaks: impl Fn(u32) -> bool) -> Vec<BlockProfile> {
+        let n = self.tokens;
+        let lcp = self.lcp();
+        // Tokens from each position up to the next breaking token or the end (capped at max_n).
+        let mut run = vec![0u32; n];
+        let mut r = 0u32;
+        for p in (0..n).rev() {
+            r = if breaks(self.token(p)) { 0 } else { (r + 1).min(max_n as u32) };
+            run[p] = r;
+        }
+        // The same by row, so that each order is one sequential pass.
+        let run: Vec<u32> = (0..n).map(|row| run[self.position(row)]).collect();
+        (1..=max_n)
+            .map(|len| {
+                // Counts of counts: small counts in an array, the rare large ones in a map.
+                let mut small = vec![0u64; 1024];
+                let mut large: std::collections::BTreeMap<u64, u64> = Default::default();
+                let mut tally = |c: u64| match small.get_mut(c as usize) {
+                    Some(slot) => *slot += 1,
+                    None => *large.entry(c).or_default() += 1,
+                };
+                let mut current = 0u64;
+                for row in 0..n {
+                    let valid = run[row] as usize >= len;
+                    if valid && current > 0 && lcp[row] as usize >= len {
+                        current += 1;
+                        continue;
+                    }
+                    if current > 0 {
+                        tally(current);
+                    }
+                    current = u64::from(valid);
+                }
+                if current > 0 {
+                    tally(current);
+                }
+                let count_of_counts: Vec<(u64, u64)> =
+                    (1..small.len() as u64).map(|c| (c, small[c as usize])).filter(|x| x.1 > 0).chain(large).collect();
+                BlockProfile {
+                    n: len,
+                    blocks: count_of_counts.iter().map(|&(c, f)| c * f).sum(),
+                    distinct: count_of_counts.iter().map(|&(_, f)| f).sum(),
+                    count_of_counts,
+                }
+            })
+            .collect()
     }
 
     /// Compares the suffix at row `r` with `pattern` on the pattern's length (a shorter suffix that is a

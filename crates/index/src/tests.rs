@@ -134,6 +134,32 @@ fn stream() -> impl Strategy<Value = (Vec<u32>, usize)> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
+    /// Block profiles from the suffix array equal the n-gram counter's counts of n-grams without markers.
+    #[test]
+    fn block_profiles_equal_the_ngram_counter((ids, v) in stream()) {
+        let ix = index(&ids, &vocab(v - 3));
+        let profiles = ix.block_profiles(12, |t| t == 1 || t == 2);
+        let counts = shannon_counts::count_serial(&ids, v, 12);
+        for p in &profiles {
+            let order = counts.order(p.n);
+            let mut expected: std::collections::BTreeMap<u64, u64> = Default::default();
+            for id in 0..order.len() as u32 {
+                let c = order.count[id as usize];
+                if c > 0 && counts.words(p.n, id).iter().all(|&w| w > 2) {
+                    *expected.entry(c).or_default() += 1;
+                }
+            }
+            prop_assert_eq!(&p.count_of_counts, &expected.into_iter().collect::<Vec<_>>(), "order {}", p.n);
+        }
+        // The LCP array by definition.
+        let lcp = ix.lcp();
+        for r in 1..ix.len() {
+            let (a, b) = (ix.position(r - 1), ix.position(r));
+            let common = ids[a..].iter().zip(&ids[b..]).take_while(|(x, y)| x == y).count();
+            prop_assert_eq!(lcp[r] as usize, common);
+        }
+    }
+
     /// Every n-gram the n-gram counter finds, N ≤ 10, has the same count in the index; without markers the
     /// counts of each order add up to the positions the index has for it.
     #[test]

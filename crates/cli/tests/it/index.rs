@@ -179,3 +179,30 @@ fn index_counts_equal_the_ngram_counter_on_the_shared_corpora() {
         }
     }
 }
+
+/// Block counts to N = 100 from the index (suffix array and LCP) equal the hashed block counts of
+/// `shannon_eval::entropy` — blocks, distinct blocks, singletons and doubletons — on shared corpora.
+#[test]
+#[ignore = "needs SHANNON_CORPORA"]
+fn index_block_counts_equal_the_hashed_block_counts_to_n_100() {
+    let corpora = PathBuf::from(std::env::var("SHANNON_CORPORA").expect("set SHANNON_CORPORA"));
+    let tok = Tokenizer { kind: TokenKind::Letters, lowercase: true, sentences: Sentences::None, skip_symbols: false };
+    for file in ["canterbury/alice29.txt", "calgary/book1"] {
+        let corpus = Corpus::open(&[corpora.join(file)]).unwrap();
+        let (vocab, s) = stream::tokenize_train(&corpus, &corpus.whole(), &tok, false, &stream::no_progress).unwrap();
+        let index = shannon_index::build_in_memory(&s.ids, &vocab, Some(&tok)).unwrap();
+        let profiles = index.block_profiles(100, |t| t == shannon_tokens::BOS || t == shannon_tokens::EOS);
+        let mut options = shannon_eval::entropy::BlockOptions::new(100, 27.0);
+        options.groups = 2;
+        options.nsb_jackknife = false;
+        let hashed = shannon_eval::entropy::block_entropies(&s.ids, &options);
+        for (p, o) in profiles.iter().zip(&hashed.orders) {
+            assert_eq!(
+                (p.n, p.blocks, p.distinct, p.seen(1), p.seen(2)),
+                (o.n, o.blocks, o.distinct, o.singletons, o.doubletons),
+                "{file}"
+            );
+        }
+        assert_eq!(profiles.len(), 100);
+    }
+}
