@@ -88,7 +88,7 @@ enum Command {
     Generate(GenerateArgs),
     /// Shannon-style entropy: block entropies F_0..F_N with every estimator, Zipf, the guessing game, the entropy rate.
     #[command(
-        after_help = "Examples:\n  shannon entropy book1                               # 27 letters, F_0..F_10, guessing game N = 1..10\n  shannon entropy bible.txt --max-order 20 --guess-order 0\n  shannon entropy alice29.txt --tokens words --lowercase   # F_0..F_4 in bits per word and per letter"
+        after_help = "Examples:\n  shannon entropy book1                               # 27 letters, F_0..F_10, guessing game N = 1..10\n  shannon entropy bible.txt --max-order 20 --guess-order 0\n  shannon entropy alice29.txt --tokens words --lowercase   # F_0..F_4 in bits per word and per letter\n  shannon entropy bible.txt --guess-max-order 100          # the guessing game to N = 100 with the ∞-gram"
     )]
     Entropy(EntropyArgs),
     /// Index a corpus's tokens in a suffix array: counts of n-grams of any length, the ∞-gram distribution.

@@ -145,6 +145,11 @@ fn guess_max_order_plays_the_infinigram_to_n() {
     // Shannon's columns sit beside N = 1..15 (and would beside 100).
     assert_eq!(pure[14]["shannon_upper"].as_f64(), Some(2.1));
     assert!(pure[15]["shannon_upper"].is_null());
+    // The page shows the ∞-gram table.
+    let page = dir.path().join("r.html");
+    shannon().arg("render").arg(&out).arg("--output").arg(&page).assert().success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("∞-gram upper") && html.contains("+mkn cross-entropy"));
     // Bad values fail in one line.
     shannon()
         .arg("entropy")
