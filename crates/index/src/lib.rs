@@ -629,8 +629,8 @@ impl<B: AsRef<[u8]>> Index<B> {
         }
         let mut lcp = vec![0u32; n];
         let mut h = 0usize;
-        for p in 0..n {
-            let r = rank[p] as usize;
+        for (p, &r) in rank.iter().enumerate() {
+            let r = r as usize;
             if r == 0 {
                 h = 0;
                 continue;

@@ -153,10 +153,10 @@ proptest! {
         }
         // The LCP array by definition.
         let lcp = ix.lcp();
-        for r in 1..ix.len() {
+        for (r, &l) in lcp.iter().enumerate().skip(1) {
             let (a, b) = (ix.position(r - 1), ix.position(r));
             let common = ids[a..].iter().zip(&ids[b..]).take_while(|(x, y)| x == y).count();
-            prop_assert_eq!(lcp[r] as usize, common);
+            prop_assert_eq!(l as usize, common);
         }
     }
 
