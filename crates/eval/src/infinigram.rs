@@ -172,18 +172,27 @@ pub fn play<B: AsRef<[u8]> + Sync>(
             let mut score = vec![0f64; m];
             // The interpolated predictor's (rank, p(t)) for the last (mkn order, top suffix length).
             let (mut last_key, mut last): (Option<(usize, usize)>, (usize, f64)) = (None, (0, 0.0));
+            // The pure ∞-gram's (suffix length, rank, p(t)): orders past ℓ* + 1 repeat the last.
+            let mut last_pure: Option<(usize, usize, f64)> = None;
             for n in 1..=max_n {
                 let len = (n - 1).min(longest);
-                let d = get(len);
                 let o = n - 1;
                 pure.context[o] += len as u64;
                 mixed.context[o] += len as u64;
                 // Pure ∞-gram: counts, ties by id.
-                for (k, &c) in alphabet.iter().enumerate() {
-                    score[k] = d.count(c) as f64;
-                }
-                pure.ranks[o][rank_by(alphabet, &score, t)] += 1;
-                let p = d.prob(t);
+                let (rank, p) = match last_pure {
+                    Some((l, rank, p)) if l == len => (rank, p),
+                    _ => {
+                        let d = get(len);
+                        for (k, &c) in alphabet.iter().enumerate() {
+                            score[k] = d.count(c) as f64;
+                        }
+                        let rank = rank_by(alphabet, &score, t);
+                        last_pure = Some((len, rank, d.prob(t)));
+                        (rank, d.prob(t))
+                    }
+                };
+                pure.ranks[o][rank] += 1;
                 pure.bits[o] += if p > 0.0 { -p.log2() } else { f64::INFINITY };
                 if let Some(models) = mkn {
                     let k = n.min(models.len());
