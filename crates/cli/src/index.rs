@@ -28,9 +28,13 @@ pub(crate) struct IndexArgs {
     /// more is refused before it is built. Default: no limit.
     #[arg(long, value_name = "SIZE", value_parser = build::parse_size)]
     memory: Option<u64>,
-    /// Instead of building: the n-gram TEXT to count in the index file CORPUS (tokenized as the index was),
-    /// with the ∞-gram distribution of the token after it.
-    #[arg(long, value_name = "TEXT", conflicts_with_all = ["output", "memory", "files_from"])]
+    /// Instead of building: the n-gram TEXT to count in the index file CORPUS (tokenized as the index's text
+    /// was, by the tokenizer the file records), with the ∞-gram distribution of the token after it.
+    #[arg(
+        long,
+        value_name = "TEXT",
+        conflicts_with_all = ["output", "memory", "files_from", "kind", "lowercase", "sentences", "skip_symbols", "lossy"]
+    )]
     count: Option<String>,
 }
 

@@ -382,7 +382,7 @@ struct EntropyArgs {
     #[arg(long, value_name = "N", default_value_t = entropy::DEFAULT_GUESS_LIMIT)]
     guess_limit: u64,
     /// Also play the guessing game to order N (100 and beyond) with the ∞-gram predictor of a suffix-array
-    /// index of the training part, and with its interpolation with mkn. Default: not played.
+    /// index of the training part, and with mkn extended by the index's longer contexts. Default: not played.
     #[arg(long, value_name = "N", default_value_t = 0)]
     guess_max_order: usize,
     /// Fraction of lines held out for the guessing game, in (0, 1).
