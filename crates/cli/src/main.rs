@@ -108,6 +108,13 @@ enum Command {
     Completions(CompletionsArgs),
 }
 
+/// `entropy --block-counts`.
+#[derive(Clone, Copy, ValueEnum)]
+enum BlockCountsArg {
+    Hash,
+    SuffixArray,
+}
+
 #[derive(Args)]
 struct RenderArgs {
     /// The report (JSON written by shannon; - reads standard input).
@@ -385,6 +392,10 @@ struct EntropyArgs {
     /// index of the training part, and with mkn extended by the index's longer contexts. Default: not played.
     #[arg(long, value_name = "N", default_value_t = 0)]
     guess_max_order: usize,
+    /// How block counts are made: hash (one pass over the text per order) or suffix-array (its runs of
+    /// suffixes; faster for long blocks). The estimates are the same.
+    #[arg(long, value_enum, default_value = "hash")]
+    block_counts: BlockCountsArg,
     /// Fraction of lines held out for the guessing game, in (0, 1).
     #[arg(long, value_name = "F", default_value_t = text::DEFAULT_HOLDOUT)]
     holdout: f64,
@@ -810,6 +821,10 @@ fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
     config.nsb_jackknife = !a.no_nsb_jackknife;
     config.guess_limit = a.guess_limit;
     config.guess_max_order = a.guess_max_order;
+    config.block_counter = match a.block_counts {
+        BlockCountsArg::Hash => shannon_eval::entropy::BlockCounter::Hash,
+        BlockCountsArg::SuffixArray => shannon_eval::entropy::BlockCounter::SuffixArray,
+    };
     config.holdout = a.holdout;
     config.name = a.name;
     config.true_rate = entropy::true_rate_beside(&config.corpus);

@@ -248,6 +248,37 @@ pub fn write(
     Ok(())
 }
 
+/// The longest-common-prefix array of `ids` and their suffix array `sa` (see [`Index::lcp`]).
+pub fn lcp_array(ids: &[u32], sa: &[u32]) -> Vec<u32> {
+    kasai(ids.len(), |r| sa[r] as usize, |p| ids[p])
+}
+
+/// Kasai, Lee, Arimura, Arikawa & Park (2001): walking the text in order, the prefix a suffix shares with
+/// the one before it in the suffix array shrinks by at most one from one position to the next, so the whole
+/// array takes O(L).
+fn kasai(n: usize, position: impl Fn(usize) -> usize, token: impl Fn(usize) -> u32) -> Vec<u32> {
+    let mut rank = vec![0u32; n];
+    for r in 0..n {
+        rank[position(r)] = r as u32;
+    }
+    let mut lcp = vec![0u32; n];
+    let mut h = 0usize;
+    for (p, &r) in rank.iter().enumerate() {
+        let r = r as usize;
+        if r == 0 {
+            h = 0;
+            continue;
+        }
+        let q = position(r - 1);
+        while p + h < n && q + h < n && token(p + h) == token(q + h) {
+            h += 1;
+        }
+        lcp[r] = h as u32;
+        h = h.saturating_sub(1);
+    }
+    lcp
+}
+
 /// Whether `bytes` start like an index file.
 pub fn is_index(bytes: &[u8]) -> bool {
     bytes.starts_with(&MAGIC)
@@ -622,27 +653,7 @@ impl<B: AsRef<[u8]>> Index<B> {
     /// share (`lcp[0]` = 0), in O(L) by Kasai et al.'s (2001) algorithm: walking the text in order, the
     /// common prefix with the row before shrinks by at most one from one position to the next.
     pub fn lcp(&self) -> Vec<u32> {
-        let n = self.tokens;
-        let mut rank = vec![0u32; n];
-        for r in 0..n {
-            rank[self.position(r)] = r as u32;
-        }
-        let mut lcp = vec![0u32; n];
-        let mut h = 0usize;
-        for (p, &r) in rank.iter().enumerate() {
-            let r = r as usize;
-            if r == 0 {
-                h = 0;
-                continue;
-            }
-            let q = self.position(r - 1);
-            while p + h < n && q + h < n && self.token(p + h) == self.token(q + h) {
-                h += 1;
-            }
-            lcp[r] = h as u32;
-            h = h.saturating_sub(1);
-        }
-        lcp
+        kasai(self.tokens, |r| self.position(r), |p| self.token(p))
     }
 
     /// Block counts of every length n = 1..=`max_n` (Shannon's n-blocks: the overlapping n-grams that contain

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use shannon_corpus::{Corpus, Span};
-use shannon_eval::entropy::{self as blocks, BlockOptions, ByEstimator};
+use shannon_eval::entropy::{self as blocks, BlockCounter, BlockOptions, ByEstimator};
 use shannon_eval::extrapolation::{extrapolate, OrderPoint};
 use shannon_eval::guessing;
 use shannon_eval::words::{alphabet, letter_like, letter_words, rank_frequency, unigram_counts, Alphabet};
@@ -62,6 +62,8 @@ pub struct EntropyConfig {
     pub nsb_jackknife: bool,
     /// Highest predictor order of the guessing game (0: skip).
     pub guess_order: usize,
+    /// How block counts are made: hashing (the default) or a suffix array; the estimates are the same.
+    pub block_counter: BlockCounter,
     /// Highest order of the guessing game played by the ∞-gram predictor of a suffix-array index of the
     /// training part, and by its interpolation with mkn (0: not played).
     pub guess_max_order: usize,
@@ -105,6 +107,7 @@ impl EntropyConfig {
             nsb_jackknife: true,
             guess_order: default_guess_order(text.tokenizer.kind, max_order),
             guess_max_order: 0,
+            block_counter: BlockCounter::Hash,
             guess_limit: DEFAULT_GUESS_LIMIT,
             holdout: DEFAULT_HOLDOUT,
             name: None,
@@ -280,7 +283,14 @@ fn methods(config: &EntropyConfig, alphabet: &Alphabet) -> Methods {
             mix_order(config)
         ));
     }
-    Methods {
+    let mut block_counts_note = String::new();
+    if config.block_counter == BlockCounter::SuffixArray {
+        block_counts_note.push_str(
+            " Block counts from the text's suffix array and LCP array (runs of suffixes sharing n symbols), \
+             identical to the hashed counts.",
+        );
+    }
+    let mut methods = Methods {
         estimators: "plugin: maximum likelihood; miller_madow: + (K_obs − 1)/(2N) nats (Miller 1955); chao_shen: \
                      coverage-adjusted Horvitz–Thompson (Chao & Shen 2003); grassberger: Grassberger 2003 with ψ(N) \
                      in place of ln N; nsb: posterior mean under the Nemenman–Shafee–Bialek (2002) mixture of \
@@ -309,7 +319,9 @@ fn methods(config: &EntropyConfig, alphabet: &Alphabet) -> Methods {
             100.0 * (1.0 - config.min_coverage)
         ),
         guessing,
-    }
+    };
+    methods.estimators.push_str(&block_counts_note);
+    methods
 }
 
 /// The highest mkn order interpolated with the ∞-gram: the mkn game's order when it is played, else
@@ -348,6 +360,7 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
         groups: config.groups,
         min_coverage: config.min_coverage,
         nsb_jackknife: config.nsb_jackknife,
+        counter: config.block_counter,
     };
     let (result, blocks_seconds) =
         stage(progress, "blocks", None, Unit::Steps, || blocks::block_entropies(&stream.ids, &options));
@@ -456,6 +469,7 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
             guess_limit: config.guess_limit,
             holdout: config.holdout,
             guess_max_order: (config.guess_max_order > 0).then_some(config.guess_max_order),
+            block_counts: (config.block_counter == BlockCounter::SuffixArray).then(|| "suffix-array".to_string()),
         },
         orders,
         bits_per_letter,

@@ -89,6 +89,10 @@ pub struct EntropySettings {
     /// interpolation with mkn (`--guess-max-order`); absent when not played.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guess_max_order: Option<usize>,
+    /// `suffix-array` when block counts came from the text's suffix array (`--block-counts`); absent when
+    /// hashed. The counts, so the estimates, are the same either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_counts: Option<String>,
 }
 
 /// One sentence per method, so a report explains itself.

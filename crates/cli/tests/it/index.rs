@@ -145,6 +145,21 @@ fn guess_max_order_plays_the_infinigram_to_n() {
     // Shannon's columns sit beside N = 1..15 (and would beside 100).
     assert_eq!(pure[14]["shannon_upper"].as_f64(), Some(2.1));
     assert!(pure[15]["shannon_upper"].is_null());
+    // Block counts from the suffix array: the same orders, bit for bit, and the report says how they were made.
+    let sa = dir.path().join("sa.json");
+    shannon()
+        .arg("entropy")
+        .arg(&path)
+        .args(["--max-order", "3", "--guess-order", "3", "--guess-max-order", "25", "--guess-limit", "0"])
+        .args(["--no-nsb-jackknife", "--groups", "4", "--block-counts", "suffix-array", "--output"])
+        .arg(&sa)
+        .assert()
+        .success();
+    let s: Value = serde_json::from_slice(&std::fs::read(&sa).unwrap()).unwrap();
+    assert_valid(&validator("entropy"), &s, "entropy report with --block-counts suffix-array");
+    assert_eq!(s["orders"], r["orders"]);
+    assert_eq!(s["settings"]["block_counts"], "suffix-array");
+    assert!(r["settings"].get("block_counts").is_none());
     // The page shows the ∞-gram table.
     let page = dir.path().join("r.html");
     shannon().arg("render").arg(&out).arg("--output").arg(&page).assert().success();
