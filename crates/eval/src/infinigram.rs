@@ -114,6 +114,8 @@ fn top_discounts(model: &Model) -> [f64; 3] {
 /// The interpolated predictor's probabilities of `candidates` at position `i` of `tokens` for order `n`
 /// (see the module doc): mkn of order k = min(n, K) over `models` (orders 1..=K), then each suffix of
 /// length k..=min(n − 1, ℓ*) of the history interpolated in, shortest first.
+///
+/// Panics if `n` is 0 or `models` is empty.
 pub fn interpolated<B: AsRef<[u8]>>(
     index: &Index<B>,
     models: &[Model],
@@ -135,7 +137,8 @@ pub fn interpolated<B: AsRef<[u8]>>(
 }
 
 /// Plays the game for orders 1..=`max_n` with the ∞-gram of `index` and, when `mkn` is given (models of
-/// orders 1..=K, K ≥ 1), with its interpolation. `alphabet` must be sorted ascending and distinct.
+/// orders 1..=K, K ≥ 1), with its interpolation. `alphabet` must be sorted ascending and distinct. Nothing is
+/// played for `max_n` = 0 or an empty `mkn`.
 pub fn play<B: AsRef<[u8]> + Sync>(
     index: &Index<B>,
     mkn: Option<&[Model]>,
@@ -144,6 +147,9 @@ pub fn play<B: AsRef<[u8]> + Sync>(
     max_n: usize,
 ) -> Vec<InfiniGame> {
     debug_assert!(alphabet.windows(2).all(|w| w[0] < w[1]));
+    if max_n == 0 || mkn.is_some_and(<[Model]>::is_empty) {
+        return Vec::new();
+    }
     let m = alphabet.len();
     let unigram = index.distribution(&[], 0);
     let discounts = mkn.and_then(<[Model]>::last).map_or([0.5, 1.0, 1.5], top_discounts);
