@@ -83,6 +83,15 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
         out.push(("binary", format!("{smoothing}-{order}.bin"), b));
     }
     out.push(("arpa", "srilm-pruned.arpa".into(), PRUNED.as_bytes().to_vec()));
+    for kind in [TokenKind::Letters, TokenKind::Words] {
+        let tokenizer = Tokenizer { kind, lowercase: true, sentences: Sentences::None, skip_symbols: false };
+        let mut vocab = Vocab::new();
+        let mut ids = Vec::new();
+        tokenizer.tokenize(&short, &mut |s| vocab.intern(s), &mut ids).expect("no markers in the text");
+        let mut b = Vec::new();
+        shannon_index::build(&mut b, &ids, &vocab, Some(&tokenizer)).expect("in memory");
+        out.push(("index", format!("{}.idx", kind.name()), b));
+    }
     for (name, text) in [("genesis", TEXT), ("unicode", UNICODE)] {
         out.push(("tokens", format!("{name}.txt"), text.as_bytes().to_vec()));
     }

@@ -15,9 +15,10 @@ use unicode_segmentation::UnicodeSegmentation;
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name the command line uses.
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("arpa", arpa_reader),
     ("binary", binary_loader),
+    ("index", index_loader),
     ("tokens", tokenizers),
     ("decompress", decompress),
     ("plan", plan),
@@ -89,6 +90,24 @@ pub fn binary_loader(data: &[u8]) {
         for (h, w) in &q {
             let _ = model.log_prob(h, *w);
         }
+    }
+}
+
+/// `shannon_index::Index::open`; what it opens is queried (counts, ∞-gram distributions, the vocabulary,
+/// the tokenizer record, block profiles), and every distribution must sum to its total.
+pub fn index_loader(data: &[u8]) {
+    let Ok(index) = shannon_index::Index::open(data) else { return };
+    let _ = index.vocab();
+    let _ = index.tokenizer();
+    let v = index.vocab_size();
+    for (h, w) in queries(data, v, 4) {
+        let _ = index.count(&h);
+        let d = index.infinigram(&h);
+        assert_eq!(d.followers.iter().map(|f| f.1).sum::<u64>(), d.total, "{h:?}");
+        let _ = index.count(&[w]);
+    }
+    if index.len() <= 4096 {
+        let _ = index.block_profiles(4, |t| t == BOS || t == EOS);
     }
 }
 

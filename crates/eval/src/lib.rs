@@ -24,6 +24,7 @@ pub mod divergence;
 pub mod entropy;
 pub mod extrapolation;
 pub mod guessing;
+pub mod infinigram;
 pub mod tune;
 pub mod words;
 

@@ -57,6 +57,9 @@ pub enum Error {
     /// Reading or writing shannon's binary model format.
     #[error(transparent)]
     Binary(#[from] shannon_model::binary::Error),
+    /// Building, writing or opening a suffix-array index.
+    #[error(transparent)]
+    Index(#[from] shannon_index::Error),
     /// Writing a report or another output atomically.
     #[error(transparent)]
     Report(#[from] shannon_report::Error),

@@ -2,7 +2,7 @@
 //!
 //! **In:** one configuration per job ([`compare::CompareConfig`], [`build::BuildConfig`],
 //! [`score::ScoreConfig`], [`entropy::EntropyConfig`], [`kl::KlConfig`], [`batch::BatchConfig`],
-//! [`sample::SampleJob`], [`prune::PruneConfig`], [`generate::GenerateConfig`], [`build::ConvertConfig`]),
+//! [`sample::SampleJob`], [`prune::PruneConfig`], [`generate::GenerateConfig`], [`build::ConvertConfig`], [`index::IndexConfig`]),
 //! made with its defaults by `new` and checked by its `validate`, the only place where a limit or a
 //! default of that job is written. The command line's flags and a batch plan's entries both become these
 //! configurations, so both give the same errors.
@@ -23,6 +23,7 @@ pub mod entropy;
 mod error;
 mod fallbacks;
 pub mod generate;
+pub mod index;
 pub mod kl;
 pub mod model_file;
 pub mod progress;

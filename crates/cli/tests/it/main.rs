@@ -6,6 +6,7 @@ mod cli;
 mod distances;
 mod entropy;
 mod golden;
+mod index;
 mod kenlm;
 mod kenlm_python;
 mod manners;
