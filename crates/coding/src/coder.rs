@@ -158,7 +158,10 @@ mod tests {
             e.encode(bit, PROB_ONE / 4);
         }
         let bytes = e.finish().len() as f64;
-        assert!(bytes * 8.0 >= ideal - 16.0 && bytes * 8.0 <= ideal + 8.0 * 2.0 + 80_000.0 * 1e-4, "{bytes} vs {ideal}");
+        assert!(
+            bytes * 8.0 >= ideal - 16.0 && bytes * 8.0 <= ideal + 8.0 * 2.0 + 80_000.0 * 1e-4,
+            "{bytes} vs {ideal}"
+        );
     }
 
     proptest! {

@@ -66,7 +66,11 @@ mod tests {
     fn squash_is_the_logistic_function() {
         for x in (-2047..=2047).step_by(7) {
             let exact = 4096.0 / (1.0 + (-(x as f64) / 256.0).exp());
-            assert!((squash(x) as f64 - exact).abs() <= 2.0 + 0.03 * exact.min(4096.0 - exact), "{x}: {} vs {exact}", squash(x));
+            assert!(
+                (squash(x) as f64 - exact).abs() <= 2.0 + 0.03 * exact.min(4096.0 - exact),
+                "{x}: {} vs {exact}",
+                squash(x)
+            );
         }
         assert_eq!(squash(0), 2048);
         assert_eq!(squash(5000), 4095);

@@ -310,8 +310,10 @@ impl Model {
     /// Bytes of memory the model's tables take.
     pub fn memory_bytes(&self) -> u64 {
         let mixers: usize = self.mixers.iter().map(|m| m.w.len()).sum::<usize>() + self.last.w.len();
-        (self.buckets.t.len() * 4 + self.matcher.table.len() * 4 + mixers * 4 + (self.apm1.t.len() + self.apm2.t.len()) * 2)
-            as u64
+        (self.buckets.t.len() * 4
+            + self.matcher.table.len() * 4
+            + mixers * 4
+            + (self.apm1.t.len() + self.apm2.t.len()) * 2) as u64
     }
 
     /// The probability that the next bit is 1, in units of 2⁻¹⁶.
@@ -323,12 +325,24 @@ impl Model {
     fn byte_contexts(&mut self) {
         match self.kind {
             ModelKind::Order(n) => {
-                let v = if n == 0 { 0 } else if n >= 8 { self.c8 } else { self.c8 & ((1u64 << (8 * n)) - 1) };
+                let v = if n == 0 {
+                    0
+                } else if n >= 8 {
+                    self.c8
+                } else {
+                    self.c8 & ((1u64 << (8 * n)) - 1)
+                };
                 self.hashes[0] = mix(v.wrapping_add(GOLDEN.wrapping_mul(n as u64 + 1)));
             }
             ModelKind::Cm => {
                 for (i, n) in [0u32, 1, 2, 3, 4, 5, 6, 8].into_iter().enumerate() {
-                    let v = if n == 0 { 0 } else if n >= 8 { self.c8 } else { self.c8 & ((1u64 << (8 * n)) - 1) };
+                    let v = if n == 0 {
+                        0
+                    } else if n >= 8 {
+                        self.c8
+                    } else {
+                        self.c8 & ((1u64 << (8 * n)) - 1)
+                    };
                     self.hashes[i] = mix(v.wrapping_add(GOLDEN.wrapping_mul(i as u64 + 1)));
                 }
                 self.hashes[8] = mix(self.word.wrapping_add(GOLDEN.wrapping_mul(9)));
