@@ -5,6 +5,7 @@
 //! output pipe), 2 on any error, with a one-line message naming the file or flag and the problem. It
 //! computes no statistic of its own.
 
+mod code;
 mod inputs;
 mod output;
 mod progress;
@@ -90,6 +91,11 @@ enum Command {
         after_help = "Examples:\n  shannon entropy book1                               # 27 letters, F_0..F_10, guessing game N = 1..10\n  shannon entropy bible.txt --max-order 20 --guess-order 0\n  shannon entropy alice29.txt --tokens words --lowercase   # F_0..F_4 in bits per word and per letter"
     )]
     Entropy(EntropyArgs),
+    /// Code a text with an adaptive model and an arithmetic coder, decode it back, and report its code length beside xz, bzip2 and zstd.
+    #[command(
+        after_help = "Examples:\n  shannon code book1                                   # bits per byte, beside xz -9e, bzip2 -9, zstd -22\n  shannon code alice29.txt --write alice29.code --entropy-report reports/entropy-alice29.json\n  shannon code --decode alice29.code --output alice29.txt"
+    )]
+    Code(code::CodeArgs),
     /// Render a report (compare, score, entropy) as one self-contained HTML page with SVG charts.
     #[command(
         after_help = "Examples:\n  shannon render reports/compare-default.json              # writes reports/compare-default.html\n  shannon render reports/entropy-book1.json --output book1.html"
@@ -660,6 +666,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Generate(a) => run_generate(a, &progress),
         Command::Entropy(a) => run_entropy(a, &progress),
+        Command::Code(a) => code::run(a, &progress),
         Command::Render(a) => {
             let to = render::destination(&a.report, a.output.as_deref())?;
             render::run(&a.report, &to)?;

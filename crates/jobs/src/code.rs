@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use shannon_coding::ModelKind;
+pub use shannon_coding::ModelKind;
 use shannon_report::code::{
     CodeModel, CodeReport, CodeTimings, CodedText, Compressed, EntropyRate, Published, CODE_SCHEMA,
 };
