@@ -33,7 +33,7 @@ pub struct CodeArgs {
     #[arg(long, value_name = "X.code", conflicts_with = "decode")]
     write: Option<PathBuf>,
     /// Decode this .code file instead (its SHA-256 is checked) and write the text to --output.
-    #[arg(long, value_name = "X.code", requires = "output", conflicts_with_all = ["text", "entropy_report", "no_compressors"])]
+    #[arg(long, value_name = "X.code", conflicts_with_all = ["text", "entropy_report", "no_compressors"])]
     decode: Option<PathBuf>,
     /// Report path (default: reports/code-<text>[-<tokens>][-<model>].json); with --decode, the text's path.
     #[arg(long, short, value_name = "PATH")]

@@ -433,7 +433,11 @@ pub fn code(r: &shannon_report::code::CodeReport) -> String {
         "letters" => "bits/letter",
         _ => "bits/char",
     };
-    let _ = writeln!(s, "{names}: {} bytes, {} {} coded with model {}", r.text.bytes, r.text.symbols, r.tokens, r.model.name);
+    let _ = writeln!(
+        s,
+        "{names}: {} bytes, {} {} coded with model {}",
+        r.text.bytes, r.text.symbols, r.tokens, r.model.name
+    );
     let _ = writeln!(
         s,
         "  {:<44} {:>10} bytes  {:>7.4} {unit}  (round trip checked; ideal {:.4}; +{} bytes of header not counted)",
@@ -444,11 +448,24 @@ pub fn code(r: &shannon_report::code::CodeReport) -> String {
         r.header_bytes
     );
     for c in &r.compressors {
-        let _ = writeln!(s, "  {:<44} {:>10} bytes  {:>7.4} {unit}", format!("{} {} (same run)", c.name, c.setting), c.bytes, c.bits_per_char);
+        let _ = writeln!(
+            s,
+            "  {:<44} {:>10} bytes  {:>7.4} {unit}",
+            format!("{} {} (same run)", c.name, c.setting),
+            c.bytes,
+            c.bits_per_char
+        );
     }
     for p in &r.published {
         let bytes = p.bytes.map_or("—".to_string(), |b| b.to_string());
-        let _ = writeln!(s, "  {:<44} {:>10} bytes  {:>7.4} {unit}  [{}]", format!("{} (published)", p.compressor), bytes, p.bits_per_char, p.source);
+        let _ = writeln!(
+            s,
+            "  {:<44} {:>10} bytes  {:>7.4} {unit}  [{}]",
+            format!("{} (published)", p.compressor),
+            bytes,
+            p.bits_per_char,
+            p.source
+        );
     }
     for e in &r.entropy_rates {
         let note = if e.same_text { "" } else { "  (other text or symbols)" };
