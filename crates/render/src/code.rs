@@ -79,7 +79,7 @@ fn beside(r: &CodeReport) -> Html {
         let strong = row.kind == "this run";
         put!(
             body,
-            "<tr><td class=\"text\">{}{}{}</td><td class=\"text\">{}</td><td>{:.4}</td><td>{}</td>\
+            "<tr><td class=\"text\">{}{}{}</td><td class=\"text\">{}</td><td>{:.4}</td><td style=\"white-space: nowrap\">{}</td>\
              <td class=\"text\" style=\"width: 16em\"><span style=\"display: inline-block; height: 0.8em; width: {:.1}%; background: {}\"></span></td>\
              <td class=\"text\">{}</td></tr>",
             if strong { markup!("<strong>") } else { Html::new() },
