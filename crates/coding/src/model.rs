@@ -94,6 +94,27 @@ fn update_counter(c: &mut u32, bit: bool, limit: u32, rates: &[u32; 1024]) {
     *c = ((p as u32) << 10) | (n + u32::from(n < limit));
 }
 
+/// A context's slot: 16 bits of probability that the next bit is 1, 7 bits of the latest bits seen in the
+/// context (up to 6, after a leading 1), 8 bits of how often it was updated (up to 255).
+const SLOT_INIT: u32 = (1 << 31) | (1 << 8);
+
+#[inline]
+fn update_slot(c: &mut u32, bit: bool, rates: &[u32; 1024]) {
+    let n = *c & 255;
+    let h = (*c >> 8) & 127;
+    let p = (*c >> 16) as i64;
+    let target = if bit { 65535 } else { 0 };
+    let p = (p + (((target - p) * rates[n as usize] as i64) >> 16)) as u32;
+    let h = if h < 64 { (h << 1) | u32::from(bit) } else { 64 | (((h << 1) | u32::from(bit)) & 63) };
+    *c = (p << 16) | (h << 8) | (n + u32::from(n < 255));
+}
+
+/// 12-bit probability of a slot.
+#[inline]
+fn slot_p12(c: u32) -> u32 {
+    (c >> 20).clamp(1, 4095)
+}
+
 /// 12-bit probability of a counter.
 #[inline]
 fn p12(c: u32) -> u32 {
@@ -122,7 +143,7 @@ struct Buckets {
 
 impl Buckets {
     fn new(bits: u32) -> Buckets {
-        Buckets { t: vec![COUNTER_INIT; 16 << bits], mask: (1 << bits) - 1 }
+        Buckets { t: vec![SLOT_INIT; 16 << bits], mask: (1 << bits) - 1 }
     }
 
     fn find(&mut self, h: u64) -> usize {
@@ -135,9 +156,9 @@ impl Buckets {
         if self.t[j] == check {
             return j;
         }
-        let victim = if (self.t[i + 1] & 1023) <= (self.t[j + 1] & 1023) { i } else { j };
+        let victim = if (self.t[i + 1] & 255) <= (self.t[j + 1] & 255) { i } else { j };
         self.t[victim] = check;
-        self.t[victim + 1..victim + 16].fill(COUNTER_INIT);
+        self.t[victim + 1..victim + 16].fill(SLOT_INIT);
         victim
     }
 }
@@ -171,7 +192,7 @@ impl Mixer {
         let err = ((i32::from(bit) << 12) - self.pr) * self.rate;
         let w = &mut self.w[self.set..self.set + self.n];
         for (w, &x) in w.iter_mut().zip(inputs) {
-            *w = w.saturating_add((x * err + 512) >> 10);
+            *w = w.saturating_add(((x as i64 * err as i64 + (1 << 13)) >> 14) as i32);
         }
     }
 }
@@ -206,7 +227,9 @@ impl Apm {
 }
 
 const CONTEXTS: usize = 10;
-const INPUTS: usize = CONTEXTS + 2;
+const INPUTS: usize = 2 * CONTEXTS + 2;
+/// Where the match model's input sits.
+const MATCH_INPUT: usize = 2 * CONTEXTS;
 const MATCH_MIN: usize = 6;
 
 /// The match model: where the last occurrence of the recent `MATCH_MIN` bytes was followed, and for how long
@@ -241,6 +264,9 @@ pub struct Model {
     base: [usize; CONTEXTS],
     used: usize,
     inputs: [i32; INPUTS],
+    /// Per context, adaptive probabilities of a 1 after each history of recent bits (indirect modelling).
+    histories: Vec<u32>,
+    history_at: [usize; CONTEXTS],
     history: Vec<u8>,
     /// The partial byte with a leading 1 (1 at a byte boundary).
     c0: u32,
@@ -281,6 +307,8 @@ impl Model {
             base: [0; CONTEXTS],
             used,
             inputs: [0; INPUTS],
+            histories: vec![COUNTER_INIT; CONTEXTS * 128],
+            history_at: [0; CONTEXTS],
             history: Vec::with_capacity(len.min(1 << 30) as usize),
             c0: 1,
             nib: 1,
@@ -290,12 +318,12 @@ impl Model {
             word1: 0,
             matcher: Match { table: vec![0; 1 << match_bits], ptr: 0, len: 0, counters: vec![COUNTER_INIT; 64], at: 0 },
             mixers: [
-                Mixer::new(INPUTS, 256, 6, 1 << 14),
-                Mixer::new(INPUTS, 256, 6, 1 << 14),
-                Mixer::new(INPUTS, 32 * 8, 6, 1 << 14),
+                Mixer::new(INPUTS, 256, 3, 1 << 13),
+                Mixer::new(INPUTS, 256, 3, 1 << 13),
+                Mixer::new(INPUTS, 32 * 8, 3, 1 << 13),
             ],
             dots: [0; 3],
-            last: Mixer::new(4, 8, 2, 1 << 14),
+            last: Mixer::new(4, 8, 1, 21845),
             apm1: Apm::new(256),
             apm2: Apm::new(1 << 16),
             pr_mix: 2048,
@@ -365,11 +393,15 @@ impl Model {
             return;
         }
         for i in 0..CONTEXTS {
-            self.inputs[i] = self.st.get(p12(self.buckets.t[self.base[i] + self.nib]));
+            let slot = self.buckets.t[self.base[i] + self.nib];
+            self.inputs[2 * i] = self.st.get(slot_p12(slot));
+            let at = i * 128 + ((slot >> 8) & 127) as usize;
+            self.history_at[i] = at;
+            self.inputs[2 * i + 1] = self.st.get(p12(self.histories[at]));
         }
         // The match model's opinion, if the predicted byte still agrees with the bits so far.
         let m = &mut self.matcher;
-        self.inputs[CONTEXTS] = 0;
+        self.inputs[MATCH_INPUT] = 0;
         let mut mbucket = 0;
         if m.len > 0 {
             let expected = self.history[m.ptr] as u32 | 256;
@@ -377,12 +409,12 @@ impl Model {
                 let ebit = (expected >> (7 - self.bit)) & 1;
                 mbucket = length_bucket(m.len);
                 m.at = mbucket * 2 + ebit as usize;
-                self.inputs[CONTEXTS] = self.st.get(p12(m.counters[m.at]));
+                self.inputs[MATCH_INPUT] = self.st.get(p12(m.counters[m.at]));
             } else {
                 m.len = 0;
             }
         }
-        self.inputs[CONTEXTS + 1] = 256;
+        self.inputs[MATCH_INPUT + 1] = 256;
         let c1 = (self.c8 & 0xFF) as usize;
         self.dots[0] = self.mixers[0].mix(&self.inputs, self.c0 as usize);
         self.dots[1] = self.mixers[1].mix(&self.inputs, c1);
@@ -399,11 +431,13 @@ impl Model {
 
     /// Learns `bit`, the bit that followed, and predicts the next one.
     pub fn update(&mut self, bit: bool) {
-        let limit = 255;
         for i in 0..self.used {
-            update_counter(&mut self.buckets.t[self.base[i] + self.nib], bit, limit, &self.rates);
+            update_slot(&mut self.buckets.t[self.base[i] + self.nib], bit, &self.rates);
         }
         if self.kind == ModelKind::Cm {
+            for i in 0..CONTEXTS {
+                update_counter(&mut self.histories[self.history_at[i]], bit, 1023, &self.rates);
+            }
             if self.matcher.len > 0 {
                 update_counter(&mut self.matcher.counters[self.matcher.at], bit, 1023, &self.rates);
             }
