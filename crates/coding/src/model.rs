@@ -226,7 +226,7 @@ impl Apm {
     }
 }
 
-const CONTEXTS: usize = 10;
+const CONTEXTS: usize = 12;
 const INPUTS: usize = 2 * CONTEXTS + 2;
 /// Where the match model's input sits.
 const MATCH_INPUT: usize = 2 * CONTEXTS;
@@ -277,12 +277,14 @@ pub struct Model {
     c8: u64,
     word: u64,
     word1: u64,
+    word2: u64,
     matcher: Match,
     mixers: [Mixer; 3],
     dots: [i32; 3],
     last: Mixer,
     apm1: Apm,
     apm2: Apm,
+    apm3: Apm,
     pr_mix: i32,
     pr: u32,
 }
@@ -316,6 +318,7 @@ impl Model {
             c8: 0,
             word: 0,
             word1: 0,
+            word2: 0,
             matcher: Match { table: vec![0; 1 << match_bits], ptr: 0, len: 0, counters: vec![COUNTER_INIT; 64], at: 0 },
             mixers: [
                 Mixer::new(INPUTS, 256, 3, 1 << 13),
@@ -326,6 +329,7 @@ impl Model {
             last: Mixer::new(4, 8, 1, 21845),
             apm1: Apm::new(256),
             apm2: Apm::new(1 << 16),
+            apm3: Apm::new(1 << 18),
             pr_mix: 2048,
             pr: 1 << 15,
         };
@@ -341,7 +345,7 @@ impl Model {
         (self.buckets.t.len() * 4
             + self.matcher.table.len() * 4
             + mixers * 4
-            + (self.apm1.t.len() + self.apm2.t.len()) * 2) as u64
+            + (self.apm1.t.len() + self.apm2.t.len() + self.apm3.t.len()) * 2) as u64
     }
 
     /// The probability that the next bit is 1, in units of 2⁻¹⁶.
@@ -375,6 +379,9 @@ impl Model {
                 }
                 self.hashes[8] = mix(self.word.wrapping_add(GOLDEN.wrapping_mul(9)));
                 self.hashes[9] = mix((self.word ^ mix(self.word1)).wrapping_add(GOLDEN.wrapping_mul(10)));
+                self.hashes[10] = mix((self.c8 & 0xFFFF00).wrapping_add(GOLDEN.wrapping_mul(11)));
+                self.hashes[11] =
+                    mix((self.word ^ mix(self.word1 ^ mix(self.word2))).wrapping_add(GOLDEN.wrapping_mul(12)));
             }
         }
     }
@@ -425,7 +432,10 @@ impl Model {
         self.pr_mix = pr;
         let a1 = self.apm1.refine(pr, &self.st, self.c0 as usize);
         let a2 = self.apm2.refine(pr, &self.st, self.c0 as usize | (c1 << 8));
-        let p = (2 * pr + a1 + a2 + 2) >> 2;
+        let c2 = ((self.c8 >> 8) & 0xFF) as usize;
+        let h2 = ((c1 * 0x2F0B + c2 * 0x9E37 + (c1 ^ c2)) >> 2) & 0x3FF;
+        let a3 = self.apm3.refine(pr, &self.st, self.c0 as usize | (h2 << 8));
+        let p = (pr + a1 + a2 + a3 + 2) >> 2;
         self.pr = ((p.clamp(1, 4095) as u32) << 4).clamp(1, 65535);
     }
 
@@ -448,6 +458,7 @@ impl Model {
             self.last.update(&second, bit);
             self.apm1.update(bit);
             self.apm2.update(bit);
+            self.apm3.update(bit);
         }
         self.c0 = (self.c0 << 1) | u32::from(bit);
         self.nib = (self.nib << 1) | usize::from(bit);
@@ -473,6 +484,7 @@ impl Model {
         if byte.is_ascii_alphabetic() {
             self.word = (self.word ^ byte.to_ascii_lowercase() as u64).wrapping_mul(0x100_0000_01B3).wrapping_add(1);
         } else if self.word != 0 {
+            self.word2 = self.word1;
             self.word1 = self.word;
             self.word = 0;
         }
