@@ -97,6 +97,7 @@ fn update_counter(c: &mut u32, bit: bool, limit: u32, rates: &[u32; 1024]) {
 /// A context's slot: 16 bits of probability that the next bit is 1, 7 bits of the latest bits seen in the
 /// context (up to 6, after a leading 1), 8 bits of how often it was updated (up to 255).
 const SLOT_INIT: u32 = (1 << 31) | (1 << 8);
+const SLOT_LIMIT: u32 = 255;
 
 #[inline]
 fn update_slot(c: &mut u32, bit: bool, rates: &[u32; 1024]) {
@@ -106,7 +107,7 @@ fn update_slot(c: &mut u32, bit: bool, rates: &[u32; 1024]) {
     let target = if bit { 65535 } else { 0 };
     let p = (p + (((target - p) * rates[n as usize] as i64) >> 16)) as u32;
     let h = if h < 64 { (h << 1) | u32::from(bit) } else { 64 | (((h << 1) | u32::from(bit)) & 63) };
-    *c = (p << 16) | (h << 8) | (n + u32::from(n < 255));
+    *c = (p << 16) | (h << 8) | (n + u32::from(n < SLOT_LIMIT));
 }
 
 /// 12-bit probability of a slot.
@@ -279,8 +280,8 @@ pub struct Model {
     word1: u64,
     word2: u64,
     matcher: Match,
-    mixers: [Mixer; 3],
-    dots: [i32; 3],
+    mixers: [Mixer; 4],
+    dots: [i32; 4],
     last: Mixer,
     apm1: Apm,
     apm2: Apm,
@@ -322,11 +323,12 @@ impl Model {
             matcher: Match { table: vec![0; 1 << match_bits], ptr: 0, len: 0, counters: vec![COUNTER_INIT; 64], at: 0 },
             mixers: [
                 Mixer::new(INPUTS, 256, 3, 1 << 13),
-                Mixer::new(INPUTS, 256, 3, 1 << 13),
+                Mixer::new(INPUTS, 256 * 8, 3, 1 << 13),
                 Mixer::new(INPUTS, 32 * 8, 3, 1 << 13),
+                Mixer::new(INPUTS, (CONTEXTS + 1) * 8, 3, 1 << 13),
             ],
-            dots: [0; 3],
-            last: Mixer::new(4, 8, 1, 21845),
+            dots: [0; 4],
+            last: Mixer::new(5, 8, 1, 16384),
             apm1: Apm::new(256),
             apm2: Apm::new(1 << 16),
             apm3: Apm::new(1 << 18),
@@ -399,8 +401,10 @@ impl Model {
             self.pr = (c >> 16).clamp(1, 65535);
             return;
         }
+        let mut known = 0;
         for i in 0..CONTEXTS {
             let slot = self.buckets.t[self.base[i] + self.nib];
+            known += usize::from(slot & 255 > 0);
             self.inputs[2 * i] = self.st.get(slot_p12(slot));
             let at = i * 128 + ((slot >> 8) & 127) as usize;
             self.history_at[i] = at;
@@ -424,9 +428,10 @@ impl Model {
         self.inputs[MATCH_INPUT + 1] = 256;
         let c1 = (self.c8 & 0xFF) as usize;
         self.dots[0] = self.mixers[0].mix(&self.inputs, self.c0 as usize);
-        self.dots[1] = self.mixers[1].mix(&self.inputs, c1);
+        self.dots[1] = self.mixers[1].mix(&self.inputs, c1 * 8 + self.bit as usize);
         self.dots[2] = self.mixers[2].mix(&self.inputs, mbucket * 8 + self.bit as usize);
-        let second = [self.dots[0], self.dots[1], self.dots[2], 256];
+        self.dots[3] = self.mixers[3].mix(&self.inputs, known * 8 + self.bit as usize);
+        let second = [self.dots[0], self.dots[1], self.dots[2], self.dots[3], 256];
         self.last.mix(&second, self.bit as usize);
         let pr = self.last.pr.clamp(1, 4095);
         self.pr_mix = pr;
@@ -454,7 +459,7 @@ impl Model {
             for m in &mut self.mixers {
                 m.update(&self.inputs, bit);
             }
-            let second = [self.dots[0], self.dots[1], self.dots[2], 256];
+            let second = [self.dots[0], self.dots[1], self.dots[2], self.dots[3], 256];
             self.last.update(&second, bit);
             self.apm1.update(bit);
             self.apm2.update(bit);
