@@ -328,7 +328,7 @@ impl Model {
                 Mixer::new(INPUTS, (CONTEXTS + 1) * 8, 3, 1 << 13),
             ],
             dots: [0; 4],
-            last: Mixer::new(5, 8, 1, 16384),
+            last: Mixer::new(5, 256, 1, 16384),
             apm1: Apm::new(256),
             apm2: Apm::new(1 << 16),
             apm3: Apm::new(1 << 18),
@@ -432,7 +432,7 @@ impl Model {
         self.dots[2] = self.mixers[2].mix(&self.inputs, mbucket * 8 + self.bit as usize);
         self.dots[3] = self.mixers[3].mix(&self.inputs, known * 8 + self.bit as usize);
         let second = [self.dots[0], self.dots[1], self.dots[2], self.dots[3], 256];
-        self.last.mix(&second, self.bit as usize);
+        self.last.mix(&second, self.c0 as usize);
         let pr = self.last.pr.clamp(1, 4095);
         self.pr_mix = pr;
         let a1 = self.apm1.refine(pr, &self.st, self.c0 as usize);
