@@ -227,11 +227,11 @@ impl Apm {
     }
 }
 
-const CONTEXTS: usize = 12;
+const CONTEXTS: usize = 13;
 const INPUTS: usize = 2 * CONTEXTS + 2;
 /// Where the match model's input sits.
 const MATCH_INPUT: usize = 2 * CONTEXTS;
-const MATCH_MIN: usize = 6;
+const MATCH_MIN: usize = 5;
 
 /// The match model: where the last occurrence of the recent `MATCH_MIN` bytes was followed, and for how long
 /// the text has agreed with what followed it.
@@ -384,6 +384,13 @@ impl Model {
                 self.hashes[10] = mix((self.c8 & 0xFFFF00).wrapping_add(GOLDEN.wrapping_mul(11)));
                 self.hashes[11] =
                     mix((self.word ^ mix(self.word1 ^ mix(self.word2))).wrapping_add(GOLDEN.wrapping_mul(12)));
+                let m = &self.matcher;
+                let expected = if m.len > 0 {
+                    self.history[m.ptr] as u64 | ((length_bucket(m.len) as u64) << 8) | 1 << 16
+                } else {
+                    0
+                };
+                self.hashes[12] = mix(expected.wrapping_add(GOLDEN.wrapping_mul(13)));
             }
         }
     }
@@ -505,7 +512,7 @@ impl Model {
             m.len = 0;
         }
         if pos >= MATCH_MIN {
-            let h = (mix(self.c8 & 0xFFFF_FFFF_FFFF) as usize) & (m.table.len() - 1);
+            let h = (mix(self.c8 & ((1u64 << (8 * MATCH_MIN)) - 1)) as usize) & (m.table.len() - 1);
             if m.len == 0 {
                 let cand = m.table[h] as usize;
                 if cand > 0 {
