@@ -227,7 +227,7 @@ impl Apm {
     }
 }
 
-const CONTEXTS: usize = 13;
+const CONTEXTS: usize = 14;
 const INPUTS: usize = 2 * CONTEXTS + 2;
 /// Where the match model's input sits.
 const MATCH_INPUT: usize = 2 * CONTEXTS;
@@ -279,6 +279,8 @@ pub struct Model {
     word: u64,
     word1: u64,
     word2: u64,
+    /// Bytes since the last line feed.
+    column: u64,
     matcher: Match,
     mixers: [Mixer; 4],
     dots: [i32; 4],
@@ -320,6 +322,7 @@ impl Model {
             word: 0,
             word1: 0,
             word2: 0,
+            column: 0,
             matcher: Match { table: vec![0; 1 << match_bits], ptr: 0, len: 0, counters: vec![COUNTER_INIT; 64], at: 0 },
             mixers: [
                 Mixer::new(INPUTS, 256, 3, 1 << 13),
@@ -391,6 +394,8 @@ impl Model {
                     0
                 };
                 self.hashes[12] = mix(expected.wrapping_add(GOLDEN.wrapping_mul(13)));
+                let column = self.column.min(255) | (self.c8 & 0xFF) << 8;
+                self.hashes[13] = mix(column.wrapping_add(GOLDEN.wrapping_mul(14)));
             }
         }
     }
@@ -493,6 +498,7 @@ impl Model {
     fn end_byte(&mut self, byte: u8) {
         self.history.push(byte);
         self.c8 = (self.c8 << 8) | byte as u64;
+        self.column = if byte == b'\n' { 0 } else { self.column + 1 };
         if byte.is_ascii_alphabetic() {
             self.word = (self.word ^ byte.to_ascii_lowercase() as u64).wrapping_mul(0x100_0000_01B3).wrapping_add(1);
         } else if self.word != 0 {
