@@ -4,12 +4,18 @@
 //!
 //! [`ModelKind::Cm`] is a context-mixing model in the manner of the PAQ family (Mahoney 2005, "Adaptive
 //! weighing of context models for lossless data compression"): bytes are coded as 8 binary decisions, most
-//! significant bit first; a set of contexts — the previous 1–6 and 8 bytes, the byte-free order 0, the
-//! current word and the word before it — each give a probability from an adaptive counter found by hashing
-//! (context, bits of the byte so far); a match model predicts the byte that followed the last occurrence of
-//! the longest recent context; logistic mixers (online gradient descent on coding cost, weights chosen by
-//! small contexts) combine them in the stretched domain; two adaptive probability maps (secondary
-//! estimation) correct the mixed probability in the contexts of the partial byte and the byte before it.
+//! significant bit first; a set of contexts — the previous 1–6 and 8 bytes, the byte-free order 0, bytes 2–3
+//! (sparse), the current word and the one or two words before it, the column (bytes since the line feed)
+//! with the previous byte, and the byte the match model predicts — each give two probabilities: an adaptive
+//! counter found by hashing (context, bits of the byte so far), and an adaptive map from the last bits seen
+//! in that context to a probability (indirect modelling: what usually follows such a history). A match model
+//! predicts the byte that followed the last occurrence of the recent 5 bytes, with a confidence learnt per
+//! match length; logistic mixers (online gradient descent on coding cost, weights chosen by small contexts)
+//! combine everything in the stretched domain, a final mixer combines the mixers, and three adaptive
+//! probability maps (secondary estimation) correct the result in the contexts of orders 0, 1 and 2.
+//!
+//! The column context was worth most on line-broken prose (book1: 2.067 → 2.035 bits per byte): where a
+//! line ends depends on how long it already is.
 //! [`ModelKind::Order`] is one adaptive order-n context alone, a baseline.
 //!
 //! Everything is integer arithmetic (see [`crate::logistic`]), so a code decodes the same on any machine.
@@ -46,10 +52,12 @@ impl ModelKind {
     /// One line saying what the model is, for reports.
     pub fn describe(self) -> String {
         match self {
-            ModelKind::Cm => "bitwise context mixing: adaptive counters for byte orders 0-6 and 8, the current word \
-                and the word pair, and a match model (longest recent repeat); three logistic mixers selected by \
-                the partial byte, the previous byte and the match length, a final mixer, and two adaptive \
-                probability maps (order 0 and 1)"
+            ModelKind::Cm => "bitwise context mixing: adaptive counters (direct, and indirect through each context's \
+                recent bits) for byte orders 0-6 and 8, a sparse order-2 context, the current word, word pair and \
+                word triple, the byte since the line feed with the previous byte, and the match model's predicted \
+                byte; a match model (longest recent repeat); four logistic mixers selected by the partial byte, \
+                the previous byte, the match length and the number of known contexts, a final mixer, and three \
+                adaptive probability maps (orders 0, 1 and 2)"
                 .into(),
             ModelKind::Order(n) => format!("one adaptive order-{n} byte context, bitwise, no mixing"),
         }
