@@ -111,10 +111,13 @@ pub struct Decoded {
     pub kind: ModelKind,
 }
 
-/// The fewest bits a byte can cost: the final probability is at most 4095/4096 per bit.
-const MAX_BYTES_PER_CODE_BYTE: u64 = 1 << 13;
+/// The most text a byte of code can hold, with room to spare: every model here gives each bit a probability
+/// of at most 1 − 2⁻¹² (65,520 / 65,536), so a byte of text costs at least 8 · log2(4096/4095) ≈ 0.0028 bits,
+/// and a byte of code holds at most 2,857 bytes of text.
+const MAX_BYTES_PER_CODE_BYTE: u64 = 1 << 12;
 
-/// Decodes a `.code` file, checking its length and SHA-256.
+/// Decodes a `.code` file, checking its length and SHA-256. Decoding takes time in proportion to the length
+/// the header claims, which is at most 4,096 bytes per byte of code.
 pub fn decode(file: &[u8], progress: &mut dyn FnMut(u64)) -> Result<Decoded, Error> {
     if file.len() < HEADER_BYTES || file[..7] != MAGIC[..7] {
         return Err(Error::NotACode);
@@ -125,9 +128,8 @@ pub fn decode(file: &[u8], progress: &mut dyn FnMut(u64)) -> Result<Decoded, Err
     let kind = ModelKind::from_tag(file[8]).ok_or(Error::UnknownModel(file[8]))?;
     let len = u64::from_le_bytes(file[9..17].try_into().expect("8 bytes"));
     let code = &file[HEADER_BYTES..];
-    // Every model here gives each bit a probability of at most 1 − 2⁻¹², so a byte costs at least
-    // 8 · log2(4096/4095) ≈ 0.0028 bits: a code of c bytes holds fewer than (c + 4) · 8 / 0.0028 bytes.
-    let bound = (code.len() as u64 + 4).saturating_mul(MAX_BYTES_PER_CODE_BYTE * 8);
+    // The coder writes within a few bytes of the ideal length, so a genuine header never claims more.
+    let bound = (code.len() as u64 + 4).saturating_mul(MAX_BYTES_PER_CODE_BYTE);
     if len > bound {
         return Err(Error::Length { claimed: len, code: code.len() as u64 });
     }
@@ -211,6 +213,16 @@ mod tests {
         // The counters hold 16 bits and round down, so a long run of zeros costs a little less than the exact
         // recursion says once p is a few units of 2^-16.
         assert!(c.ideal_bits <= ideal + 0.5 && c.ideal_bits >= 0.8 * ideal, "{} vs {ideal}", c.ideal_bits);
+    }
+
+    #[test]
+    fn the_longest_runs_still_fit_the_length_bound() {
+        // The cheapest text there is: one byte repeated, coded at the models' highest confidence.
+        for kind in [ModelKind::Cm, ModelKind::Order(0)] {
+            let c = roundtrip(&vec![b'e'; 200_000], kind);
+            assert!(200_000 < (c.code_bytes + 4) * MAX_BYTES_PER_CODE_BYTE, "{kind:?}: {} bytes", c.code_bytes);
+            assert!(c.code_bytes < 1_000, "{kind:?}: {} bytes for a run that should cost almost nothing", c.code_bytes);
+        }
     }
 
     #[test]

@@ -322,7 +322,7 @@ impl Model {
             inputs: [0; INPUTS],
             histories: vec![COUNTER_INIT; CONTEXTS * 128],
             history_at: [0; CONTEXTS],
-            history: Vec::with_capacity(len.min(1 << 30) as usize),
+            history: Vec::with_capacity(len.min(1 << 24) as usize),
             c0: 1,
             nib: 1,
             bit: 0,
@@ -418,7 +418,8 @@ impl Model {
     fn predict(&mut self) {
         if let ModelKind::Order(_) = self.kind {
             let c = self.buckets.t[self.base[0] + self.nib];
-            self.pr = (c >> 16).clamp(1, 65535);
+            // The same bound as the mixed model's (1 − 2⁻¹²), which bounds how much text a code can claim.
+            self.pr = (c >> 16).clamp(16, 65520);
             return;
         }
         let mut known = 0;
