@@ -457,10 +457,10 @@ pub fn code(r: &shannon_report::code::CodeReport) -> String {
         );
     }
     for p in &r.published {
-        let bytes = p.bytes.map_or("—".to_string(), |b| b.to_string());
+        let bytes = p.bytes.map_or("—".to_string(), |b| format!("{b} bytes"));
         let _ = writeln!(
             s,
-            "  {:<44} {:>10} bytes  {:>7.4} {unit}  [{}]",
+            "  {:<44} {:>16}  {:>7.4} {unit}  [{}]",
             format!("{} (published)", p.compressor),
             bytes,
             p.bits_per_char,
