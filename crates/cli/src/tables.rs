@@ -469,7 +469,8 @@ pub fn code(r: &shannon_report::code::CodeReport) -> String {
     }
     for e in &r.entropy_rates {
         let note = if e.same_text { "" } else { "  (other text or symbols)" };
-        let _ = writeln!(s, "  entropy rate: {:<60} {:>7.4} bits per {}{note}", e.what, e.bits_per_symbol, e.tokens);
+        let _ =
+            writeln!(s, "  entropy rate: {:<48} {:>7.4} bits/symbol ({}){note}", e.what, e.bits_per_symbol, e.tokens);
     }
     let mb = r.text.coded_bytes as f64 / 1e6;
     let _ = writeln!(
