@@ -130,8 +130,14 @@ fn coded_bytes(config: &CodeConfig, corpus: &shannon_corpus::Corpus) -> Result<(
         }
         Symbols::Chars => {
             let mut chars = 0;
-            for span in corpus.whole() {
-                let (text, _) = corpus.text(&span, false)?;
+            for source in corpus.sources() {
+                let text = std::str::from_utf8(source.as_ref()).map_err(|e| {
+                    Error::Input(format!(
+                        "{}: invalid UTF-8 at byte offset {}; --tokens chars needs UTF-8 text (--tokens bytes codes any bytes)",
+                        source.path().display(),
+                        e.valid_up_to()
+                    ))
+                })?;
                 chars += text.chars().count() as u64;
             }
             Ok((all, chars))

@@ -136,6 +136,12 @@ fn bad_input_is_one_line_and_leaves_nothing() {
     fails_in(d, &["code", "missing.txt"], &["missing.txt"]);
     fails_in(d, &["code", "empty.txt"], &["empty.txt", "no bytes"]);
     fails_in(d, &["code", "digits.txt", "--tokens", "letters"], &["digits.txt", "no letters"]);
+    std::fs::write(d.join("latin1.txt"), b"caf\xe9\n").unwrap();
+    fails_in(
+        d,
+        &["code", "latin1.txt", "--tokens", "chars"],
+        &["latin1.txt", "invalid UTF-8 at byte offset 3", "--tokens bytes"],
+    );
     fails_in(d, &["code", "digits.txt", "--model", "ppm"], &["--model", "ppm"]);
     fails_in(d, &["code", "digits.txt", "--model", "order9"], &["order9"]);
     fails_in(d, &["code", "digits.txt", "--tokens", "words"], &["--tokens", "words"]);
