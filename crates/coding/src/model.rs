@@ -235,7 +235,7 @@ impl Apm {
     }
 }
 
-const CONTEXTS: usize = 14;
+const CONTEXTS: usize = 15;
 const INPUTS: usize = 2 * CONTEXTS + 2;
 /// Where the match model's input sits.
 const MATCH_INPUT: usize = 2 * CONTEXTS;
@@ -289,6 +289,8 @@ pub struct Model {
     word2: u64,
     /// Bytes since the last line feed.
     column: u64,
+    /// Classes of the last bytes, 2 bits each (lower, upper, space, other).
+    shape: u64,
     matcher: Match,
     mixers: [Mixer; 4],
     dots: [i32; 4],
@@ -331,6 +333,7 @@ impl Model {
             word1: 0,
             word2: 0,
             column: 0,
+            shape: 0,
             matcher: Match { table: vec![0; 1 << match_bits], ptr: 0, len: 0, counters: vec![COUNTER_INIT; 64], at: 0 },
             mixers: [
                 Mixer::new(INPUTS, 256, 3, 1 << 13),
@@ -404,6 +407,8 @@ impl Model {
                 self.hashes[12] = mix(expected.wrapping_add(GOLDEN.wrapping_mul(13)));
                 let column = self.column.min(255) | (self.c8 & 0xFF) << 8;
                 self.hashes[13] = mix(column.wrapping_add(GOLDEN.wrapping_mul(14)));
+                let shape = (self.shape & 0xFFF) | (self.c8 & 0xFF) << 16;
+                self.hashes[14] = mix(shape.wrapping_add(GOLDEN.wrapping_mul(15)));
             }
         }
     }
@@ -508,6 +513,16 @@ impl Model {
         self.history.push(byte);
         self.c8 = (self.c8 << 8) | byte as u64;
         self.column = if byte == b'\n' { 0 } else { self.column + 1 };
+        let class = if byte.is_ascii_lowercase() {
+            0
+        } else if byte.is_ascii_uppercase() {
+            1
+        } else if byte == b' ' {
+            2
+        } else {
+            3
+        };
+        self.shape = (self.shape << 2) | class;
         if byte.is_ascii_alphabetic() {
             self.word = (self.word ^ byte.to_ascii_lowercase() as u64).wrapping_mul(0x100_0000_01B3).wrapping_add(1);
         } else if self.word != 0 {
