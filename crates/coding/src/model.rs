@@ -292,8 +292,8 @@ pub struct Model {
     /// Classes of the last bytes, 2 bits each (lower, upper, space, other).
     shape: u64,
     matcher: Match,
-    mixers: [Mixer; 4],
-    dots: [i32; 4],
+    mixers: [Mixer; 5],
+    dots: [i32; 5],
     last: Mixer,
     apm1: Apm,
     apm2: Apm,
@@ -340,9 +340,10 @@ impl Model {
                 Mixer::new(INPUTS, 256 * 8, 3, 1 << 13),
                 Mixer::new(INPUTS, 32 * 8, 3, 1 << 13),
                 Mixer::new(INPUTS, (CONTEXTS + 1) * 8, 3, 1 << 13),
+                Mixer::new(INPUTS, 64 * 8, 3, 1 << 13),
             ],
-            dots: [0; 4],
-            last: Mixer::new(5, 256, 1, 16384),
+            dots: [0; 5],
+            last: Mixer::new(6, 256, 1, 13107),
             apm1: Apm::new(256),
             apm2: Apm::new(1 << 16),
             apm3: Apm::new(1 << 18),
@@ -457,7 +458,8 @@ impl Model {
         self.dots[1] = self.mixers[1].mix(&self.inputs, c1 * 8 + self.bit as usize);
         self.dots[2] = self.mixers[2].mix(&self.inputs, mbucket * 8 + self.bit as usize);
         self.dots[3] = self.mixers[3].mix(&self.inputs, known * 8 + self.bit as usize);
-        let second = [self.dots[0], self.dots[1], self.dots[2], self.dots[3], 256];
+        self.dots[4] = self.mixers[4].mix(&self.inputs, (self.shape & 63) as usize * 8 + self.bit as usize);
+        let second = [self.dots[0], self.dots[1], self.dots[2], self.dots[3], self.dots[4], 256];
         self.last.mix(&second, self.c0 as usize);
         let pr = self.last.pr.clamp(1, 4095);
         self.pr_mix = pr;
@@ -485,7 +487,7 @@ impl Model {
             for m in &mut self.mixers {
                 m.update(&self.inputs, bit);
             }
-            let second = [self.dots[0], self.dots[1], self.dots[2], self.dots[3], 256];
+            let second = [self.dots[0], self.dots[1], self.dots[2], self.dots[3], self.dots[4], 256];
             self.last.update(&second, bit);
             self.apm1.update(bit);
             self.apm2.update(bit);
