@@ -340,7 +340,7 @@ impl Model {
                 Mixer::new(INPUTS, 256 * 8, 3, 1 << 13),
                 Mixer::new(INPUTS, 32 * 8, 3, 1 << 13),
                 Mixer::new(INPUTS, (CONTEXTS + 1) * 8, 3, 1 << 13),
-                Mixer::new(INPUTS, 64 * 8, 3, 1 << 13),
+                Mixer::new(INPUTS, 256 * 8, 3, 1 << 13),
             ],
             dots: [0; 5],
             last: Mixer::new(6, 256, 1, 13107),
@@ -458,7 +458,7 @@ impl Model {
         self.dots[1] = self.mixers[1].mix(&self.inputs, c1 * 8 + self.bit as usize);
         self.dots[2] = self.mixers[2].mix(&self.inputs, mbucket * 8 + self.bit as usize);
         self.dots[3] = self.mixers[3].mix(&self.inputs, known * 8 + self.bit as usize);
-        self.dots[4] = self.mixers[4].mix(&self.inputs, (self.shape & 63) as usize * 8 + self.bit as usize);
+        self.dots[4] = self.mixers[4].mix(&self.inputs, (self.shape & 255) as usize * 8 + self.bit as usize);
         let second = [self.dots[0], self.dots[1], self.dots[2], self.dots[3], self.dots[4], 256];
         self.last.mix(&second, self.c0 as usize);
         let pr = self.last.pr.clamp(1, 4095);
