@@ -298,6 +298,7 @@ pub struct Model {
     apm1: Apm,
     apm2: Apm,
     apm3: Apm,
+    apm4: Apm,
     pr_mix: i32,
     pr: u32,
 }
@@ -347,6 +348,7 @@ impl Model {
             apm1: Apm::new(256),
             apm2: Apm::new(1 << 16),
             apm3: Apm::new(1 << 18),
+            apm4: Apm::new(1 << 16),
             pr_mix: 2048,
             pr: 1 << 15,
         };
@@ -362,7 +364,7 @@ impl Model {
         (self.buckets.t.len() * 4
             + self.matcher.table.len() * 4
             + mixers * 4
-            + (self.apm1.t.len() + self.apm2.t.len() + self.apm3.t.len()) * 2) as u64
+            + (self.apm1.t.len() + self.apm2.t.len() + self.apm3.t.len() + self.apm4.t.len()) * 2) as u64
     }
 
     /// The probability that the next bit is 1, in units of 2⁻¹⁶.
@@ -468,7 +470,8 @@ impl Model {
         let c2 = ((self.c8 >> 8) & 0xFF) as usize;
         let h2 = ((c1 * 0x2F0B + c2 * 0x9E37 + (c1 ^ c2)) >> 2) & 0x3FF;
         let a3 = self.apm3.refine(pr, &self.st, self.c0 as usize | (h2 << 8));
-        let p = (pr + a1 + a2 + a3 + 2) >> 2;
+        let a4 = self.apm4.refine(pr, &self.st, self.c0 as usize | ((self.shape & 0xFF) as usize) << 8);
+        let p = (pr + a1 + a2 + a3 + a4 + 2) / 5;
         self.pr = ((p.clamp(1, 4095) as u32) << 4).clamp(1, 65535);
     }
 
@@ -492,6 +495,7 @@ impl Model {
             self.apm1.update(bit);
             self.apm2.update(bit);
             self.apm3.update(bit);
+            self.apm4.update(bit);
         }
         self.c0 = (self.c0 << 1) | u32::from(bit);
         self.nib = (self.nib << 1) | usize::from(bit);
