@@ -235,7 +235,7 @@ impl Apm {
     }
 }
 
-const CONTEXTS: usize = 15;
+const CONTEXTS: usize = 16;
 const INPUTS: usize = 2 * CONTEXTS + 2;
 /// Where the match model's input sits.
 const MATCH_INPUT: usize = 2 * CONTEXTS;
@@ -412,6 +412,8 @@ impl Model {
                 self.hashes[13] = mix(column.wrapping_add(GOLDEN.wrapping_mul(14)));
                 let shape = (self.shape & 0xFFF) | (self.c8 & 0xFF) << 16;
                 self.hashes[14] = mix(shape.wrapping_add(GOLDEN.wrapping_mul(15)));
+                let after = self.column.min(127) | (self.shape & 0xFF) << 8;
+                self.hashes[15] = mix(after.wrapping_add(GOLDEN.wrapping_mul(16)));
             }
         }
     }
