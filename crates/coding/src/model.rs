@@ -6,16 +6,19 @@
 //! weighing of context models for lossless data compression"): bytes are coded as 8 binary decisions, most
 //! significant bit first; a set of contexts — the previous 1–6 and 8 bytes, the byte-free order 0, bytes 2–3
 //! (sparse), the current word and the one or two words before it, the column (bytes since the line feed)
-//! with the previous byte, and the byte the match model predicts — each give two probabilities: an adaptive
-//! counter found by hashing (context, bits of the byte so far), and an adaptive map from the last bits seen
-//! in that context to a probability (indirect modelling: what usually follows such a history). A match model
-//! predicts the byte that followed the last occurrence of the recent 5 bytes, with a confidence learnt per
-//! match length; logistic mixers (online gradient descent on coding cost, weights chosen by small contexts)
-//! combine everything in the stretched domain, a final mixer combines the mixers, and three adaptive
-//! probability maps (secondary estimation) correct the result in the contexts of orders 0, 1 and 2.
+//! with the previous byte and with the shape of the last bytes (each byte's class: lower, upper, space,
+//! other), that shape with the previous byte, and the byte the match model predicts — each give two
+//! probabilities: an adaptive counter found by hashing (context, bits of the byte so far), and an adaptive
+//! map from the last bits seen in that context to a probability (indirect modelling: what usually follows
+//! such a history). A match model predicts the byte that followed the last occurrence of the recent 5
+//! bytes, with a confidence learnt per match length; logistic mixers (online gradient descent on coding
+//! cost, weights chosen by small contexts) combine everything in the stretched domain, a final mixer
+//! combines the mixers, and three adaptive probability maps (secondary estimation) correct the result in the
+//! contexts of order 1, hashed order 2 and the shape.
 //!
-//! The column context was worth most on line-broken prose (book1: 2.067 → 2.035 bits per byte): where a
-//! line ends depends on how long it already is.
+//! What was worth most on line-broken prose, beyond the orders and words, was text layout: the column
+//! context took book1 from 2.067 to 2.035 bits per byte (where a line ends depends on how long it already
+//! is), and the byte-class shape contexts, mixer and map from 2.035 to 2.018.
 //! [`ModelKind::Order`] is one adaptive order-n context alone, a baseline.
 //!
 //! Everything is integer arithmetic (see [`crate::logistic`]), so a code decodes the same on any machine.
@@ -54,10 +57,12 @@ impl ModelKind {
         match self {
             ModelKind::Cm => "bitwise context mixing: adaptive counters (direct, and indirect through each context's \
                 recent bits) for byte orders 0-6 and 8, a sparse order-2 context, the current word, word pair and \
-                word triple, the byte since the line feed with the previous byte, and the match model's predicted \
-                byte; a match model (longest recent repeat); four logistic mixers selected by the partial byte, \
-                the previous byte, the match length and the number of known contexts, a final mixer, and three \
-                adaptive probability maps (orders 0, 1 and 2)"
+                word triple, the column (bytes since the line feed) with the previous byte, the column with the \
+                shape of the last 4 bytes (lower, upper, space, other), the shape of the last 6 bytes with the \
+                previous byte, and the match model's predicted byte; a match model (longest recent repeat); five \
+                logistic mixers selected by the partial byte, the previous byte, the match length, the number of \
+                known contexts and the shape, a final mixer, and three adaptive probability maps (order 1, \
+                hashed order 2, shape)"
                 .into(),
             ModelKind::Order(n) => format!("one adaptive order-{n} byte context, bitwise, no mixing"),
         }
@@ -295,7 +300,6 @@ pub struct Model {
     mixers: [Mixer; 5],
     dots: [i32; 5],
     last: Mixer,
-    apm1: Apm,
     apm2: Apm,
     apm3: Apm,
     apm4: Apm,
@@ -345,7 +349,6 @@ impl Model {
             ],
             dots: [0; 5],
             last: Mixer::new(6, 256, 1, 13107),
-            apm1: Apm::new(256),
             apm2: Apm::new(1 << 16),
             apm3: Apm::new(1 << 18),
             apm4: Apm::new(1 << 16),
@@ -364,7 +367,7 @@ impl Model {
         (self.buckets.t.len() * 4
             + self.matcher.table.len() * 4
             + mixers * 4
-            + (self.apm1.t.len() + self.apm2.t.len() + self.apm3.t.len() + self.apm4.t.len()) * 2) as u64
+            + (self.apm2.t.len() + self.apm3.t.len() + self.apm4.t.len()) * 2) as u64
     }
 
     /// The probability that the next bit is 1, in units of 2⁻¹⁶.
@@ -467,13 +470,12 @@ impl Model {
         self.last.mix(&second, self.c0 as usize);
         let pr = self.last.pr.clamp(1, 4095);
         self.pr_mix = pr;
-        let a1 = self.apm1.refine(pr, &self.st, self.c0 as usize);
         let a2 = self.apm2.refine(pr, &self.st, self.c0 as usize | (c1 << 8));
         let c2 = ((self.c8 >> 8) & 0xFF) as usize;
         let h2 = ((c1 * 0x2F0B + c2 * 0x9E37 + (c1 ^ c2)) >> 2) & 0x3FF;
         let a3 = self.apm3.refine(pr, &self.st, self.c0 as usize | (h2 << 8));
         let a4 = self.apm4.refine(pr, &self.st, self.c0 as usize | ((self.shape & 0xFF) as usize) << 8);
-        let p = (pr + a1 + a2 + a3 + a4 + 2) / 5;
+        let p = (pr + a2 + a3 + a4 + 2) >> 2;
         self.pr = ((p.clamp(1, 4095) as u32) << 4).clamp(1, 65535);
     }
 
@@ -494,7 +496,6 @@ impl Model {
             }
             let second = [self.dots[0], self.dots[1], self.dots[2], self.dots[3], self.dots[4], 256];
             self.last.update(&second, bit);
-            self.apm1.update(bit);
             self.apm2.update(bit);
             self.apm3.update(bit);
             self.apm4.update(bit);
