@@ -96,7 +96,7 @@ enum Command {
         after_help = "Examples:\n  shannon code book1                                   # bits per byte, beside xz -9e, bzip2 -9, zstd -22\n  shannon code alice29.txt --write alice29.code --entropy-report reports/entropy-alice29.json\n  shannon code --decode alice29.code --output alice29.txt"
     )]
     Code(code::CodeArgs),
-    /// Render a report (compare, score, entropy) as one self-contained HTML page with SVG charts.
+    /// Render a report (compare, score, entropy, code) as one self-contained HTML page with SVG charts.
     #[command(
         after_help = "Examples:\n  shannon render reports/compare-default.json              # writes reports/compare-default.html\n  shannon render reports/entropy-book1.json --output book1.html"
     )]
