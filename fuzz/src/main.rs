@@ -1,7 +1,7 @@
 //! `shannon-fuzz`: coverage-guided fuzzing of every reader of outside input, with AFL++ on the stable
 //! toolchain (cargo-afl), for a bounded time.
 //!
-//! **In:** a target name (`arpa`, `binary`, `index`, `tokens`, `decompress`, `plan`, `render`; see [`targets`]), its
+//! **In:** a target name (`arpa`, `binary`, `index`, `tokens`, `decompress`, `plan`, `render`, `code`; see [`targets`]), its
 //! seeds (`fuzz/seeds/<target>/`) and a time limit. **Out:** one line of figures (executions, time, corpus
 //! size, coverage, crashes, hangs), every failing input copied to `fuzz/crashes/<target>/`, and exit code 1
 //! when there was any (0 when none, 2 when the fuzzer could not run).

@@ -103,6 +103,13 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
     two.extend(compress("gz", b"second member\n"));
     out.push(("decompress", "members.gz".into(), two));
     out.push(("decompress", "latin1.zst".into(), compress("zst", b"caf\xe9\r\nna\xefve\0\n")));
+    for (name, text, kind) in [
+        ("genesis-cm.code", TEXT.as_bytes(), shannon_coding::ModelKind::Cm),
+        ("short-order2.code", short.as_bytes(), shannon_coding::ModelKind::Order(2)),
+        ("empty-cm.code", &b""[..], shannon_coding::ModelKind::Cm),
+    ] {
+        out.push(("code", name.into(), shannon_coding::encode(text, kind, &mut |_| {}).file));
+    }
     out.push(("plan", "example.toml".into(), PLAN.as_bytes().to_vec()));
     out.push((
         "plan",

@@ -23,6 +23,7 @@ pub const TARGETS: [(&str, Target); 7] = [
     ("decompress", decompress),
     ("plan", plan),
     ("render", render),
+    ("code", code),
 ];
 
 /// The target called `name`.
@@ -260,6 +261,23 @@ pub fn render(data: &[u8]) {
     if let Ok(page) = shannon_render::render_html(data, "fuzz.json") {
         assert!(!page.contains("<script"), "report text reached the page as markup");
         assert!(page.starts_with("<!DOCTYPE html>"), "not a page");
+    }
+}
+
+/// The longest text a `code` input may claim: decoding takes time in proportion to it (about 5 µs a byte),
+/// and a slow decode of a long text is not a failure.
+const CODE_MAX_CLAIM: u64 = 1 << 16;
+
+/// `shannon_coding::decode` of a `.code` file: any bytes give the text or an error, never a panic; what
+/// decodes has the length its header claims.
+pub fn code(data: &[u8]) {
+    if let Some(len) = data.get(9..17) {
+        if u64::from_le_bytes(len.try_into().expect("8 bytes")) > CODE_MAX_CLAIM {
+            return;
+        }
+    }
+    if let Ok(d) = shannon_coding::decode(data, &mut |_| {}) {
+        assert_eq!(d.data.len() as u64, u64::from_le_bytes(data[9..17].try_into().expect("8 bytes")));
     }
 }
 

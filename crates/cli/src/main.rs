@@ -6,6 +6,7 @@
 //! computes no statistic of its own.
 
 mod index;
+mod code;
 mod inputs;
 mod output;
 mod progress;
@@ -96,7 +97,12 @@ enum Command {
         after_help = "Examples:\n  shannon index bible.txt --tokens letters --output bible.idx\n  shannon index bible.idx --count 'in the beginning'"
     )]
     Index(index::IndexArgs),
-    /// Render a report (compare, score, entropy) as one self-contained HTML page with SVG charts.
+    /// Code a text with an adaptive model and an arithmetic coder, decode it back, and report its code length beside xz, bzip2 and zstd.
+    #[command(
+        after_help = "Examples:\n  shannon code book1                                   # bits per byte, beside xz -9e, bzip2 -9, zstd -22\n  shannon code alice29.txt --write alice29.code --entropy-report reports/entropy-alice29.json\n  shannon code --decode alice29.code --output alice29.txt"
+    )]
+    Code(code::CodeArgs),
+    /// Render a report (compare, score, entropy, code) as one self-contained HTML page with SVG charts.
     #[command(
         after_help = "Examples:\n  shannon render reports/compare-default.json              # writes reports/compare-default.html\n  shannon render reports/entropy-book1.json --output book1.html"
     )]
@@ -682,6 +688,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Generate(a) => run_generate(a, &progress),
         Command::Entropy(a) => run_entropy(a, &progress),
         Command::Index(a) => index::run(a, &progress),
+        Command::Code(a) => code::run(a, &progress),
         Command::Render(a) => {
             let to = render::destination(&a.report, a.output.as_deref())?;
             render::run(&a.report, &to)?;

@@ -467,3 +467,64 @@ fn infinigram_table(s: &mut String, r: &EntropyReport) {
         );
     }
 }
+
+/// The `code` report: the code length, then the compressors, the published figures and the entropy rates
+/// beside it, all in bits per symbol.
+pub fn code(r: &shannon_report::code::CodeReport) -> String {
+    let mut s = String::new();
+    let names = r.inputs.iter().map(|x| x.path.clone()).collect::<Vec<_>>().join(", ");
+    let unit = match r.tokens.as_str() {
+        "bytes" => "bits/byte",
+        "letters" => "bits/letter",
+        _ => "bits/char",
+    };
+    let _ = writeln!(
+        s,
+        "{names}: {} bytes, {} {} coded with model {}",
+        r.text.bytes, r.text.symbols, r.tokens, r.model.name
+    );
+    let _ = writeln!(
+        s,
+        "  {:<44} {:>10} bytes  {:>7.4} {unit}  (round trip checked; ideal {:.4}; +{} bytes of header not counted)",
+        format!("shannon code --model {}", r.model.name),
+        r.code_bytes,
+        r.bits_per_char,
+        r.ideal_bits / r.text.symbols as f64,
+        r.header_bytes
+    );
+    for c in &r.compressors {
+        let _ = writeln!(
+            s,
+            "  {:<44} {:>10} bytes  {:>7.4} {unit}",
+            format!("{} {} (same run)", c.name, c.setting),
+            c.bytes,
+            c.bits_per_char
+        );
+    }
+    for p in &r.published {
+        let bytes = p.bytes.map_or("—".to_string(), |b| format!("{b} bytes"));
+        let _ = writeln!(
+            s,
+            "  {:<44} {:>16}  {:>7.4} {unit}  [{}]",
+            format!("{} (published)", p.compressor),
+            bytes,
+            p.bits_per_char,
+            p.source
+        );
+    }
+    for e in &r.entropy_rates {
+        let note = if e.same_text { "" } else { "  (other text or symbols)" };
+        let _ =
+            writeln!(s, "  entropy rate: {:<48} {:>7.4} bits/symbol ({}){note}", e.what, e.bits_per_symbol, e.tokens);
+    }
+    let mb = r.text.coded_bytes as f64 / 1e6;
+    let _ = writeln!(
+        s,
+        "  coding {:.2} s ({:.2} MB/s), decoding {:.2} s, model memory {} MiB",
+        r.timings.encode_seconds,
+        mb / r.timings.encode_seconds.max(1e-9),
+        r.timings.decode_seconds,
+        r.model.memory_bytes >> 20
+    );
+    s
+}

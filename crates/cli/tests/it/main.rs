@@ -3,6 +3,7 @@
 mod arpa;
 mod batch;
 mod cli;
+mod code;
 mod distances;
 mod entropy;
 mod golden;
