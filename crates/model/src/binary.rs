@@ -565,8 +565,12 @@ impl<B: AsRef<[u8]> + Sync> LanguageModel for Mapped<B> {
     }
 
     fn log_prob(&self, history: &[u32], word: u32) -> f64 {
+        self.log_prob_matched(history, word).0
+    }
+
+    fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
         if !self.is_predictable(word) {
-            return f64::NEG_INFINITY;
+            return (f64::NEG_INFINITY, 0);
         }
         let b = self.bytes.as_ref();
         let h = &history[history.len().saturating_sub(self.order - 1)..];
@@ -588,7 +592,7 @@ impl<B: AsRef<[u8]> + Sync> LanguageModel for Mapped<B> {
         if matched <= h.len() {
             let mut ctx = h[h.len() - 1];
             if ctx as usize >= self.vocab {
-                return lp;
+                return (lp, matched);
             }
             if matched == 1 {
                 lp += f64_at(b, self.unigram_backoff + 8 * ctx as usize);
@@ -603,7 +607,7 @@ impl<B: AsRef<[u8]> + Sync> LanguageModel for Mapped<B> {
                 }
             }
         }
-        lp
+        (lp, matched)
     }
 }
 

@@ -331,8 +331,15 @@ impl Model {
     /// vocabulary must be mapped to `<unk>` by the caller. `-inf` when the probability is 0 (mle only,
     /// and `<s>`).
     pub fn log_prob(&self, history: &[u32], word: u32) -> f64 {
+        self.log_prob_matched(history, word).0
+    }
+
+    /// ln p(word | history) as [`Model::log_prob`], with the length of the longest stored n-gram ending in
+    /// `word` that the history matches (KenLM's `ngram_length`: 1 for a word only known as a unigram, 0 when
+    /// the probability is 0 because the word cannot be predicted).
+    pub fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
         if !self.is_predictable(word) {
-            return f64::NEG_INFINITY;
+            return (f64::NEG_INFINITY, 0);
         }
         let h = &history[history.len().saturating_sub(self.order - 1)..];
         // The longest n-gram ending in `word` (word preceded by the last `matched − 1` history words),
@@ -365,7 +372,7 @@ impl Model {
                         lp += log_backoff[j - 1][ctx as usize];
                     }
                 }
-                lp
+                (lp, matched)
             }
             Form::Counted { k, totals } => {
                 // The longest suffix of h seen as a context.
@@ -385,7 +392,7 @@ impl Model {
                 // c(h w): the (j+1)-gram, if it was seen.
                 let (id, matched) = ngram(j + 1);
                 let c = if matched == j + 1 { self.counts.order(j + 1).count[id as usize] as f64 } else { 0.0 };
-                ((c + k) / (total + k * self.vocab as f64)).ln()
+                (((c + k) / (total + k * self.vocab as f64)).ln(), if c > 0.0 { matched } else { 0 })
             }
         }
     }
@@ -400,6 +407,12 @@ pub trait LanguageModel: Sync {
     /// ln p(word | history), `history` oldest first (only its last M − 1 words count); `-inf` for
     /// probability 0. Ids outside the vocabulary must be mapped to `<unk>` by the caller.
     fn log_prob(&self, history: &[u32], word: u32) -> f64;
+    /// ln p(word | history) with the length of the longest stored n-gram ending in `word` that the history
+    /// matches (KenLM's `ngram_length`; 0 where the word cannot be predicted). The default says 0: for
+    /// models that store no n-grams.
+    fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
+        (self.log_prob(history, word), 0)
+    }
 }
 
 impl LanguageModel for Model {
@@ -409,6 +422,10 @@ impl LanguageModel for Model {
 
     fn log_prob(&self, history: &[u32], word: u32) -> f64 {
         Model::log_prob(self, history, word)
+    }
+
+    fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
+        Model::log_prob_matched(self, history, word)
     }
 }
 
