@@ -302,7 +302,7 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
         nsb_jackknife: config.nsb_jackknife,
     };
     let (result, blocks_seconds) =
-        stage(progress, "blocks", None, Unit::Steps, || blocks::block_entropies(&stream.ids, &options));
+        stage(progress, "blocks", None, Unit::Steps, || blocks::block_entropies(&stream.ids, &options))?;
     warnings.extend(result.warnings.iter().cloned());
     let unsupported: Vec<String> =
         result.orders.iter().filter(|o| !o.supported).map(|o| format!("{} ({:.3})", o.n, o.coverage)).collect();
@@ -369,7 +369,7 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
     let guesses = config.guess_order as u64;
     let (game, guessing_seconds) = stage(progress, "guessing", Some(guesses), Unit::Steps, || {
         guessing_game(config, &corpus, progress, &mut warnings)
-    });
+    })?;
     let (game, split) = game?;
 
     let points: Vec<OrderPoint> =
@@ -583,6 +583,7 @@ fn guessing_game(
             shannon_lower: published.map(|p| p.1),
         });
         progress.advance(1);
+        crate::progress::checkpoint(progress)?;
     }
     warnings.extend(fallbacks.warnings());
     Ok((out, (lines, train_lines)))
