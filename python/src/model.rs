@@ -17,7 +17,9 @@ use pyo3::prelude::*;
 use pyo3::types::{PyList, PyTuple};
 use rayon::prelude::*;
 use shannon_eval::{token_scores, TokenScore};
+use shannon_corpus::Source;
 use shannon_jobs::model_file::{self, Loaded};
+use shannon_model::binary::Mapped;
 use shannon_model::LanguageModel;
 use shannon_tokens::{Lookup, TokenKind, Tokenizer, BOS, EOS, UNK};
 
@@ -29,8 +31,17 @@ use crate::run::{interruptible, pool};
 /// `kenlm.Model(path)`.
 #[pyclass(frozen, module = "shannon")]
 pub struct Model {
-    loaded: Loaded,
+    tables: Tables,
     path: PathBuf,
+}
+
+/// The model's hash tables: shannon's binary layout, memory-mapped from a binary file, or laid out in
+/// memory from an ARPA file when it is read (probabilities kept exactly, as `shannon convert` keeps them).
+/// Queries against that layout take one probe per order in flat arrays, several times faster than the
+/// estimator's own `Model`, which is built for estimation and reports rather than for scoring.
+enum Tables {
+    File(Mapped<Source>),
+    Memory(Mapped<Vec<u8>>),
 }
 
 /// ASCII whitespace, as Python's `bytes.split()` in KenLM's module: space, tab, LF, VT, FF, CR.
@@ -40,9 +51,16 @@ fn kenlm_space(c: char) -> bool {
 
 impl Model {
     fn lm(&self) -> &dyn LanguageModel {
-        match &self.loaded {
-            Loaded::Arpa { model, .. } => model,
-            Loaded::Binary(m) => m,
+        match &self.tables {
+            Tables::File(m) => m,
+            Tables::Memory(m) => m,
+        }
+    }
+
+    fn tokenizer_record(&self) -> Option<Tokenizer> {
+        match &self.tables {
+            Tables::File(m) => m.tokenizer(),
+            Tables::Memory(m) => m.tokenizer(),
         }
     }
 
@@ -54,23 +72,23 @@ impl Model {
             "</s>" => return Some(EOS),
             _ => {}
         }
-        match &self.loaded {
-            Loaded::Arpa { vocab, .. } => vocab.lookup(word),
-            Loaded::Binary(m) => m.id(word),
+        match &self.tables {
+            Tables::File(m) => m.id(word),
+            Tables::Memory(m) => m.id(word),
         }
     }
 
     fn vocab_len(&self) -> usize {
-        match &self.loaded {
-            Loaded::Arpa { vocab, .. } => vocab.len(),
-            Loaded::Binary(m) => m.vocab_size(),
+        match &self.tables {
+            Tables::File(m) => m.vocab_size(),
+            Tables::Memory(m) => m.vocab_size(),
         }
     }
 
     fn word(&self, id: u32) -> String {
-        match &self.loaded {
-            Loaded::Arpa { vocab, .. } => vocab.string(id).to_string(),
-            Loaded::Binary(m) => m.string(id).unwrap_or("").to_string(),
+        match &self.tables {
+            Tables::File(m) => m.string(id).unwrap_or("").to_string(),
+            Tables::Memory(m) => m.string(id).unwrap_or("").to_string(),
         }
     }
 
@@ -102,9 +120,9 @@ impl Model {
     #[new]
     fn new(py: Python<'_>, path: PathBuf) -> PyResult<Model> {
         let cancel = AtomicBool::new(false);
-        let loaded = interruptible(py, &cancel, || model_file::load(&path))?.map_err(to_py)?;
-        let model = Model { loaded, path };
-        if let Some(t) = model.loaded.tokenizer() {
+        let tables = interruptible(py, &cancel, || tables(&path))?.map_err(to_py)?;
+        let model = Model { tables, path };
+        if let Some(t) = model.tokenizer_record() {
             if t.kind != TokenKind::Whitespace || t.lowercase || t.skip_symbols {
                 let warning = format!(
                     "{} was trained on text tokenized as {}; Model splits sentences on whitespace as KenLM does, \
@@ -134,7 +152,7 @@ impl Model {
     /// a dict; None for KenLM's and SRILM's files.
     #[getter]
     fn tokenizer<'py>(&self, py: Python<'py>) -> PyResult<Option<Bound<'py, PyAny>>> {
-        self.loaded.tokenizer().map(|t| tokenizer_dict(py, &t)).transpose()
+        self.tokenizer_record().map(|t| tokenizer_dict(py, &t)).transpose()
     }
 
     /// Whether `word` is in the vocabulary (`<unk>` is not), as `word in kenlm_model`.
@@ -242,6 +260,19 @@ impl Model {
         let array = PyArray1::from_vec(py, p);
         array.readwrite();
         Ok(array)
+    }
+}
+
+/// Opens a model file: a binary one mapped as it is, an ARPA one read and laid out in memory.
+fn tables(path: &std::path::Path) -> shannon_jobs::Result<Tables> {
+    match model_file::load(path)? {
+        Loaded::Binary(m) => Ok(Tables::File(m)),
+        Loaded::Arpa { vocab, model, tokenizer } => {
+            let mut bytes = Vec::new();
+            let laid_out = shannon_model::binary::write_tokenized(&model, &vocab, tokenizer.as_ref(), &mut bytes)
+                .and_then(|()| Mapped::new(bytes));
+            laid_out.map(Tables::Memory).map_err(|e| shannon_jobs::Error::from(e).context(path.display().to_string()))
+        }
     }
 }
 
