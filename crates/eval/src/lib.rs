@@ -157,14 +157,11 @@ pub struct TokenScore {
 /// start with `<s>` starts from the empty history, as KenLM's null context, and one without `</s>` does not
 /// predict it.
 pub fn token_scores<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32]) -> Vec<TokenScore> {
-    let context = model.order() - 1;
-    (0..tokens.len())
-        .filter(|&i| tokens[i] != BOS)
-        .map(|i| {
-            let (ln, ngram_length) = model.log_prob_matched(history(tokens, i, context), tokens[i]);
-            TokenScore { log10_prob: ln * std::f64::consts::LOG10_E, ngram_length, oov: tokens[i] == UNK }
-        })
-        .collect()
+    let mut out = Vec::with_capacity(tokens.len());
+    model.stream_log_probs(tokens, &mut |i, ln, ngram_length| {
+        out.push(TokenScore { log10_prob: ln * std::f64::consts::LOG10_E, ngram_length, oov: tokens[i] == UNK })
+    });
+    out
 }
 
 /// Sums per-position log2 probabilities in position order.

@@ -609,6 +609,60 @@ impl<B: AsRef<[u8]> + Sync> LanguageModel for Mapped<B> {
         }
         (lp, matched)
     }
+
+    /// One probe per order and word: the n-grams found ending at a word are the next word's contexts, so
+    /// their backoff weights are read from the slots found one word earlier instead of being looked up
+    /// again (KenLM's state). Equal to `log_prob_matched` at every position (tested).
+    fn stream_log_probs(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
+        let b = self.bytes.as_ref();
+        let context = self.order - 1;
+        // Slots of the n-grams ending at the previous token, shortest first (`chain[0]` its word id).
+        let mut chain: Vec<u32> = Vec::with_capacity(self.order + 1);
+        let mut next: Vec<u32> = Vec::with_capacity(self.order + 1);
+        for (i, &w) in tokens.iter().enumerate() {
+            if w == BOS {
+                chain.clear();
+                chain.push(BOS);
+                continue;
+            }
+            let h = shannon_tokens::history(tokens, i, context);
+            if w as usize >= self.vocab || chain.iter().take(1).any(|&c| c as usize >= self.vocab) {
+                let (lp, matched) = self.log_prob_matched(h, w);
+                out(i, lp, matched);
+                chain.clear();
+                continue;
+            }
+            // The longest stored n-gram ending in `w`, keeping every slot on the way.
+            next.clear();
+            next.push(w);
+            while next.len() <= h.len() {
+                let n = next.len();
+                match self.find(b, n + 1, next[n - 1], h[h.len() - n]) {
+                    Some(slot) => next.push(slot),
+                    None => break,
+                }
+            }
+            let matched = next.len();
+            // Only the longest n-gram's probability is read: each read is a cache miss on a large model.
+            let mut lp = match matched {
+                1 => f64_at(b, self.unigram_prob + 8 * w as usize),
+                n => f64_at(b, self.tables[n - 2].prob + 8 * next[n - 1] as usize),
+            };
+            if !self.is_predictable(w) {
+                out(i, f64::NEG_INFINITY, 0);
+            } else {
+                // Back off through the stored contexts at least as long as the matched n-gram's context.
+                for j in matched..=chain.len().min(h.len()) {
+                    lp += match j {
+                        1 => f64_at(b, self.unigram_backoff + 8 * chain[0] as usize),
+                        _ => f64_at(b, self.tables[j - 2].backoff + 8 * chain[j - 1] as usize),
+                    };
+                }
+                out(i, lp, matched);
+            }
+            std::mem::swap(&mut chain, &mut next);
+        }
+    }
 }
 
 impl<B: AsRef<[u8]> + Sync> Lookup for Mapped<B> {
@@ -667,6 +721,38 @@ mod tests {
                             let (a, b) = (model.log_prob(h, w), mapped.log_prob(h, w));
                             assert!(a.to_bits() == b.to_bits(), "{smoothing} order {order}: {a} vs {b} at {i}");
                         }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stream_scores_carry_state_and_equal_word_by_word_queries() {
+        for order in 1..=5 {
+            for smoothing in [Smoothing::Mkn, Smoothing::Wb] {
+                for sentences in [true, false] {
+                    let (vocab, ids, model) = genesis(order, smoothing, sentences);
+                    let mapped = Mapped::new(bytes(&model, &vocab)).unwrap();
+                    // The stream, without its first <s>, with unknown words and a stray marker or id.
+                    let mut stream: Vec<u32> = ids[..ids.len().min(3000)].to_vec();
+                    for (k, at) in [(UNK, 10), (EOS, 20), (BOS, 30), (u32::MAX, 40), (UNK, 41)] {
+                        if at < stream.len() {
+                            stream[at] = k;
+                        }
+                    }
+                    for start in [0, 1] {
+                        let tokens = &stream[start..];
+                        let mut got = Vec::new();
+                        mapped.stream_log_probs(tokens, &mut |i, lp, n| got.push((i, lp.to_bits(), n)));
+                        let mut want = Vec::new();
+                        for (i, &w) in tokens.iter().enumerate() {
+                            if w != BOS {
+                                let (lp, n) = mapped.log_prob_matched(shannon_tokens::history(tokens, i, order - 1), w);
+                                want.push((i, lp.to_bits(), n));
+                            }
+                        }
+                        assert_eq!(got, want, "{smoothing} order {order} sentences {sentences} start {start}");
                     }
                 }
             }

@@ -413,6 +413,19 @@ pub trait LanguageModel: Sync {
     fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
         (self.log_prob(history, word), 0)
     }
+    /// [`LanguageModel::log_prob_matched`] of every token of a short stream but `<s>`, in order, each after
+    /// its history as `shannon_tokens::history` cuts it (at most M − 1 tokens, not before the sentence's
+    /// `<s>`): `out(position, ln p, matched length)`. A model may carry state from one token to the next
+    /// (the n-grams found ending at a word are the next word's contexts), as KenLM does.
+    fn stream_log_probs(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
+        let context = self.order() - 1;
+        for (i, &w) in tokens.iter().enumerate() {
+            if w != shannon_tokens::BOS {
+                let (lp, matched) = self.log_prob_matched(shannon_tokens::history(tokens, i, context), w);
+                out(i, lp, matched);
+            }
+        }
+    }
 }
 
 impl LanguageModel for Model {
