@@ -314,8 +314,8 @@ pub fn entropy<'py>(
     let tokenizer =
         Tokenizer { kind: token_kind(tokens)?, lowercase, sentences: self::sentences(sentences)?, skip_symbols };
     let corpus = paths(corpus)?;
-    let mut config = entropy_job::EntropyConfig::new(corpus, TextConfig { tokenizer, lossy })
-        .with_orders(max_order, guess_order);
+    let mut config =
+        entropy_job::EntropyConfig::new(corpus, TextConfig { tokenizer, lossy }).with_orders(max_order, guess_order);
     config.groups = groups;
     config.min_coverage = min_coverage;
     config.nsb_jackknife = !no_nsb_jackknife;

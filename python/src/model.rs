@@ -14,10 +14,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::{PyList, PyTuple};
+use pyo3::types::PyList;
 use rayon::prelude::*;
-use shannon_eval::{token_scores, TokenScore};
 use shannon_corpus::Source;
+use shannon_eval::{token_scores, TokenScore};
 use shannon_jobs::model_file::{self, Loaded};
 use shannon_model::binary::Mapped;
 use shannon_model::LanguageModel;
@@ -177,7 +177,7 @@ impl Model {
     fn full_scores<'py>(&self, py: Python<'py>, sentence: &str, bos: bool, eos: bool) -> PyResult<Bound<'py, PyAny>> {
         let list = PyList::empty(py);
         for t in self.tokens(sentence, bos, eos) {
-            list.append(PyTuple::new(py, [t.log10_prob.into_pyobject(py)?.into_any(), t.ngram_length.into_pyobject(py)?.into_any(), pyo3::types::PyBool::new(py, t.oov).to_owned().into_any()])?)?;
+            list.append((t.log10_prob, t.ngram_length, t.oov))?;
         }
         list.try_iter().map(Bound::into_any)
     }

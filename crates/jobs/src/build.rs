@@ -283,7 +283,8 @@ pub struct ConvertConfig {
 /// order. Probabilities are kept exactly: an ARPA file converted to binary scores like the ARPA file, and
 /// back.
 pub fn convert(config: &ConvertConfig, progress: &dyn Progress) -> Result<(usize, Vec<u64>)> {
-    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || crate::model_file::load_model(&config.input))?;
+    let (loaded, _) =
+        stage(progress, "load model", None, Unit::Steps, || crate::model_file::load_model(&config.input))?;
     // The tokenizer the input records travels to the output.
     let (vocab, model, tokenizer) = loaded?;
     let (buf, _) =
@@ -358,9 +359,7 @@ mod tests {
 
     #[test]
     fn a_build_cancelled_from_another_thread_stops_and_leaves_no_file() {
-        for (at, format) in
-            [("count", Format::Arpa), ("estimate and write", Format::Arpa), ("write", Format::Binary)]
-        {
+        for (at, format) in [("count", Format::Arpa), ("estimate and write", Format::Arpa), ("write", Format::Binary)] {
             let (result, dir) = cancelled_at(at, format);
             assert!(matches!(result, Err(Error::Cancelled)), "cancelled during {at}: {:?}", result.map(|_| ()));
             // Neither the model nor a temporary file beside it; only the corpus is left.
