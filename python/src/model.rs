@@ -7,7 +7,8 @@
 //! UTF-8); words not in the vocabulary are `<unk>`. With `bos`, the sentence starts from `<s>` (context
 //! only); without it, from the empty context; with `eos`, `</s>` is predicted after the last word. Scores
 //! are log10, summed in double precision (KenLM sums in single precision: they agree to about 1e-5 on a
-//! sentence).
+//! sentence). One difference is known: a literal `<s>` inside a sentence restarts the context and is not
+//! scored (shannon's streams mark sentence starts so), where KenLM scores it as a word.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
