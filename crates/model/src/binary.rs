@@ -66,7 +66,7 @@ pub const MAGIC: [u8; 8] = *b"\x89SHNLM\r\n";
 /// The format version this code writes and reads.
 pub const VERSION: u32 = 1;
 
-const EMPTY_KEY: u64 = u64::MAX;
+pub(crate) const EMPTY_KEY: u64 = u64::MAX;
 const EMPTY_WORD: u32 = u32::MAX;
 const HEADER: usize = 40;
 
@@ -116,7 +116,7 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 
 /// MurmurHash3's 64-bit finalizer.
 #[inline]
-fn fmix64(mut k: u64) -> u64 {
+pub(crate) fn fmix64(mut k: u64) -> u64 {
     k ^= k >> 33;
     k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
     k ^= k >> 33;
@@ -126,7 +126,7 @@ fn fmix64(mut k: u64) -> u64 {
 
 /// Maps a hash onto 0..size without division (Lemire's fastrange).
 #[inline]
-fn fastrange(h: u64, size: usize) -> usize {
+pub(crate) fn fastrange(h: u64, size: usize) -> usize {
     ((u128::from(h) * size as u128) >> 64) as usize
 }
 
@@ -488,6 +488,31 @@ impl<B: AsRef<[u8]>> Mapped<B> {
             i = if i + 1 == t.slots { 0 } else { i + 1 };
         }
         None
+    }
+
+    /// The unigram ln p and ln backoff of every word, then per order n = 2..=M its slots as (key, ln p,
+    /// ln backoff — 0 at order M), in slot order: what [`crate::probing::Probing`] lays out again.
+    pub(crate) fn raw(&self) -> (Vec<(f64, f64)>, Vec<Vec<(u64, f64, f64)>>) {
+        let b = self.bytes.as_ref();
+        let unigrams =
+            (0..self.vocab).map(|w| (f64_at(b, self.unigram_prob + 8 * w), f64_at(b, self.unigram_backoff + 8 * w))).collect();
+        let orders = (2..=self.order)
+            .map(|n| {
+                let t = self.tables[n - 2];
+                (0..t.slots)
+                    .map(|i| {
+                        let backoff = if n < self.order { f64_at(b, t.backoff + 8 * i) } else { 0.0 };
+                        (u64_at(b, t.keys + 8 * i), f64_at(b, t.prob + 8 * i), backoff)
+                    })
+                    .collect()
+            })
+            .collect();
+        (unigrams, orders)
+    }
+
+    /// Whether `</s>` is predicted (sentences were lines).
+    pub(crate) fn predicts_eos(&self) -> bool {
+        self.eos
     }
 
     /// How the text the model was trained on became tokens, when the file records it (files written by
