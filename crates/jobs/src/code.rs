@@ -163,10 +163,10 @@ pub fn run(config: &CodeConfig, progress: &dyn Progress) -> Result<CodeReport> {
     let mut warnings = Vec::new();
     let (coded, encode_seconds) = stage(progress, "encode", Some(data.len() as u64), Unit::Bytes, || {
         shannon_coding::encode(&data, config.model, &mut |n| progress.advance(n))
-    });
+    })?;
     let (decoded, decode_seconds) = stage(progress, "decode", Some(data.len() as u64), Unit::Bytes, || {
         shannon_coding::decode(&coded.file, &mut |n| progress.advance(n))
-    });
+    })?;
     let decoded = decoded.map_err(|e| Error::Input(format!("{what}: the code did not decode: {e}")))?;
     if decoded.data != data {
         return Err(Error::Input(format!("{what}: the code decoded to different bytes (a bug in shannon-coding)")));
@@ -176,7 +176,7 @@ pub fn run(config: &CodeConfig, progress: &dyn Progress) -> Result<CodeReport> {
     }
     let start = Instant::now();
     let compressors = if config.compressors {
-        stage(progress, "compressors", None, Unit::Steps, || compressors(&data, symbols)).0?
+        stage(progress, "compressors", None, Unit::Steps, || compressors(&data, symbols))?.0?
     } else {
         Vec::new()
     };
@@ -237,7 +237,7 @@ pub fn run(config: &CodeConfig, progress: &dyn Progress) -> Result<CodeReport> {
 pub fn decode_file(code: &Path, output: &Path, progress: &dyn Progress) -> Result<u64> {
     let file = std::fs::read(code).map_err(|e| Error::io(format!("cannot read {}", code.display()), e))?;
     let (decoded, _) =
-        stage(progress, "decode", None, Unit::Bytes, || shannon_coding::decode(&file, &mut |n| progress.advance(n)));
+        stage(progress, "decode", None, Unit::Bytes, || shannon_coding::decode(&file, &mut |n| progress.advance(n)))?;
     let decoded = decoded.map_err(|e| Error::Input(format!("{}: {e}", code.display())))?;
     shannon_report::write_atomic(output, &decoded.data)?;
     Ok(decoded.data.len() as u64)

@@ -363,7 +363,7 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
         counter: config.block_counter,
     };
     let (result, blocks_seconds) =
-        stage(progress, "blocks", None, Unit::Steps, || blocks::block_entropies(&stream.ids, &options));
+        stage(progress, "blocks", None, Unit::Steps, || blocks::block_entropies(&stream.ids, &options))?;
     warnings.extend(result.warnings.iter().cloned());
     let unsupported: Vec<String> =
         result.orders.iter().filter(|o| !o.supported).map(|o| format!("{} ({:.3})", o.n, o.coverage)).collect();
@@ -430,7 +430,7 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
     let guesses = config.guess_order as u64 + u64::from(config.guess_max_order > 0);
     let (game, guessing_seconds) = stage(progress, "guessing", Some(guesses), Unit::Steps, || {
         guessing_game(config, &corpus, progress, &mut warnings)
-    });
+    })?;
     let (game, split) = game?;
 
     let points: Vec<OrderPoint> =
@@ -655,6 +655,7 @@ fn guessing_game(
             mean_context: None,
         });
         progress.advance(1);
+        crate::progress::checkpoint(progress)?;
         if n <= mix {
             mixed.push(model);
         }

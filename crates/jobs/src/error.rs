@@ -96,6 +96,9 @@ pub enum Error {
         /// What is wrong.
         what: String,
     },
+    /// The caller asked for the job to stop ([`crate::Progress::cancelled`]); nothing was written.
+    #[error("cancelled")]
+    Cancelled,
     /// A failure with what was being done when it happened.
     #[error("{context}")]
     Context {
@@ -111,9 +114,13 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// This error with what was being done in front of it.
+    /// This error with what was being done in front of it. A stop the caller asked for stays
+    /// [`Error::Cancelled`], so that the caller can tell it from a failure.
     pub fn context(self, context: impl Into<String>) -> Error {
-        Error::Context { context: context.into(), source: Box::new(self) }
+        match self {
+            Error::Cancelled => Error::Cancelled,
+            other => Error::Context { context: context.into(), source: Box::new(other) },
+        }
     }
 
     /// An I/O error with what was being done.

@@ -103,13 +103,13 @@ pub fn run(config: &IndexConfig, progress: &dyn Progress) -> Result<IndexSummary
         need >> 20
     ));
     let (sa, suffix_array_seconds) =
-        stage(progress, "suffix array", None, Unit::Steps, || shannon_index::suffix_array(&stream.ids, vocab.len()));
+        stage(progress, "suffix array", None, Unit::Steps, || shannon_index::suffix_array(&stream.ids, vocab.len()))?;
     let sa = sa.map_err(|e| Error::from(e).context(format!("indexing {paths}")))?;
     let (written, write_seconds) = stage(progress, "write", None, Unit::Steps, || {
         write_atomically(&config.output, |out| {
             shannon_index::write(out, &stream.ids, &sa, &vocab, Some(&config.text.tokenizer))
         })
-    });
+    })?;
     let file_bytes = written?;
     Ok(IndexSummary {
         tokens: stream.ids.len() as u64,

@@ -59,7 +59,7 @@ pub struct Scored {
 /// Scores the text with the model through the configured temperature.
 pub fn run(config: &ScoreConfig, progress: &dyn Progress) -> Result<Scored> {
     config.validate()?;
-    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || model_file::load(&config.model));
+    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || model_file::load(&config.model))?;
     let loaded = loaded?;
     let (tokenizer, notice) = config.tokens.resolve(loaded.tokenizer(), &config.model)?;
     if let Some(n) = &notice {
@@ -99,7 +99,7 @@ fn score_with(
     let spans = corpus.whole();
     let (test, _) = stage(progress, "tokenize", Some(Corpus::span_bytes(&spans)), Unit::Bytes, || {
         stream::tokenize_test(&corpus, &spans, &text.tokenizer, text.lossy, vocab, &|n| progress.advance(n))
-    });
+    })?;
     let test = test?;
     if test.tokens == 0 {
         return Err(Error::Input(format!(

@@ -117,7 +117,7 @@ pub fn inputs(corpus: &Corpus) -> Vec<shannon_report::Input> {
 /// Opens files and directories as one corpus, as a stage named "read": plain files are mapped at once, but
 /// compressed ones are decompressed into memory here, which takes a while for large inputs.
 pub fn open(paths: &[PathBuf], progress: &dyn Progress) -> Result<Corpus> {
-    let (corpus, _) = progress::stage(progress, "read", None, Unit::Steps, || Corpus::open(paths));
+    let (corpus, _) = progress::stage(progress, "read", None, Unit::Steps, || Corpus::open(paths))?;
     Ok(corpus?)
 }
 
@@ -156,6 +156,7 @@ pub(crate) fn tokenize_whole(
     progress::stage(progress, "tokenize", Some(Corpus::span_bytes(&whole)), Unit::Bytes, || {
         tokenize_train(corpus, &whole, text, progress)
     })
+    .map_or_else(|e| (Err(e), 0.0), |(r, s)| (r, s))
 }
 
 /// A setting as part of a file name: letters, digits, `.` and `-` kept, anything else `_`.
