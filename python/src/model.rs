@@ -244,10 +244,8 @@ impl Model {
         let cancel = AtomicBool::new(false);
         let scores = interruptible(py, &cancel, || {
             // Chunks of sentences: each tokenized, then scored in lockstep (`Probing::score_sentences`).
-            let chunks: Vec<(usize, usize)> = (0..ends.len())
-                .step_by(CHUNK)
-                .map(|a| (a, (a + CHUNK).min(ends.len())))
-                .collect();
+            let chunks: Vec<(usize, usize)> =
+                (0..ends.len()).step_by(CHUNK).map(|a| (a, (a + CHUNK).min(ends.len()))).collect();
             let score_chunk = |&(a, b): &(usize, usize)| -> Vec<f64> {
                 if cancel.load(Ordering::Relaxed) {
                     return vec![f64::NAN; b - a];

@@ -6,21 +6,23 @@
 //! Why: the file's tables are laid out for writing once and mapping in place; this copy is laid out for
 //! probing. Each order's n-grams are placed again (their slots renumbered, keys rewritten with the
 //! suffixes' new slots) at a load factor of 1/2 instead of 2/3, in order of their home slots, so that a
-//! probe stops early for absent n-grams as well as present ones; ln p and ln backoff sit
-//! side by side in one 16-byte value per slot (one miss, not two); the tables live in memory advised to
-//! use huge pages (where the system has transparent huge pages in `madvise` mode). The values are the file's `f64` ln values and the queries walk the same
-//! n-gram chains, so scores are bit for bit those of [`Mapped`] (tested, property-tested). The cost is
-//! memory: 8 bytes of key and 16 (8 at order M) of values per slot, two slots an n-gram, about 45 bytes
-//! an n-gram (the file has 36).
+//! probe stops early for absent n-grams as well as present ones; each slot holds its key, ln p and ln
+//! backoff side by side (32 bytes, never straddling a cache line; 16 at order M, which has no backoff),
+//! so the probe that finds an n-gram brings its values with it, as in KenLM's probing tables; the tables
+//! live in memory advised to use huge pages (where the system has transparent huge pages in `madvise`
+//! mode). The values are the file's `f64` ln values and the queries walk the same n-gram chains, so scores
+//! are bit for bit those of [`Mapped`] (tested, property-tested). The cost is memory: two slots an
+//! n-gram, 64 bytes below order M and 32 at M (the file has 36): 90 MB for the bible 5-gram's 1.7 M
+//! n-grams, on top of the file's 61 MB.
 //!
 //! [`Probing::score_sentences`] also overlaps the cache misses of independent sentences: it walks a batch
 //! of sentences in lockstep, first loading the key each sentence probes next, then resolving each probe,
 //! so that the processor waits for many misses at once rather than one after another (safe code: plain
 //! loads, no prefetch intrinsics).
 //!
-//! Measured (2-core shared machine, bible 5-gram, 2.6 M tokens, in one process): keys and values side by
-//! side in 32-byte slots (KenLM's way) were no faster than separate arrays, presumably because the keys of
-//! a model this size (27 MB, against 90 MB of fused slots) stay largely in the 32 MB last-level cache.
+//! Measured (2-core machine shared with other builds, load average 6, bible 5-gram, 100,000 lines, Python
+//! `score_batch` on one thread against KenLM's `score` loop in the same process): keys in an array of
+//! their own with the values in another came to 0.89× the KenLM loop, these 32-byte slots to 1.15×.
 
 use shannon_counts::key;
 use shannon_tokens::{BOS, EOS};
@@ -74,9 +76,8 @@ impl Store {
     }
 }
 
-/// One order's slots: the keys in one array (8 bytes a slot, so that a probe that runs on stays in its
-/// cache line and the keys of a model of a few million n-grams stay in the last-level cache), the values
-/// in another at the same slot: ln p, then (below order M) ln backoff, `stride` 64-bit words a slot.
+/// One order's slots, `stride` 64-bit words each: key, ln p bits, then (below order M) ln backoff bits and
+/// padding, so that a slot never straddles a cache line (the store is page-aligned).
 ///
 /// An entry's probe starts at its home slot `fastrange(fmix64(key), homes)` and runs forward (never
 /// wrapping: the table has room past `homes` for the last cluster). Entries were placed in order of their
@@ -85,8 +86,7 @@ impl Store {
 /// a present one.
 #[derive(Debug)]
 struct Table {
-    keys: Store,
-    values: Store,
+    store: Store,
     stride: usize,
     slots: usize,
     homes: usize,
@@ -100,17 +100,17 @@ fn word(store: &Store, at: usize) -> u64 {
 impl Table {
     #[inline]
     fn key(&self, i: usize) -> u64 {
-        word(&self.keys, i)
+        word(&self.store, i * self.stride)
     }
 
     #[inline]
     fn prob(&self, i: usize) -> f64 {
-        f64::from_bits(word(&self.values, i * self.stride))
+        f64::from_bits(word(&self.store, i * self.stride + 1))
     }
 
     #[inline]
     fn backoff(&self, i: usize) -> f64 {
-        f64::from_bits(word(&self.values, i * self.stride + 1))
+        f64::from_bits(word(&self.store, i * self.stride + 2))
     }
 }
 
@@ -156,20 +156,20 @@ fn place(mut grams: Vec<Placed>, file_slots: usize, stride: usize) -> (Table, Ve
         next = at + 1;
     }
     let slots = next.max(homes);
-    let mut keys = Store::zeroed(8 * slots);
-    let mut values = Store::zeroed(8 * stride * slots);
-    let put = |store: &mut Store, at: usize, w: u64| store.bytes_mut()[8 * at..8 * at + 8].copy_from_slice(&w.to_ne_bytes());
+    let mut store = Store::zeroed(8 * stride * slots);
+    let put =
+        |store: &mut Store, at: usize, w: u64| store.bytes_mut()[8 * at..8 * at + 8].copy_from_slice(&w.to_ne_bytes());
     for i in 0..slots {
-        put(&mut keys, i, EMPTY_KEY);
+        put(&mut store, i * stride, EMPTY_KEY);
     }
     for (g, &at) in grams.iter().zip(&at_of) {
-        put(&mut keys, at, g.0);
-        put(&mut values, at * stride, g.1.to_bits());
-        if stride > 1 {
-            put(&mut values, at * stride + 1, g.2.to_bits());
+        put(&mut store, at * stride, g.0);
+        put(&mut store, at * stride + 1, g.1.to_bits());
+        if stride > 2 {
+            put(&mut store, at * stride + 2, g.2.to_bits());
         }
     }
-    (Table { keys, values, stride, slots, homes }, new_slot)
+    (Table { store, stride, slots, homes }, new_slot)
 }
 
 impl Probing {
@@ -180,7 +180,7 @@ impl Probing {
         let (unigrams, orders) = mapped.raw();
         let unigrams = unigrams.into_iter().map(|(prob, backoff)| Unigram { prob, backoff }).collect();
         let mut middle = Vec::with_capacity(order.saturating_sub(2));
-        let mut last = Table { keys: Store::Heap(Vec::new()), values: Store::Heap(Vec::new()), stride: 1, slots: 0, homes: 1 };
+        let mut last = Table { store: Store::Heap(Vec::new()), stride: 2, slots: 0, homes: 1 };
         // New slot of each file slot (word ids at order 1: unchanged).
         let mut slot_of: Vec<u32> = (0..mapped.vocab_size() as u32).collect();
         for (i, slots) in orders.into_iter().enumerate() {
@@ -196,11 +196,11 @@ impl Probing {
                 })
                 .collect();
             if n < order {
-                let (t, s) = place(grams, file_slots, 2);
+                let (t, s) = place(grams, file_slots, 4);
                 middle.push(t);
                 slot_of = s;
             } else {
-                (last, _) = place(grams, file_slots, 1);
+                (last, _) = place(grams, file_slots, 2);
             }
         }
         Probing { order, vocab: mapped.vocab_size(), eos: mapped.predicts_eos(), unigrams, middle, last }
