@@ -42,8 +42,8 @@ pub struct Model {
 
 /// The model's hash tables: shannon's binary layout, memory-mapped from a binary file, or laid out in
 /// memory from an ARPA file when it is read (probabilities kept exactly, as `shannon convert` keeps them).
-/// Queries against that layout take one probe per order in flat arrays, several times faster than the
-/// estimator's own `Model`, which is built for estimation and reports rather than for scoring.
+/// They answer word lookups; scores come from `Model::fast`, the same tables laid out again for probing
+/// (`shannon_model::probing`), built from these when the model is opened.
 enum Tables {
     File(Mapped<Source>),
     Memory(Mapped<Vec<u8>>),
