@@ -15,12 +15,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
-use pyo3::types::PyList;
+use pyo3::types::{PyList, PyString};
 use rayon::prelude::*;
 use shannon_corpus::Source;
 use shannon_eval::{token_scores, TokenScore};
 use shannon_jobs::model_file::{self, Loaded};
 use shannon_model::binary::Mapped;
+use shannon_model::probing::Probing;
 use shannon_model::LanguageModel;
 use shannon_tokens::{Lookup, TokenKind, Tokenizer, BOS, EOS, UNK};
 
@@ -33,13 +34,16 @@ use crate::run::{interruptible, pool};
 #[pyclass(frozen, module = "shannon")]
 pub struct Model {
     tables: Tables,
+    /// The same tables laid out for queries (each slot's key and values side by side): every score comes
+    /// from here, bit for bit what `tables` would give, faster.
+    fast: Probing,
     path: PathBuf,
 }
 
 /// The model's hash tables: shannon's binary layout, memory-mapped from a binary file, or laid out in
 /// memory from an ARPA file when it is read (probabilities kept exactly, as `shannon convert` keeps them).
-/// Queries against that layout take one probe per order in flat arrays, several times faster than the
-/// estimator's own `Model`, which is built for estimation and reports rather than for scoring.
+/// They answer word lookups; scores come from `Model::fast`, the same tables laid out again for probing
+/// (`shannon_model::probing`), built from these when the model is opened.
 enum Tables {
     File(Mapped<Source>),
     Memory(Mapped<Vec<u8>>),
@@ -52,10 +56,7 @@ fn kenlm_space(c: char) -> bool {
 
 impl Model {
     fn lm(&self) -> &dyn LanguageModel {
-        match &self.tables {
-            Tables::File(m) => m,
-            Tables::Memory(m) => m,
-        }
+        &self.fast
     }
 
     fn tokenizer_record(&self) -> Option<Tokenizer> {
@@ -96,6 +97,12 @@ impl Model {
     /// The sentence's ids: `<s>` when `bos`, its words (`<unk>` when unknown), `</s>` when `eos`.
     fn ids(&self, sentence: &str, bos: bool, eos: bool) -> Vec<u32> {
         let mut ids = Vec::with_capacity(sentence.len() / 4 + 2);
+        self.push_ids(sentence, bos, eos, &mut ids);
+        ids
+    }
+
+    /// [`Model::ids`], appended to `ids`.
+    fn push_ids(&self, sentence: &str, bos: bool, eos: bool, ids: &mut Vec<u32>) {
         if bos {
             ids.push(BOS);
         }
@@ -103,7 +110,6 @@ impl Model {
         if eos {
             ids.push(EOS);
         }
-        ids
     }
 
     fn tokens(&self, sentence: &str, bos: bool, eos: bool) -> Vec<TokenScore> {
@@ -121,8 +127,17 @@ impl Model {
     #[new]
     fn new(py: Python<'_>, path: PathBuf) -> PyResult<Model> {
         let cancel = AtomicBool::new(false);
-        let tables = interruptible(py, &cancel, || tables(&path))?.map_err(to_py)?;
-        let model = Model { tables, path };
+        let (tables, fast) = interruptible(py, &cancel, || {
+            tables(&path).map(|t| {
+                let fast = match &t {
+                    Tables::File(m) => Probing::new(m),
+                    Tables::Memory(m) => Probing::new(m),
+                };
+                (t, fast)
+            })
+        })?
+        .map_err(to_py)?;
+        let model = Model { tables, fast, path };
         if let Some(t) = model.tokenizer_record() {
             if t.kind != TokenKind::Whitespace || t.lowercase || t.skip_symbols {
                 let warning = format!(
@@ -208,21 +223,54 @@ impl Model {
         eos: bool,
         threads: Option<usize>,
     ) -> PyResult<Bound<'py, PyArray1<f64>>> {
-        let texts: Vec<String> = if let Ok(list) = sentences.cast::<PyList>() {
-            list.iter().map(|s| s.extract::<String>()).collect::<PyResult<_>>()?
-        } else {
-            sentences.try_iter()?.map(|s| s?.extract::<String>()).collect::<PyResult<_>>()?
+        // The sentences' UTF-8 text, one buffer (no allocation per sentence), and where each ends.
+        let mut text = String::new();
+        let mut ends = Vec::new();
+        let mut add = |s: Bound<'py, PyAny>| -> PyResult<()> {
+            text.push_str(&s.cast_into::<PyString>()?.to_cow()?);
+            ends.push(text.len());
+            Ok(())
         };
+        if let Ok(list) = sentences.cast::<PyList>() {
+            for s in list.iter() {
+                add(s)?;
+            }
+        } else {
+            for s in sentences.try_iter()? {
+                add(s?)?;
+            }
+        }
         let pool = pool(threads)?;
         let cancel = AtomicBool::new(false);
         let scores = interruptible(py, &cancel, || {
-            let work = || {
-                texts
-                    .par_iter()
-                    .with_min_len(64)
-                    .map(|s| if cancel.load(Ordering::Relaxed) { f64::NAN } else { self.total(s, bos, eos) })
-                    .collect::<Vec<f64>>()
+            // Chunks of sentences: each tokenized, then scored in lockstep (`Probing::score_sentences`).
+            let chunks: Vec<(usize, usize)> =
+                (0..ends.len()).step_by(CHUNK).map(|a| (a, (a + CHUNK).min(ends.len()))).collect();
+            let score_chunk = |&(a, b): &(usize, usize)| -> Vec<f64> {
+                if cancel.load(Ordering::Relaxed) {
+                    return vec![f64::NAN; b - a];
+                }
+                let mut ids = Vec::new();
+                let mut cuts = Vec::with_capacity(b - a + 1);
+                cuts.push(0);
+                for k in a..b {
+                    let start = if k == 0 { 0 } else { ends[k - 1] };
+                    self.push_ids(&text[start..ends[k]], bos, eos, &mut ids);
+                    cuts.push(ids.len());
+                }
+                let mut out = Vec::with_capacity(b - a);
+                self.fast.score_sentences(cuts.windows(2).map(|w| &ids[w[0]..w[1]]), &mut out);
+                out
             };
+            let workers = match &pool {
+                Some(p) => p.current_num_threads(),
+                None => rayon::current_num_threads(),
+            };
+            if workers <= 1 {
+                // One worker: no rayon at all.
+                return chunks.iter().flat_map(score_chunk).collect::<Vec<f64>>();
+            }
+            let work = || chunks.par_iter().map(score_chunk).flatten_iter().collect::<Vec<f64>>();
             match &pool {
                 Some(p) => p.install(work),
                 None => work(),
@@ -263,6 +311,10 @@ impl Model {
         Ok(array)
     }
 }
+
+/// Sentences per unit of work in `score_batch`: large enough that a chunk's bookkeeping is noise and the
+/// lockstep lanes stay full, small enough that 2 workers share the work evenly and Ctrl-C is seen soon.
+const CHUNK: usize = 2048;
 
 /// Opens a model file: a binary one mapped as it is, an ARPA one read and laid out in memory.
 fn tables(path: &std::path::Path) -> shannon_jobs::Result<Tables> {

@@ -492,10 +492,12 @@ impl<B: AsRef<[u8]>> Mapped<B> {
 
     /// The unigram ln p and ln backoff of every word, then per order n = 2..=M its slots as (key, ln p,
     /// ln backoff — 0 at order M), in slot order: what [`crate::probing::Probing`] lays out again.
+    #[allow(clippy::type_complexity)]
     pub(crate) fn raw(&self) -> (Vec<(f64, f64)>, Vec<Vec<(u64, f64, f64)>>) {
         let b = self.bytes.as_ref();
-        let unigrams =
-            (0..self.vocab).map(|w| (f64_at(b, self.unigram_prob + 8 * w), f64_at(b, self.unigram_backoff + 8 * w))).collect();
+        let unigrams = (0..self.vocab)
+            .map(|w| (f64_at(b, self.unigram_prob + 8 * w), f64_at(b, self.unigram_backoff + 8 * w)))
+            .collect();
         let orders = (2..=self.order)
             .map(|n| {
                 let t = self.tables[n - 2];
