@@ -15,7 +15,7 @@ use unicode_segmentation::UnicodeSegmentation;
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name the command line uses.
-pub const TARGETS: [(&str, Target); 7] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("arpa", arpa_reader),
     ("binary", binary_loader),
     ("index", index_loader),
