@@ -34,16 +34,18 @@ use crate::run::{interruptible, pool};
 #[pyclass(frozen, module = "shannon")]
 pub struct Model {
     tables: Tables,
-    /// The same tables laid out for queries (each slot's key and values side by side): every score comes
-    /// from here, bit for bit what `tables` would give, faster.
+    /// The same tables laid out for walking many sentences at once (each slot's key and values side by
+    /// side, `score_batch`), bit for bit what `tables` give.
     fast: Probing,
     path: PathBuf,
 }
 
 /// The model's hash tables: shannon's binary layout, memory-mapped from a binary file, or laid out in
 /// memory from an ARPA file when it is read (probabilities kept exactly, as `shannon convert` keeps them).
-/// They answer word lookups; scores come from `Model::fast`, the same tables laid out again for probing
-/// (`shannon_model::probing`), built from these when the model is opened.
+/// They answer word lookups and score one sentence at a time (their keys are packed apart from the values,
+/// so more of them stay in cache than of `Model::fast`'s slots); `score_batch` scores from `Model::fast`,
+/// the same tables laid out again for lockstep probing (`shannon_model::probing`), built from these when
+/// the model is opened.
 enum Tables {
     File(Mapped<Source>),
     Memory(Mapped<Vec<u8>>),
@@ -56,7 +58,10 @@ fn kenlm_space(c: char) -> bool {
 
 impl Model {
     fn lm(&self) -> &dyn LanguageModel {
-        &self.fast
+        match &self.tables {
+            Tables::File(m) => m,
+            Tables::Memory(m) => m,
+        }
     }
 
     fn tokenizer_record(&self) -> Option<Tokenizer> {

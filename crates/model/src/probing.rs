@@ -15,14 +15,23 @@
 //! n-gram, 64 bytes below order M and 32 at M (the file has 36): 90 MB for the bible 5-gram's 1.7 M
 //! n-grams, on top of the file's 61 MB.
 //!
-//! [`Probing::score_sentences`] also overlaps the cache misses of independent sentences: it walks a batch
-//! of sentences in lockstep, first loading the key each sentence probes next, then resolving each probe,
-//! so that the processor waits for many misses at once rather than one after another (safe code: plain
-//! loads, no prefetch intrinsics).
+//! [`Probing::score_sentences`] also overlaps the cache misses of independent sentences: it walks
+//! [`LANES`] sentences round robin, one probe per sentence per turn; each probe's slot is prefetched as
+//! soon as its key is known and read on that sentence's next turn, after the other sentences' turns, so
+//! that the processor waits for many misses at once rather than one after another. (The prefetch is the
+//! one line of `unsafe` in this crate: a hint that cannot fault. Plain loads issued ahead instead, as an
+//! earlier version did, hold the processor's reorder buffer until they arrive and overlap far fewer.)
 //!
-//! Measured (2-core machine shared with other builds, load average 6, bible 5-gram, 100,000 lines, Python
-//! `score_batch` on one thread against KenLM's `score` loop in the same process): keys in an array of
-//! their own with the values in another came to 0.89× the KenLM loop, these 32-byte slots to 1.15×.
+//! Measured with `probing-bench` (bible 5-gram, 100,000 bible lines, one thread, 2-core machine shared with
+//! other builds, 2026-12-07; CPU time per predicted token, same run): the file's walk 177–255 ns, this
+//! layout's one-sentence walk 270–320 ns (its slots are 4× the file's key arrays, so fewer stay in cache:
+//! hence `shannon.Model` scores single sentences from the file's layout), lockstep with loads 177 ns,
+//! lockstep with prefetches 106–125 ns. A micro-benchmark of random reads on the same machine puts the
+//! floor near 10 ns a miss with 16 or more in flight, against about 5 misses a token here. Tried and
+//! dropped in the same runs: 8–48 lanes (16 best, flat from 12 to 24); keys packed apart from the values
+//! with the values prefetched on an extra turn (113 ns); probing all orders of a word at once by a hash
+//! of its words, with the exact key checked after (142 ns: the 16-byte keys crowd the cache); a load
+//! factor of 2/3 (slower).
 
 use shannon_counts::key;
 use shannon_tokens::{BOS, EOS};
@@ -133,8 +142,8 @@ pub struct Probing {
 const SPACE: usize = 2;
 
 /// How many sentences [`Probing::score_sentences`] walks in lockstep: enough independent misses in
-/// flight to fill the processor's miss buffers (10–16 on current x86 cores), few enough that a lane's
-/// state stays in L1.
+/// flight to fill the processor's miss buffers (10–24 on current x86 cores), few enough that a lane's
+/// state stays in L1 and its prefetched line is still there on its next turn (measured: see the module doc).
 const LANES: usize = 16;
 
 /// An n-gram of the file's table: its key with the suffix's new slot, its values, and its slot in the file.
@@ -282,59 +291,78 @@ impl Probing {
 
     /// log10 p of each sentence (ids, `<s>` first when the sentence starts from it), summed in token order
     /// from −0.0 exactly as `Iterator::sum` over [`LanguageModel::stream_log_probs`]'s values × log10 e.
-    /// The sentences are walked [`LANES`] at a time in lockstep (see the module doc).
+    ///
+    /// The sentences are walked [`LANES`] at a time, round robin, one probe per lane per turn: a lane's
+    /// next probe is prefetched as soon as its key is known and resolved on the lane's next turn, after
+    /// the other lanes' turns, by when its cache line has arrived (see the module doc).
     pub fn score_sentences<'a>(&self, sentences: impl IntoIterator<Item = &'a [u32]>, out: &mut Vec<f64>) {
         let mut sentences = sentences.into_iter();
         let first = out.len();
+        // Writes the lane's finished sentence (if any) to `out` and starts the next sentence that needs a
+        // probe on it (scoring the ones that need none on the way); false when there are none left.
+        let mut refill = |lane: &mut Lane<'a>| -> bool {
+            loop {
+                if lane.index != usize::MAX {
+                    out[first + lane.index] = lane.total;
+                }
+                let Some(s) = sentences.next() else { return false };
+                out.push(0.0);
+                lane.start(self, s, out.len() - 1 - first);
+                if lane.probe.is_some() {
+                    return true;
+                }
+            }
+        };
         let mut lanes: Vec<Lane<'a>> = Vec::with_capacity(LANES);
-        // Fill the lanes.
         while lanes.len() < LANES {
-            let Some(s) = sentences.next() else { break };
-            out.push(0.0);
-            let mut lane = Lane::new(s, out.len() - 1 - first, self.order);
-            lane.advance(self);
+            let mut lane = Lane::new(self.order);
+            if !refill(&mut lane) {
+                break;
+            }
             lanes.push(lane);
         }
-        let mut loaded = [0u64; LANES];
+        // Every lane in the ring waits on a prefetched probe.
+        let mut j = 0;
         while !lanes.is_empty() {
-            // Issue every lane's load before resolving any: independent misses overlap.
-            for (lane, got) in lanes.iter().zip(loaded.iter_mut()) {
-                if let Some((n, _, i)) = lane.probe {
-                    *got = self.key_at(n, i);
-                }
+            if j >= lanes.len() {
+                j = 0;
             }
-            let mut j = 0;
-            while j < lanes.len() {
-                let lane = &mut lanes[j];
-                if let Some((n, k, i)) = lane.probe {
-                    let found = self.probe_from(n, k, i, i, loaded[j]);
-                    lane.resolve(self, found);
-                }
-                if lane.probe.is_none() {
-                    // The sentence is done: its total out, the next sentence in.
-                    out[first + lane.index] = lane.total;
-                    match sentences.next() {
-                        Some(s) => {
-                            out.push(0.0);
-                            *lane = Lane::new(s, out.len() - 1 - first, self.order);
-                            lane.advance(self);
-                            // Keep `loaded` in step: this lane's load is issued next round.
-                        }
-                        None => {
-                            lanes.swap_remove(j);
-                            loaded.swap(j, lanes.len());
-                            continue;
-                        }
-                    }
-                    if lanes[j].probe.is_none() {
-                        // A sentence with nothing to probe: finish it now, then look at this lane again.
-                        continue;
-                    }
-                }
-                j += 1;
+            let lane = &mut lanes[j];
+            if let Some((n, k, i)) = lane.probe {
+                let found = self.probe_from(n, k, i, i, self.key_at(n, i));
+                lane.resolve(self, found);
             }
+            if lane.probe.is_none() && !refill(lane) {
+                lanes.swap_remove(j);
+                continue;
+            }
+            j += 1;
         }
     }
+
+    /// Asks for the cache line of slot `i` of order `n` ≥ 2 (its key and values) without waiting for it.
+    #[inline]
+    fn prefetch(&self, n: usize, i: usize) {
+        let t = self.table(n);
+        if let Some(slot) = t.store.bytes().get(8 * i * t.stride..) {
+            prefetch(slot);
+        }
+    }
+}
+
+/// Asks the processor to bring the cache line holding `bytes[0]` towards the core, without waiting: a
+/// hint, with no effect on results (a no-op on targets other than x86-64).
+#[inline(always)]
+#[allow(unsafe_code)]
+fn prefetch(bytes: &[u8]) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: PREFETCHT0 never faults and changes no architectural state, whatever the address; this one
+    // points into `bytes` (or one past its end) anyway. SSE, which it needs, is in every x86-64 processor.
+    unsafe {
+        core::arch::x86_64::_mm_prefetch::<{ core::arch::x86_64::_MM_HINT_T0 }>(bytes.as_ptr().cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = bytes;
 }
 
 /// One sentence being scored in lockstep: the state [`LanguageModel::stream_log_probs`] keeps, with the
@@ -350,16 +378,18 @@ struct Lane<'a> {
     chain: Vec<u32>,
     /// Slots of the n-grams ending at this token found so far.
     next: Vec<u32>,
-    /// The probe waited on: (order, key, slot whose key is to be loaded); `None` when the sentence is done.
+    /// The probe waited on, prefetched: (order, key, slot whose key is to be loaded); `None` when the
+    /// sentence is done.
     probe: Option<(usize, u64, usize)>,
     total: f64,
 }
 
 impl<'a> Lane<'a> {
-    fn new(tokens: &'a [u32], index: usize, order: usize) -> Lane<'a> {
+    /// An idle lane (no sentence yet).
+    fn new(order: usize) -> Lane<'a> {
         Lane {
-            tokens,
-            index,
+            tokens: &[],
+            index: usize::MAX,
             i: 0,
             history: 0,
             chain: Vec::with_capacity(order + 1),
@@ -367,6 +397,19 @@ impl<'a> Lane<'a> {
             probe: None,
             total: -0.0,
         }
+    }
+
+    /// Starts sentence `index`, `tokens`, keeping the lane's buffers, and runs it to its first probe.
+    fn start(&mut self, m: &Probing, tokens: &'a [u32], index: usize) {
+        self.tokens = tokens;
+        self.index = index;
+        self.i = 0;
+        self.history = 0;
+        self.chain.clear();
+        self.next.clear();
+        self.probe = None;
+        self.total = -0.0;
+        self.advance(m);
     }
 
     /// From the token at `i` on: scores every token that needs no probe, and stops at the first probe
@@ -409,7 +452,9 @@ impl<'a> Lane<'a> {
             return false;
         }
         let k = key(self.next[n - 1], self.tokens[self.i - n]);
-        self.probe = Some((n + 1, k, m.home(n + 1, k)));
+        let home = m.home(n + 1, k);
+        m.prefetch(n + 1, home);
+        self.probe = Some((n + 1, k, home));
         true
     }
 

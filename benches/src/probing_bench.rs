@@ -1,0 +1,160 @@
+//! Probing benchmark: how fast the query-ordered tables score whole sentences, without Python around them.
+//!
+//! Model: KenLM's lmplz 5-gram of the bible's training split (`reference/kenlm/bible.o5.arpa.xz`), read as
+//! `shannon.Model` reads it (ARPA → binary layout in memory → [`Probing`]). Sentences: the bible's lines
+//! (`corpora/canterbury/bible.txt`), cycled to `--sentences`, with `<s>` and `</s>`, as the Python benchmark
+//! (`python/bench/score_batch.py`) scores them. One thread.
+//!
+//! Timed, best of `--repeat` (wall and the thread's CPU time, Linux schedstat; ids looked up beforehand,
+//! then each way scores every sentence):
+//! - `file`: the binary layout's own walk (`stream_log_probs` on [`Mapped`], one sentence after another);
+//! - `probing`: the same walk on [`Probing`];
+//! - `lockstep`: [`Probing::score_sentences`], sentences walked in lockstep with their probes prefetched.
+//! - `lookup`: splitting the lines and looking their words up (what `score_batch` does before scoring).
+//!
+//! Every way's totals are checked bit for bit against the file's before anything is timed.
+//!
+//! Usage: `SHANNON_CORPORA=../shared/corpora cargo run --release -p shannon-bench --bin probing-bench --
+//! [--sentences 100000] [--repeat 5] [--output reports/bench-probing-<date>.json]`.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+use clap::Parser;
+use shannon_jobs::model_file::{self, Loaded};
+use shannon_model::binary::Mapped;
+use shannon_model::probing::Probing;
+use shannon_model::LanguageModel;
+use shannon_tokens::{BOS, EOS};
+
+/// Probing benchmark: sentences per second of the query-ordered tables against the binary layout's walk.
+#[derive(Parser)]
+#[command(name = "probing-bench")]
+struct Args {
+    /// Sentences scored per timed run (bible lines, cycled).
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    sentences: usize,
+    /// Timed runs of each way; the fastest counts.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    repeat: usize,
+    /// Report path (default: reports/bench-probing-<date>.json).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// The calling thread's CPU time in seconds (schedstat's run time; wall time where it cannot be read).
+fn thread_cpu() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(s.split_whitespace().next()?.parse::<f64>().ok()? / 1e9)
+}
+
+/// Best wall and CPU seconds of `repeat` runs of `f`, and its last result.
+fn best<T>(repeat: usize, mut f: impl FnMut() -> T) -> (f64, f64, T) {
+    let (mut wall, mut cpu, mut out) = (f64::INFINITY, f64::INFINITY, None);
+    for _ in 0..repeat.max(1) {
+        let (c0, t0) = (thread_cpu(), Instant::now());
+        let r = f();
+        let w = t0.elapsed().as_secs_f64();
+        let c = match (c0, thread_cpu()) {
+            (Some(a), Some(b)) => b - a,
+            _ => w,
+        };
+        wall = wall.min(w);
+        cpu = cpu.min(c);
+        out = Some(r);
+    }
+    (wall, cpu, out.expect("at least one run"))
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let corpora =
+        PathBuf::from(std::env::var_os("SHANNON_CORPORA").context("set SHANNON_CORPORA to ../shared/corpora")?);
+    let shared = corpora.parent().context("SHANNON_CORPORA has no parent")?.to_path_buf();
+    let arpa = shared.join("reference/kenlm/bible.o5.arpa.xz");
+    let text = std::fs::read_to_string(corpora.join("canterbury/bible.txt")).context("bible.txt")?;
+
+    let mapped = match model_file::load(&arpa)? {
+        Loaded::Arpa { vocab, model, tokenizer } => {
+            let mut bytes = Vec::new();
+            shannon_model::binary::write_tokenized(&model, &vocab, tokenizer.as_ref(), &mut bytes)?;
+            Mapped::new(bytes)?
+        }
+        Loaded::Binary(_) => bail!("{} is not ARPA", arpa.display()),
+    };
+    let t0 = Instant::now();
+    let probing = Probing::new(&mapped);
+    let layout_s = t0.elapsed().as_secs_f64();
+
+    let lines: Vec<&str> = text.lines().collect();
+    let sentences: Vec<&str> = (0..args.sentences).map(|i| lines[i % lines.len()]).collect();
+    let lookup = || -> (Vec<u32>, Vec<usize>) {
+        let mut ids = Vec::new();
+        let mut cuts = vec![0];
+        for s in &sentences {
+            ids.push(BOS);
+            ids.extend(s.split_ascii_whitespace().map(|w| mapped.get(w)));
+            ids.push(EOS);
+            cuts.push(ids.len());
+        }
+        (ids, cuts)
+    };
+    let (lookup_wall, lookup_cpu, (ids, cuts)) = best(args.repeat, lookup);
+    let tokens = ids.len() - sentences.len(); // predicted: all but <s>
+    let parts = || cuts.windows(2).map(|w| &ids[w[0]..w[1]]);
+
+    let walk = |m: &dyn LanguageModel| -> Vec<f64> {
+        parts()
+            .map(|s| {
+                let mut v = Vec::with_capacity(s.len());
+                m.stream_log_probs(s, &mut |_, lp, _| v.push(lp * std::f64::consts::LOG10_E));
+                v.into_iter().sum()
+            })
+            .collect()
+    };
+    let lockstep = || {
+        let mut out = Vec::with_capacity(sentences.len());
+        probing.score_sentences(parts(), &mut out);
+        out
+    };
+    let want = walk(&mapped);
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+    if bits(&walk(&probing)) != bits(&want) || bits(&lockstep()) != bits(&want) {
+        bail!("the probing tables disagree with the file");
+    }
+
+    let (file_wall, file_cpu, _) = best(args.repeat, || walk(&mapped));
+    let (probing_wall, probing_cpu, _) = best(args.repeat, || walk(&probing));
+    let (lock_wall, lock_cpu, _) = best(args.repeat, lockstep);
+
+    let ns = |s: f64| s * 1e9 / tokens as f64;
+    let row = |name: &str, wall: f64, cpu: f64| {
+        eprintln!("{name:>9}: {wall:.3} s wall, {cpu:.3} s CPU, {:.1} ns/token CPU", ns(cpu));
+        serde_json::json!({"way": name, "wall_s": wall, "cpu_s": cpu, "ns_per_token_cpu": ns(cpu),
+            "file_over_this_cpu": file_cpu / cpu})
+    };
+    eprintln!("{} sentences, {tokens} predicted tokens; probing layout built in {layout_s:.2} s", sentences.len());
+    let rows = vec![
+        row("lookup", lookup_wall, lookup_cpu),
+        row("file", file_wall, file_cpu),
+        row("probing", probing_wall, probing_cpu),
+        row("lockstep", lock_wall, lock_cpu),
+    ];
+    let date = std::process::Command::new("date").arg("+%Y-%m-%d").output()?;
+    let date = String::from_utf8_lossy(&date.stdout).trim().to_string();
+    let report = serde_json::json!({
+        "benchmark": "probing",
+        "date": date,
+        "model": arpa.display().to_string(),
+        "sentences": sentences.len(),
+        "tokens": tokens,
+        "repeat": args.repeat,
+        "layout_s": layout_s,
+        "ways": rows,
+    });
+    let out = args.output.unwrap_or_else(|| PathBuf::from(format!("reports/bench-probing-{date}.json")));
+    std::fs::write(&out, serde_json::to_string_pretty(&report)? + "\n").with_context(|| out.display().to_string())?;
+    eprintln!("wrote {}", out.display());
+    Ok(())
+}
