@@ -106,11 +106,9 @@ fn write_model(
 ) -> Result<()> {
     match format {
         Format::Arpa => {
-            if let Some(t) = tokenizer {
-                out.write_all(crate::model_file::arpa_comment(t).as_bytes())
-                    .map_err(|e| Error::io("writing the model", e))?;
-            }
-            shannon_model::arpa::write(model, vocab, out)?
+            let (preamble, vocab) = crate::model_file::arpa_preamble(tokenizer, vocab)?;
+            out.write_all(preamble.as_bytes()).map_err(|e| Error::io("writing the model", e))?;
+            shannon_model::arpa::write(model, &vocab, out)?
         }
         Format::Binary => shannon_model::binary::write_tokenized(model, vocab, tokenizer, out)?,
     }
@@ -238,9 +236,9 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
         counted?;
         drop(train);
         let (written, _) = stage(progress, "estimate and write", None, Unit::Steps, || {
+            let (preamble, vocab) = crate::model_file::arpa_preamble(Some(&text.tokenizer), &vocab)?;
             write_with(output, progress, |out| {
-                let comment = crate::model_file::arpa_comment(&text.tokenizer);
-                std::io::Write::write_all(out, comment.as_bytes()).map_err(|e| Error::io("writing the model", e))?;
+                std::io::Write::write_all(out, preamble.as_bytes()).map_err(|e| Error::io("writing the model", e))?;
                 Ok(shannon_model::streamed::write_arpa(&store, &vocab, smoothing, sentences, out)?)
             })
         })?;

@@ -2,6 +2,7 @@
 //! ARPA text from shannon, KenLM or SRILM — plain, or compressed with gzip, xz, zstd or bzip2 — recognised
 //! by its first bytes, not its name.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use shannon_corpus::Source;
@@ -86,6 +87,11 @@ pub fn load(path: &Path) -> Result<Loaded> {
         Error::ModelFile { file, source: Box::new(e.into()) }
     })?;
     let tokenizer = recorded_tokenizer(source.as_ref());
+    let vocab = if records_escapes(source.as_ref()) {
+        unescape_vocab(&vocab).map_err(|e| Error::Input(format!("{}: {e}", path.display())))?
+    } else {
+        vocab
+    };
     Ok(Loaded::Arpa { vocab, model, tokenizer })
 }
 
@@ -97,6 +103,83 @@ const TOKENIZER_COMMENT: &str = "# shannon-tokenizer ";
 pub fn arpa_comment(tokenizer: &Tokenizer) -> String {
     // A `Tokenizer` of enums and booleans always serializes.
     format!("{TOKENIZER_COMMENT}{}\n", serde_json::to_string(tokenizer).unwrap_or_default())
+}
+
+/// The comment line by which an ARPA file says that its tokens were written with every whitespace or control
+/// character as `<U+XXXX>` (its code point in hex). ARPA separates fields by whitespace, so a character
+/// model's space token cannot be written as itself; KenLM and SRILM read the escaped form as a word like
+/// any other.
+const ESCAPES_COMMENT: &str = "# shannon-escapes <U+XXXX>";
+
+/// Whether an ARPA file must spell `c` escaped.
+fn needs_escape(c: char) -> bool {
+    c.is_whitespace() || c.is_control()
+}
+
+/// What an ARPA file written for `vocab` starts with — its tokenizer's comment line (when known) and, when a
+/// token holds whitespace or a control character, the escapes line — and the vocabulary as the file spells
+/// it. A vocabulary that needs escapes and also holds a literal `<U+` could not be read back as written:
+/// that is an error (the binary format stores any token).
+pub fn arpa_preamble<'v>(tokenizer: Option<&Tokenizer>, vocab: &'v Vocab) -> Result<(String, Cow<'v, Vocab>)> {
+    let mut preamble = tokenizer.map(arpa_comment).unwrap_or_default();
+    if !vocab.strings().any(|s| s.chars().any(needs_escape)) {
+        return Ok((preamble, Cow::Borrowed(vocab)));
+    }
+    if let Some(s) = vocab.strings().find(|s| s.contains("<U+")) {
+        return Err(Error::Input(format!(
+            "the vocabulary has tokens with whitespace, which ARPA text writes as <U+XXXX>, and also the token              {s:?}, which would read back as an escape: write this model with --format binary"
+        )));
+    }
+    let mut escaped = Vocab::new();
+    for s in vocab.strings().skip(shannon_tokens::RESERVED as usize) {
+        let mut e = String::with_capacity(s.len());
+        for c in s.chars() {
+            if needs_escape(c) {
+                e.push_str(&format!("<U+{:04X}>", c as u32));
+            } else {
+                e.push(c);
+            }
+        }
+        escaped.intern(&e);
+    }
+    preamble.push_str(ESCAPES_COMMENT);
+    preamble.push('\n');
+    Ok((preamble, Cow::Owned(escaped)))
+}
+
+/// Whether an ARPA file says, before `\data\`, that its tokens are escaped ([`arpa_preamble`]).
+fn records_escapes(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(ARPA_HEADER_WITHIN)];
+    head.split(|&b| b == b'\n')
+        .take_while(|line| line.trim_ascii() != b"\\data\\")
+        .any(|line| line.trim_ascii() == ESCAPES_COMMENT.as_bytes())
+}
+
+/// `vocab` with every `<U+XXXX>` escape turned back into its character, ids kept.
+fn unescape_vocab(vocab: &Vocab) -> std::result::Result<Vocab, String> {
+    let mut plain = Vocab::new();
+    for (id, s) in vocab.strings().enumerate().skip(shannon_tokens::RESERVED as usize) {
+        let mut out = String::with_capacity(s.len());
+        let mut rest = s;
+        while let Some(at) = rest.find("<U+") {
+            out.push_str(&rest[..at]);
+            let tail = &rest[at + 3..];
+            let c = tail
+                .split_once('>')
+                .and_then(|(hex, _)| u32::from_str_radix(hex, 16).ok().filter(|_| (1..=6).contains(&hex.len())))
+                .and_then(char::from_u32)
+                .ok_or_else(|| {
+                    format!("token {s:?} has a malformed <U+XXXX> escape (the file says its tokens are escaped)")
+                })?;
+            out.push(c);
+            rest = &tail[tail.find('>').expect("found above") + 1..];
+        }
+        out.push_str(rest);
+        if plain.intern(&out) as usize != id {
+            return Err(format!("tokens {out:?} and another read back as the same token after unescaping"));
+        }
+    }
+    Ok(plain)
 }
 
 /// The tokenizer an ARPA file records in a comment before `\data\`, if it has one.
@@ -142,6 +225,38 @@ mod tests {
         let text = format!("{}\n\\data\\\nngram 1=3\n", arpa_comment(&t));
         assert_eq!(recorded_tokenizer(text.as_bytes()), Some(t));
         assert_eq!(recorded_tokenizer(b"\n\\data\\\n# shannon-tokenizer {}\n"), None);
+    }
+
+    #[test]
+    fn escaped_tokens_read_back_as_written() {
+        let mut vocab = Vocab::new();
+        for w in ["a", " ", "\t", "x y", "\u{3000}", "\u{1}", "é", "\u{85}"] {
+            vocab.intern(w);
+        }
+        let (preamble, escaped) = arpa_preamble(None, &vocab).unwrap();
+        assert_eq!(preamble, format!("{ESCAPES_COMMENT}\n"));
+        let spelled: Vec<&str> = escaped.strings().collect();
+        assert_eq!(spelled[3..], ["a", "<U+0020>", "<U+0009>", "x<U+0020>y", "<U+3000>", "<U+0001>", "é", "<U+0085>"]);
+        assert!(escaped.strings().all(|s| !s.chars().any(needs_escape)));
+        let back = unescape_vocab(&escaped).unwrap();
+        assert!(back.strings().eq(vocab.strings()));
+        assert!(records_escapes(format!("{preamble}\\data\\\n").as_bytes()));
+        assert!(!records_escapes(format!("\\data\\\n{preamble}").as_bytes()));
+        // Nothing to escape: nothing changes, no line.
+        let mut words = Vocab::new();
+        words.intern("<U+0020>");
+        let (preamble, same) = arpa_preamble(None, &words).unwrap();
+        assert!(preamble.is_empty() && matches!(same, Cow::Borrowed(_)));
+        // A literal escape beside tokens that need one could not be read back: refused.
+        words.intern(" ");
+        let e = arpa_preamble(None, &words).err().expect("ambiguous").to_string();
+        assert!(e.contains("--format binary"), "{e}");
+        // Broken escapes.
+        for bad in ["<U+>", "<U+ZZ>", "<U+1234567>", "<U+D800>", "<U+41"] {
+            let mut v = Vocab::new();
+            v.intern(bad);
+            assert!(unescape_vocab(&v).is_err(), "{bad}");
+        }
     }
 
     #[test]
