@@ -249,7 +249,8 @@ mod tests {
         assert!(preamble.is_empty() && matches!(same, Cow::Borrowed(_)));
         // A literal escape beside tokens that need one could not be read back: refused.
         words.intern(" ");
-        let e = arpa_preamble(None, &words).err().expect("ambiguous").to_string();
+        let Err(e) = arpa_preamble(None, &words) else { panic!("an ambiguous vocabulary was written") };
+        let e = e.to_string();
         assert!(e.contains("--format binary"), "{e}");
         // Broken escapes.
         for bad in ["<U+>", "<U+ZZ>", "<U+1234567>", "<U+D800>", "<U+41"] {
