@@ -21,7 +21,6 @@ use shannon_corpus::Source;
 use shannon_eval::{token_scores, TokenScore};
 use shannon_jobs::model_file::{self, Loaded};
 use shannon_model::binary::Mapped;
-use shannon_model::probing::Probing;
 use shannon_model::LanguageModel;
 use shannon_tokens::{Lookup, TokenKind, Tokenizer, BOS, EOS, UNK};
 
@@ -34,18 +33,13 @@ use crate::run::{interruptible, pool};
 #[pyclass(frozen, module = "shannon")]
 pub struct Model {
     tables: Tables,
-    /// The same tables laid out for walking many sentences at once (each slot's key and values side by
-    /// side, `score_batch`), bit for bit what `tables` give.
-    fast: Probing,
     path: PathBuf,
 }
 
 /// The model's hash tables: shannon's binary layout, memory-mapped from a binary file, or laid out in
 /// memory from an ARPA file when it is read (probabilities kept exactly, as `shannon convert` keeps them).
-/// They answer word lookups and score one sentence at a time (their keys are packed apart from the values,
-/// so more of them stay in cache than of `Model::fast`'s slots); `score_batch` scores from `Model::fast`,
-/// the same tables laid out again for lockstep probing (`shannon_model::probing`), built from these when
-/// the model is opened.
+/// They answer word lookups and every score (`shannon_model`'s walk, which overlaps the cache misses of
+/// the words of a sentence).
 enum Tables {
     File(Mapped<Source>),
     Memory(Mapped<Vec<u8>>),
@@ -122,8 +116,15 @@ impl Model {
     }
 
     fn total(&self, sentence: &str, bos: bool, eos: bool) -> f64 {
-        self.tokens(sentence, bos, eos).iter().map(|t| t.log10_prob).sum()
+        log10_total(self.lm(), &self.ids(sentence, bos, eos))
     }
+}
+
+/// Σ log10 p over the predicted positions of `ids`, in position order: `score`'s and `score_batch`'s total.
+fn log10_total(lm: &dyn LanguageModel, ids: &[u32]) -> f64 {
+    let mut total = -0.0;
+    lm.stream_log_probs(ids, &mut |_, ln, _| total += ln * std::f64::consts::LOG10_E);
+    total
 }
 
 #[pymethods]
@@ -132,17 +133,8 @@ impl Model {
     #[new]
     fn new(py: Python<'_>, path: PathBuf) -> PyResult<Model> {
         let cancel = AtomicBool::new(false);
-        let (tables, fast) = interruptible(py, &cancel, || {
-            tables(&path).map(|t| {
-                let fast = match &t {
-                    Tables::File(m) => Probing::new(m),
-                    Tables::Memory(m) => Probing::new(m),
-                };
-                (t, fast)
-            })
-        })?
-        .map_err(to_py)?;
-        let model = Model { tables, fast, path };
+        let tables = interruptible(py, &cancel, || tables(&path))?.map_err(to_py)?;
+        let model = Model { tables, path };
         if let Some(t) = model.tokenizer_record() {
             if t.kind != TokenKind::Whitespace || t.lowercase || t.skip_symbols {
                 let warning = format!(
@@ -248,7 +240,7 @@ impl Model {
         let pool = pool(threads)?;
         let cancel = AtomicBool::new(false);
         let scores = interruptible(py, &cancel, || {
-            // Chunks of sentences: each tokenized, then scored in lockstep (`Probing::score_sentences`).
+            // Chunks of sentences: each tokenized, then scored.
             let chunks: Vec<(usize, usize)> =
                 (0..ends.len()).step_by(CHUNK).map(|a| (a, (a + CHUNK).min(ends.len()))).collect();
             let score_chunk = |&(a, b): &(usize, usize)| -> Vec<f64> {
@@ -263,9 +255,8 @@ impl Model {
                     self.push_ids(&text[start..ends[k]], bos, eos, &mut ids);
                     cuts.push(ids.len());
                 }
-                let mut out = Vec::with_capacity(b - a);
-                self.fast.score_sentences(cuts.windows(2).map(|w| &ids[w[0]..w[1]]), &mut out);
-                out
+                let lm = self.lm();
+                cuts.windows(2).map(|w| log10_total(lm, &ids[w[0]..w[1]])).collect()
             };
             let workers = match &pool {
                 Some(p) => p.current_num_threads(),
@@ -317,8 +308,8 @@ impl Model {
     }
 }
 
-/// Sentences per unit of work in `score_batch`: large enough that a chunk's bookkeeping is noise and the
-/// lockstep lanes stay full, small enough that 2 workers share the work evenly and Ctrl-C is seen soon.
+/// Sentences per unit of work in `score_batch`: large enough that a chunk's bookkeeping is noise,
+/// small enough that 2 workers share the work evenly and Ctrl-C is seen soon.
 const CHUNK: usize = 2048;
 
 /// Opens a model file: a binary one mapped as it is, an ARPA one read and laid out in memory.

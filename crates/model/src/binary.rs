@@ -490,31 +490,14 @@ impl<B: AsRef<[u8]>> Mapped<B> {
         None
     }
 
-    /// The unigram ln p and ln backoff of every word, then per order n = 2..=M its slots as (key, ln p,
-    /// ln backoff — 0 at order M), in slot order: what [`crate::probing::Probing`] lays out again.
-    #[allow(clippy::type_complexity)]
-    pub(crate) fn raw(&self) -> (Vec<(f64, f64)>, Vec<Vec<(u64, f64, f64)>>) {
-        let b = self.bytes.as_ref();
-        let unigrams = (0..self.vocab)
-            .map(|w| (f64_at(b, self.unigram_prob + 8 * w), f64_at(b, self.unigram_backoff + 8 * w)))
-            .collect();
-        let orders = (2..=self.order)
-            .map(|n| {
-                let t = self.tables[n - 2];
-                (0..t.slots)
-                    .map(|i| {
-                        let backoff = if n < self.order { f64_at(b, t.backoff + 8 * i) } else { 0.0 };
-                        (u64_at(b, t.keys + 8 * i), f64_at(b, t.prob + 8 * i), backoff)
-                    })
-                    .collect()
-            })
-            .collect();
-        (unigrams, orders)
-    }
-
-    /// Whether `</s>` is predicted (sentences were lines).
-    pub(crate) fn predicts_eos(&self) -> bool {
-        self.eos
+    /// [`LanguageModel::stream_log_probs`] one word after another, without overlapping the words' cache
+    /// misses: the same values, slower; for benchmarks (`walk-bench`).
+    #[doc(hidden)]
+    pub fn stream_log_probs_serial(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize))
+    where
+        B: Sync,
+    {
+        crate::walk::stream_serial(self, tokens, out)
     }
 
     /// How the text the model was trained on became tokens, when the file records it (files written by
@@ -642,6 +625,29 @@ impl<B: AsRef<[u8]>> crate::walk::Slots for Mapped<B> {
         match n {
             1 => f64_at(self.bytes.as_ref(), self.unigram_backoff + 8 * slot as usize),
             n => f64_at(self.bytes.as_ref(), self.tables[n - 2].backoff + 8 * slot as usize),
+        }
+    }
+
+    #[inline]
+    fn prefetch_find(&self, n: usize, suffix: u32, first: u32) {
+        let t = self.tables[n - 2];
+        let i = fastrange(fmix64(key(suffix, first)), t.slots);
+        if let Some(line) = self.bytes.as_ref().get(t.keys + 8 * i..) {
+            crate::walk::prefetch(line);
+        }
+    }
+
+    #[inline]
+    fn prefetch_values(&self, n: usize, slot: u32) {
+        let t = self.tables[n - 2];
+        let b = self.bytes.as_ref();
+        if let Some(line) = b.get(t.prob + 8 * slot as usize..) {
+            crate::walk::prefetch(line);
+        }
+        if n < self.order {
+            if let Some(line) = b.get(t.backoff + 8 * slot as usize..) {
+                crate::walk::prefetch(line);
+            }
         }
     }
 }

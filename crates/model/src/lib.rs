@@ -32,7 +32,6 @@
 
 pub mod arpa;
 pub mod binary;
-pub mod probing;
 pub mod prune;
 pub mod sample;
 pub mod streamed;

@@ -1,21 +1,21 @@
-//! Probing benchmark: how fast the query-ordered tables score whole sentences, without Python around them.
+//! Walk benchmark: how fast a model scores whole sentences — the backoff walk that `shannon score`, the
+//! per-document scores and the Python module's `Model` all run — without Python around it.
 //!
 //! Model: KenLM's lmplz 5-gram of the bible's training split (`reference/kenlm/bible.o5.arpa.xz`), read as
-//! `shannon.Model` reads it (ARPA → binary layout in memory → [`Probing`]). Sentences: the bible's lines
+//! `shannon.Model` reads it (ARPA → shannon's binary layout in memory). Sentences: the bible's lines
 //! (`corpora/canterbury/bible.txt`), cycled to `--sentences`, with `<s>` and `</s>`, as the Python benchmark
 //! (`python/bench/score_batch.py`) scores them. One thread.
 //!
-//! Timed, best of `--repeat` (wall and the thread's CPU time, Linux schedstat; ids looked up beforehand,
-//! then each way scores every sentence):
-//! - `file`: the binary layout's own walk (`stream_log_probs` on [`Mapped`], one sentence after another);
-//! - `probing`: the same walk on [`Probing`];
-//! - `lockstep`: [`Probing::score_sentences`], sentences walked in lockstep with their probes prefetched.
-//! - `lookup`: splitting the lines and looking their words up (what `score_batch` does before scoring).
+//! Timed, best of `--repeat` (wall and the thread's CPU time, Linux schedstat), each way scoring every
+//! sentence one after another:
+//! - `lookup`: splitting the lines and looking their words up (what `score_batch` does before scoring);
+//! - `serial`: the walk one word after another (each word's probes wait on the one before);
+//! - `windowed`: the walk as shipped, 16 words at a time with their probes prefetched a turn ahead.
 //!
-//! Every way's totals are checked bit for bit against the file's before anything is timed.
+//! The ways' totals are checked bit for bit against each other before anything is timed.
 //!
-//! Usage: `SHANNON_CORPORA=../shared/corpora cargo run --release -p shannon-bench --bin probing-bench --
-//! [--sentences 100000] [--repeat 5] [--output reports/bench-probing-<date>.json]`.
+//! Usage: `SHANNON_CORPORA=../shared/corpora cargo run --release -p shannon-bench --bin walk-bench --
+//! [--sentences 100000] [--repeat 5] [--output reports/bench-walk-<date>.json]`.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -24,13 +24,12 @@ use anyhow::{bail, Context, Result};
 use clap::Parser;
 use shannon_jobs::model_file::{self, Loaded};
 use shannon_model::binary::Mapped;
-use shannon_model::probing::Probing;
 use shannon_model::LanguageModel;
 use shannon_tokens::{BOS, EOS};
 
-/// Probing benchmark: sentences per second of the query-ordered tables against the binary layout's walk.
+/// Walk benchmark: CPU time per token of the backoff walk, windowed and one word after another.
 #[derive(Parser)]
-#[command(name = "probing-bench")]
+#[command(name = "walk-bench")]
 struct Args {
     /// Sentences scored per timed run (bible lines, cycled).
     #[arg(long, value_name = "N", default_value_t = 100_000)]
@@ -38,10 +37,13 @@ struct Args {
     /// Timed runs of each way; the fastest counts.
     #[arg(long, value_name = "N", default_value_t = 5)]
     repeat: usize,
-    /// Report path (default: reports/bench-probing-<date>.json).
+    /// Report path (default: reports/bench-walk-<date>.json).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
 }
+
+/// A way to walk a sentence: its tokens, and where each predicted position's (index, ln p, n-gram length) goes.
+type Walk<'a> = dyn Fn(&[u32], &mut dyn FnMut(usize, f64, usize)) + 'a;
 
 /// The calling thread's CPU time in seconds (schedstat's run time; wall time where it cannot be read).
 fn thread_cpu() -> Option<f64> {
@@ -83,9 +85,6 @@ fn main() -> Result<()> {
         }
         Loaded::Binary(_) => bail!("{} is not ARPA", arpa.display()),
     };
-    let t0 = Instant::now();
-    let probing = Probing::new(&mapped);
-    let layout_s = t0.elapsed().as_secs_f64();
 
     let lines: Vec<&str> = text.lines().collect();
     let sentences: Vec<&str> = (0..args.sentences).map(|i| lines[i % lines.len()]).collect();
@@ -104,56 +103,49 @@ fn main() -> Result<()> {
     let tokens = ids.len() - sentences.len(); // predicted: all but <s>
     let parts = || cuts.windows(2).map(|w| &ids[w[0]..w[1]]);
 
-    let walk = |m: &dyn LanguageModel| -> Vec<f64> {
+    let total = |walk: &Walk| -> Vec<f64> {
         parts()
             .map(|s| {
-                let mut v = Vec::with_capacity(s.len());
-                m.stream_log_probs(s, &mut |_, lp, _| v.push(lp * std::f64::consts::LOG10_E));
-                v.into_iter().sum()
+                let mut t = -0.0;
+                walk(s, &mut |_, lp, _| t += lp * std::f64::consts::LOG10_E);
+                t
             })
             .collect()
     };
-    let lockstep = || {
-        let mut out = Vec::with_capacity(sentences.len());
-        probing.score_sentences(parts(), &mut out);
-        out
-    };
-    let want = walk(&mapped);
+    let windowed = || total(&|s, out| mapped.stream_log_probs(s, out));
+    let serial = || total(&|s, out| mapped.stream_log_probs_serial(s, out));
     let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-    if bits(&walk(&probing)) != bits(&want) || bits(&lockstep()) != bits(&want) {
-        bail!("the probing tables disagree with the file");
+    if bits(&windowed()) != bits(&serial()) {
+        bail!("the windowed walk disagrees with the serial one");
     }
 
-    let (file_wall, file_cpu, _) = best(args.repeat, || walk(&mapped));
-    let (probing_wall, probing_cpu, _) = best(args.repeat, || walk(&probing));
-    let (lock_wall, lock_cpu, _) = best(args.repeat, lockstep);
+    let (serial_wall, serial_cpu, _) = best(args.repeat, serial);
+    let (windowed_wall, windowed_cpu, _) = best(args.repeat, windowed);
 
     let ns = |s: f64| s * 1e9 / tokens as f64;
     let row = |name: &str, wall: f64, cpu: f64| {
         eprintln!("{name:>9}: {wall:.3} s wall, {cpu:.3} s CPU, {:.1} ns/token CPU", ns(cpu));
         serde_json::json!({"way": name, "wall_s": wall, "cpu_s": cpu, "ns_per_token_cpu": ns(cpu),
-            "file_over_this_cpu": file_cpu / cpu})
+            "serial_over_this_cpu": serial_cpu / cpu})
     };
-    eprintln!("{} sentences, {tokens} predicted tokens; probing layout built in {layout_s:.2} s", sentences.len());
+    eprintln!("{} sentences, {tokens} predicted tokens", sentences.len());
     let rows = vec![
         row("lookup", lookup_wall, lookup_cpu),
-        row("file", file_wall, file_cpu),
-        row("probing", probing_wall, probing_cpu),
-        row("lockstep", lock_wall, lock_cpu),
+        row("serial", serial_wall, serial_cpu),
+        row("windowed", windowed_wall, windowed_cpu),
     ];
     let date = std::process::Command::new("date").arg("+%Y-%m-%d").output()?;
     let date = String::from_utf8_lossy(&date.stdout).trim().to_string();
     let report = serde_json::json!({
-        "benchmark": "probing",
+        "benchmark": "walk",
         "date": date,
         "model": arpa.display().to_string(),
         "sentences": sentences.len(),
         "tokens": tokens,
         "repeat": args.repeat,
-        "layout_s": layout_s,
         "ways": rows,
     });
-    let out = args.output.unwrap_or_else(|| PathBuf::from(format!("reports/bench-probing-{date}.json")));
+    let out = args.output.unwrap_or_else(|| PathBuf::from(format!("reports/bench-walk-{date}.json")));
     std::fs::write(&out, serde_json::to_string_pretty(&report)? + "\n").with_context(|| out.display().to_string())?;
     eprintln!("wrote {}", out.display());
     Ok(())
