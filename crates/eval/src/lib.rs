@@ -125,21 +125,29 @@ pub fn score_tempered(model: &Model, tokens: &[u32], tau: f64, per_sentence: boo
 
 /// Scores a stream. With `per_sentence`, also keeps each sentence's total (sentences are the `<s>`…`</s>`
 /// spans; a stream without markers is one sentence).
+///
+/// The stream is scored in pieces of [`PIECE`] positions in parallel, each by the model's
+/// [`stream_log_probs`](shannon_model::LanguageModel::stream_log_probs) (which carries the n-grams found at a
+/// word to the next, and overlaps their cache misses) from M − 1 positions before the piece, so that every
+/// position sees its whole history: the same values as `log_prob` at each position, for any thread count.
 pub fn score<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32], per_sentence: bool) -> Score {
     let context = model.order() - 1;
-    let log2: Vec<f64> = (0..tokens.len())
-        .into_par_iter()
-        .with_min_len(4096)
-        .map(|i| {
-            if tokens[i] == BOS {
-                0.0
-            } else {
-                model.log_prob(history(tokens, i, context), tokens[i]) * std::f64::consts::LOG2_E
+    let mut log2 = vec![0.0; tokens.len()];
+    log2.par_chunks_mut(PIECE).enumerate().for_each(|(k, out)| {
+        let start = k * PIECE;
+        let from = start.saturating_sub(context);
+        model.stream_log_probs(&tokens[from..start + out.len()], &mut |i, ln, _| {
+            if let Some(at) = (from + i).checked_sub(start) {
+                out[at] = ln * std::f64::consts::LOG2_E;
             }
-        })
-        .collect();
+        });
+    });
     summarize(tokens, &log2, per_sentence)
 }
+
+/// Positions per piece of work in [`score`]: enough that the M − 1 positions walked again before each are
+/// noise, few enough that all threads get many.
+const PIECE: usize = 4096;
 
 /// One predicted token's score, as KenLM's `full_scores` gives it.
 #[derive(Debug, Clone, Copy, PartialEq)]
