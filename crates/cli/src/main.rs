@@ -137,6 +137,48 @@ struct TextArgs {
     /// Replace invalid UTF-8 with U+FFFD (and count replacements) instead of stopping.
     #[arg(long)]
     lossy: bool,
+    #[command(flatten)]
+    documents: DocumentArgs,
+}
+
+/// How files of documents are read.
+#[derive(Args)]
+struct DocumentArgs {
+    /// How input files hold their text: text, or jsonl (JSON Lines: one object a line, the text in a field)
+    /// [default: recognised by content, after any decompression; said on stderr and in the report].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    input_format: Option<InputFormatArg>,
+    /// The field of each JSON Lines record that holds its text; dots reach into nested objects (meta.body).
+    #[arg(long, value_name = "NAME", default_value = shannon_corpus::documents::DEFAULT_TEXT_FIELD)]
+    text_field: String,
+    /// The field of each record that holds its id (for per-document output; default: the line number).
+    #[arg(long, value_name = "NAME")]
+    id_field: Option<String>,
+    /// Skip records that are not JSON objects or lack a string text field, counting them in the report,
+    /// instead of stopping at the first with its file and line.
+    #[arg(long)]
+    skip_bad_records: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InputFormatArg {
+    Text,
+    Jsonl,
+}
+
+impl DocumentArgs {
+    fn options(&self) -> shannon_jobs::DocumentOptions {
+        use shannon_corpus::documents::Format;
+        shannon_jobs::DocumentOptions {
+            format: self.input_format.map(|f| match f {
+                InputFormatArg::Text => Format::Text,
+                InputFormatArg::Jsonl => Format::Jsonl,
+            }),
+            text_field: self.text_field.clone(),
+            id_field: self.id_field.clone(),
+            skip_bad_records: self.skip_bad_records,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -357,6 +399,8 @@ struct EntropyArgs {
     /// Replace invalid UTF-8 with U+FFFD (and count replacements) instead of stopping.
     #[arg(long)]
     lossy: bool,
+    #[command(flatten)]
+    documents: DocumentArgs,
     /// Longest block length N (default: 10 for letters, letters26, chars and bytes; 4 for words and whitespace).
     #[arg(long, value_name = "N")]
     max_order: Option<usize>,
@@ -600,6 +644,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         Command::Kl(a) => {
             let mut config = kl::KlConfig::new(vec![a.p], vec![a.q], a.text.config());
             (config.order, config.smoothing, config.top) = (a.order, a.smoothing, a.top);
+            config.documents = a.text.documents.options();
             checked(config.validate())?;
             let output = output::report_path(a.output.as_deref(), &config.report_stem())?;
             output::check(&output)?;
@@ -704,6 +749,7 @@ fn run_compare(mut a: CompareArgs, progress: &Terminal) -> Result<Outcome> {
     config.temperatures = a.temperatures;
     config.prune = a.prune;
     config.name = a.name;
+    config.documents = a.text.documents.options();
     // `--holdout` is checked even where it is not used, so that a bad value never passes silently.
     checked(text::check_holdout(a.holdout))?;
     checked(config.validate())?;
@@ -726,6 +772,7 @@ fn run_build(mut a: BuildArgs, progress: &Terminal) -> Result<Outcome> {
     config.smoothing = a.smoothing;
     config.format = a.format.into();
     config.memory = build::CountMemory { memory: a.memory, temp_dir: a.temp_dir };
+    config.documents = a.text.documents.options();
     checked(config.validate())?;
     output::check(&config.output)?;
     let summary = build::run(&config, progress)?;
@@ -745,6 +792,7 @@ fn run_score(mut a: ScoreArgs, progress: &Terminal) -> Result<Outcome> {
     config.lossy = a.text.lossy;
     config.per_sentence = a.per_sentence;
     config.temperature = a.temperature;
+    config.documents = a.text.documents.options();
     checked(config.validate())?;
     // Per-sentence lines, and the report when it is asked for as JSON or piped, go where they always went:
     // --output or standard output. On a terminal a person reads a table, and the report goes to a file.
@@ -801,6 +849,7 @@ fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
     config.holdout = a.holdout;
     config.name = a.name;
     config.true_rate = entropy::true_rate_beside(&config.corpus);
+    config.documents = a.documents.options();
     checked(config.validate())?;
     let output = output::report_path(a.output.as_deref(), &config.report_stem())?;
     output::check(&output)?;

@@ -33,6 +33,7 @@ pub mod text;
 
 pub use error::{ConfigError, Error, Result};
 pub use progress::{Progress, Silent, Unit};
+pub use shannon_corpus::documents::Options as DocumentOptions;
 pub use text::{Inputs, Method, TextConfig};
 
 /// The tool's name and version, as every report records them.

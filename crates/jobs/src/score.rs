@@ -15,7 +15,7 @@ use crate::model_file::{self, Loaded};
 use crate::progress::{stage, Progress, Unit};
 use crate::text::TokenizerChoice;
 use crate::text::{describe, inputs, open};
-use crate::{ConfigError, Error, Result, TextConfig};
+use crate::{ConfigError, DocumentOptions, Error, Result, TextConfig};
 
 /// A `score` configuration: [`ScoreConfig::new`] gives the defaults, [`ScoreConfig::validate`] checks
 /// every setting, and [`run`] runs only a valid one.
@@ -33,12 +33,22 @@ pub struct ScoreConfig {
     pub per_sentence: bool,
     /// Softmax temperature τ > 0 (1: the model itself).
     pub temperature: f64,
+    /// How files of documents (JSON Lines) are read: format, text and id fields, bad records.
+    pub documents: DocumentOptions,
 }
 
 impl ScoreConfig {
     /// The defaults: the model's own tokenizer, the summary only, at temperature 1.
     pub fn new(model: PathBuf, text_paths: Vec<PathBuf>, tokens: TokenizerChoice) -> ScoreConfig {
-        ScoreConfig { model, text_paths, tokens, lossy: false, per_sentence: false, temperature: 1.0 }
+        ScoreConfig {
+            model,
+            text_paths,
+            tokens,
+            lossy: false,
+            per_sentence: false,
+            temperature: 1.0,
+            documents: DocumentOptions::default(),
+        }
     }
 
     /// Checks every setting.
@@ -95,7 +105,7 @@ fn score_with(
     progress: &dyn Progress,
     score_ids: impl Fn(&[u32]) -> shannon_eval::Score,
 ) -> Result<Scored> {
-    let corpus = open(&config.text_paths, progress)?;
+    let corpus = open(&config.text_paths, (&config.documents, text.lossy), progress)?;
     let spans = corpus.whole();
     let (test, _) = stage(progress, "tokenize", Some(Corpus::span_bytes(&spans)), Unit::Bytes, || {
         stream::tokenize_test(&corpus, &spans, &text.tokenizer, text.lossy, vocab, &|n| progress.advance(n))

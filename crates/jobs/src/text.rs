@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use shannon_corpus::documents::{Format, Options as DocumentOptions};
 use shannon_corpus::Corpus;
 use shannon_tokens::stream::{self, Stream};
 use shannon_tokens::{Sentences, TokenKind, Tokenizer, Vocab};
@@ -101,24 +102,81 @@ pub fn check_order(setting: &'static str, order: usize) -> Result<(), ConfigErro
     }
 }
 
-/// The provenance of a corpus for reports: each source's path, size and SHA-256.
+/// The provenance of a corpus for reports: each source's path, size and SHA-256 (of the file as stored, for
+/// a file of documents, with how its documents were read).
 pub fn inputs(corpus: &Corpus) -> Vec<shannon_report::Input> {
     corpus
         .sources()
         .iter()
-        .map(|s| shannon_report::Input {
-            path: s.path().display().to_string(),
-            bytes: s.as_ref().len() as u64,
-            sha256: s.sha256(),
+        .map(|s| match s.documents() {
+            None => shannon_report::Input {
+                path: s.path().display().to_string(),
+                bytes: s.as_ref().len() as u64,
+                sha256: s.sha256(),
+                documents: None,
+            },
+            Some(d) => shannon_report::Input {
+                path: s.path().display().to_string(),
+                bytes: d.stored_bytes,
+                sha256: d.stored_sha256.clone(),
+                documents: Some(shannon_report::DocumentsRead {
+                    format: d.format.name().into(),
+                    detected: d.detected,
+                    text_field: d.text_field.clone(),
+                    documents: d.records,
+                    text_bytes: s.as_ref().len() as u64,
+                    skipped_bad_records: d.skipped,
+                }),
+            },
         })
         .collect()
 }
 
+/// How documents are read, and whether invalid UTF-8 is replaced: what [`open`] needs besides the paths.
+pub type DocumentsRead<'a> = (&'a DocumentOptions, bool);
+
 /// Opens files and directories as one corpus, as a stage named "read": plain files are mapped at once, but
-/// compressed ones are decompressed into memory here, which takes a while for large inputs.
-pub fn open(paths: &[PathBuf], progress: &dyn Progress) -> Result<Corpus> {
-    let (corpus, _) = progress::stage(progress, "read", None, Unit::Steps, || Corpus::open(paths));
-    Ok(corpus?)
+/// compressed ones are decompressed into memory here, which takes a while for large inputs, and files of
+/// documents (JSON Lines) are read as their documents' texts. Says through `progress` which files were read
+/// as documents and how many bad records were skipped.
+pub fn open(paths: &[PathBuf], (documents, lossy): DocumentsRead, progress: &dyn Progress) -> Result<Corpus> {
+    let (corpus, _) =
+        progress::stage(progress, "read", None, Unit::Steps, || Corpus::open_documents(paths, documents, lossy));
+    let corpus = corpus?;
+    say_documents(&corpus, progress);
+    Ok(corpus)
+}
+
+/// Says which sources were read as documents, how, and what was skipped.
+pub(crate) fn say_documents(corpus: &Corpus, progress: &dyn Progress) {
+    for s in corpus.sources() {
+        let Some(d) = s.documents() else { continue };
+        progress.message(&format!(
+            "note: {}: read as {} ({}): {} documents, text from field \"{}\"",
+            s.path().display(),
+            describe_format(d.format),
+            if d.detected { "recognised by content; --input-format text reads it as text" } else { "--input-format" },
+            d.records,
+            d.text_field
+        ));
+        if let Some(bad) = &d.first_bad {
+            progress.message(&format!(
+                "warning: {}: skipped {} bad records (--skip-bad-records); the first, line {}: {}",
+                s.path().display(),
+                d.skipped,
+                bad.line,
+                bad.problem
+            ));
+        }
+    }
+}
+
+/// A document format in words.
+pub fn describe_format(format: Format) -> &'static str {
+    match format {
+        Format::Text => "plain text",
+        Format::Jsonl => "JSON Lines",
+    }
 }
 
 /// A short name for a corpus: the file stem of its first path.

@@ -75,6 +75,27 @@ pub struct Input {
     pub bytes: u64,
     /// SHA-256, lower-case hex.
     pub sha256: String,
+    /// How a file of documents (JSON Lines) was read; absent for plain text. `bytes` and `sha256` are then
+    /// those of the file as stored (decompressed), not of the texts read from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<DocumentsRead>,
+}
+
+/// How a file of documents was read: its format, the field its texts came from and how many there were.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentsRead {
+    /// `jsonl`.
+    pub format: String,
+    /// Whether the format was recognised by content (`false`: given by `--input-format`).
+    pub detected: bool,
+    /// The field holding each document's text (dots for nested objects).
+    pub text_field: String,
+    /// Documents read.
+    pub documents: u64,
+    /// Bytes of the documents' texts, as the rest of the report counts them (each ended by a line end).
+    pub text_bytes: u64,
+    /// Bad records skipped (`--skip-bad-records`).
+    pub skipped_bad_records: u64,
 }
 
 /// What was trained and tested on.

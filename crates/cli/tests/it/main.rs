@@ -4,6 +4,7 @@ mod arpa;
 mod batch;
 mod cli;
 mod distances;
+mod documents;
 mod entropy;
 mod golden;
 mod kenlm;

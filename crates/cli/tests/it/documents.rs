@@ -1,0 +1,213 @@
+//! Corpora as they come (issue 19): JSON Lines documents, plain or compressed, give the same models and
+//! figures as the plain text holding the same texts; bad records give one-line errors naming file and line.
+
+use std::path::{Path, PathBuf};
+
+use crate::manners::{assert_valid, fails_in, genesis, shannon, validator};
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("temporary paths are UTF-8")
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The lines of genesis as JSON Lines: three lines a document (joined by `\n`; every other document ends with
+/// its line end, the rest get one added as they are read), an id, and a nested copy of the text under
+/// `meta.body` to read by a dotted path.
+fn genesis_jsonl() -> (String, Vec<u8>) {
+    let text = std::fs::read_to_string(genesis()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    for (i, group) in lines.chunks(3).enumerate() {
+        let mut doc = group.join("\n");
+        if i % 2 == 1 || group.last() == Some(&"") {
+            doc.push('\n');
+        }
+        let record = serde_json::json!({"id": format!("doc-{i}"), "text": doc, "meta": {"body": doc}});
+        out.push_str(&record.to_string());
+        out.push('\n');
+    }
+    (text, out.into_bytes())
+}
+
+/// A report without what differs between a plain file and the documents holding its text: timings, and the
+/// inputs' names, sizes and digests (a file of documents records those of the file as stored).
+fn figures(mut v: serde_json::Value) -> serde_json::Value {
+    v.as_object_mut().unwrap().remove("timings");
+    if let Some(models) = v.pointer_mut("/models").and_then(|m| m.as_array_mut()) {
+        for m in models {
+            m.as_object_mut().unwrap().remove("build_seconds");
+        }
+    }
+    for inputs in ["/corpus/train_inputs", "/corpus/test_inputs", "/corpus/inputs", "/inputs"] {
+        if let Some(a) = v.pointer_mut(inputs).and_then(|a| a.as_array_mut()) {
+            a.clear();
+        }
+    }
+    if let Some(c) = v.pointer_mut("/corpus").and_then(|c| c.as_object_mut()) {
+        c.remove("name");
+    }
+    if let Some(m) = v.pointer_mut("/model").and_then(|m| m.as_object_mut()) {
+        m.remove("path");
+    }
+    v
+}
+
+fn write_inputs(dir: &Path) -> Vec<PathBuf> {
+    let (text, jsonl) = genesis_jsonl();
+    let files: Vec<(&str, Vec<u8>)> = vec![
+        ("plain.txt", text.into_bytes()),
+        ("docs.jsonl", jsonl.clone()),
+        ("docs.jsonl.zst", zstd::stream::encode_all(&jsonl[..], 3).unwrap()),
+        ("docs.jsonl.gz", {
+            use std::io::Write as _;
+            let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            e.write_all(&jsonl).unwrap();
+            e.finish().unwrap()
+        }),
+    ];
+    files
+        .into_iter()
+        .map(|(name, bytes)| {
+            let p = dir.join(name);
+            std::fs::write(&p, bytes).unwrap();
+            p
+        })
+        .collect()
+}
+
+#[test]
+fn json_lines_plain_and_compressed_give_the_plain_texts_reports_and_models() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_inputs(dir.path());
+    let mut compares = Vec::new();
+    let mut models = Vec::new();
+    let mut scores = Vec::new();
+    let mut entropies = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
+        let out = dir.path().join(format!("compare-{i}.json"));
+        shannon()
+            .args(["compare", "--order", "3", "--smoothing", "mkn,wb", s(path), "--output", s(&out)])
+            .assert()
+            .success();
+        let r = json(&out);
+        assert_valid(&validator("compare"), &r, "compare on documents");
+        if i > 0 {
+            let d = &r["corpus"]["train_inputs"][0]["documents"];
+            assert_eq!(d["format"], "jsonl", "{}", path.display());
+            assert_eq!(d["detected"], true);
+            assert_eq!(d["documents"].as_u64(), Some(genesis_jsonl().0.lines().count().div_ceil(3) as u64));
+        } else {
+            assert!(r["corpus"]["train_inputs"][0].get("documents").is_none(), "plain text says nothing new");
+        }
+        compares.push(figures(r));
+        let model = dir.path().join(format!("model-{i}.arpa"));
+        shannon()
+            .args(["build", "--order", "3", "--tokens", "whitespace", s(path), "--output", s(&model)])
+            .assert()
+            .success();
+        models.push(std::fs::read(&model).unwrap());
+        let score = dir.path().join(format!("score-{i}.json"));
+        shannon().args(["score", "--model", s(&model), s(path), "--output", s(&score)]).assert().success();
+        assert_valid(&validator("score"), &json(&score), "score on documents");
+        scores.push(figures(json(&score)));
+        let entropy = dir.path().join(format!("entropy-{i}.json"));
+        shannon()
+            .args([
+                "entropy",
+                "--max-order",
+                "3",
+                "--guess-order",
+                "2",
+                "--groups",
+                "5",
+                s(path),
+                "--output",
+                s(&entropy),
+            ])
+            .assert()
+            .success();
+        assert_valid(&validator("entropy"), &json(&entropy), "entropy on documents");
+        entropies.push(figures(json(&entropy)));
+    }
+    for i in 1..paths.len() {
+        let name = paths[i].display();
+        assert_eq!(compares[i], compares[0], "compare on {name}");
+        assert!(models[i] == models[0], "build on {name}: model bytes differ");
+        assert_eq!(scores[i], scores[0], "score on {name}");
+        assert_eq!(entropies[i], entropies[0], "entropy on {name}");
+    }
+}
+
+#[test]
+fn nested_text_fields_and_the_given_format_are_read_and_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_inputs(dir.path());
+    let out = dir.path().join("nested.json");
+    let run = shannon()
+        .args(["compare", "--order", "2", "--input-format", "jsonl", "--text-field", "meta.body", s(&paths[1])])
+        .args(["--output", s(&out)])
+        .assert()
+        .success();
+    let _ = run;
+    let plain = dir.path().join("plain.json");
+    shannon().args(["compare", "--order", "2", s(&paths[0]), "--output", s(&plain)]).assert().success();
+    let r = json(&out);
+    assert_eq!(r["corpus"]["train_inputs"][0]["documents"]["detected"], false);
+    assert_eq!(r["corpus"]["train_inputs"][0]["documents"]["text_field"], "meta.body");
+    assert_eq!(figures(r), figures(json(&plain)));
+    // Said on stderr when not quiet.
+    let out2 = dir.path().join("said.json");
+    let o = assert_cmd::Command::new(crate::manners::bin())
+        .args(["compare", "--order", "1", s(&paths[2]), "--output", s(&out2)])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("read as JSON Lines (recognised by content"), "{stderr}");
+    // Read as text when told: the JSON itself is then the text.
+    let out3 = dir.path().join("as-text.json");
+    shannon()
+        .args(["compare", "--order", "1", "--input-format", "text", s(&paths[1]), "--output", s(&out3)])
+        .assert()
+        .success();
+    assert!(json(&out3)["corpus"]["train_inputs"][0].get("documents").is_none());
+}
+
+#[test]
+fn bad_records_give_one_line_errors_with_file_and_line_or_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = r#"{"text": "in the beginning god created the heaven and the earth"}"#;
+    let good = format!("{good}\n{good}\n{good}");
+    let cases = [
+        ("not-json.jsonl", format!("{good}\n{good}\n{{\"text\": \"unterminated\n"), "line 7: not JSON"),
+        ("no-field.jsonl", format!("{good}\n{{\"body\": \"x\"}}\n"), "line 4: no field \"text\""),
+        (
+            "number.jsonl",
+            format!("{good}\n\n{{\"text\": 17}}\n"),
+            "line 5: field \"text\" holds a number, not a string",
+        ),
+        ("array.jsonl", format!("{good}\n[\"text\"]\n"), "line 4: not a JSON object but an array"),
+    ];
+    for (name, content, problem) in &cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let out = dir.path().join("r.json");
+        let message = fails_in(
+            dir.path(),
+            &["compare", "--order", "1", "--input-format", "jsonl", s(&path), "--output", s(&out)],
+            &[name, problem, "--skip-bad-records"],
+        );
+        assert!(message.contains(&format!("{}: {problem}", path.display())), "{message}");
+        shannon()
+            .args(["compare", "--order", "1", "--input-format", "jsonl", "--skip-bad-records", s(&path)])
+            .args(["--output", s(&out)])
+            .assert()
+            .success();
+        let r = json(&out);
+        assert_eq!(r["corpus"]["train_inputs"][0]["documents"]["skipped_bad_records"], 1, "{name}");
+        std::fs::remove_file(&out).unwrap();
+        std::fs::remove_file(&path).unwrap();
+    }
+}
