@@ -286,6 +286,17 @@ struct ScoreArgs {
     /// Write one JSON line per sentence (log10 probability, tokens, OOVs) instead of the summary.
     #[arg(long)]
     per_sentence: bool,
+    /// Write one JSON line per document, in input order (id, tokens, oov, log10_prob, bits, perplexity,
+    /// bits_per_char): a JSON Lines record's text, or a line of plain text. The summary report goes to
+    /// --report.
+    #[arg(long, conflicts_with_all = ["per_sentence", "json"])]
+    per_document: bool,
+    /// Add the per-document perplexities at these percentiles (comma-separated, 0 to 100) to the report.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', conflicts_with = "per_sentence")]
+    percentiles: Vec<f64>,
+    /// With --per-document: where the summary report goes (default: reports/score-<model>-<text>.json).
+    #[arg(long, value_name = "PATH", requires = "per_document")]
+    report: Option<PathBuf>,
     /// Tokenize with the settings given even where they contradict the tokenizer the model records (by default
     /// that is an error: scores with another tokenizer than the training text's are wrong).
     #[arg(long)]
@@ -793,20 +804,18 @@ fn run_score(mut a: ScoreArgs, progress: &Terminal) -> Result<Outcome> {
     config.per_sentence = a.per_sentence;
     config.temperature = a.temperature;
     config.documents = a.text.documents.options();
+    config.per_document = a.per_document;
+    config.percentiles = a.percentiles;
     checked(config.validate())?;
+    if config.per_document {
+        return run_score_documents(&config, a.output, a.report, progress);
+    }
     // Per-sentence lines, and the report when it is asked for as JSON or piped, go where they always went:
     // --output or standard output. On a terminal a person reads a table, and the report goes to a file.
     let table = !config.per_sentence && !a.json && (a.output.is_some() || std::io::stdout().is_terminal());
     let report_file = match (&a.output, table) {
         (Some(path), _) => Some(path.clone()),
-        (None, true) => {
-            let stem = format!(
-                "score-{}-{}",
-                text::corpus_name(std::slice::from_ref(&config.model)),
-                text::corpus_name(&config.text_paths)
-            );
-            Some(output::report_path(None, &stem)?)
-        }
+        (None, true) => Some(output::report_path(None, &score_stem(&config))?),
         (None, false) => None,
     };
     if let Some(path) = &report_file {
@@ -829,6 +838,63 @@ fn run_score(mut a: ScoreArgs, progress: &Terminal) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Done)
+}
+
+/// `score --per-document`: the lines to --output (written atomically) or standard output as each window of
+/// documents is scored; the summary report to --report or its default path.
+fn run_score_documents(
+    config: &score::ScoreConfig,
+    output: Option<PathBuf>,
+    report: Option<PathBuf>,
+    progress: &Terminal,
+) -> Result<Outcome> {
+    let report_file = output::report_path(report.as_deref(), &score_stem(config))?;
+    output::check(&report_file)?;
+    if let Some(path) = &output {
+        output::check(path)?;
+    }
+    let mut file = output.as_deref().map(shannon_jobs::output::Output::create).transpose()?;
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let scored = score::run_documents(config, progress, &mut |d| {
+        let line = score::document_line(d);
+        match file.as_mut() {
+            Some(f) => f.write_all(&line),
+            None => stdout.write_all(&line).map_err(|e| shannon_jobs::Error::io("cannot write standard output", e)),
+        }
+    })?;
+    match file {
+        Some(f) => f.finish()?,
+        None => stdout.flush()?,
+    }
+    shannon_report::write_atomic(&report_file, &shannon_report::to_json(&scored.report))?;
+    if let Some(d) = &scored.report.documents {
+        let cuts: Vec<String> = d
+            .percentiles
+            .iter()
+            .map(|p| format!("p{}: {}", p.percentile, p.perplexity.map_or("inf".into(), |x| format!("{x:.2}"))))
+            .collect();
+        progress.info(&format!(
+            "scored {} documents{}{}; report written to {}",
+            d.documents,
+            if d.skipped_bad_records > 0 {
+                format!(" ({} bad records skipped)", d.skipped_bad_records)
+            } else {
+                String::new()
+            },
+            if cuts.is_empty() { String::new() } else { format!("; perplexity {}", cuts.join(", ")) },
+            report_file.display()
+        ));
+    }
+    Ok(Outcome::Done)
+}
+
+/// The default stem of a score report: `score-<model>-<text>`.
+fn score_stem(config: &score::ScoreConfig) -> String {
+    format!(
+        "score-{}-{}",
+        text::corpus_name(std::slice::from_ref(&config.model)),
+        text::corpus_name(&config.text_paths)
+    )
 }
 
 fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {

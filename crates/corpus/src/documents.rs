@@ -14,8 +14,8 @@
 //! - A record that is not JSON, is not an object, lacks the text field or holds a non-string there is a
 //!   [`BadRecord`] naming the line and the problem; with [`Options::skip_bad_records`] it is counted and
 //!   skipped instead.
-//! - In `text` format every line is a document (its id the line number): what `score --per-document` and
-//!   `filter` take as a document of a plain file.
+//! - In `text` format every line is a document (its id the line number), its text the line with its line
+//!   end: what `score --per-document` and `filter` take as a document of a plain file.
 //! - JSON Lines are recognised by content when the first non-blank line is a JSON object — text whose first
 //!   line is a whole JSON object is rare enough; `--input-format text` says otherwise.
 
@@ -148,15 +148,16 @@ fn read_line<'a>(
     options: &Options,
     lossy: bool,
 ) -> Result<Option<Record<'a>>, BadRecord> {
-    let mut body = &bytes[raw.clone()];
-    body = body.strip_suffix(b"\n").unwrap_or(body);
+    let body = &bytes[raw.clone()];
+    let body = body.strip_suffix(b"\n").unwrap_or(body);
     let bad = |problem: String| BadRecord { line, problem };
     match format {
         Format::Text => {
-            let body = body.strip_suffix(b"\r").unwrap_or(body);
-            let text = match std::str::from_utf8(body) {
+            // The whole line, its line end included: the document is the line as it stands in the file.
+            let line_bytes = &bytes[raw.clone()];
+            let text = match std::str::from_utf8(line_bytes) {
                 Ok(t) => Cow::Borrowed(t),
-                Err(_) if lossy => String::from_utf8_lossy(body),
+                Err(_) if lossy => String::from_utf8_lossy(line_bytes),
                 Err(e) => return Err(bad(format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()))),
             };
             Ok(Some(Record { line, id: None, text, raw }))
@@ -357,6 +358,6 @@ mod tests {
         let text = b"one\r\ntwo\n";
         let b = read_span(Format::Text, text, 0..text.len(), 1, &opts(), false).unwrap();
         let texts: Vec<_> = b.records.iter().map(|r| (r.line, r.text.as_ref(), r.raw.clone())).collect();
-        assert_eq!(texts, vec![(1, "one", 0..5), (2, "two", 5..9)]);
+        assert_eq!(texts, vec![(1, "one\r\n", 0..5), (2, "two\n", 5..9)]);
     }
 }

@@ -140,6 +140,35 @@ pub fn score<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32]
     summarize(tokens, &log2, per_sentence)
 }
 
+/// Scores a short stream (one document) on the calling thread: [`score`] without its parallel split, for
+/// callers that already run many documents in parallel.
+pub fn score_serial<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32]) -> Score {
+    let context = model.order() - 1;
+    let log2: Vec<f64> = (0..tokens.len())
+        .map(|i| {
+            if tokens[i] == BOS {
+                0.0
+            } else {
+                model.log_prob(history(tokens, i, context), tokens[i]) * std::f64::consts::LOG2_E
+            }
+        })
+        .collect();
+    summarize(tokens, &log2, false)
+}
+
+impl Score {
+    /// Adds another stream's totals (per-sentence scores are not kept).
+    pub fn add(&mut self, other: &Score) {
+        self.tokens += other.tokens;
+        self.sentences += other.sentences;
+        self.oov += other.oov;
+        self.zero_prob += other.zero_prob;
+        self.zero_prob_oov += other.zero_prob_oov;
+        self.log2_sum += other.log2_sum;
+        self.log2_sum_in_vocab += other.log2_sum_in_vocab;
+    }
+}
+
 /// Sums per-position log2 probabilities in position order.
 fn summarize(tokens: &[u32], log2: &[f64], per_sentence: bool) -> Score {
     let mut s = Score::default();

@@ -381,6 +381,35 @@ pub struct ScoreReport {
     pub test: TextStats,
     /// The figures.
     pub score: TestScore,
+    /// When the text was scored document by document (`--per-document`, `--percentiles`): how many, and
+    /// the perplexity thresholds at the percentiles asked for. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<DocumentScores>,
+}
+
+/// What scoring document by document adds to a score report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentScores {
+    /// Documents scored.
+    pub documents: u64,
+    /// Of those, documents without a token to predict (no perplexity), left out of the percentiles.
+    pub empty: u64,
+    /// Of those, documents with a token of probability 0 (infinite perplexity), ranked above every finite one.
+    pub infinite: u64,
+    /// Bad records skipped (`--skip-bad-records`).
+    pub skipped_bad_records: u64,
+    /// The per-document perplexity at each percentile asked for, in the order asked.
+    pub percentiles: Vec<Percentile>,
+}
+
+/// A percentile of per-document perplexities.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Percentile {
+    /// The percentile, 0 to 100.
+    pub percentile: f64,
+    /// The perplexity there: linear interpolation between the two nearest ranks of the sorted
+    /// perplexities (numpy's default); `null` when it falls on or next to an infinite one.
+    pub perplexity: Option<f64>,
 }
 
 fn one() -> f64 {

@@ -211,3 +211,158 @@ fn bad_records_give_one_line_errors_with_file_and_line_or_are_counted() {
         std::fs::remove_file(&path).unwrap();
     }
 }
+
+/// KenLM's Python module reading the same documents from JSON Lines: per document, Σ log10 p over its lines
+/// (`full_scores`, summed in double precision), its predicted tokens (words + `</s>` per line), OOVs, and
+/// the perplexity 10^(−Σ/n); for a one-line document also `Model.perplexity`.
+const KENLM_DOCUMENTS: &str = r#"
+import json, sys
+try:
+    import kenlm
+except ImportError as e:
+    sys.exit(f"the kenlm Python module is missing ({e}); install it with: pip install kenlm")
+model = kenlm.Model(sys.argv[1])
+for line in open(sys.argv[2], encoding="utf-8"):
+    doc = json.loads(line)
+    total, n, oov = 0.0, 0, 0
+    lines = doc["text"].split("\n")
+    if doc["text"].endswith("\n"):
+        lines.pop()
+    for sentence in lines:
+        for prob, _, is_oov in model.full_scores(sentence, bos=True, eos=True):
+            total += prob
+            n += 1
+            oov += int(is_oov)
+    ppl = 10 ** (-total / n)
+    single = model.perplexity(lines[0]) if len(lines) == 1 else ppl
+    print(json.dumps({"id": doc["id"], "log10_prob": total, "tokens": n, "oov": oov, "perplexity": ppl, "single": single}))
+"#;
+
+#[test]
+#[ignore = "needs SHANNON_CORPORA and the kenlm Python module"]
+fn per_document_perplexities_match_kenlms_python_module() {
+    use std::process::Command;
+    let corpora = PathBuf::from(std::env::var("SHANNON_CORPORA").expect("set SHANNON_CORPORA to ../shared/corpora"));
+    let corpus = shannon_corpus::Corpus::open(&[corpora.join("canterbury/bible.txt")]).unwrap();
+    let (train, test) = corpus.split_holdout(0.1);
+    let dir = tempfile::tempdir().unwrap();
+    let train_path = dir.path().join("bible.train");
+    std::fs::write(&train_path, train.iter().flat_map(|s| corpus.bytes_of(s).to_vec()).collect::<Vec<u8>>()).unwrap();
+    let test_text = String::from_utf8(test.iter().flat_map(|s| corpus.bytes_of(s).to_vec()).collect()).unwrap();
+    // Documents of one to four lines; KenLM's Python module splits on Python's whitespace, shannon's whitespace
+    // tokens on KenLM's bytes: the same on this text (no NUL, vertical tab or form feed, no \r).
+    assert!(!test_text.bytes().any(|b| matches!(b, 0 | 0x0b | 0x0c | b'\r')));
+    let lines: Vec<&str> = test_text.lines().collect();
+    let mut jsonl = String::new();
+    let (mut i, mut k) = (0, 0);
+    while i < lines.len() {
+        let n = 1 + k % 4;
+        let text = lines[i..(i + n).min(lines.len())].join("\n");
+        jsonl.push_str(&serde_json::json!({"id": format!("bible-{k}"), "text": text}).to_string());
+        jsonl.push('\n');
+        (i, k) = (i + n, k + 1);
+    }
+    let docs = dir.path().join("bible.test.jsonl");
+    std::fs::write(&docs, &jsonl).unwrap();
+    let model = dir.path().join("bible.o5.arpa");
+    shannon()
+        .args(["build", "--order", "5", "--tokens", "whitespace", s(&train_path), "--output", s(&model)])
+        .assert()
+        .success();
+    let ours = shannon()
+        .args(["score", "--per-document", "--id-field", "id", "--model", s(&model), s(&docs)])
+        .args(["--report", s(&dir.path().join("summary.json"))])
+        .output()
+        .unwrap();
+    assert!(ours.status.success(), "{}", String::from_utf8_lossy(&ours.stderr));
+    let ours: Vec<serde_json::Value> = ours
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let kenlm = Command::new("python3")
+        .arg("-c")
+        .arg(KENLM_DOCUMENTS)
+        .arg(&model)
+        .arg(&docs)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run python3 ({e}): install Python 3 and `pip install kenlm`"));
+    assert!(kenlm.status.success(), "the KenLM client failed: {}", String::from_utf8_lossy(&kenlm.stderr));
+    let theirs: Vec<serde_json::Value> = kenlm
+        .stdout
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(ours.len(), theirs.len(), "documents scored");
+    assert_eq!(ours.len(), k);
+    let mut worst = 0.0f64;
+    for (o, t) in ours.iter().zip(&theirs) {
+        assert_eq!(o["id"], t["id"]);
+        assert_eq!(o["tokens"], t["tokens"], "{}", o["id"]);
+        assert_eq!(o["oov"], t["oov"], "{}", o["id"]);
+        let (p, q, single) =
+            (o["perplexity"].as_f64().unwrap(), t["perplexity"].as_f64().unwrap(), t["single"].as_f64().unwrap());
+        let rel = ((p - q) / q).abs().max(((p - single) / single).abs());
+        worst = worst.max(rel);
+        assert!(rel <= 1e-4, "{}: shannon {p}, KenLM {q} (Model.perplexity {single})", o["id"]);
+        let bits = o["bits"].as_f64().unwrap();
+        assert!((bits + o["log10_prob"].as_f64().unwrap() / std::f64::consts::LOG10_2).abs() < 1e-9);
+    }
+    eprintln!(
+        "{} documents: per-document perplexities agree with KenLM's Python module within {worst:.2e} (relative)",
+        ours.len()
+    );
+}
+
+#[test]
+fn per_document_scores_stream_in_order_and_sum_to_the_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_inputs(dir.path());
+    let model = dir.path().join("m.arpa");
+    shannon().args(["build", "--order", "3", s(&paths[0]), "--output", s(&model)]).assert().success();
+    let whole = dir.path().join("whole.json");
+    shannon().args(["score", "--model", s(&model), s(&paths[0]), "--output", s(&whole)]).assert().success();
+    let whole = json(&whole);
+    let mut lines_of = Vec::new();
+    for path in &paths[..2] {
+        let (out, report) = (dir.path().join("docs.out.jsonl"), dir.path().join("summary.json"));
+        shannon()
+            .args(["score", "--model", s(&model), "--per-document", "--percentiles", "0,50,100", s(path)])
+            .args(["--output", s(&out), "--report", s(&report)])
+            .assert()
+            .success()
+            .stdout("");
+        let r = json(&report);
+        assert_valid(&validator("score"), &r, "score --per-document");
+        let docs: Vec<serde_json::Value> =
+            std::fs::read_to_string(&out).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(r["documents"]["documents"].as_u64(), Some(docs.len() as u64));
+        // The documents' totals are the whole text's figures.
+        for key in ["tokens", "oov", "sentences"] {
+            assert_eq!(r["score"][key], whole["score"][key], "{key}");
+        }
+        let (a, b) = (r["score"]["perplexity"].as_f64().unwrap(), whole["score"]["perplexity"].as_f64().unwrap());
+        assert!((a - b).abs() < 1e-9 * b, "{a} vs {b}");
+        assert_eq!(r["test"], whole["test"]);
+        let tokens: u64 = docs.iter().map(|d| d["tokens"].as_u64().unwrap()).sum();
+        assert_eq!(Some(tokens), whole["score"]["tokens"].as_u64());
+        let ppl: Vec<f64> = docs.iter().map(|d| d["perplexity"].as_f64().unwrap()).collect();
+        let min = ppl.iter().cloned().fold(f64::INFINITY, f64::min);
+        let max = ppl.iter().cloned().fold(0.0, f64::max);
+        assert_eq!(r["documents"]["percentiles"][0]["perplexity"].as_f64(), Some(min));
+        assert_eq!(r["documents"]["percentiles"][2]["perplexity"].as_f64(), Some(max));
+        lines_of.push(docs);
+    }
+    // One document per line of plain text, in order, ids the line numbers.
+    assert_eq!(lines_of[0].len(), 20);
+    assert_eq!(lines_of[0][5]["id"], 6);
+    // The same summary on standard output when --output is not given.
+    let out = shannon()
+        .args(["score", "--model", s(&model), "--per-document", s(&paths[0])])
+        .args(["--report", s(&dir.path().join("r2.json"))])
+        .output()
+        .unwrap();
+    assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), 20);
+}
