@@ -57,6 +57,11 @@ enum Command {
         after_help = "Examples:\n  shannon score --model model.arpa --tokens whitespace test.txt\n  shannon score --model model.arpa.xz --tokens whitespace --per-sentence test.txt > sentences.jsonl\n  shannon score --model model.bin --tokens whitespace test.txt"
     )]
     Score(ScoreArgs),
+    /// Keep the documents whose perplexity under a model passes a rule, written unchanged in input format and order.
+    #[command(
+        after_help = "Examples:\n  shannon filter --model wiki.bin --keep head --percentiles 30 docs.jsonl.zst --output kept.jsonl.zst\n  shannon filter --model model.arpa --max-perplexity 500 lines.txt --output kept.txt"
+    )]
+    Filter(FilterArgs),
     /// Convert a model file: ARPA (plain or compressed) or binary in, ARPA or binary out. ARPA to binary keeps probabilities exactly; ARPA out rounds them to `f32`, as lmplz writes.
     #[command(
         after_help = "Examples:\n  shannon convert lmplz.o5.arpa.xz model.bin                # loads at once from now on\n  shannon convert model.bin model.arpa --format arpa"
@@ -311,6 +316,47 @@ struct ScoreArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "PATH")]
     output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct FilterArgs {
+    /// The model: ARPA (plain or compressed) or shannon's binary format.
+    #[arg(long, short, value_name = "FILE")]
+    model: PathBuf,
+    /// Documents: JSON Lines files (plain or compressed) or plain text (one document per line), all in one format.
+    #[arg(value_name = "INPUT", required_unless_present = "files_from")]
+    inputs: Vec<PathBuf>,
+    /// Read more INPUT paths from this file, one per line (- reads the list from standard input).
+    #[arg(long, value_name = "LIST")]
+    files_from: Option<PathBuf>,
+    /// Where the kept documents go, compressed if the name ends in .gz, .zst, .xz or .bz2.
+    #[arg(long, short, value_name = "PATH")]
+    output: PathBuf,
+    /// Keep documents with perplexity at most X.
+    #[arg(long, value_name = "X", conflicts_with = "keep")]
+    max_perplexity: Option<f64>,
+    /// Keep the head (lowest perplexities), middle or tail of the distribution cut at --percentiles.
+    #[arg(long, value_enum, requires = "percentiles")]
+    keep: Option<KeepArg>,
+    /// Percentiles to cut at, comma-separated and increasing (e.g. 30,70): head keeps up to the first,
+    /// middle between the two, tail above the last.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    percentiles: Vec<f64>,
+    #[command(flatten)]
+    text: TextArgs,
+    /// Tokenize with the settings given even where they contradict the tokenizer the model records.
+    #[arg(long)]
+    force_tokens: bool,
+    /// Where the report goes (default: reports/filter-<input>.json).
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KeepArg {
+    Head,
+    Middle,
+    Tail,
 }
 
 #[derive(Args)]
@@ -652,6 +698,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Done)
         }
         Command::Score(a) => run_score(a, &progress),
+        Command::Filter(a) => run_filter(a, &progress),
         Command::Kl(a) => {
             let mut config = kl::KlConfig::new(vec![a.p], vec![a.q], a.text.config());
             (config.order, config.smoothing, config.top) = (a.order, a.smoothing, a.top);
@@ -885,6 +932,52 @@ fn run_score_documents(
             report_file.display()
         ));
     }
+    Ok(Outcome::Done)
+}
+
+fn run_filter(mut a: FilterArgs, progress: &Terminal) -> Result<Outcome> {
+    inputs::stdin_at_most_once(&[&a.inputs], a.files_from.as_deref())?;
+    a.inputs = inputs::with_list(a.inputs, a.files_from.as_deref())?;
+    let mut config =
+        shannon_jobs::filter::FilterConfig::new(a.model, a.inputs, a.output, a.text.choice(a.force_tokens));
+    config.lossy = a.text.lossy;
+    config.documents = a.text.documents.options();
+    config.max_perplexity = a.max_perplexity;
+    config.keep = a.keep.map(|k| match k {
+        KeepArg::Head => shannon_jobs::filter::Keep::Head,
+        KeepArg::Middle => shannon_jobs::filter::Keep::Middle,
+        KeepArg::Tail => shannon_jobs::filter::Keep::Tail,
+    });
+    config.percentiles = a.percentiles;
+    checked(config.validate())?;
+    if config.inputs.iter().any(|p| p == &config.output) {
+        bail!("--output {} is also an input; write the kept documents elsewhere", config.output.display());
+    }
+    output::check(&config.output)?;
+    let stem = format!("filter-{}", text::corpus_name(&config.inputs));
+    let report_file = output::report_path(a.report.as_deref(), &stem)?;
+    output::check(&report_file)?;
+    let report = shannon_jobs::filter::run(&config, progress)?;
+    shannon_report::write_atomic(&report_file, &shannon_report::to_json(&report))?;
+    let d = report.documents;
+    let cuts: Vec<String> = report
+        .rule
+        .thresholds
+        .iter()
+        .map(|p| format!("p{} = {}", p.percentile, p.perplexity.map_or("inf".into(), |x| format!("{x:.2}"))))
+        .collect();
+    progress.info(&format!(
+        "kept {} of {} documents ({} dropped for perplexity{}, {} without tokens, {} bad records skipped){}; wrote {}; report {}",
+        d.kept,
+        d.read,
+        d.dropped_perplexity,
+        report.rule.max_perplexity.map_or(String::new(), |x| format!(" above {x}")),
+        d.dropped_empty,
+        d.skipped_bad_records,
+        if cuts.is_empty() { String::new() } else { format!("; {}", cuts.join(", ")) },
+        report.output,
+        report_file.display()
+    ));
     Ok(Outcome::Done)
 }
 

@@ -23,6 +23,7 @@ pub mod documents;
 pub mod entropy;
 mod error;
 mod fallbacks;
+pub mod filter;
 pub mod generate;
 pub mod kl;
 pub mod model_file;

@@ -27,6 +27,7 @@
 
 pub mod batch;
 pub mod entropy;
+pub mod filter;
 pub mod kl;
 
 use std::io::Write;

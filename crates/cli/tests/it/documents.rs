@@ -366,3 +366,98 @@ fn per_document_scores_stream_in_order_and_sum_to_the_summary() {
         .unwrap();
     assert_eq!(out.stdout.iter().filter(|&&b| b == b'\n').count(), 20);
 }
+
+fn decompressed(path: &Path) -> Vec<u8> {
+    shannon_corpus::Source::open(path).unwrap().as_ref().to_vec()
+}
+
+#[test]
+fn filter_keeps_documents_unchanged_in_order_by_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_inputs(dir.path());
+    let model = dir.path().join("m.arpa");
+    shannon().args(["build", "--order", "2", s(&paths[0]), "--output", s(&model)]).assert().success();
+    // The perplexity of every document, to check the cut against.
+    let scores = shannon()
+        .args(["score", "--model", s(&model), "--per-document", "--id-field", "id", s(&paths[2])])
+        .args(["--report", s(&dir.path().join("scores.json"))])
+        .output()
+        .unwrap();
+    let ppl: Vec<f64> = String::from_utf8(scores.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["perplexity"].as_f64().unwrap())
+        .collect();
+    let records: Vec<Vec<u8>> = decompressed(&paths[1]).split_inclusive(|&b| b == b'\n').map(<[u8]>::to_vec).collect();
+    assert_eq!(ppl.len(), records.len());
+    for (keep, percentiles) in [("head", "50"), ("middle", "25,75"), ("tail", "50")] {
+        let out = dir.path().join(format!("kept-{keep}.jsonl.gz"));
+        let report = dir.path().join(format!("filter-{keep}.json"));
+        shannon()
+            .args(["filter", "--model", s(&model), "--keep", keep, "--percentiles", percentiles, s(&paths[2])])
+            .args(["--output", s(&out), "--report", s(&report)])
+            .assert()
+            .success()
+            .stdout("");
+        let r = json(&report);
+        assert_valid(&validator("filter"), &r, "filter report");
+        let cuts: Vec<f64> =
+            r["rule"]["thresholds"].as_array().unwrap().iter().map(|t| t["perplexity"].as_f64().unwrap()).collect();
+        let want: Vec<u8> = records
+            .iter()
+            .zip(&ppl)
+            .filter(|(_, &p)| match keep {
+                "head" => p <= cuts[0],
+                "middle" => p > cuts[0] && p <= cuts[1],
+                _ => p > cuts[0],
+            })
+            .flat_map(|(r, _)| r.clone())
+            .collect();
+        assert!(!want.is_empty());
+        assert_eq!(shannon_corpus::Source::open(&out).unwrap().compression(), shannon_corpus::Compression::Gzip);
+        assert_eq!(decompressed(&out), want, "--keep {keep}: the kept records as stored, in order");
+        let kept = r["documents"]["kept"].as_u64().unwrap();
+        assert_eq!(kept as usize, want.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count());
+        assert_eq!(r["documents"]["read"].as_u64(), Some(records.len() as u64));
+        assert_eq!(kept + r["documents"]["dropped_perplexity"].as_u64().unwrap(), records.len() as u64);
+    }
+    // Plain text: one document a line, kept by a fixed maximum.
+    let max = ppl.iter().cloned().fold(0.0, f64::max);
+    let out = dir.path().join("all.txt");
+    shannon()
+        .args(["filter", "--model", s(&model), "--max-perplexity", &format!("{}", max * 10.0), s(&paths[0])])
+        .args(["--output", s(&out), "--report", s(&dir.path().join("f.json"))])
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&paths[0]).unwrap());
+    // Mistakes: one line, nothing written.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    std::fs::write(bad.join("d.jsonl"), "{\"text\": \"in the beginning\"}\n{\"text\": null}\n").unwrap();
+    fails_in(
+        &bad,
+        &[
+            "filter",
+            "--model",
+            s(&model),
+            "--max-perplexity",
+            "10",
+            "d.jsonl",
+            "--output",
+            "o.jsonl",
+            "--report",
+            "r.json",
+        ],
+        &["d.jsonl: line 2: field \"text\" holds null, not a string"],
+    );
+    fails_in(
+        &bad,
+        &["filter", "--model", s(&model), "d.jsonl", "--output", "o.jsonl"],
+        &["--keep or --max-perplexity"],
+    );
+    fails_in(
+        &bad,
+        &["filter", "--model", s(&model), "--keep", "middle", "--percentiles", "30", "d.jsonl", "--output", "o.jsonl"],
+        &["--percentiles must be two values"],
+    );
+}
