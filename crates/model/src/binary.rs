@@ -454,6 +454,11 @@ impl<B: AsRef<[u8]>> Mapped<B> {
 
     /// The string of word `id`; `None` for an id out of range or a corrupt entry.
     pub fn string(&self, id: u32) -> Option<&str> {
+        self.word_bytes(id).and_then(|w| std::str::from_utf8(w).ok())
+    }
+
+    /// The stored bytes of word `id`; `None` for an id out of range or offsets outside the file.
+    fn word_bytes(&self, id: u32) -> Option<&[u8]> {
         let b = self.bytes.as_ref();
         if id as usize >= self.vocab {
             return None;
@@ -463,7 +468,7 @@ impl<B: AsRef<[u8]>> Mapped<B> {
         if start > end || end > self.strings.1 {
             return None;
         }
-        std::str::from_utf8(&b[self.strings.0 + start..self.strings.0 + end]).ok()
+        Some(&b[self.strings.0 + start..self.strings.0 + end])
     }
 
     /// Slot of the n-gram of order `n` ≥ 2 that extends `suffix` (an id of order n − 1) by `first`.
@@ -615,7 +620,9 @@ impl<B: AsRef<[u8]> + Sync> Lookup for Mapped<B> {
         for _ in 0..t {
             match u32_at(b, at + 4 * i) {
                 EMPTY_WORD => return None,
-                id if self.string(id) == Some(s) => return Some(id),
+                // Bytes compared, not strings: equal bytes of a `&str` are UTF-8, and checking the stored
+                // word's UTF-8 on every probe was a fifth of the time of scoring short documents.
+                id if self.word_bytes(id) == Some(s.as_bytes()) => return Some(id),
                 _ => i = if i + 1 == t { 0 } else { i + 1 },
             }
         }
