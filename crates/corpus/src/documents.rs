@@ -32,6 +32,8 @@ pub enum Format {
     Text,
     /// JSON Lines: one JSON object per line, the text in a field.
     Jsonl,
+    /// Parquet: one row per document, the text in a string column.
+    Parquet,
 }
 
 impl Format {
@@ -40,12 +42,13 @@ impl Format {
         match self {
             Format::Text => "text",
             Format::Jsonl => "jsonl",
+            Format::Parquet => "parquet",
         }
     }
 
     /// Parses a name; `None` for an unknown one.
     pub fn from_name(name: &str) -> Option<Format> {
-        [Format::Text, Format::Jsonl].into_iter().find(|f| f.name() == name)
+        [Format::Text, Format::Jsonl, Format::Parquet].into_iter().find(|f| f.name() == name)
     }
 }
 
@@ -74,8 +77,10 @@ impl Default for Options {
 /// A record that cannot be read: where it is and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadRecord {
-    /// Line number in the (decompressed) file, from 1.
+    /// Line number in the (decompressed) file, from 1 (for Parquet, the row within its group).
     pub line: u64,
+    /// For Parquet, the row group (from 1; 0: the file as a whole).
+    pub row_group: Option<usize>,
     /// What is wrong, in words: `not JSON (expected value at column 1)`, `no field "text"`.
     pub problem: String,
 }
@@ -94,9 +99,12 @@ pub struct Record<'a> {
     pub raw: Range<usize>,
 }
 
-/// Recognises a format from a file's (decompressed) bytes: JSON Lines when the first non-blank line is a
-/// JSON object, text otherwise.
+/// Recognises a format from a file's (decompressed) bytes: Parquet by its magic bytes at both ends, JSON
+/// Lines when the first non-blank line is a JSON object, text otherwise.
 pub fn detect(bytes: &[u8]) -> Format {
+    if crate::parquet::is_parquet(bytes) {
+        return Format::Parquet;
+    }
     let mut rest = bytes;
     while !rest.is_empty() {
         let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
@@ -150,8 +158,9 @@ fn read_line<'a>(
 ) -> Result<Option<Record<'a>>, BadRecord> {
     let body = &bytes[raw.clone()];
     let body = body.strip_suffix(b"\n").unwrap_or(body);
-    let bad = |problem: String| BadRecord { line, problem };
+    let bad = |problem: String| BadRecord { line, row_group: None, problem };
     match format {
+        Format::Parquet => Err(bad("a Parquet file is read by rows, not by lines".into())),
         Format::Text => {
             // The whole line, its line end included: the document is the line as it stands in the file.
             let line_bytes = &bytes[raw.clone()];
@@ -265,6 +274,41 @@ pub struct Text {
     pub first_bad: Option<BadRecord>,
 }
 
+impl BadRecord {
+    /// Where it is, in words: `line 7`, `row group 2, row 17`, or nothing for a whole Parquet file.
+    pub fn place(&self) -> String {
+        match self.row_group {
+            None => format!("line {}", self.line),
+            Some(0) => String::new(),
+            Some(g) => format!("row group {g}, row {}", self.line),
+        }
+    }
+}
+
+impl From<crate::parquet::BadRow> for BadRecord {
+    fn from(b: crate::parquet::BadRow) -> BadRecord {
+        BadRecord { line: b.row, row_group: Some(b.row_group), problem: b.problem }
+    }
+}
+
+/// The documents of a Parquet file as one plain text, as [`to_text`] makes of JSON Lines.
+pub fn parquet_to_text(bytes: &[u8], options: &Options) -> Result<Text, BadRecord> {
+    let rows = crate::parquet::read(bytes, options)?;
+    let mut text = Vec::new();
+    for r in &rows.records {
+        text.extend_from_slice(r.text.as_bytes());
+        if !r.text.ends_with('\n') {
+            text.push(b'\n');
+        }
+    }
+    Ok(Text {
+        text,
+        records: rows.records.len() as u64,
+        skipped: rows.skipped,
+        first_bad: rows.first_bad.map(Into::into),
+    })
+}
+
 /// The documents of a JSON Lines file as one plain text (see the module doc), read in parallel pieces and
 /// joined in order; the first bad record in file order is the error unless skipped.
 pub fn to_text(bytes: &[u8], options: &Options, lossy: bool) -> Result<Text, BadRecord> {
@@ -328,7 +372,10 @@ mod tests {
             .unwrap();
         assert_eq!(b.records.len(), 1);
         assert_eq!((b.records[0].id.as_deref(), b.records[0].text.as_ref()), (Some("3"), "x"));
-        assert_eq!(b.first_bad, Some(BadRecord { line: 2, problem: "no field \"meta.body.text\"".into() }));
+        assert_eq!(
+            b.first_bad,
+            Some(BadRecord { line: 2, row_group: None, problem: "no field \"meta.body.text\"".into() })
+        );
         let o = Options { text_field: "a.b".into(), ..opts() };
         let b = read_span(Format::Jsonl, jsonl, 0..jsonl.len(), 1, &o, false).unwrap_err();
         assert_eq!(b.line, 1);
@@ -344,7 +391,7 @@ mod tests {
         ];
         for (bytes, problem) in cases {
             let e = to_text(bytes, &opts(), false).unwrap_err();
-            assert_eq!(e, BadRecord { line: 2, problem: problem.into() });
+            assert_eq!(e, BadRecord { line: 2, row_group: None, problem: problem.into() });
             let t = to_text(bytes, &Options { skip_bad_records: true, ..opts() }, false).unwrap();
             assert_eq!((t.text.as_slice(), t.records, t.skipped), (&b"ok\n"[..], 1, 1));
         }

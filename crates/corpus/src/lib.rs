@@ -34,6 +34,7 @@ use sha2::{Digest, Sha256};
 
 pub mod decompress;
 pub mod documents;
+pub mod parquet;
 
 pub use decompress::Compression;
 
@@ -108,6 +109,26 @@ pub enum Error {
         path: PathBuf,
         /// Line number in the (decompressed) file, from 1.
         line: u64,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A Parquet row that cannot be read (a null text), without `--skip-bad-records`.
+    #[error("{path}: row group {row_group}, row {row}: {problem} (--skip-bad-records skips such rows)")]
+    BadRow {
+        /// The file.
+        path: PathBuf,
+        /// Row group, from 1.
+        row_group: usize,
+        /// Row within the group, from 1.
+        row: u64,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A Parquet file that cannot be read as documents: no such column, not strings, a damaged file.
+    #[error("{path}: {problem}")]
+    BadParquet {
+        /// The file.
+        path: PathBuf,
         /// What is wrong.
         problem: String,
     },
@@ -238,14 +259,12 @@ impl Source {
     /// unless `options` skip them.
     pub fn into_documents(self, options: &documents::Options, lossy: bool) -> Result<Source, Error> {
         let format = documents::format_of(self.as_ref(), options);
-        if format == documents::Format::Text {
-            return Ok(self);
-        }
-        let read = documents::to_text(self.as_ref(), options, lossy).map_err(|bad| Error::BadRecord {
-            path: self.name.clone(),
-            line: bad.line,
-            problem: bad.problem,
-        })?;
+        let read = match format {
+            documents::Format::Text => return Ok(self),
+            documents::Format::Jsonl => documents::to_text(self.as_ref(), options, lossy),
+            documents::Format::Parquet => documents::parquet_to_text(self.as_ref(), options),
+        };
+        let read = read.map_err(|bad| bad_record(&self.name, bad))?;
         let documents = Documents {
             format,
             detected: options.format.is_none(),
@@ -296,6 +315,16 @@ impl AsRef<[u8]> for Source {
             Bytes::Mapped(m) => m,
             Bytes::Owned(v) => v,
         }
+    }
+}
+
+/// The error for a bad record of the file at `path`.
+pub fn bad_record(path: &Path, bad: documents::BadRecord) -> Error {
+    let path = path.to_path_buf();
+    match bad.row_group {
+        None => Error::BadRecord { path, line: bad.line, problem: bad.problem },
+        Some(0) => Error::BadParquet { path, problem: bad.problem },
+        Some(row_group) => Error::BadRow { path, row_group, row: bad.line, problem: bad.problem },
     }
 }
 

@@ -143,16 +143,11 @@ pub fn score<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32]
 /// Scores a short stream (one document) on the calling thread: [`score`] without its parallel split, for
 /// callers that already run many documents in parallel.
 pub fn score_serial<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32]) -> Score {
-    let context = model.order() - 1;
-    let log2: Vec<f64> = (0..tokens.len())
-        .map(|i| {
-            if tokens[i] == BOS {
-                0.0
-            } else {
-                model.log_prob(history(tokens, i, context), tokens[i]) * std::f64::consts::LOG2_E
-            }
-        })
-        .collect();
+    let mut log2 = Vec::with_capacity(tokens.len());
+    model.log_probs(tokens, &mut log2);
+    for lp in &mut log2 {
+        *lp *= std::f64::consts::LOG2_E;
+    }
     summarize(tokens, &log2, false)
 }
 

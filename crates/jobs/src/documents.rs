@@ -26,6 +26,9 @@ use crate::{DocumentOptions, Error, Progress, Result};
 /// Bytes of input read as one piece of work.
 pub const PIECE_BYTES: usize = 256 << 10;
 
+/// Parquet rows scored as one piece of work.
+pub const ROWS_PER_PIECE: usize = 512;
+
 /// Pieces scored at once per worker thread: the window that bounds memory.
 pub const PIECES_PER_THREAD: usize = 4;
 
@@ -119,6 +122,7 @@ pub fn formats(corpus: &Corpus, options: &DocumentOptions, progress: &dyn Progre
             let what = match f {
                 Format::Text => "one document per line".to_string(),
                 Format::Jsonl => format!("text from field \"{}\"", options.text_field),
+                Format::Parquet => format!("text from column \"{}\"", options.text_field),
             };
             progress.message(&format!("note: {}: read as {} ({how}), {what}", s.path().display(), describe_format(f)));
             f
@@ -179,26 +183,46 @@ impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
             let mut skipped = 0;
             let mut first_bad = None;
             let (documents_before, bytes_before) = (totals.documents, totals.bytes);
-            let pieces = documents::pieces(bytes, PIECE_BYTES);
-            for group in pieces.chunks(window) {
+            let score_records = |records: &[Record]| -> Result<Vec<Scored>> {
+                let mut out = Vec::with_capacity(records.len());
+                for record in records {
+                    let text = document_text(format, record);
+                    let (mut doc, score, sentences, tokens) = self.score_one(&text, path, record.line)?;
+                    doc.id = id(record, path, several);
+                    let place = Place { source: index, raw: record.raw.clone() };
+                    let (chars, bytes) = (text.chars().count() as u64, text.len() as u64);
+                    out.push(Scored { place, doc, score, sentences, tokens, chars, bytes });
+                }
+                Ok(out)
+            };
+            // Line-aligned pieces of JSON Lines or text; for Parquet, runs of rows read beforehand.
+            let rows = match format {
+                Format::Parquet => {
+                    let rows = shannon_corpus::parquet::read(bytes, self.options)
+                        .map_err(|bad| shannon_corpus::bad_record(path, bad.into()))?;
+                    skipped = rows.skipped;
+                    first_bad = rows.first_bad.map(Into::into);
+                    rows.records
+                }
+                _ => Vec::new(),
+            };
+            let units: Vec<(Range<usize>, u64)> = match format {
+                Format::Parquet => (0..rows.len())
+                    .step_by(ROWS_PER_PIECE)
+                    .map(|s| (s..(s + ROWS_PER_PIECE).min(rows.len()), 0))
+                    .collect(),
+                _ => documents::pieces(bytes, PIECE_BYTES),
+            };
+            for group in units.chunks(window) {
                 let results: Vec<Result<Piece>> = group
                     .par_iter()
                     .map(|(range, line)| {
-                        let batch = documents::read_span(format, bytes, range.clone(), *line, self.options, self.lossy)
-                            .map_err(|bad| shannon_corpus::Error::BadRecord {
-                                path: path.to_path_buf(),
-                                line: bad.line,
-                                problem: bad.problem,
-                            })?;
-                        let mut out = Vec::with_capacity(batch.records.len());
-                        for record in &batch.records {
-                            let text = document_text(format, record);
-                            let (mut doc, score, sentences, tokens) = self.score_one(&text, path, record.line)?;
-                            doc.id = id(record, path, several);
-                            let place = Place { source: index, raw: record.raw.clone() };
-                            let (chars, bytes) = (text.chars().count() as u64, text.len() as u64);
-                            out.push(Scored { place, doc, score, sentences, tokens, chars, bytes });
+                        if format == Format::Parquet {
+                            return Ok((score_records(&rows[range.clone()])?, 0, None));
                         }
+                        let batch = documents::read_span(format, bytes, range.clone(), *line, self.options, self.lossy)
+                            .map_err(|bad| shannon_corpus::bad_record(path, bad))?;
+                        let out = score_records(&batch.records)?;
                         progress.advance((range.end - range.start) as u64);
                         Ok((out, batch.skipped, batch.first_bad))
                     })
@@ -224,9 +248,9 @@ impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
             }
             if let Some(bad) = first_bad {
                 progress.message(&format!(
-                    "warning: {}: skipped {skipped} bad records (--skip-bad-records); the first, line {}: {}",
+                    "warning: {}: skipped {skipped} bad records (--skip-bad-records); the first, {}: {}",
                     path.display(),
-                    bad.line,
+                    bad.place(),
                     bad.problem
                 ));
             }
@@ -259,7 +283,7 @@ type Piece = (Vec<Scored>, u64, Option<documents::BadRecord>);
 /// lacks one (as it is read for every other command).
 fn document_text<'a>(format: Format, record: &'a Record<'_>) -> Cow<'a, str> {
     match format {
-        Format::Jsonl if !record.text.ends_with('\n') => Cow::Owned(format!("{}\n", record.text)),
+        Format::Jsonl | Format::Parquet if !record.text.ends_with('\n') => Cow::Owned(format!("{}\n", record.text)),
         _ => Cow::Borrowed(record.text.as_ref()),
     }
 }

@@ -193,7 +193,8 @@ pub fn run(config: &FilterConfig, progress: &dyn Progress) -> Result<FilterRepor
         skipped_bad_records: totals.skipped,
     };
     let (written, _) = stage(progress, "write", Some(scored.len() as u64), Unit::Steps, || {
-        let mut out = Output::create(&config.output)?;
+        let mut keep: Vec<Vec<bool>> = vec![Vec::new(); corpus.sources().len()];
+        let mut out = (format != Format::Parquet).then(|| Output::create(&config.output)).transpose()?;
         for (place, p) in &scored {
             let Some(p) = *p else {
                 counts.dropped_empty += 1;
@@ -204,6 +205,13 @@ pub fn run(config: &FilterConfig, progress: &dyn Progress) -> Result<FilterRepor
                 continue;
             }
             counts.kept += 1;
+            let Some(out) = out.as_mut() else {
+                // Parquet: the kept rows, by index, selected below.
+                let rows = &mut keep[place.source];
+                rows.resize(rows.len().max(place.raw.end), false);
+                rows[place.raw.start] = true;
+                continue;
+            };
             let raw = &corpus.sources()[place.source].as_ref()[place.raw.clone()];
             out.write_all(raw)?;
             if raw.last() != Some(&b'\n') {
@@ -211,7 +219,10 @@ pub fn run(config: &FilterConfig, progress: &dyn Progress) -> Result<FilterRepor
                 out.write_all(b"\n")?;
             }
         }
-        out.finish()
+        match out {
+            Some(out) => out.finish(),
+            None => write_parquet(&corpus, &keep, &config.output),
+        }
     });
     written?;
     Ok(FilterReport {
@@ -230,6 +241,50 @@ pub fn run(config: &FilterConfig, progress: &dyn Progress) -> Result<FilterRepor
         output: config.output.display().to_string(),
         documents: counts,
     })
+}
+
+/// Writes the kept rows of every Parquet source (`keep[source][row]`) to `output`, with the sources'
+/// schema (they must share one) and every column as it was, snappy-compressed.
+fn write_parquet(corpus: &Corpus, keep: &[Vec<bool>], output: &std::path::Path) -> Result<()> {
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+    let props = WriterProperties::builder().set_compression(parquet::basic::Compression::SNAPPY).build();
+    let mut writer: Option<ArrowWriter<Output>> = None;
+    let mut first_schema = None;
+    for (source, rows) in corpus.sources().iter().zip(keep) {
+        let path = source.path();
+        let bad =
+            |problem: String| Error::from(shannon_corpus::Error::BadParquet { path: path.to_path_buf(), problem });
+        let (schema, batches) = shannon_corpus::parquet::batches(source.as_ref()).map_err(bad)?;
+        match &first_schema {
+            None => first_schema = Some(schema.clone()),
+            Some(s) if *s != schema => {
+                return Err(bad("has other columns than the first input; filter them separately".into()))
+            }
+            Some(_) => {}
+        }
+        if writer.is_none() {
+            let out = Output::create(output)?;
+            writer = Some(
+                ArrowWriter::try_new(out, schema.clone(), Some(props.clone()))
+                    .map_err(|e| bad(format!("cannot start writing {} ({e})", output.display())))?,
+            );
+        }
+        let w = writer.as_mut().expect("started above");
+        for (first, batch) in batches {
+            let n = batch.num_rows();
+            let mask: arrow_array::BooleanArray =
+                (first..first + n).map(|i| Some(rows.get(i).copied().unwrap_or(false))).collect();
+            let kept = arrow_select::filter::filter_record_batch(&batch, &mask).map_err(|e| bad(e.to_string()))?;
+            if kept.num_rows() > 0 {
+                w.write(&kept).map_err(|e| bad(format!("writing {}: {e}", output.display())))?;
+            }
+        }
+    }
+    match writer {
+        Some(w) => w.into_inner().map_err(|e| Error::Input(format!("writing {}: {e}", output.display())))?.finish(),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

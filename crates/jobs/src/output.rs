@@ -95,6 +95,16 @@ impl Output {
     }
 }
 
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.encoder.writer().write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.encoder.writer().flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -161,10 +161,10 @@ pub(crate) fn say_documents(corpus: &Corpus, progress: &dyn Progress) {
         ));
         if let Some(bad) = &d.first_bad {
             progress.message(&format!(
-                "warning: {}: skipped {} bad records (--skip-bad-records); the first, line {}: {}",
+                "warning: {}: skipped {} bad records (--skip-bad-records); the first, {}: {}",
                 s.path().display(),
                 d.skipped,
-                bad.line,
+                bad.place(),
                 bad.problem
             ));
         }
@@ -176,6 +176,7 @@ pub fn describe_format(format: Format) -> &'static str {
     match format {
         Format::Text => "plain text",
         Format::Jsonl => "JSON Lines",
+        Format::Parquet => "Parquet",
     }
 }
 

@@ -400,6 +400,20 @@ pub trait LanguageModel: Sync {
     /// ln p(word | history), `history` oldest first (only its last M − 1 words count); `-inf` for
     /// probability 0. Ids outside the vocabulary must be mapped to `<unk>` by the caller.
     fn log_prob(&self, history: &[u32], word: u32) -> f64;
+
+    /// ln p of every position of `tokens` appended to `out` (0 at `<s>`), each given its history within its
+    /// sentence ([`shannon_tokens::history`]): what scoring a stream needs. Models that can carry state from
+    /// one position to the next (the binary format) override it to probe less; the values are the same.
+    fn log_probs(&self, tokens: &[u32], out: &mut Vec<f64>) {
+        let context = self.order() - 1;
+        out.extend((0..tokens.len()).map(|i| {
+            if tokens[i] == BOS {
+                0.0
+            } else {
+                self.log_prob(shannon_tokens::history(tokens, i, context), tokens[i])
+            }
+        }));
+    }
 }
 
 impl LanguageModel for Model {

@@ -55,8 +55,32 @@ fn figures(mut v: serde_json::Value) -> serde_json::Value {
     v
 }
 
+/// Documents as a Parquet file: columns `id`, `text` and a struct `meta` holding `body` (the same text), in
+/// row groups of `group` rows; `None` texts are nulls.
+pub(crate) fn parquet_file(texts: &[Option<String>], group: usize) -> Vec<u8> {
+    use arrow_array::{ArrayRef, RecordBatch, StringArray, StructArray};
+    use std::sync::Arc;
+    let ids: ArrayRef =
+        Arc::new(StringArray::from((0..texts.len()).map(|i| Some(format!("doc-{i}"))).collect::<Vec<_>>()));
+    let text: ArrayRef = Arc::new(StringArray::from(texts.to_vec()));
+    let body = Arc::new(arrow_schema::Field::new("body", arrow_schema::DataType::Utf8, true));
+    let meta: ArrayRef = Arc::new(StructArray::from(vec![(body, text.clone())]));
+    let batch = RecordBatch::try_from_iter(vec![("id", ids), ("text", text), ("meta", meta)]).unwrap();
+    let props = parquet::file::properties::WriterProperties::builder().set_max_row_group_size(group).build();
+    let mut out = Vec::new();
+    let mut w = parquet::arrow::ArrowWriter::try_new(&mut out, batch.schema(), Some(props)).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    out
+}
+
 fn write_inputs(dir: &Path) -> Vec<PathBuf> {
     let (text, jsonl) = genesis_jsonl();
+    let docs: Vec<Option<String>> = jsonl
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice::<serde_json::Value>(l).unwrap()["text"].as_str().map(String::from))
+        .collect();
     let files: Vec<(&str, Vec<u8>)> = vec![
         ("plain.txt", text.into_bytes()),
         ("docs.jsonl", jsonl.clone()),
@@ -67,6 +91,7 @@ fn write_inputs(dir: &Path) -> Vec<PathBuf> {
             e.write_all(&jsonl).unwrap();
             e.finish().unwrap()
         }),
+        ("docs.parquet", parquet_file(&docs, 3)),
     ];
     files
         .into_iter()
@@ -96,7 +121,8 @@ fn json_lines_plain_and_compressed_give_the_plain_texts_reports_and_models() {
         assert_valid(&validator("compare"), &r, "compare on documents");
         if i > 0 {
             let d = &r["corpus"]["train_inputs"][0]["documents"];
-            assert_eq!(d["format"], "jsonl", "{}", path.display());
+            let format = if path.extension().is_some_and(|e| e == "parquet") { "parquet" } else { "jsonl" };
+            assert_eq!(d["format"], format, "{}", path.display());
             assert_eq!(d["detected"], true);
             assert_eq!(d["documents"].as_u64(), Some(genesis_jsonl().0.lines().count().div_ceil(3) as u64));
         } else {
@@ -460,4 +486,88 @@ fn filter_keeps_documents_unchanged_in_order_by_the_rule() {
         &["filter", "--model", s(&model), "--keep", "middle", "--percentiles", "30", "d.jsonl", "--output", "o.jsonl"],
         &["--percentiles must be two values"],
     );
+}
+
+/// The `text` column of a Parquet file, in row order.
+fn parquet_texts(path: &Path) -> Vec<String> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::Array;
+    let file = std::fs::File::open(path).unwrap();
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let text = batch.column_by_name("text").unwrap().as_string::<i32>();
+        out.extend((0..text.len()).map(|i| text.value(i).to_string()));
+    }
+    out
+}
+
+#[test]
+fn parquet_documents_are_scored_filtered_and_named_by_row_group_and_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_inputs(dir.path());
+    let parquet = paths.iter().find(|p| p.extension().is_some_and(|e| e == "parquet")).unwrap();
+    let model = dir.path().join("m.arpa");
+    shannon().args(["build", "--order", "2", s(&paths[0]), "--output", s(&model)]).assert().success();
+    // Per-document scores: the same as from JSON Lines, ids from the id column.
+    let score = |path: &Path| {
+        let out = shannon()
+            .args(["score", "--model", s(&model), "--per-document", "--id-field", "id", s(path)])
+            .args(["--report", s(&dir.path().join("r.json"))])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(score(parquet), score(&paths[1]));
+    // A nested column by its dotted path.
+    let (a, b) = (dir.path().join("nested.json"), dir.path().join("plain.json"));
+    shannon()
+        .args(["compare", "--order", "2", "--text-field", "meta.body", s(parquet), "--output", s(&a)])
+        .assert()
+        .success();
+    shannon().args(["compare", "--order", "2", s(&paths[0]), "--output", s(&b)]).assert().success();
+    assert_eq!(figures(json(&a)), figures(json(&b)));
+    // Filtering keeps rows, every column, in order, as Parquet.
+    let out = dir.path().join("kept.parquet");
+    let report = dir.path().join("f.json");
+    shannon()
+        .args(["filter", "--model", s(&model), "--keep", "head", "--percentiles", "50", s(parquet)])
+        .args(["--output", s(&out), "--report", s(&report)])
+        .assert()
+        .success();
+    let r = json(&report);
+    assert_valid(&validator("filter"), &r, "filter report on Parquet");
+    assert_eq!(r["format"], "parquet");
+    let cut = r["rule"]["thresholds"][0]["perplexity"].as_f64().unwrap();
+    let texts = parquet_texts(parquet);
+    let ppl: Vec<f64> = score(parquet)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["perplexity"].as_f64().unwrap())
+        .collect();
+    let want: Vec<String> = texts.iter().zip(&ppl).filter(|(_, &p)| p <= cut).map(|(t, _)| t.clone()).collect();
+    assert_eq!(parquet_texts(&out), want);
+    assert_eq!(r["documents"]["kept"].as_u64(), Some(want.len() as u64));
+    // A null text: its row group and row, or skipped and counted.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).unwrap();
+    let rows = vec![Some("in the beginning".to_string()), Some("god created".into()), Some("the heaven".into()), None];
+    std::fs::write(bad.join("n.parquet"), parquet_file(&rows, 2)).unwrap();
+    fails_in(
+        &bad,
+        &["compare", "--order", "1", "n.parquet", "--holdout", "0.3", "--output", "o.json"],
+        &["n.parquet: row group 2, row 2: column \"text\" is null"],
+    );
+    fails_in(
+        &bad,
+        &["compare", "--order", "1", "--text-field", "body", "n.parquet", "--output", "o.json"],
+        &["no column \"body\" (columns: id, text, meta)"],
+    );
+    shannon()
+        .args(["compare", "--order", "1", "--skip-bad-records", "n.parquet", "--holdout", "0.3", "--output", "o.json"])
+        .current_dir(&bad)
+        .assert()
+        .success();
+    assert_eq!(json(&bad.join("o.json"))["corpus"]["train_inputs"][0]["documents"]["skipped_bad_records"], 1);
 }
