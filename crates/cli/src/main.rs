@@ -149,18 +149,20 @@ struct TextArgs {
 /// How files of documents are read.
 #[derive(Args)]
 struct DocumentArgs {
-    /// How input files hold their text: text, or jsonl (JSON Lines: one object a line, the text in a field)
-    /// [default: recognised by content, after any decompression; said on stderr and in the report].
+    /// How input files hold their text: text, jsonl (JSON Lines: one object a line, the text in a field) or
+    /// parquet (one row a document, the text in a column) [default: recognised by content, after any
+    /// decompression; said on stderr and in the report].
     #[arg(long, value_enum, value_name = "FORMAT")]
     input_format: Option<InputFormatArg>,
-    /// The field of each JSON Lines record that holds its text; dots reach into nested objects (meta.body).
+    /// The field (JSON Lines) or column (Parquet) that holds each document's text; dots reach into nested
+    /// objects and struct columns (meta.body).
     #[arg(long, value_name = "NAME", default_value = shannon_corpus::documents::DEFAULT_TEXT_FIELD)]
     text_field: String,
     /// The field of each record that holds its id (for per-document output; default: the line number).
     #[arg(long, value_name = "NAME")]
     id_field: Option<String>,
-    /// Skip records that are not JSON objects or lack a string text field, counting them in the report,
-    /// instead of stopping at the first with its file and line.
+    /// Skip records that are not JSON objects or lack a string text field (Parquet: rows whose text is null),
+    /// counting them in the report, instead of stopping at the first with its file and line.
     #[arg(long)]
     skip_bad_records: bool,
 }
@@ -169,6 +171,7 @@ struct DocumentArgs {
 enum InputFormatArg {
     Text,
     Jsonl,
+    Parquet,
 }
 
 impl DocumentArgs {
@@ -178,6 +181,7 @@ impl DocumentArgs {
             format: self.input_format.map(|f| match f {
                 InputFormatArg::Text => Format::Text,
                 InputFormatArg::Jsonl => Format::Jsonl,
+                InputFormatArg::Parquet => Format::Parquet,
             }),
             text_field: self.text_field.clone(),
             id_field: self.id_field.clone(),

@@ -172,9 +172,12 @@ pub fn read(bytes: &[u8], options: &Options) -> Result<Rows, BadRow> {
     Ok(rows)
 }
 
+/// A Parquet file's schema and its rows as record batches, each with its first row's index in the file.
+pub type Batches = (Arc<arrow_schema::Schema>, Vec<(usize, RecordBatch)>);
+
 /// Every row of a Parquet file held in `bytes`, all columns, as record batches with their first row's index
 /// in the file: what `shannon filter` selects kept rows from.
-pub fn batches(bytes: &[u8]) -> Result<(Arc<arrow_schema::Schema>, Vec<(usize, RecordBatch)>), String> {
+pub fn batches(bytes: &[u8]) -> Result<Batches, String> {
     let data = bytes::Bytes::copy_from_slice(bytes);
     let builder = ParquetRecordBatchReaderBuilder::try_new(data).map_err(|e| e.to_string())?;
     let schema = builder.schema().clone();
