@@ -94,6 +94,9 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
     two.extend(compress("gz", b"second member\n"));
     out.push(("decompress", "members.gz".into(), two));
     out.push(("decompress", "latin1.zst".into(), compress("zst", b"caf\xe9\r\nna\xefve\0\n")));
+    let docs =
+        b"{\"id\": 1, \"text\": \"in the beginning\", \"meta\": {\"body\": \"god created\"}}\n\n[1]\n{\"text\": 7}\n";
+    out.push(("decompress", "docs.jsonl".into(), docs.to_vec()));
     out.push(("plan", "example.toml".into(), PLAN.as_bytes().to_vec()));
     out.push((
         "plan",

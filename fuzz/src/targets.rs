@@ -187,9 +187,27 @@ pub fn tokenizers(data: &[u8]) {
 }
 
 /// `shannon_corpus::Source::from_stored` (decompression by magic bytes: gzip, zstd, xz, bzip2), then the
-/// corpus's line count, chunks and decoding of every chunk.
+/// corpus's line count, chunks and decoding of every chunk; and the bytes read as documents: JSON Lines
+/// records (a dotted text field, an id field, bad records skipped or not) and Parquet rows.
 pub fn decompress(data: &[u8]) {
+    use shannon_corpus::documents::{self, Format, Options};
     let Ok(source) = shannon_corpus::Source::from_stored("fuzz", data.to_vec()) else { return };
+    for options in [
+        Options::default(),
+        Options {
+            text_field: "meta.body".into(),
+            id_field: Some("id".into()),
+            skip_bad_records: true,
+            ..Options::default()
+        },
+    ] {
+        let bytes = source.as_ref();
+        let _ = documents::detect(bytes);
+        let _ = documents::to_text(bytes, &options, true);
+        let _ = documents::read_span(Format::Text, bytes, 0..bytes.len(), 1, &options, false);
+        let _ = shannon_corpus::parquet::read(bytes, &options);
+        let _ = shannon_corpus::parquet::batches(bytes);
+    }
     let lines = source.lines();
     let corpus = shannon_corpus::Corpus::from_sources(vec![source]);
     let whole = corpus.whole();
