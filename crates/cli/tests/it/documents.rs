@@ -570,4 +570,17 @@ fn parquet_documents_are_scored_filtered_and_named_by_row_group_and_row() {
         .assert()
         .success();
     assert_eq!(json(&bad.join("o.json"))["corpus"]["train_inputs"][0]["documents"]["skipped_bad_records"], 1);
+    // A damaged file (its magic intact at both ends): one line, no panic.
+    let mut damaged = parquet_file(&rows, 2);
+    let n = damaged.len();
+    for b in &mut damaged[8..n / 2] {
+        *b = b.wrapping_mul(31).wrapping_add(7);
+    }
+    std::fs::write(bad.join("damaged.parquet"), &damaged).unwrap();
+    fails_in(&bad, &["compare", "--order", "1", "damaged.parquet", "--output", "d.json"], &["damaged.parquet: "]);
+    let mut cut = parquet_file(&rows, 2);
+    let tail = cut.len() - 20;
+    cut.drain(tail - 30..tail);
+    std::fs::write(bad.join("cut.parquet"), &cut).unwrap();
+    fails_in(&bad, &["compare", "--order", "1", "cut.parquet", "--output", "d.json"], &["cut.parquet"]);
 }
