@@ -1,7 +1,7 @@
 //! `shannon-fuzz`: coverage-guided fuzzing of every reader of outside input, with AFL++ on the stable
 //! toolchain (cargo-afl), for a bounded time.
 //!
-//! **In:** a target name (`arpa`, `binary`, `tokens`, `decompress`, `plan`, `render`; see [`targets`]), its
+//! **In:** a target name (`arpa`, `binary`, `index`, `tokens`, `decompress`, `plan`, `render`, `code`; see [`targets`]), its
 //! seeds (`fuzz/seeds/<target>/`) and a time limit. **Out:** one line of figures (executions, time, corpus
 //! size, coverage, crashes, hangs), every failing input copied to `fuzz/crashes/<target>/`, and exit code 1
 //! when there was any (0 when none, 2 when the fuzzer could not run).
@@ -105,7 +105,7 @@ static ALLOCATOR: Limited = Limited;
 #[derive(Parser)]
 #[command(name = "shannon-fuzz", about = "Fuzz shannon's readers for a bounded time (AFL++), or replay inputs")]
 struct Args {
-    /// A target (arpa, binary, tokens, decompress, plan, render), or `seeds` to write the generated seeds.
+    /// A target (arpa, binary, index, tokens, decompress, plan, render), or `seeds` to write the generated seeds.
     target: String,
     /// For `seeds`: where to write them (default: this package's seeds/).
     dir: Option<PathBuf>,

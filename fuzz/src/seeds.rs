@@ -83,6 +83,15 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
         out.push(("binary", format!("{smoothing}-{order}.bin"), b));
     }
     out.push(("arpa", "srilm-pruned.arpa".into(), PRUNED.as_bytes().to_vec()));
+    for kind in [TokenKind::Letters, TokenKind::Words] {
+        let tokenizer = Tokenizer { kind, lowercase: true, sentences: Sentences::None, skip_symbols: false };
+        let mut vocab = Vocab::new();
+        let mut ids = Vec::new();
+        tokenizer.tokenize(&short, &mut |s| vocab.intern(s), &mut ids).expect("no markers in the text");
+        let mut b = Vec::new();
+        shannon_index::build(&mut b, &ids, &vocab, Some(&tokenizer)).expect("in memory");
+        out.push(("index", format!("{}.idx", kind.name()), b));
+    }
     for (name, text) in [("genesis", TEXT), ("unicode", UNICODE)] {
         out.push(("tokens", format!("{name}.txt"), text.as_bytes().to_vec()));
     }
@@ -97,6 +106,13 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
     let docs =
         b"{\"id\": 1, \"text\": \"in the beginning\", \"meta\": {\"body\": \"god created\"}}\n\n[1]\n{\"text\": 7}\n";
     out.push(("decompress", "docs.jsonl".into(), docs.to_vec()));
+    for (name, text, kind) in [
+        ("genesis-cm.code", TEXT.as_bytes(), shannon_coding::ModelKind::Cm),
+        ("short-order2.code", short.as_bytes(), shannon_coding::ModelKind::Order(2)),
+        ("empty-cm.code", &b""[..], shannon_coding::ModelKind::Cm),
+    ] {
+        out.push(("code", name.into(), shannon_coding::encode(text, kind, &mut |_| {}).file));
+    }
     out.push(("plan", "example.toml".into(), PLAN.as_bytes().to_vec()));
     out.push((
         "plan",

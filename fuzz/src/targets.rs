@@ -15,13 +15,15 @@ use unicode_segmentation::UnicodeSegmentation;
 pub type Target = fn(&[u8]);
 
 /// Every target, by the name the command line uses.
-pub const TARGETS: [(&str, Target); 6] = [
+pub const TARGETS: [(&str, Target); 8] = [
     ("arpa", arpa_reader),
     ("binary", binary_loader),
+    ("index", index_loader),
     ("tokens", tokenizers),
     ("decompress", decompress),
     ("plan", plan),
     ("render", render),
+    ("code", code),
 ];
 
 /// The target called `name`.
@@ -89,6 +91,24 @@ pub fn binary_loader(data: &[u8]) {
         for (h, w) in &q {
             let _ = model.log_prob(h, *w);
         }
+    }
+}
+
+/// `shannon_index::Index::open`; what it opens is queried (counts, ∞-gram distributions, the vocabulary,
+/// the tokenizer record, block profiles), and every distribution must sum to its total.
+pub fn index_loader(data: &[u8]) {
+    let Ok(index) = shannon_index::Index::open(data) else { return };
+    let _ = index.vocab();
+    let _ = index.tokenizer();
+    let v = index.vocab_size();
+    for (h, w) in queries(data, v, 4) {
+        let _ = index.count(&h);
+        let d = index.infinigram(&h);
+        assert_eq!(d.followers.iter().map(|f| f.1).sum::<u64>(), d.total, "{h:?}");
+        let _ = index.count(&[w]);
+    }
+    if index.len() <= 4096 {
+        let _ = index.block_profiles(4, |t| t == BOS || t == EOS);
     }
 }
 
@@ -259,6 +279,23 @@ pub fn render(data: &[u8]) {
     if let Ok(page) = shannon_render::render_html(data, "fuzz.json") {
         assert!(!page.contains("<script"), "report text reached the page as markup");
         assert!(page.starts_with("<!DOCTYPE html>"), "not a page");
+    }
+}
+
+/// The longest text a `code` input may claim: decoding takes time in proportion to it (about 5 µs a byte),
+/// and a slow decode of a long text is not a failure.
+const CODE_MAX_CLAIM: u64 = 1 << 16;
+
+/// `shannon_coding::decode` of a `.code` file: any bytes give the text or an error, never a panic; what
+/// decodes has the length its header claims.
+pub fn code(data: &[u8]) {
+    if let Some(len) = data.get(9..17) {
+        if u64::from_le_bytes(len.try_into().expect("8 bytes")) > CODE_MAX_CLAIM {
+            return;
+        }
+    }
+    if let Ok(d) = shannon_coding::decode(data, &mut |_| {}) {
+        assert_eq!(d.data.len() as u64, u64::from_le_bytes(data[9..17].try_into().expect("8 bytes")));
     }
 }
 

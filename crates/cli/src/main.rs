@@ -5,6 +5,8 @@
 //! output pipe), 2 on any error, with a one-line message naming the file or flag and the problem. It
 //! computes no statistic of its own.
 
+mod index;
+mod code;
 mod inputs;
 mod output;
 mod progress;
@@ -92,10 +94,20 @@ enum Command {
     Generate(GenerateArgs),
     /// Shannon-style entropy: block entropies F_0..F_N with every estimator, Zipf, the guessing game, the entropy rate.
     #[command(
-        after_help = "Examples:\n  shannon entropy book1                               # 27 letters, F_0..F_10, guessing game N = 1..10\n  shannon entropy bible.txt --max-order 20 --guess-order 0\n  shannon entropy alice29.txt --tokens words --lowercase   # F_0..F_4 in bits per word and per letter"
+        after_help = "Examples:\n  shannon entropy book1                               # 27 letters, F_0..F_10, guessing game N = 1..10\n  shannon entropy bible.txt --max-order 20 --guess-order 0\n  shannon entropy alice29.txt --tokens words --lowercase   # F_0..F_4 in bits per word and per letter\n  shannon entropy bible.txt --guess-max-order 100          # the guessing game to N = 100 with the ∞-gram"
     )]
     Entropy(EntropyArgs),
-    /// Render a report (compare, score, entropy) as one self-contained HTML page with SVG charts.
+    /// Index a corpus's tokens in a suffix array: counts of n-grams of any length, the ∞-gram distribution.
+    #[command(
+        after_help = "Examples:\n  shannon index bible.txt --tokens letters --output bible.idx\n  shannon index bible.idx --count 'in the beginning'"
+    )]
+    Index(index::IndexArgs),
+    /// Code a text with an adaptive model and an arithmetic coder, decode it back, and report its code length beside xz, bzip2 and zstd.
+    #[command(
+        after_help = "Examples:\n  shannon code book1                                   # bits per byte, beside xz -9e, bzip2 -9, zstd -22\n  shannon code alice29.txt --write alice29.code --entropy-report reports/entropy-alice29.json\n  shannon code --decode alice29.code --output alice29.txt"
+    )]
+    Code(code::CodeArgs),
+    /// Render a report (compare, score, entropy, code) as one self-contained HTML page with SVG charts.
     #[command(
         after_help = "Examples:\n  shannon render reports/compare-default.json              # writes reports/compare-default.html\n  shannon render reports/entropy-book1.json --output book1.html"
     )]
@@ -105,6 +117,13 @@ enum Command {
         after_help = "Examples:\n  shannon completions bash > ~/.local/share/bash-completion/completions/shannon\n  shannon completions zsh > ~/.zfunc/_shannon\n  shannon completions fish > ~/.config/fish/completions/shannon.fish"
     )]
     Completions(CompletionsArgs),
+}
+
+/// `entropy --block-counts`.
+#[derive(Clone, Copy, ValueEnum)]
+enum BlockCountsArg {
+    Hash,
+    SuffixArray,
 }
 
 #[derive(Args)]
@@ -480,6 +499,14 @@ struct EntropyArgs {
     /// Held-out symbols to guess at most (0: all); the cross-entropy uses the whole held-out part.
     #[arg(long, value_name = "N", default_value_t = entropy::DEFAULT_GUESS_LIMIT)]
     guess_limit: u64,
+    /// Also play the guessing game to order N (100 and beyond) with the ∞-gram predictor of a suffix-array
+    /// index of the training part, and with mkn extended by the index's longer contexts. Default: not played.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    guess_max_order: usize,
+    /// How block counts are made: hash (one pass over the text per order) or suffix-array (its runs of
+    /// suffixes; faster for long blocks). The estimates are the same.
+    #[arg(long, value_enum, default_value = "hash")]
+    block_counts: BlockCountsArg,
     /// Fraction of lines held out for the guessing game, in (0, 1).
     #[arg(long, value_name = "F", default_value_t = text::DEFAULT_HOLDOUT)]
     holdout: f64,
@@ -767,6 +794,8 @@ fn run(cli: Cli) -> Result<Outcome> {
         }
         Command::Generate(a) => run_generate(a, &progress),
         Command::Entropy(a) => run_entropy(a, &progress),
+        Command::Index(a) => index::run(a, &progress),
+        Command::Code(a) => code::run(a, &progress),
         Command::Render(a) => {
             let to = render::destination(&a.report, a.output.as_deref())?;
             render::run(&a.report, &to)?;
@@ -1009,6 +1038,11 @@ fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
     config.min_coverage = a.min_coverage;
     config.nsb_jackknife = !a.no_nsb_jackknife;
     config.guess_limit = a.guess_limit;
+    config.guess_max_order = a.guess_max_order;
+    config.block_counter = match a.block_counts {
+        BlockCountsArg::Hash => shannon_eval::entropy::BlockCounter::Hash,
+        BlockCountsArg::SuffixArray => shannon_eval::entropy::BlockCounter::SuffixArray,
+    };
     config.holdout = a.holdout;
     config.name = a.name;
     config.true_rate = entropy::true_rate_beside(&config.corpus);

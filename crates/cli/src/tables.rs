@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use shannon_eval::entropy::Estimator;
 use shannon_eval::extrapolation::FIT_FROM;
 use shannon_eval::words::letter_like;
-use shannon_report::entropy::EntropyReport;
+use shannon_report::entropy::{EntropyReport, GuessEntry};
 use shannon_report::kl::KlReport;
 use shannon_report::{CompareReport, Input, ScoreReport};
 use shannon_tokens::{Sentences, TokenKind};
@@ -253,8 +253,9 @@ pub fn entropy(r: &EntropyReport) -> String {
         z.empirical_coverage
     );
 
-    if !r.guessing.is_empty() {
-        let g0 = &r.guessing[0];
+    let mkn: Vec<&GuessEntry> = r.guessing.iter().filter(|g| g.predictor.is_none()).collect();
+    if !mkn.is_empty() {
+        let g0 = mkn[0];
         let _ = writeln!(s);
         let split = if r.corpus.train_lines == 0 {
             format!("the first {} of the symbols (the text has too few lines to split)", 1.0 - r.corpus.holdout)
@@ -271,7 +272,7 @@ pub fn entropy(r: &EntropyReport) -> String {
             "{:>5} {:>8} {:>8} {:>10}   {:>14} {:>8}",
             "N", "upper", "lower", "cross-ent", "Shannon upper", "lower"
         );
-        for g in &r.guessing {
+        for g in &mkn {
             let _ = writeln!(
                 s,
                 "{:>5} {:>8.3} {:>8.3} {}   {} {}",
@@ -284,11 +285,12 @@ pub fn entropy(r: &EntropyReport) -> String {
             );
         }
         if r.tokenizer.kind == TokenKind::Letters {
-            for p in sh.guessing.iter().filter(|p| p.n > r.guessing.len()) {
+            for p in sh.guessing.iter().filter(|p| p.n > mkn.len()) {
                 let _ = writeln!(s, "{:>5} {:>8} {:>8} {:>10}   {:>14.2} {:>8.2}", p.n, "", "", "", p.upper, p.lower);
             }
         }
     }
+    infinigram_table(&mut s, r);
 
     let _ = writeln!(s);
     let _ = writeln!(s, "Entropy rate, F_N = h + A·N^(−α) fitted over the supported N ≥ {FIT_FROM}:");
@@ -436,5 +438,109 @@ pub fn score(r: &ScoreReport) -> String {
             if cuts.is_empty() { String::new() } else { format!("; per-document perplexity {}", cuts.join(", ")) }
         );
     }
+    s
+}
+
+/// The guessing game by the ∞-gram and its interpolation with mkn, beside Shannon's Table I: every N up to
+/// 15, then every tenth and the last (the report holds every N).
+fn infinigram_table(s: &mut String, r: &EntropyReport) {
+    let by = |name: &str| -> Vec<&GuessEntry> {
+        r.guessing.iter().filter(|g| g.predictor.as_deref() == Some(name)).collect()
+    };
+    let (pure, mixed) = (by("infinigram"), by("infinigram+mkn"));
+    let Some(g0) = pure.first() else { return };
+    let last = pure.len();
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Guessing game to N = {last}: the ∞-gram of a suffix-array index of the training part, and mkn extended by \
+         its longer contexts; {} held-out symbols guessed",
+        g0.symbols
+    );
+    let _ = writeln!(
+        s,
+        "{:>5} {:>8} {:>8} {:>8}   {:>8} {:>8} {:>10}   {:>14} {:>8}",
+        "N", "context", "∞ upper", "lower", "+mkn up", "lower", "cross-ent", "Shannon upper", "lower"
+    );
+    for (i, g) in pure.iter().enumerate() {
+        let n = g.n;
+        if !(n <= 15 || n % 10 == 0 || n == last) {
+            continue;
+        }
+        let m = mixed.get(i);
+        let _ = writeln!(
+            s,
+            "{:>5} {:>8.2} {:>8.3} {:>8.3}   {} {} {}   {} {}",
+            n,
+            g.mean_context.unwrap_or(0.0),
+            g.upper,
+            g.lower,
+            or_dash(m.map(|m| m.upper), 8, 3),
+            or_dash(m.map(|m| m.lower), 8, 3),
+            or_dash(m.and_then(|m| m.cross_entropy_bits), 10, 3),
+            or_dash(g.shannon_upper, 14, 2),
+            or_dash(g.shannon_lower, 8, 2)
+        );
+    }
+}
+
+/// The `code` report: the code length, then the compressors, the published figures and the entropy rates
+/// beside it, all in bits per symbol.
+pub fn code(r: &shannon_report::code::CodeReport) -> String {
+    let mut s = String::new();
+    let names = r.inputs.iter().map(|x| x.path.clone()).collect::<Vec<_>>().join(", ");
+    let unit = match r.tokens.as_str() {
+        "bytes" => "bits/byte",
+        "letters" => "bits/letter",
+        _ => "bits/char",
+    };
+    let _ = writeln!(
+        s,
+        "{names}: {} bytes, {} {} coded with model {}",
+        r.text.bytes, r.text.symbols, r.tokens, r.model.name
+    );
+    let _ = writeln!(
+        s,
+        "  {:<44} {:>10} bytes  {:>7.4} {unit}  (round trip checked; ideal {:.4}; +{} bytes of header not counted)",
+        format!("shannon code --model {}", r.model.name),
+        r.code_bytes,
+        r.bits_per_char,
+        r.ideal_bits / r.text.symbols as f64,
+        r.header_bytes
+    );
+    for c in &r.compressors {
+        let _ = writeln!(
+            s,
+            "  {:<44} {:>10} bytes  {:>7.4} {unit}",
+            format!("{} {} (same run)", c.name, c.setting),
+            c.bytes,
+            c.bits_per_char
+        );
+    }
+    for p in &r.published {
+        let bytes = p.bytes.map_or("—".to_string(), |b| format!("{b} bytes"));
+        let _ = writeln!(
+            s,
+            "  {:<44} {:>16}  {:>7.4} {unit}  [{}]",
+            format!("{} (published)", p.compressor),
+            bytes,
+            p.bits_per_char,
+            p.source
+        );
+    }
+    for e in &r.entropy_rates {
+        let note = if e.same_text { "" } else { "  (other text or symbols)" };
+        let _ =
+            writeln!(s, "  entropy rate: {:<48} {:>7.4} bits/symbol ({}){note}", e.what, e.bits_per_symbol, e.tokens);
+    }
+    let mb = r.text.coded_bytes as f64 / 1e6;
+    let _ = writeln!(
+        s,
+        "  coding {:.2} s ({:.2} MB/s), decoding {:.2} s, model memory {} MiB",
+        r.timings.encode_seconds,
+        mb / r.timings.encode_seconds.max(1e-9),
+        r.timings.decode_seconds,
+        r.model.memory_bytes >> 20
+    );
     s
 }

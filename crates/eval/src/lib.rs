@@ -24,6 +24,7 @@ pub mod divergence;
 pub mod entropy;
 pub mod extrapolation;
 pub mod guessing;
+pub mod infinigram;
 pub mod tune;
 pub mod words;
 
@@ -164,6 +165,30 @@ impl Score {
     }
 }
 
+/// One predicted token's score, as KenLM's `full_scores` gives it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TokenScore {
+    /// log10 p(token | history) (`-inf` for probability 0).
+    pub log10_prob: f64,
+    /// Length of the longest stored n-gram ending in the token that its history matched (KenLM's
+    /// `ngram_length`).
+    pub ngram_length: usize,
+    /// Whether the token is `<unk>`.
+    pub oov: bool,
+}
+
+/// Every predicted token of a short stream, serially, in order: the per-token view of [`score`] (the same
+/// histories and probabilities; `<s>` is context only). For one sentence at a time — a stream that does not
+/// start with `<s>` starts from the empty history, as KenLM's null context, and one without `</s>` does not
+/// predict it.
+pub fn token_scores<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32]) -> Vec<TokenScore> {
+    let mut out = Vec::with_capacity(tokens.len());
+    model.stream_log_probs(tokens, &mut |i, ln, ngram_length| {
+        out.push(TokenScore { log10_prob: ln * std::f64::consts::LOG10_E, ngram_length, oov: tokens[i] == UNK })
+    });
+    out
+}
+
 /// Sums per-position log2 probabilities in position order.
 fn summarize(tokens: &[u32], log2: &[f64], per_sentence: bool) -> Score {
     let mut s = Score::default();
@@ -283,6 +308,31 @@ mod tests {
         let t = score(&model, &tokens, false);
         assert!(t.per_sentence.is_empty());
         assert_eq!((t.tokens, t.log2_sum.to_bits()), (s.tokens, s.log2_sum.to_bits()));
+    }
+
+    #[test]
+    fn token_scores_are_score_per_token_with_the_matched_ngram_length() {
+        // Bigram Kneser–Ney on "a b", "a a"; test "b x a" (x unknown), in four KenLM framings.
+        let (vocab, model) = toy(Smoothing::Kn);
+        let tokens = lines("b x a\n", |w| vocab.get(w));
+        assert_eq!(tokens, [BOS, 4, UNK, 3, EOS]);
+        let t = token_scores(&model, &tokens);
+        // Bigrams seen: <s> b no (1), b <unk> no (1), <unk> a no (1), a </s> yes (2).
+        let lengths: Vec<usize> = t.iter().map(|s| s.ngram_length).collect();
+        assert_eq!(lengths, [1, 1, 1, 2]);
+        assert_eq!(t.iter().map(|s| s.oov).collect::<Vec<_>>(), [false, true, false, false]);
+        let sum: f64 = t.iter().map(|s| s.log10_prob).sum();
+        close(sum, score(&model, &tokens, true).per_sentence[0].log10_prob);
+        // Each token is log10 of Model::log_prob after its history.
+        close(t[3].log10_prob, model.log_prob(&[BOS, 4, UNK, 3], EOS) / std::f64::consts::LN_10);
+        // Without <s>: the first word from the empty history (its unigram); without </s>: three tokens.
+        let t = token_scores(&model, &tokens[1..tokens.len() - 1]);
+        assert_eq!(t.len(), 3);
+        close(t[0].log10_prob, model.log_prob(&[], 4) / std::f64::consts::LN_10);
+        assert_eq!(t[0].ngram_length, 1);
+        // `a a` is a seen bigram: length 2.
+        let t = token_scores(&model, &[BOS, 3, 3]);
+        assert_eq!(t.iter().map(|s| s.ngram_length).collect::<Vec<_>>(), [2, 2]);
     }
 
     #[test]

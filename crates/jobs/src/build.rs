@@ -156,8 +156,15 @@ impl SpillDir {
 
 /// Writes `model` to `output` through a buffered temporary file beside it, renamed into place when complete
 /// (the file is never held in memory whole; on error or Ctrl-C the temporary file is removed).
-fn write_streaming(output: &Path, model: &Model, vocab: &Vocab, tokenizer: &Tokenizer, format: Format) -> Result<()> {
-    write_with(output, |out| write_model(model, vocab, Some(tokenizer), format, out))
+fn write_streaming(
+    output: &Path,
+    model: &Model,
+    vocab: &Vocab,
+    tokenizer: &Tokenizer,
+    format: Format,
+    progress: &dyn Progress,
+) -> Result<()> {
+    write_with(output, progress, |out| write_model(model, vocab, Some(tokenizer), format, out))
 }
 
 /// Runs `write` on a buffered temporary file beside `output` and renames it into place when `write`
@@ -165,7 +172,12 @@ fn write_streaming(output: &Path, model: &Model, vocab: &Vocab, tokenizer: &Toke
 /// are written past the page cache where the file system allows ([`crate::direct`]).
 ///
 /// Errors name `output` (a full disk: "… m.arpa: No space left on device"), never the hidden temporary file.
-fn write_with<T>(output: &Path, write: impl FnOnce(&mut Direct<&std::fs::File>) -> Result<T>) -> Result<T> {
+/// A job cancelled while writing ([`Progress::cancelled`]) removes the temporary file instead of renaming it.
+fn write_with<T>(
+    output: &Path,
+    progress: &dyn Progress,
+    write: impl FnOnce(&mut Direct<&std::fs::File>) -> Result<T>,
+) -> Result<T> {
     let tmp = shannon_report::temp_beside(output)
         .map_err(|e| Error::io(format!("creating a temporary file beside {}", output.display()), e))?;
     let _registered = cleanup::register(tmp.path());
@@ -176,6 +188,7 @@ fn write_with<T>(output: &Path, write: impl FnOnce(&mut Direct<&std::fs::File>) 
         write(&mut out).map_err(|e| if caused_by_io(&e) { e.context(output.display().to_string()) } else { e })?;
     out.finish().map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
+    crate::progress::checkpoint(progress)?;
     tmp.persist(output).map_err(|e| io(e.error))?;
     Ok(value)
 }
@@ -224,29 +237,29 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
         let mut store = shannon_counts::store::Store::transient(&store_dir);
         let (counted, _) = stage(progress, "count", None, Unit::Steps, || {
             shannon_counts::count_to_store(&train.ids, vocab.len(), order, &limits, &mut store)
-        });
+        })?;
         counted?;
         drop(train);
         let (written, _) = stage(progress, "estimate and write", None, Unit::Steps, || {
-            write_with(output, |out| {
+            write_with(output, progress, |out| {
                 let comment = crate::model_file::arpa_comment(&text.tokenizer);
                 std::io::Write::write_all(out, comment.as_bytes()).map_err(|e| Error::io("writing the model", e))?;
                 Ok(shannon_model::streamed::write_arpa(&store, &vocab, smoothing, sentences, out)?)
             })
-        });
+        })?;
         written.map_err(|e| e.context(writing()))?
     } else {
         let (counts, _) = stage(progress, "count", None, Unit::Steps, || {
             shannon_counts::count_within(&train.ids, vocab.len(), order, &limits)
-        });
+        })?;
         let counts = Arc::new(counts?);
         drop((spill, train));
         let (model, _) =
-            stage(progress, "estimate", None, Unit::Steps, || Model::estimate(counts, order, smoothing, sentences));
+            stage(progress, "estimate", None, Unit::Steps, || Model::estimate(counts, order, smoothing, sentences))?;
         let model = model?;
         let (written, _) = stage(progress, "write", None, Unit::Steps, || {
-            write_streaming(output, &model, &vocab, &text.tokenizer, format)
-        });
+            write_streaming(output, &model, &vocab, &text.tokenizer, format, progress)
+        })?;
         written.map_err(|e| e.context(writing()))?;
         model.summary().clone()
     };
@@ -273,12 +286,92 @@ pub struct ConvertConfig {
 /// order. Probabilities are kept exactly: an ARPA file converted to binary scores like the ARPA file, and
 /// back.
 pub fn convert(config: &ConvertConfig, progress: &dyn Progress) -> Result<(usize, Vec<u64>)> {
-    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || crate::model_file::load_model(&config.input));
+    let (loaded, _) =
+        stage(progress, "load model", None, Unit::Steps, || crate::model_file::load_model(&config.input))?;
     // The tokenizer the input records travels to the output.
     let (vocab, model, tokenizer) = loaded?;
     let (buf, _) =
-        stage(progress, "write", None, Unit::Steps, || encode(&model, &vocab, tokenizer.as_ref(), config.format));
-    shannon_report::write_atomic(&config.output, &buf?)
+        stage(progress, "write", None, Unit::Steps, || encode(&model, &vocab, tokenizer.as_ref(), config.format))?;
+    let buf = buf?;
+    crate::progress::checkpoint(progress)?;
+    shannon_report::write_atomic(&config.output, &buf)
         .map_err(|e| Error::from(e).context(format!("writing {}", config.output.display())))?;
     Ok((model.order(), model.summary().ngrams.clone()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc;
+    use std::sync::Mutex;
+
+    /// Tells another thread each stage as it begins and waits for its go-ahead; cancelled once that
+    /// thread says so.
+    struct Remote {
+        began: Mutex<Option<mpsc::Sender<String>>>,
+        go: Mutex<mpsc::Receiver<()>>,
+        cancel: AtomicBool,
+    }
+
+    impl Progress for Remote {
+        fn begin(&self, stage: &str, _total: Option<u64>, _unit: Unit) {
+            if let Some(began) = &*self.began.lock().unwrap() {
+                let _ = began.send(stage.to_string());
+                let _ = self.go.lock().unwrap().recv();
+            }
+        }
+        fn cancelled(&self) -> bool {
+            self.cancel.load(Ordering::SeqCst)
+        }
+    }
+
+    /// Builds a model from a small corpus on another thread, cancelling it from this one when `at` begins.
+    fn cancelled_at(at: &str, format: Format) -> (Result<Summary>, tempfile::TempDir) {
+        let dir = tempfile::tempdir().unwrap();
+        let corpus = dir.path().join("corpus.txt");
+        std::fs::write(&corpus, "the cat sat\nthe dog sat\nthe cat ran\n".repeat(20)).unwrap();
+        let mut config = BuildConfig::new(
+            vec![corpus],
+            TextConfig { tokenizer: crate::text::DEFAULT_TOKENIZER, lossy: false },
+            dir.path().join("model.out"),
+        );
+        config.order = 3;
+        config.format = format;
+        let (began_tx, began) = mpsc::channel();
+        let (go, go_rx) = mpsc::channel();
+        let remote =
+            Remote { began: Mutex::new(Some(began_tx)), go: Mutex::new(go_rx), cancel: AtomicBool::new(false) };
+        let result = std::thread::scope(|s| {
+            let job = s.spawn(|| {
+                let result = run(&config, &remote);
+                // Ends the loop below.
+                remote.began.lock().unwrap().take();
+                result
+            });
+            for stage in began.iter() {
+                if stage == at {
+                    remote.cancel.store(true, Ordering::SeqCst);
+                }
+                go.send(()).unwrap();
+            }
+            job.join().unwrap()
+        });
+        (result, dir)
+    }
+
+    #[test]
+    fn a_build_cancelled_from_another_thread_stops_and_leaves_no_file() {
+        for (at, format) in [("count", Format::Arpa), ("estimate and write", Format::Arpa), ("write", Format::Binary)] {
+            let (result, dir) = cancelled_at(at, format);
+            assert!(matches!(result, Err(Error::Cancelled)), "cancelled during {at}: {:?}", result.map(|_| ()));
+            // Neither the model nor a temporary file beside it; only the corpus is left.
+            let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+            assert_eq!(left, ["corpus.txt"], "cancelled during {at}");
+        }
+        // Never cancelled: the model is written.
+        let (result, dir) = cancelled_at("no such stage", Format::Arpa);
+        assert!(result.is_ok());
+        assert!(dir.path().join("model.out").exists());
+    }
 }

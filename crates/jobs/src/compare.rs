@@ -248,7 +248,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
         let (vocab, train) = stream::tokenize_train(&train_corpus, &train_spans, tok, config.text.lossy, &advance)?;
         let test = stream::tokenize_test(test_source, &test_spans, tok, config.text.lossy, &vocab, &advance)?;
         Ok(((vocab, train), test))
-    });
+    })?;
     let (train, test) = tokenized?;
     let (vocab, train) = train;
     if train.tokens == 0 {
@@ -272,7 +272,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
     // Count.
     let (counts, count_seconds) = stage(progress, "count", None, Unit::Steps, || {
         shannon_counts::count_within(&train.ids, vocab.len(), config.order, &Default::default())
-    });
+    })?;
     let counts = Arc::new(counts?);
 
     // Estimate and score.
@@ -373,10 +373,11 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
                         pruning,
                     });
                     progress.advance(1);
+                    crate::progress::checkpoint(progress)?;
                 }
             }
             Ok(models)
-        });
+        })?;
     let models = models?;
     for w in fallbacks.warnings() {
         progress.message(&format!("warning: {w}"));

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use shannon_corpus::{Corpus, Span};
-use shannon_eval::entropy::{self as blocks, BlockOptions, ByEstimator};
+use shannon_eval::entropy::{self as blocks, BlockCounter, BlockOptions, ByEstimator};
 use shannon_eval::extrapolation::{extrapolate, OrderPoint};
 use shannon_eval::guessing;
 use shannon_eval::words::{alphabet, letter_like, letter_words, rank_frequency, unigram_counts, Alphabet};
@@ -37,6 +37,10 @@ const SHANNON_WORD_LENGTH: [f64; 2] = [4.5, 5.5];
 
 /// Held-out symbols the guessing game guesses at most when no limit is given.
 pub const DEFAULT_GUESS_LIMIT: u64 = 50_000;
+/// The highest `--guess-max-order`: each guessed symbol costs O(N · |A|) for N orders.
+pub const MAX_GUESS_MAX_ORDER: usize = 10_000;
+/// Highest mkn order interpolated with the ∞-gram when the mkn game is not played (`guess_order` 0).
+pub const DEFAULT_MIX_ORDER: usize = 10;
 /// The most block-jackknife groups (each group is deleted in turn: cost grows with the count).
 pub const MAX_GROUPS: usize = 10_000;
 
@@ -58,6 +62,11 @@ pub struct EntropyConfig {
     pub nsb_jackknife: bool,
     /// Highest predictor order of the guessing game (0: skip).
     pub guess_order: usize,
+    /// How block counts are made: hashing (the default) or a suffix array; the estimates are the same.
+    pub block_counter: BlockCounter,
+    /// Highest order of the guessing game played by the ∞-gram predictor of a suffix-array index of the
+    /// training part, and by its interpolation with mkn (0: not played).
+    pub guess_max_order: usize,
     /// Held-out symbols guessed at most (0: all).
     pub guess_limit: u64,
     /// Held-out fraction of lines for the guessing game.
@@ -99,6 +108,8 @@ impl EntropyConfig {
             min_coverage: blocks::DEFAULT_MIN_COVERAGE,
             nsb_jackknife: true,
             guess_order: default_guess_order(text.tokenizer.kind, max_order),
+            guess_max_order: 0,
+            block_counter: BlockCounter::Hash,
             guess_limit: DEFAULT_GUESS_LIMIT,
             holdout: DEFAULT_HOLDOUT,
             name: None,
@@ -143,6 +154,15 @@ impl EntropyConfig {
                 format!("must be an integer from 0 (skip the game) to {max}, got {}", self.guess_order),
             ));
         }
+        if self.guess_max_order > MAX_GUESS_MAX_ORDER {
+            return Err(ConfigError::new(
+                "guess_max_order",
+                format!(
+                    "must be an integer from 0 (not played) to {MAX_GUESS_MAX_ORDER}, got {}",
+                    self.guess_max_order
+                ),
+            ));
+        }
         check_holdout(self.holdout)
     }
 
@@ -156,6 +176,9 @@ impl EntropyConfig {
         }
         if self.guess_order != default_guess_order(kind, self.max_order) {
             parts.push(format!("guess{}", self.guess_order));
+        }
+        if self.guess_max_order != 0 {
+            parts.push(format!("inf{}", self.guess_max_order));
         }
         if self.guess_limit != DEFAULT_GUESS_LIMIT {
             parts.push(format!("limit{}", self.guess_limit));
@@ -237,7 +260,40 @@ fn why_not_published(m: &zipf::ShannonZipf) -> String {
 }
 
 fn methods(config: &EntropyConfig, alphabet: &Alphabet) -> Methods {
-    Methods {
+    let mut guessing: String =
+        "Shannon's guessing game (1951 §5, eq. 17) with an order-n interpolated modified Kneser–Ney model \
+                   trained on the first lines as the predictor: for each held-out symbol, the rank of the true \
+                   symbol in the model's ordering of the alphabet (ties by id); from the rank frequencies q_i, \
+                   upper = −Σ q_i log2 q_i, lower = Σ i (q_i − q_(i+1)) log2 i. cross_entropy_bits is the model's \
+                   held-out cross-entropy, an upper bound on the entropy rate (Brown et al. 1992)."
+            .into();
+    if config.guess_max_order > 0 {
+        guessing.push_str(&format!(
+            " Entries with predictor infinigram (n = 1..={}): the ∞-gram of a suffix-array index of the training part \
+             (Liu et al. 2024): p(w) = c(h' w) / c(h' •) for h' the longest suffix of the n − 1 symbols before (not \
+             reaching before <s>) that occurs in the training text followed by a symbol; symbols never seen after h' \
+             rank after the seen ones by id, and its cross-entropy is null (infinite) when a guessed symbol never \
+             followed its h'. mean_context is the mean length of h'. Entries with predictor infinigram+mkn: \
+             mkn of order k = min(n, {}) extended by the index's longer contexts — each suffix h_L of length L = k … \
+             min(n − 1, |h'|) interpolated in, shortest first, as mkn's highest order is: q_L = (c(h_L w) − D) / \
+             c(h_L •) + γ(h_L) q_(L−1), with D = D1, D2, D3+ that mkn estimated for its order {} from \
+             count-of-counts (Chen & Goodman eq. 26; no tuning on held-out text) and γ(h_L) the mass the discounts \
+             took; for n ≤ {} it is mkn of order n. Their \
+             cross_entropy_bits is over the guessed symbols only.",
+            config.guess_max_order,
+            mix_order(config),
+            mix_order(config),
+            mix_order(config)
+        ));
+    }
+    let mut block_counts_note = String::new();
+    if config.block_counter == BlockCounter::SuffixArray {
+        block_counts_note.push_str(
+            " Block counts from the text's suffix array and LCP array (runs of suffixes sharing n symbols), \
+             identical to the hashed counts.",
+        );
+    }
+    let mut methods = Methods {
         estimators: "plugin: maximum likelihood; miller_madow: + (K_obs − 1)/(2N) nats (Miller 1955); chao_shen: \
                      coverage-adjusted Horvitz–Thompson (Chao & Shen 2003); grassberger: Grassberger 2003 with ψ(N) \
                      in place of ln N; nsb: posterior mean under the Nemenman–Shafee–Bialek (2002) mixture of \
@@ -265,13 +321,17 @@ fn methods(config: &EntropyConfig, alphabet: &Alphabet) -> Methods {
             config.min_coverage,
             100.0 * (1.0 - config.min_coverage)
         ),
-        guessing: "Shannon's guessing game (1951 §5, eq. 17) with an order-n interpolated modified Kneser–Ney model \
-                   trained on the first lines as the predictor: for each held-out symbol, the rank of the true \
-                   symbol in the model's ordering of the alphabet (ties by id); from the rank frequencies q_i, \
-                   upper = −Σ q_i log2 q_i, lower = Σ i (q_i − q_(i+1)) log2 i. cross_entropy_bits is the model's \
-                   held-out cross-entropy, an upper bound on the entropy rate (Brown et al. 1992)."
-            .into(),
-    }
+        guessing,
+    };
+    methods.estimators.push_str(&block_counts_note);
+    methods
+}
+
+/// The highest mkn order interpolated with the ∞-gram: the mkn game's order when it is played, else
+/// [`DEFAULT_MIX_ORDER`]; never above the ∞-gram's.
+fn mix_order(config: &EntropyConfig) -> usize {
+    let k = if config.guess_order > 0 { config.guess_order } else { DEFAULT_MIX_ORDER };
+    k.min(config.guess_max_order).max(1)
 }
 
 /// Runs the estimates.
@@ -303,9 +363,10 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
         groups: config.groups,
         min_coverage: config.min_coverage,
         nsb_jackknife: config.nsb_jackknife,
+        counter: config.block_counter,
     };
     let (result, blocks_seconds) =
-        stage(progress, "blocks", None, Unit::Steps, || blocks::block_entropies(&stream.ids, &options));
+        stage(progress, "blocks", None, Unit::Steps, || blocks::block_entropies(&stream.ids, &options))?;
     warnings.extend(result.warnings.iter().cloned());
     let unsupported: Vec<String> =
         result.orders.iter().filter(|o| !o.supported).map(|o| format!("{} ({:.3})", o.n, o.coverage)).collect();
@@ -369,15 +430,16 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
     }));
 
     // The guessing game.
-    let guesses = config.guess_order as u64;
+    let guesses = config.guess_order as u64 + u64::from(config.guess_max_order > 0);
     let (game, guessing_seconds) = stage(progress, "guessing", Some(guesses), Unit::Steps, || {
         guessing_game(config, &corpus, progress, &mut warnings)
-    });
+    })?;
     let (game, split) = game?;
 
     let points: Vec<OrderPoint> =
         orders.iter().map(|o| OrderPoint { n: o.n, supported: o.supported, f: o.f }).collect();
-    let cross_entropies: Vec<(usize, Option<f64>)> = game.iter().map(|g| (g.n, g.cross_entropy_bits)).collect();
+    let cross_entropies: Vec<(usize, Option<f64>)> =
+        game.iter().filter(|g| g.predictor.is_none()).map(|g| (g.n, g.cross_entropy_bits)).collect();
     let extrapolation = extrapolate(&points, &cross_entropies);
     let report = EntropyReport {
         schema: ENTROPY_SCHEMA.into(),
@@ -409,6 +471,8 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
             guess_order: config.guess_order,
             guess_limit: config.guess_limit,
             holdout: config.holdout,
+            guess_max_order: (config.guess_max_order > 0).then_some(config.guess_max_order),
+            block_counts: (config.block_counter == BlockCounter::SuffixArray).then(|| "suffix-array".to_string()),
         },
         orders,
         bits_per_letter,
@@ -508,7 +572,7 @@ fn guessing_game(
 ) -> Result<(Vec<GuessEntry>, (u64, u64))> {
     let lines: u64 = corpus.sources().iter().map(|s| s.lines()).sum();
     let train_lines = (lines as f64 * (1.0 - config.holdout)).floor() as u64;
-    if config.guess_order == 0 {
+    if config.guess_order == 0 && config.guess_max_order == 0 {
         return Ok((Vec::new(), (lines, train_lines)));
     }
     let tok = config.text.tokenizer;
@@ -543,8 +607,9 @@ fn guessing_game(
         ));
         return Ok((Vec::new(), (lines, train_lines)));
     }
-    let counts =
-        Arc::new(shannon_counts::count_within(&train.ids, vocab.len(), config.guess_order, &Default::default())?);
+    let mix = if config.guess_max_order > 0 { mix_order(config) } else { 0 };
+    let counted = config.guess_order.max(mix);
+    let counts = Arc::new(shannon_counts::count_within(&train.ids, vocab.len(), counted, &Default::default())?);
     // The guessed symbols: the first `guess_limit` held-out tokens.
     let guessed = if config.guess_limit == 0 {
         &test.ids[..]
@@ -563,12 +628,17 @@ fn guessing_game(
     let mut out = Vec::with_capacity(config.guess_order);
     // Lower orders use the same continuation counts in every predictor: each fallback is said once.
     let mut fallbacks = crate::fallbacks::Fallbacks::default();
-    for n in 1..=config.guess_order {
+    let mut mixed: Vec<Model> = Vec::new();
+    for n in 1..=config.guess_order.max(mix) {
         let model = Model::estimate(Arc::clone(&counts), n, Smoothing::Mkn, tok.sentences == Sentences::Lines)?;
         for d in &model.summary().discounts {
             if let Some(why) = &d.fallback {
                 fallbacks.note("guessing predictors", why, n);
             }
+        }
+        if n > config.guess_order {
+            mixed.push(model);
+            continue;
         }
         let candidates: Vec<u32> = (0..vocab.len() as u32).filter(|&w| w != UNK && model.is_predictable(w)).collect();
         let game = guessing::play(&model, guessed, &candidates);
@@ -584,7 +654,37 @@ fn guessing_game(
             rank_counts: game.rank_counts,
             shannon_upper: published.map(|p| p.0),
             shannon_lower: published.map(|p| p.1),
+            predictor: None,
+            mean_context: None,
         });
+        progress.advance(1);
+        crate::progress::checkpoint(progress)?;
+        if n <= mix {
+            mixed.push(model);
+        }
+    }
+    if config.guess_max_order > 0 {
+        let index = shannon_index::build_in_memory(&train.ids, &vocab, Some(&tok))?;
+        let candidates: Vec<u32> =
+            (0..vocab.len() as u32).filter(|&w| w != UNK && mixed[0].is_predictable(w)).collect();
+        let games = shannon_eval::infinigram::play(&index, Some(&mixed), guessed, &candidates, config.guess_max_order);
+        for g in games {
+            let n = g.game.n;
+            let published = guessing::shannon_1951(n).filter(|_| tok.kind == TokenKind::Letters);
+            out.push(GuessEntry {
+                n,
+                symbols: g.game.symbols,
+                upper: g.game.upper,
+                lower: g.game.lower,
+                cross_entropy_bits: g.cross_entropy_bits,
+                cross_entropy_symbols: g.game.symbols,
+                rank_counts: g.game.rank_counts,
+                shannon_upper: published.map(|p| p.0),
+                shannon_lower: published.map(|p| p.1),
+                predictor: Some(g.predictor.name().to_string()),
+                mean_context: Some(g.mean_context),
+            });
+        }
         progress.advance(1);
     }
     warnings.extend(fallbacks.warnings());

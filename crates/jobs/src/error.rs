@@ -57,6 +57,9 @@ pub enum Error {
     /// Reading or writing shannon's binary model format.
     #[error(transparent)]
     Binary(#[from] shannon_model::binary::Error),
+    /// Building, writing or opening a suffix-array index.
+    #[error(transparent)]
+    Index(#[from] shannon_index::Error),
     /// Writing a report or another output atomically.
     #[error(transparent)]
     Report(#[from] shannon_report::Error),
@@ -93,6 +96,9 @@ pub enum Error {
         /// What is wrong.
         what: String,
     },
+    /// The caller asked for the job to stop ([`crate::Progress::cancelled`]); nothing was written.
+    #[error("cancelled")]
+    Cancelled,
     /// A failure with what was being done when it happened.
     #[error("{context}")]
     Context {
@@ -108,9 +114,13 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// This error with what was being done in front of it.
+    /// This error with what was being done in front of it. A stop the caller asked for stays
+    /// [`Error::Cancelled`], so that the caller can tell it from a failure.
     pub fn context(self, context: impl Into<String>) -> Error {
-        Error::Context { context: context.into(), source: Box::new(self) }
+        match self {
+            Error::Cancelled => Error::Cancelled,
+            other => Error::Context { context: context.into(), source: Box::new(other) },
+        }
     }
 
     /// An I/O error with what was being done.

@@ -142,13 +142,13 @@ fn kept(config: &FilterConfig, t: &[Option<f64>], p: f64) -> bool {
 /// Scores every document, writes the kept ones, and returns the report.
 pub fn run(config: &FilterConfig, progress: &dyn Progress) -> Result<FilterReport> {
     config.validate()?;
-    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || model_file::load(&config.model));
+    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || model_file::load(&config.model))?;
     let loaded = loaded?;
     let (tokenizer, notice) = config.tokens.resolve(loaded.tokenizer(), &config.model)?;
     if let Some(n) = &notice {
         progress.message(&format!("note: {n}"));
     }
-    let (corpus, _) = stage(progress, "read", None, Unit::Steps, || Corpus::open(&config.inputs));
+    let (corpus, _) = stage(progress, "read", None, Unit::Steps, || Corpus::open(&config.inputs))?;
     let corpus = corpus?;
     let formats = documents::formats(&corpus, &config.documents, progress);
     let format = formats.first().copied().unwrap_or(Format::Text);
@@ -176,7 +176,7 @@ pub fn run(config: &FilterConfig, progress: &dyn Progress) -> Result<FilterRepor
             let scorer = Scorer { options: &config.documents, tokenizer, lossy: config.lossy, vocab: m, model: m };
             scorer.run(&corpus, &formats, progress, &mut each)
         }
-    });
+    })?;
     let totals = totals?;
     if totals.documents == 0 {
         return Err(Error::Input(format!("{}: no documents to filter", describe(&config.inputs))));
@@ -223,7 +223,7 @@ pub fn run(config: &FilterConfig, progress: &dyn Progress) -> Result<FilterRepor
             Some(out) => out.finish(),
             None => write_parquet(&corpus, &keep, &config.output),
         }
-    });
+    })?;
     written?;
     Ok(FilterReport {
         schema: FILTER_SCHEMA.into(),

@@ -164,7 +164,7 @@ pub fn run(config: &KlConfig, progress: &dyn Progress) -> Result<KlReport> {
                 let (mut vocab, ps) = stream::tokenize_train(&pc, &pc.whole(), tok, config.text.lossy, &advance)?;
                 let qs = stream::tokenize_extend(&qc, &qc.whole(), tok, config.text.lossy, &mut vocab, &advance)?;
                 Ok::<_, Error>((vocab, ps, qs))
-            });
+            })?;
             let (vocab, ps, qs) = tokenized?;
             for (s, paths) in [(&ps, &config.p), (&qs, &config.q)] {
                 if s.tokens == 0 {
@@ -201,7 +201,7 @@ pub fn run(config: &KlConfig, progress: &dyn Progress) -> Result<KlReport> {
         // JS over the mixture of both history distributions.
         let js = divergence::js(&p, &q, &divergence::mixture(&hp, &hq), &support);
         (pq, qp, js)
-    });
+    })?;
     Ok(KlReport {
         schema: KL_SCHEMA.into(),
         tool: crate::tool(),

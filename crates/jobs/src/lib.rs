@@ -2,7 +2,8 @@
 //!
 //! **In:** one configuration per job ([`compare::CompareConfig`], [`build::BuildConfig`],
 //! [`score::ScoreConfig`], [`entropy::EntropyConfig`], [`kl::KlConfig`], [`batch::BatchConfig`],
-//! [`sample::SampleJob`], [`prune::PruneConfig`], [`generate::GenerateConfig`], [`build::ConvertConfig`]),
+//! [`sample::SampleJob`], [`prune::PruneConfig`], [`generate::GenerateConfig`], [`build::ConvertConfig`],
+//! [`index::IndexConfig`], [`code::CodeConfig`]),
 //! made with its defaults by `new` and checked by its `validate`, the only place where a limit or a
 //! default of that job is written. The command line's flags and a batch plan's entries both become these
 //! configurations, so both give the same errors.
@@ -16,6 +17,7 @@
 pub mod batch;
 pub mod build;
 pub mod cleanup;
+pub mod code;
 pub mod compare;
 pub mod default_corpus;
 pub mod direct;
@@ -25,6 +27,7 @@ mod error;
 mod fallbacks;
 pub mod filter;
 pub mod generate;
+pub mod index;
 pub mod kl;
 pub mod model_file;
 pub mod output;

@@ -27,6 +27,20 @@ pub trait Progress: Sync {
     fn message(&self, _text: &str) {}
     /// A detail worth a line only when asked for (`-v`).
     fn detail(&self, _text: &str) {}
+    /// Whether the caller wants the job stopped (the Python package's Ctrl-C, which cannot end the process as
+    /// the binary does). Asked at every stage boundary, between models, and before an output file is put in
+    /// place; a job that sees `true` stops with [`crate::Error::Cancelled`] and leaves no output.
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// [`crate::Error::Cancelled`] if `progress` says the job is to stop.
+pub(crate) fn checkpoint(progress: &dyn Progress) -> crate::Result<()> {
+    match progress.cancelled() {
+        true => Err(crate::Error::Cancelled),
+        false => Ok(()),
+    }
 }
 
 /// Shows nothing.
@@ -35,18 +49,21 @@ pub struct Silent;
 
 impl Progress for Silent {}
 
-/// Runs `f` as a stage named `name` of `total` `unit`s; returns its value and its seconds.
+/// Runs `f` as a stage named `name` of `total` `unit`s; returns its value and its seconds, or
+/// [`crate::Error::Cancelled`] when the caller asked for a stop before it began. (Not after it ended: a
+/// stage may have put an output file in place, and a job that wrote its output has not been stopped.)
 pub(crate) fn stage<T>(
     progress: &dyn Progress,
     name: &str,
     total: Option<u64>,
     unit: Unit,
     f: impl FnOnce() -> T,
-) -> (T, f64) {
+) -> crate::Result<(T, f64)> {
+    checkpoint(progress)?;
     progress.begin(name, total, unit);
     let start = Instant::now();
     let out = f();
     let seconds = start.elapsed().as_secs_f64();
     progress.end(name, seconds);
-    (out, seconds)
+    Ok((out, seconds))
 }

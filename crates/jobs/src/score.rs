@@ -106,7 +106,7 @@ pub fn run(config: &ScoreConfig, progress: &dyn Progress) -> Result<Scored> {
         scored.documents = kept;
         return Ok(scored);
     }
-    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || model_file::load(&config.model));
+    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || model_file::load(&config.model))?;
     let loaded = loaded?;
     let (tokenizer, notice) = config.tokens.resolve(loaded.tokenizer(), &config.model)?;
     if let Some(n) = &notice {
@@ -146,7 +146,7 @@ fn score_with(
     let spans = corpus.whole();
     let (test, _) = stage(progress, "tokenize", Some(Corpus::span_bytes(&spans)), Unit::Bytes, || {
         stream::tokenize_test(&corpus, &spans, &text.tokenizer, text.lossy, vocab, &|n| progress.advance(n))
-    });
+    })?;
     let test = test?;
     if test.tokens == 0 {
         return Err(Error::Input(format!(
@@ -187,14 +187,14 @@ pub fn run_documents(
     each: &mut dyn FnMut(&DocumentScore) -> Result<()>,
 ) -> Result<Scored> {
     config.validate()?;
-    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || model_file::load(&config.model));
+    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || model_file::load(&config.model))?;
     let loaded = loaded?;
     let (tokenizer, notice) = config.tokens.resolve(loaded.tokenizer(), &config.model)?;
     if let Some(n) = &notice {
         progress.message(&format!("note: {n}"));
     }
     let ngrams = loaded.ngrams();
-    let (corpus, _) = stage(progress, "read", None, Unit::Steps, || Corpus::open(&config.text_paths));
+    let (corpus, _) = stage(progress, "read", None, Unit::Steps, || Corpus::open(&config.text_paths))?;
     let corpus = corpus?;
     let formats = documents::formats(&corpus, &config.documents, progress);
     let mut perplexities = Vec::new();
@@ -214,7 +214,7 @@ pub fn run_documents(
             let scorer = Scorer { options: &config.documents, tokenizer, lossy: config.lossy, vocab: m, model: m };
             scorer.run(&corpus, &formats, progress, &mut each_doc)
         }
-    });
+    })?;
     let totals = totals?;
     if totals.tokens == 0 && totals.score.tokens == 0 {
         return Err(Error::Input(format!(

@@ -141,7 +141,7 @@ pub type DocumentsRead<'a> = (&'a DocumentOptions, bool);
 /// as documents and how many bad records were skipped.
 pub fn open(paths: &[PathBuf], (documents, lossy): DocumentsRead, progress: &dyn Progress) -> Result<Corpus> {
     let (corpus, _) =
-        progress::stage(progress, "read", None, Unit::Steps, || Corpus::open_documents(paths, documents, lossy));
+        progress::stage(progress, "read", None, Unit::Steps, || Corpus::open_documents(paths, documents, lossy))?;
     let corpus = corpus?;
     say_documents(&corpus, progress);
     Ok(corpus)
@@ -215,6 +215,7 @@ pub(crate) fn tokenize_whole(
     progress::stage(progress, "tokenize", Some(Corpus::span_bytes(&whole)), Unit::Bytes, || {
         tokenize_train(corpus, &whole, text, progress)
     })
+    .map_or_else(|e| (Err(e), 0.0), |(r, s)| (r, s))
 }
 
 /// A setting as part of a file name: letters, digits, `.` and `-` kept, anything else `_`.

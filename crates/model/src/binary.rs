@@ -66,7 +66,7 @@ pub const MAGIC: [u8; 8] = *b"\x89SHNLM\r\n";
 /// The format version this code writes and reads.
 pub const VERSION: u32 = 1;
 
-const EMPTY_KEY: u64 = u64::MAX;
+pub(crate) const EMPTY_KEY: u64 = u64::MAX;
 const EMPTY_WORD: u32 = u32::MAX;
 const HEADER: usize = 40;
 
@@ -116,7 +116,7 @@ fn fnv1a64(bytes: &[u8]) -> u64 {
 
 /// MurmurHash3's 64-bit finalizer.
 #[inline]
-fn fmix64(mut k: u64) -> u64 {
+pub(crate) fn fmix64(mut k: u64) -> u64 {
     k ^= k >> 33;
     k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
     k ^= k >> 33;
@@ -126,7 +126,7 @@ fn fmix64(mut k: u64) -> u64 {
 
 /// Maps a hash onto 0..size without division (Lemire's fastrange).
 #[inline]
-fn fastrange(h: u64, size: usize) -> usize {
+pub(crate) fn fastrange(h: u64, size: usize) -> usize {
     ((u128::from(h) * size as u128) >> 64) as usize
 }
 
@@ -454,11 +454,11 @@ impl<B: AsRef<[u8]>> Mapped<B> {
 
     /// The string of word `id`; `None` for an id out of range or a corrupt entry.
     pub fn string(&self, id: u32) -> Option<&str> {
-        self.word_bytes(id).and_then(|w| std::str::from_utf8(w).ok())
+        std::str::from_utf8(self.string_bytes(id)?).ok()
     }
 
-    /// The stored bytes of word `id`; `None` for an id out of range or offsets outside the file.
-    fn word_bytes(&self, id: u32) -> Option<&[u8]> {
+    /// The bytes of word `id`'s string, unchecked as UTF-8 (for comparing with a string, which is).
+    fn string_bytes(&self, id: u32) -> Option<&[u8]> {
         let b = self.bytes.as_ref();
         if id as usize >= self.vocab {
             return None;
@@ -488,6 +488,33 @@ impl<B: AsRef<[u8]>> Mapped<B> {
             i = if i + 1 == t.slots { 0 } else { i + 1 };
         }
         None
+    }
+
+    /// The unigram ln p and ln backoff of every word, then per order n = 2..=M its slots as (key, ln p,
+    /// ln backoff — 0 at order M), in slot order: what [`crate::probing::Probing`] lays out again.
+    #[allow(clippy::type_complexity)]
+    pub(crate) fn raw(&self) -> (Vec<(f64, f64)>, Vec<Vec<(u64, f64, f64)>>) {
+        let b = self.bytes.as_ref();
+        let unigrams = (0..self.vocab)
+            .map(|w| (f64_at(b, self.unigram_prob + 8 * w), f64_at(b, self.unigram_backoff + 8 * w)))
+            .collect();
+        let orders = (2..=self.order)
+            .map(|n| {
+                let t = self.tables[n - 2];
+                (0..t.slots)
+                    .map(|i| {
+                        let backoff = if n < self.order { f64_at(b, t.backoff + 8 * i) } else { 0.0 };
+                        (u64_at(b, t.keys + 8 * i), f64_at(b, t.prob + 8 * i), backoff)
+                    })
+                    .collect()
+            })
+            .collect();
+        (unigrams, orders)
+    }
+
+    /// Whether `</s>` is predicted (sentences were lines).
+    pub(crate) fn predicts_eos(&self) -> bool {
+        self.eos
     }
 
     /// How the text the model was trained on became tokens, when the file records it (files written by
@@ -570,8 +597,12 @@ impl<B: AsRef<[u8]> + Sync> LanguageModel for Mapped<B> {
     }
 
     fn log_prob(&self, history: &[u32], word: u32) -> f64 {
+        self.log_prob_matched(history, word).0
+    }
+
+    fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
         if !self.is_predictable(word) {
-            return f64::NEG_INFINITY;
+            return (f64::NEG_INFINITY, 0);
         }
         let b = self.bytes.as_ref();
         let h = &history[history.len().saturating_sub(self.order - 1)..];
@@ -593,7 +624,7 @@ impl<B: AsRef<[u8]> + Sync> LanguageModel for Mapped<B> {
         if matched <= h.len() {
             let mut ctx = h[h.len() - 1];
             if ctx as usize >= self.vocab {
-                return lp;
+                return (lp, matched);
             }
             if matched == 1 {
                 lp += f64_at(b, self.unigram_backoff + 8 * ctx as usize);
@@ -608,67 +639,59 @@ impl<B: AsRef<[u8]> + Sync> LanguageModel for Mapped<B> {
                 }
             }
         }
-        lp
+        (lp, matched)
     }
 
-    /// The same values as [`LanguageModel::log_prob`] at every position, bit for bit, carrying state as
-    /// KenLM does: the stored n-grams matched at one position (its word, the bigram ending there, …) are the
-    /// next position's contexts, so their backoff weights are read without probing for them again — half
-    /// the probes of querying each position on its own.
-    fn log_probs(&self, tokens: &[u32], out: &mut Vec<f64>) {
+    /// One probe per order and word: the n-grams found ending at a word are the next word's contexts, so
+    /// their backoff weights are read from the slots found one word earlier instead of being looked up
+    /// again (KenLM's state). Equal to `log_prob_matched` at every position (tested).
+    fn stream_log_probs(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
         let b = self.bytes.as_ref();
-        let max_history = self.order - 1;
-        // Slots of the stored n-grams ending at the previous token, by order (order 1: its word id).
-        let mut chain: Vec<u32> = Vec::with_capacity(self.order);
-        let mut next: Vec<u32> = Vec::with_capacity(self.order);
-        let mut sentence_start = 0;
-        for i in 0..tokens.len() {
-            let w = tokens[i];
+        let context = self.order - 1;
+        // Slots of the n-grams ending at the previous token, shortest first (`chain[0]` its word id).
+        let mut chain: Vec<u32> = Vec::with_capacity(self.order + 1);
+        let mut next: Vec<u32> = Vec::with_capacity(self.order + 1);
+        for (i, &w) in tokens.iter().enumerate() {
             if w == BOS {
-                out.push(0.0);
                 chain.clear();
                 chain.push(BOS);
-                sentence_start = i;
                 continue;
             }
-            let h = max_history.min(i - sentence_start);
-            // The longest stored n-gram ending in `w`, walked left as `log_prob` does; kept as the next
-            // position's contexts even where `w` itself cannot be predicted.
+            let h = shannon_tokens::history(tokens, i, context);
+            if w as usize >= self.vocab || chain.iter().take(1).any(|&c| c as usize >= self.vocab) {
+                let (lp, matched) = self.log_prob_matched(h, w);
+                out(i, lp, matched);
+                chain.clear();
+                continue;
+            }
+            // The longest stored n-gram ending in `w`, keeping every slot on the way.
             next.clear();
             next.push(w);
-            let mut id = w;
-            if (w as usize) < self.vocab {
-                while next.len() <= h {
-                    match self.find(b, next.len() + 1, id, tokens[i - next.len()]) {
-                        Some(slot) => {
-                            id = slot;
-                            next.push(slot);
-                        }
-                        None => break,
-                    }
+            while next.len() <= h.len() {
+                let n = next.len();
+                match self.find(b, n + 1, next[n - 1], h[h.len() - n]) {
+                    Some(slot) => next.push(slot),
+                    None => break,
                 }
             }
-            let lp = if !self.is_predictable(w) {
-                f64::NEG_INFINITY
-            } else {
-                let matched = next.len();
-                let mut lp = if matched == 1 {
-                    f64_at(b, self.unigram_prob + 8 * w as usize)
-                } else {
-                    f64_at(b, self.tables[matched - 2].prob + 8 * next[matched - 1] as usize)
-                };
-                if matched <= h && (chain[0] as usize) < self.vocab {
-                    for j in matched..=h.min(chain.len()) {
-                        lp += if j == 1 {
-                            f64_at(b, self.unigram_backoff + 8 * chain[0] as usize)
-                        } else {
-                            f64_at(b, self.tables[j - 2].backoff + 8 * chain[j - 1] as usize)
-                        };
-                    }
-                }
-                lp
+            let matched = next.len();
+            // Only the longest n-gram's probability is read: each read is a cache miss on a large model.
+            let mut lp = match matched {
+                1 => f64_at(b, self.unigram_prob + 8 * w as usize),
+                n => f64_at(b, self.tables[n - 2].prob + 8 * next[n - 1] as usize),
             };
-            out.push(lp);
+            if !self.is_predictable(w) {
+                out(i, f64::NEG_INFINITY, 0);
+            } else {
+                // Back off through the stored contexts at least as long as the matched n-gram's context.
+                for j in matched..=chain.len().min(h.len()) {
+                    lp += match j {
+                        1 => f64_at(b, self.unigram_backoff + 8 * chain[0] as usize),
+                        _ => f64_at(b, self.tables[j - 2].backoff + 8 * chain[j - 1] as usize),
+                    };
+                }
+                out(i, lp, matched);
+            }
             std::mem::swap(&mut chain, &mut next);
         }
     }
@@ -682,9 +705,8 @@ impl<B: AsRef<[u8]> + Sync> Lookup for Mapped<B> {
         for _ in 0..t {
             match u32_at(b, at + 4 * i) {
                 EMPTY_WORD => return None,
-                // Bytes compared, not strings: equal bytes of a `&str` are UTF-8, and checking the stored
-                // word's UTF-8 on every probe was a fifth of the time of scoring short documents.
-                id if self.word_bytes(id) == Some(s.as_bytes()) => return Some(id),
+                // Bytes against bytes: equal bytes are `s`'s, valid UTF-8 (no check needed on the hot path).
+                id if self.string_bytes(id) == Some(s.as_bytes()) => return Some(id),
                 _ => i = if i + 1 == t { 0 } else { i + 1 },
             }
         }
@@ -769,6 +791,38 @@ mod tests {
                     assert_eq!(carried.len(), each.len());
                     for (i, (a, b)) in carried.iter().zip(&each).enumerate() {
                         assert!(a.to_bits() == b.to_bits(), "order {order} sentences {sentences} at {i}: {a} vs {b}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stream_scores_carry_state_and_equal_word_by_word_queries() {
+        for order in 1..=5 {
+            for smoothing in [Smoothing::Mkn, Smoothing::Wb] {
+                for sentences in [true, false] {
+                    let (vocab, ids, model) = genesis(order, smoothing, sentences);
+                    let mapped = Mapped::new(bytes(&model, &vocab)).unwrap();
+                    // The stream, without its first <s>, with unknown words and a stray marker or id.
+                    let mut stream: Vec<u32> = ids[..ids.len().min(3000)].to_vec();
+                    for (k, at) in [(UNK, 10), (EOS, 20), (BOS, 30), (u32::MAX, 40), (UNK, 41)] {
+                        if at < stream.len() {
+                            stream[at] = k;
+                        }
+                    }
+                    for start in [0, 1] {
+                        let tokens = &stream[start..];
+                        let mut got = Vec::new();
+                        mapped.stream_log_probs(tokens, &mut |i, lp, n| got.push((i, lp.to_bits(), n)));
+                        let mut want = Vec::new();
+                        for (i, &w) in tokens.iter().enumerate() {
+                            if w != BOS {
+                                let (lp, n) = mapped.log_prob_matched(shannon_tokens::history(tokens, i, order - 1), w);
+                                want.push((i, lp.to_bits(), n));
+                            }
+                        }
+                        assert_eq!(got, want, "{smoothing} order {order} sentences {sentences} start {start}");
                     }
                 }
             }

@@ -32,6 +32,7 @@
 
 pub mod arpa;
 pub mod binary;
+pub mod probing;
 pub mod prune;
 pub mod sample;
 pub mod streamed;
@@ -331,8 +332,15 @@ impl Model {
     /// vocabulary must be mapped to `<unk>` by the caller. `-inf` when the probability is 0 (mle only,
     /// and `<s>`).
     pub fn log_prob(&self, history: &[u32], word: u32) -> f64 {
+        self.log_prob_matched(history, word).0
+    }
+
+    /// ln p(word | history) as [`Model::log_prob`], with the length of the longest stored n-gram ending in
+    /// `word` that the history matches (KenLM's `ngram_length`: 1 for a word only known as a unigram, 0 when
+    /// the probability is 0 because the word cannot be predicted).
+    pub fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
         if !self.is_predictable(word) {
-            return f64::NEG_INFINITY;
+            return (f64::NEG_INFINITY, 0);
         }
         let h = &history[history.len().saturating_sub(self.order - 1)..];
         // The longest n-gram ending in `word` (word preceded by the last `matched − 1` history words),
@@ -365,7 +373,7 @@ impl Model {
                         lp += log_backoff[j - 1][ctx as usize];
                     }
                 }
-                lp
+                (lp, matched)
             }
             Form::Counted { k, totals } => {
                 // The longest suffix of h seen as a context.
@@ -385,7 +393,7 @@ impl Model {
                 // c(h w): the (j+1)-gram, if it was seen.
                 let (id, matched) = ngram(j + 1);
                 let c = if matched == j + 1 { self.counts.order(j + 1).count[id as usize] as f64 } else { 0.0 };
-                ((c + k) / (total + k * self.vocab as f64)).ln()
+                (((c + k) / (total + k * self.vocab as f64)).ln(), if c > 0.0 { matched } else { 0 })
             }
         }
     }
@@ -403,16 +411,32 @@ pub trait LanguageModel: Sync {
 
     /// ln p of every position of `tokens` appended to `out` (0 at `<s>`), each given its history within its
     /// sentence ([`shannon_tokens::history`]): what scoring a stream needs. Models that can carry state from
-    /// one position to the next (the binary format) override it to probe less; the values are the same.
+    /// one position to the next (the binary format, through [`LanguageModel::stream_log_probs`]) probe less;
+    /// the values are the same.
     fn log_probs(&self, tokens: &[u32], out: &mut Vec<f64>) {
+        let start = out.len();
+        out.resize(start + tokens.len(), 0.0);
+        self.stream_log_probs(tokens, &mut |i, lp, _| out[start + i] = lp);
+    }
+
+    /// ln p(word | history) with the length of the longest stored n-gram ending in `word` that the history
+    /// matches (KenLM's `ngram_length`; 0 where the word cannot be predicted). The default says 0: for
+    /// models that store no n-grams.
+    fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
+        (self.log_prob(history, word), 0)
+    }
+    /// [`LanguageModel::log_prob_matched`] of every token of a short stream but `<s>`, in order, each after
+    /// its history as `shannon_tokens::history` cuts it (at most M − 1 tokens, not before the sentence's
+    /// `<s>`): `out(position, ln p, matched length)`. A model may carry state from one token to the next
+    /// (the n-grams found ending at a word are the next word's contexts), as KenLM does.
+    fn stream_log_probs(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
         let context = self.order() - 1;
-        out.extend((0..tokens.len()).map(|i| {
-            if tokens[i] == BOS {
-                0.0
-            } else {
-                self.log_prob(shannon_tokens::history(tokens, i, context), tokens[i])
+        for (i, &w) in tokens.iter().enumerate() {
+            if w != shannon_tokens::BOS {
+                let (lp, matched) = self.log_prob_matched(shannon_tokens::history(tokens, i, context), w);
+                out(i, lp, matched);
             }
-        }));
+        }
     }
 }
 
@@ -423,6 +447,10 @@ impl LanguageModel for Model {
 
     fn log_prob(&self, history: &[u32], word: u32) -> f64 {
         Model::log_prob(self, history, word)
+    }
+
+    fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
+        Model::log_prob_matched(self, history, word)
     }
 }
 

@@ -99,7 +99,11 @@ fn f_n_chart(r: &EntropyReport) -> (Chart, Html) {
         .collect();
     if !r.guessing.is_empty() {
         let g = |f: &dyn Fn(&GuessEntry) -> Option<f64>| -> Vec<(f64, f64)> {
-            r.guessing.iter().map(|e| (e.n as f64, f(e).unwrap_or(f64::NAN))).collect()
+            r.guessing
+                .iter()
+                .filter(|e| e.predictor.is_none())
+                .map(|e| (e.n as f64, f(e).unwrap_or(f64::NAN)))
+                .collect()
         };
         let mut upper = Series::new("guessing: upper", g(&|e| Some(e.upper)), "#000000");
         upper.dash = Some("7 4");
@@ -110,6 +114,16 @@ fn f_n_chart(r: &EntropyReport) -> (Chart, Html) {
         let mut ce = Series::new("model cross-entropy", g(&|e| e.cross_entropy_bits), "#777777");
         ce.dash = Some("9 3 2 3");
         series.extend([upper, lower, ce]);
+        let mixed: Vec<&GuessEntry> =
+            r.guessing.iter().filter(|e| e.predictor.as_deref() == Some("infinigram+mkn")).collect();
+        if !mixed.is_empty() {
+            let pts = |f: &dyn Fn(&GuessEntry) -> f64| mixed.iter().map(|e| (e.n as f64, f(e))).collect();
+            let mut upper = Series::new("∞-gram+mkn guessing: upper", pts(&|e| e.upper), "#1f4e9c");
+            upper.dash = Some("7 4");
+            let mut lower = Series::new("∞-gram+mkn guessing: lower", pts(&|e| e.lower), "#1f4e9c");
+            lower.dash = Some("2 3");
+            series.extend([upper, lower]);
+        }
     }
     let published: Vec<(f64, f64)> = r.orders.iter().filter_map(|o| Some((o.n as f64, o.shannon_1951?))).collect();
     if !published.is_empty() {
@@ -313,7 +327,7 @@ fn guessing_table(r: &EntropyReport) -> Html {
     t.raw(
         r#"<table class="num"><tr><th>N</th><th>symbols</th><th>lower</th><th>upper</th><th>model cross-entropy</th><th>Shannon 1951 lower</th><th>Shannon 1951 upper</th></tr>"#,
     );
-    for g in &r.guessing {
+    for g in r.guessing.iter().filter(|g| g.predictor.is_none()) {
         put!(
             t,
             "<tr><td>{}</td><td>{}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -327,6 +341,31 @@ fn guessing_table(r: &EntropyReport) -> Html {
         );
     }
     t.raw("</table>");
+    let pure: Vec<&GuessEntry> = r.guessing.iter().filter(|g| g.predictor.as_deref() == Some("infinigram")).collect();
+    if !pure.is_empty() {
+        let mixed: Vec<&GuessEntry> =
+            r.guessing.iter().filter(|g| g.predictor.as_deref() == Some("infinigram+mkn")).collect();
+        t.raw(
+            r#"<p>The ∞-gram of a suffix-array index of the training part, and its interpolation with mkn:</p><table class="num"><tr><th>N</th><th>mean context</th><th>∞-gram lower</th><th>∞-gram upper</th><th>+mkn lower</th><th>+mkn upper</th><th>+mkn cross-entropy</th><th>Shannon 1951 lower</th><th>Shannon 1951 upper</th></tr>"#,
+        );
+        for (i, g) in pure.iter().enumerate() {
+            let m = mixed.get(i);
+            put!(
+                t,
+                "<tr><td>{}</td><td>{:.2}</td><td>{:.3}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                g.n,
+                g.mean_context.unwrap_or(0.0),
+                g.lower,
+                g.upper,
+                num(m.map(|m| m.lower), 3),
+                num(m.map(|m| m.upper), 3),
+                num(m.and_then(|m| m.cross_entropy_bits), 3),
+                g.shannon_lower.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into()),
+                g.shannon_upper.map(|v| format!("{v:.1}")).unwrap_or_else(|| "—".into()),
+            );
+        }
+        t.raw("</table>");
+    }
     t
 }
 

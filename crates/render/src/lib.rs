@@ -1,7 +1,8 @@
 //! HTML pages of reports: what `shannon render REPORT.json` writes.
 //!
 //! **In:** a typed report from `shannon-report` — a [`CompareReport`] ([`render_compare`]), an
-//! [`EntropyReport`] ([`render_entropy`]) or a [`ScoreReport`] ([`render_score`]) — or the bytes of a
+//! [`EntropyReport`] ([`render_entropy`]), a [`ScoreReport`] ([`render_score`]) or a [`CodeReport`]
+//! ([`render_code`]) — or the bytes of a
 //! report file, whose `schema` field says which ([`render_html`]).
 //! **Out:** one self-contained HTML page — inline CSS and inline SVG charts, no scripts, no fonts, images or
 //! styles fetched from anywhere — that reads the same offline, in a mail attachment or from a CI artifact.
@@ -14,6 +15,8 @@
 //!   model cross-entropies and Shannon's 1951 values; the rank–frequency plot (log–log) with the fitted
 //!   Zipf–Mandelbrot law and Shannon's p_n = 0.1/n; the tables behind them.
 //! - `shannon.score/1`: the figures in a table (one model on one text has nothing to plot).
+//! - `shannon.code/1`: the code length beside the compressors, published figures and entropy rates, one
+//!   table of bits per symbol with a bar each, shortest first; then the facts.
 //!
 //! Invariants:
 //! - **Escaped by construction.** Markup is written only through [`html::Html`]: literal markup from
@@ -26,6 +29,7 @@
 //!   crosses it, else in the legend; every line has a check box (unticked, the line is hidden) and a legend
 //!   entry (hovered, the line is brought forward), both CSS only.
 
+mod code;
 mod compare;
 mod entropy;
 mod html;
@@ -34,6 +38,7 @@ mod score;
 mod svg;
 
 use serde::Deserialize;
+use shannon_report::code::{CodeReport, CODE_SCHEMA};
 use shannon_report::entropy::{EntropyReport, ENTROPY_SCHEMA};
 use shannon_report::{CompareReport, ScoreReport, COMPARE_SCHEMA, SCORE_SCHEMA};
 
@@ -70,7 +75,7 @@ pub enum Error {
 }
 
 /// The schema tags [`render_html`] knows.
-pub const RENDERED_SCHEMAS: [&str; 3] = [COMPARE_SCHEMA, ENTROPY_SCHEMA, SCORE_SCHEMA];
+pub const RENDERED_SCHEMAS: [&str; 4] = [COMPARE_SCHEMA, ENTROPY_SCHEMA, SCORE_SCHEMA, CODE_SCHEMA];
 
 /// Renders a report (the bytes of a report file) as an HTML page: reads its `schema` field, parses the
 /// bytes as that kind of report and renders it. `source` names the file in the page's footer.
@@ -95,6 +100,7 @@ pub fn render_html(json: &[u8], source: &str) -> Result<String, Error> {
         COMPARE_SCHEMA => compare::page(&parse(json, COMPARE_SCHEMA)?),
         ENTROPY_SCHEMA => entropy::page(&parse(json, ENTROPY_SCHEMA)?),
         SCORE_SCHEMA => score::page(&parse(json, SCORE_SCHEMA)?),
+        CODE_SCHEMA => code::page(&parse(json, CODE_SCHEMA)?),
         other => return Err(Error::UnknownSchema { schema: other.to_string() }),
     };
     Ok(page.finish(source))
@@ -113,6 +119,11 @@ pub fn render_entropy(report: &EntropyReport, source: &str) -> String {
 /// The page of a `shannon score` report; `source` names it in the footer.
 pub fn render_score(report: &ScoreReport, source: &str) -> String {
     score::page(report).finish(source)
+}
+
+/// The page of a `shannon code` report; `source` names it in the footer.
+pub fn render_code(report: &CodeReport, source: &str) -> String {
+    code::page(report).finish(source)
 }
 
 /// `s` fit for a one-line message: control characters such as line breaks escaped.

@@ -85,6 +85,14 @@ pub struct EntropySettings {
     pub guess_limit: u64,
     /// Held-out fraction of lines for the guessing game.
     pub holdout: f64,
+    /// Highest order of the guessing game played by the ∞-gram predictor of a suffix-array index and by its
+    /// interpolation with mkn (`--guess-max-order`); absent when not played.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guess_max_order: Option<usize>,
+    /// `suffix-array` when block counts came from the text's suffix array (`--block-counts`); absent when
+    /// hashed. The counts, so the estimates, are the same either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub block_counts: Option<String>,
 }
 
 /// One sentence per method, so a report explains itself.
@@ -221,6 +229,14 @@ pub struct GuessEntry {
     pub shannon_upper: Option<f64>,
     /// Shannon's lower bound for this n.
     pub shannon_lower: Option<f64>,
+    /// The predictor when it is not the order-n mkn model: `infinigram` (p(w | the longest suffix of the
+    /// n − 1 symbols that occurs in the training text), Liu et al. 2024) or `infinigram+mkn` (its
+    /// Witten–Bell interpolation with mkn); absent for mkn.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub predictor: Option<String>,
+    /// For the ∞-gram predictors: the mean length of the context suffix used, symbols.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mean_context: Option<f64>,
 }
 
 /// One column of Shannon's guessing table.

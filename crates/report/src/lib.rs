@@ -26,6 +26,7 @@
 //! of the test text (line ends included), `bits_per_byte` per byte of it.
 
 pub mod batch;
+pub mod code;
 pub mod entropy;
 pub mod filter;
 pub mod kl;

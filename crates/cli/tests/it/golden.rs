@@ -146,6 +146,13 @@ fn entropy_reports_are_unchanged() {
 
 #[test]
 #[ignore = "needs SHANNON_CORPORA"]
+fn code_reports_are_unchanged() {
+    let tmp = tempfile::tempdir().unwrap();
+    report(tmp.path(), "code-alice29.json", &["code", &c("canterbury/alice29.txt")]);
+}
+
+#[test]
+#[ignore = "needs SHANNON_CORPORA"]
 fn kl_reports_are_unchanged() {
     let tmp = tempfile::tempdir().unwrap();
     let t = tmp.path();

@@ -3,10 +3,12 @@
 mod arpa;
 mod batch;
 mod cli;
+mod code;
 mod distances;
 mod documents;
 mod entropy;
 mod golden;
+mod index;
 mod kenlm;
 mod kenlm_python;
 mod manners;

@@ -45,6 +45,10 @@ fn reports(dir: &Path) -> Vec<(String, PathBuf, Vec<&'static str>)> {
     let words = dir.join("entropy-genesis-words.json");
     shannon().args(["entropy", s(&g), "--tokens", "words", "--lowercase", "--output", s(&words)]).assert().success();
     out.push(("entropy-genesis-words".to_string(), words, entropy_charts));
+    // A code report has a table with bars, no chart.
+    let code = dir.join("code-genesis.json");
+    shannon().args(["code", s(&g), "--output", s(&code)]).assert().success();
+    out.push(("code-genesis".to_string(), code, vec![]));
     out
 }
 

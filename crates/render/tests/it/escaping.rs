@@ -152,6 +152,11 @@ proptest! {
     fn score_pages_show_any_text_as_text((texts, broken) in texts()) {
         check("score-paper1.json", &texts, &broken)?;
     }
+
+    #[test]
+    fn code_pages_show_any_text_as_text((texts, broken) in texts()) {
+        check("code-alice29.json", &texts, &broken)?;
+    }
 }
 
 #[test]

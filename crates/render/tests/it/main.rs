@@ -14,12 +14,13 @@ pub fn golden(name: &str) -> serde_json::Value {
 }
 
 /// The golden reports of every kind shannon-render draws.
-pub const GOLDEN: [&str; 5] = [
+pub const GOLDEN: [&str; 6] = [
     "compare-paper1.json",
     "compare-chars.json",
     "entropy-paper1.json",
     "entropy-alice-words.json",
     "score-paper1.json",
+    "code-alice29.json",
 ];
 
 #[test]
