@@ -5,8 +5,8 @@
 //! output pipe), 2 on any error, with a one-line message naming the file or flag and the problem. It
 //! computes no statistic of its own.
 
-mod index;
 mod code;
+mod index;
 mod inputs;
 mod output;
 mod progress;

@@ -601,98 +601,47 @@ impl<B: AsRef<[u8]> + Sync> LanguageModel for Mapped<B> {
     }
 
     fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
-        if !self.is_predictable(word) {
-            return (f64::NEG_INFINITY, 0);
-        }
-        let b = self.bytes.as_ref();
-        let h = &history[history.len().saturating_sub(self.order - 1)..];
-        // The longest stored n-gram ending in `word`.
-        let mut id = word;
-        let mut lp = f64_at(b, self.unigram_prob + 8 * word as usize);
-        let mut matched = 1;
-        while matched <= h.len() {
-            match self.find(b, matched + 1, id, h[h.len() - matched]) {
-                Some(slot) => {
-                    id = slot;
-                    matched += 1;
-                    lp = f64_at(b, self.tables[matched - 2].prob + 8 * slot as usize);
-                }
-                None => break,
-            }
-        }
-        // Back off through every stored context at least as long as the matched n-gram's context.
-        if matched <= h.len() {
-            let mut ctx = h[h.len() - 1];
-            if ctx as usize >= self.vocab {
-                return (lp, matched);
-            }
-            if matched == 1 {
-                lp += f64_at(b, self.unigram_backoff + 8 * ctx as usize);
-            }
-            for j in 2..=h.len() {
-                match self.find(b, j, ctx, h[h.len() - j]) {
-                    Some(slot) => ctx = slot,
-                    None => break,
-                }
-                if j >= matched {
-                    lp += f64_at(b, self.tables[j - 2].backoff + 8 * ctx as usize);
-                }
-            }
-        }
-        (lp, matched)
+        crate::walk::log_prob_matched(self, history, word)
     }
 
-    /// One probe per order and word: the n-grams found ending at a word are the next word's contexts, so
-    /// their backoff weights are read from the slots found one word earlier instead of being looked up
-    /// again (KenLM's state). Equal to `log_prob_matched` at every position (tested).
+    /// One probe per order and word, the previous word's slots as contexts (KenLM's state); equal to
+    /// `log_prob_matched` at every position (tested).
     fn stream_log_probs(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
-        let b = self.bytes.as_ref();
-        let context = self.order - 1;
-        // Slots of the n-grams ending at the previous token, shortest first (`chain[0]` its word id).
-        let mut chain: Vec<u32> = Vec::with_capacity(self.order + 1);
-        let mut next: Vec<u32> = Vec::with_capacity(self.order + 1);
-        for (i, &w) in tokens.iter().enumerate() {
-            if w == BOS {
-                chain.clear();
-                chain.push(BOS);
-                continue;
-            }
-            let h = shannon_tokens::history(tokens, i, context);
-            if w as usize >= self.vocab || chain.iter().take(1).any(|&c| c as usize >= self.vocab) {
-                let (lp, matched) = self.log_prob_matched(h, w);
-                out(i, lp, matched);
-                chain.clear();
-                continue;
-            }
-            // The longest stored n-gram ending in `w`, keeping every slot on the way.
-            next.clear();
-            next.push(w);
-            while next.len() <= h.len() {
-                let n = next.len();
-                match self.find(b, n + 1, next[n - 1], h[h.len() - n]) {
-                    Some(slot) => next.push(slot),
-                    None => break,
-                }
-            }
-            let matched = next.len();
-            // Only the longest n-gram's probability is read: each read is a cache miss on a large model.
-            let mut lp = match matched {
-                1 => f64_at(b, self.unigram_prob + 8 * w as usize),
-                n => f64_at(b, self.tables[n - 2].prob + 8 * next[n - 1] as usize),
-            };
-            if !self.is_predictable(w) {
-                out(i, f64::NEG_INFINITY, 0);
-            } else {
-                // Back off through the stored contexts at least as long as the matched n-gram's context.
-                for j in matched..=chain.len().min(h.len()) {
-                    lp += match j {
-                        1 => f64_at(b, self.unigram_backoff + 8 * chain[0] as usize),
-                        _ => f64_at(b, self.tables[j - 2].backoff + 8 * chain[j - 1] as usize),
-                    };
-                }
-                out(i, lp, matched);
-            }
-            std::mem::swap(&mut chain, &mut next);
+        crate::walk::stream_log_probs(self, tokens, out)
+    }
+}
+
+impl<B: AsRef<[u8]>> crate::walk::Slots for Mapped<B> {
+    fn order(&self) -> usize {
+        self.order
+    }
+
+    fn vocab_len(&self) -> usize {
+        self.vocab
+    }
+
+    fn is_predictable(&self, w: u32) -> bool {
+        Mapped::is_predictable(self, w)
+    }
+
+    #[inline]
+    fn find(&self, n: usize, suffix: u32, first: u32) -> Option<u32> {
+        Mapped::find(self, self.bytes.as_ref(), n, suffix, first)
+    }
+
+    #[inline]
+    fn prob(&self, n: usize, slot: u32) -> f64 {
+        match n {
+            1 => f64_at(self.bytes.as_ref(), self.unigram_prob + 8 * slot as usize),
+            n => f64_at(self.bytes.as_ref(), self.tables[n - 2].prob + 8 * slot as usize),
+        }
+    }
+
+    #[inline]
+    fn backoff(&self, n: usize, slot: u32) -> f64 {
+        match n {
+            1 => f64_at(self.bytes.as_ref(), self.unigram_backoff + 8 * slot as usize),
+            n => f64_at(self.bytes.as_ref(), self.tables[n - 2].backoff + 8 * slot as usize),
         }
     }
 }

@@ -37,6 +37,7 @@ pub mod prune;
 pub mod sample;
 pub mod streamed;
 pub mod tempered;
+mod walk;
 
 use std::fmt;
 use std::sync::Arc;

@@ -454,82 +454,41 @@ impl LanguageModel for Probing {
 
     /// As [`Mapped`]'s.
     fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
-        if !self.is_predictable(word) {
-            return (f64::NEG_INFINITY, 0);
-        }
-        let h = &history[history.len().saturating_sub(self.order - 1)..];
-        let mut id = word;
-        let mut matched = 1;
-        while matched <= h.len() {
-            match self.find(matched + 1, id, h[h.len() - matched]) {
-                Some(slot) => {
-                    id = slot;
-                    matched += 1;
-                }
-                None => break,
-            }
-        }
-        let mut lp = self.prob(matched, id);
-        if matched <= h.len() {
-            let mut ctx = h[h.len() - 1];
-            if ctx as usize >= self.vocab {
-                return (lp, matched);
-            }
-            if matched == 1 {
-                lp += self.backoff(1, ctx);
-            }
-            for j in 2..=h.len() {
-                match self.find(j, ctx, h[h.len() - j]) {
-                    Some(slot) => ctx = slot,
-                    None => break,
-                }
-                if j >= matched {
-                    lp += self.backoff(j, ctx);
-                }
-            }
-        }
-        (lp, matched)
+        crate::walk::log_prob_matched(self, history, word)
     }
 
     /// As [`Mapped`]'s: one probe per order and word, the previous word's slots as contexts.
     fn stream_log_probs(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
-        let context = self.order - 1;
-        let mut chain: Vec<u32> = Vec::with_capacity(self.order + 1);
-        let mut next: Vec<u32> = Vec::with_capacity(self.order + 1);
-        for (i, &w) in tokens.iter().enumerate() {
-            if w == BOS {
-                chain.clear();
-                chain.push(BOS);
-                continue;
-            }
-            let h = shannon_tokens::history(tokens, i, context);
-            if w as usize >= self.vocab || chain.iter().take(1).any(|&c| c as usize >= self.vocab) {
-                let (lp, matched) = self.log_prob_matched(h, w);
-                out(i, lp, matched);
-                chain.clear();
-                continue;
-            }
-            next.clear();
-            next.push(w);
-            while next.len() <= h.len() {
-                let n = next.len();
-                match self.find(n + 1, next[n - 1], h[h.len() - n]) {
-                    Some(slot) => next.push(slot),
-                    None => break,
-                }
-            }
-            let matched = next.len();
-            let mut lp = self.prob(matched, next[matched - 1]);
-            if !self.is_predictable(w) {
-                out(i, f64::NEG_INFINITY, 0);
-            } else {
-                for j in matched..=chain.len().min(h.len()) {
-                    lp += self.backoff(j, chain[j - 1]);
-                }
-                out(i, lp, matched);
-            }
-            std::mem::swap(&mut chain, &mut next);
-        }
+        crate::walk::stream_log_probs(self, tokens, out)
+    }
+}
+
+impl crate::walk::Slots for Probing {
+    fn order(&self) -> usize {
+        self.order
+    }
+
+    fn vocab_len(&self) -> usize {
+        self.vocab
+    }
+
+    fn is_predictable(&self, w: u32) -> bool {
+        Probing::is_predictable(self, w)
+    }
+
+    #[inline]
+    fn find(&self, n: usize, suffix: u32, first: u32) -> Option<u32> {
+        Probing::find(self, n, suffix, first)
+    }
+
+    #[inline]
+    fn prob(&self, n: usize, slot: u32) -> f64 {
+        Probing::prob(self, n, slot)
+    }
+
+    #[inline]
+    fn backoff(&self, n: usize, slot: u32) -> f64 {
+        Probing::backoff(self, n, slot)
     }
 }
 
