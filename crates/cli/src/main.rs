@@ -145,7 +145,7 @@ struct CompletionsArgs {
 
 #[derive(Args)]
 struct TextArgs {
-    /// How text becomes tokens: whitespace (KenLM's split), words (UAX#29), chars, bytes, letters (Shannon's 27), letters26 [default: words; score: the model's own].
+    /// How text becomes tokens: whitespace (KenLM's split), words (UAX#29), chars, bytes, letters (Shannon's 27), letters26, or tokenizer:PATH (a Hugging Face tokenizer.json) [default: words; score: the model's own].
     #[arg(long = "tokens", value_name = "KIND", value_parser = parse_kind)]
     kind: Option<TokenKind>,
     /// Fold to lower case (words, whitespace, chars).
@@ -463,7 +463,7 @@ struct EntropyArgs {
     /// Read more CORPUS paths from this file, one per line (- reads the list from standard input).
     #[arg(long, value_name = "LIST")]
     files_from: Option<PathBuf>,
-    /// Symbols: letters (Shannon's 27: a–z and space), letters26, chars, bytes, words (UAX#29), whitespace.
+    /// Symbols: letters (Shannon's 27: a–z and space), letters26, chars, bytes, words (UAX#29), whitespace, or tokenizer:PATH (a Hugging Face tokenizer.json).
     #[arg(long = "tokens", value_name = "KIND", default_value = "letters", value_parser = parse_kind)]
     kind: TokenKind,
     /// Fold to lower case (words, whitespace, chars; letters are always folded).
@@ -582,10 +582,20 @@ impl From<FormatArg> for build::Format {
     }
 }
 
+/// A built-in token kind, or `tokenizer:PATH`: a Hugging Face `tokenizer.json`, loaded here (a file that
+/// cannot be read or loaded is a one-line error naming it).
 fn parse_kind(s: &str) -> Result<TokenKind, String> {
+    if let Some(path) = s.strip_prefix("tokenizer:") {
+        if path.is_empty() {
+            return Err("tokenizer: needs the path of a tokenizer.json file (tokenizer:PATH)".into());
+        }
+        return shannon_tokens::TokenizerFile::load(std::path::Path::new(path))
+            .map(TokenKind::Tokenizer)
+            .map_err(|e| e.to_string());
+    }
     TokenKind::from_name(s).ok_or_else(|| {
         let names: Vec<_> = TokenKind::ALL.iter().map(|k| k.name()).collect();
-        format!("unknown tokenizer '{s}' (expected one of: {})", names.join(", "))
+        format!("unknown tokenizer '{s}' (expected one of: {}, tokenizer:PATH)", names.join(", "))
     })
 }
 

@@ -18,7 +18,7 @@ use shannon_corpus::documents::{self, Format, Record};
 use shannon_corpus::Corpus;
 use shannon_model::LanguageModel;
 use shannon_report::Percentile;
-use shannon_tokens::{Lookup, Sentences, Tokenizer, BOS, EOS, UNK};
+use shannon_tokens::{Lookup, Sentences, TokenizeError, Tokenizer, BOS, EOS, UNK};
 
 use crate::text::describe_format;
 use crate::{DocumentOptions, Error, Progress, Result};
@@ -135,14 +135,15 @@ impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
     fn score_one(&self, text: &str, path: &Path, line: u64) -> Result<(DocumentScore, shannon_eval::Score, u64, u64)> {
         let mut ids = Vec::new();
         let sentences =
-            self.tokenizer.tokenize(text, &mut |s| self.vocab.id(s).unwrap_or(UNK), &mut ids).map_err(|m| {
-                Error::Input(format!(
+            self.tokenizer.tokenize(text, &mut |s| self.vocab.id(s).unwrap_or(UNK), &mut ids).map_err(|e| match e {
+                TokenizeError::Literal(m) => Error::Input(format!(
                     "{}: line {line}: literal {} is not allowed in the text (it is the {}); pass --skip-symbols to \
                      treat <s>, </s> and <unk> as whitespace, as lmplz's --skip_symbols does",
                     path.display(),
                     m.marker.text(),
                     m.marker.role()
-                ))
+                )),
+                TokenizeError::Tokenizer(problem) => Error::Input(format!("{}: line {line}: {problem}", path.display())),
             })?;
         if self.tokenizer.sentences == Sentences::None {
             ids = shannon_tokens::join_streams(self.tokenizer.kind, self.vocab.id(" "), vec![ids]);

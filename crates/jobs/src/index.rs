@@ -189,8 +189,11 @@ pub fn query<B: AsRef<[u8]>>(index: &Index<B>, text: &str) -> Result<Query> {
             },
             &mut ids,
         )
-        .map_err(|_| {
-            Error::Input(format!("the query {text:?} holds a literal <s> or </s>, which the index cannot hold"))
+        .map_err(|e| match e {
+            shannon_tokens::TokenizeError::Literal(_) => {
+                Error::Input(format!("the query {text:?} holds a literal <s> or </s>, which the index cannot hold"))
+            }
+            shannon_tokens::TokenizeError::Tokenizer(problem) => Error::Input(format!("the query {text:?}: {problem}")),
         })?;
     let count = if ids.contains(&u32::MAX) { 0 } else { index.count(&ids) };
     let known: Vec<u32> = ids.iter().rev().take_while(|&&i| i != u32::MAX).copied().collect::<Vec<_>>();

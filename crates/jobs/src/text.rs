@@ -281,7 +281,7 @@ pub struct TokenizerChoice {
 pub fn describe_tokenizer(t: &Tokenizer) -> String {
     format!(
         "{} tokens{}{}{}",
-        t.kind.name(),
+        t.kind.label(),
         if t.lowercase { ", lowercased" } else { "" },
         match t.sentences {
             Sentences::Lines => ", lines as sentences",
@@ -331,11 +331,24 @@ impl TokenizerChoice {
             sentences: self.sentences.unwrap_or(r.sentences),
             skip_symbols: self.skip_symbols.unwrap_or(r.skip_symbols),
         };
+        if let TokenKind::Tokenizer(file) = t.kind {
+            if !file.is_loaded() {
+                return Err(ConfigError::new(
+                    "tokens",
+                    format!(
+                        "{} was trained on {} tokens; give that file with --tokens tokenizer:PATH (the model \
+                         records its name and SHA-256, not its contents)",
+                        model.display(),
+                        file.describe()
+                    ),
+                ));
+            }
+        }
         if t == r {
             return Ok((t, None));
         }
         let (setting, value) = if t.kind != r.kind {
-            ("tokens", t.kind.name().to_string())
+            ("tokens", t.kind.label())
         } else if t.lowercase != r.lowercase {
             ("lowercase", String::new())
         } else if t.sentences != r.sentences {

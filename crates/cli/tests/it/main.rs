@@ -8,6 +8,7 @@ mod distances;
 mod documents;
 mod entropy;
 mod golden;
+mod hf;
 mod index;
 mod kenlm;
 mod kenlm_python;
