@@ -335,6 +335,33 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_tokenizer_kind_tokenizes_lines_between_markers_and_streams_alike() {
+        use crate::{Sentences, TokenKind, Tokenizer, Vocab, BOS, EOS};
+        let file = TokenizerFile::from_bytes("bpe.json", &train_bpe(TEXT, 300)).unwrap();
+        let kind = TokenKind::Tokenizer(file);
+        assert_eq!(kind.name(), "tokenizer:bpe.json");
+        let run = |sentences, lowercase, text: &str| {
+            let t = Tokenizer { kind, lowercase, sentences, skip_symbols: false };
+            let mut vocab = Vocab::new();
+            let mut ids = Vec::new();
+            let r = t.tokenize(text, &mut |s| vocab.intern(s), &mut ids);
+            (r, ids.iter().map(|&i| vocab.string(i).to_string()).collect::<Vec<_>>(), ids)
+        };
+        let (lines, strings, ids) = run(Sentences::Lines, false, "the cat\nthe dog\n");
+        assert_eq!(lines, Ok(2));
+        assert_eq!(ids.iter().filter(|&&i| i == BOS).count(), 2);
+        assert_eq!(ids.iter().filter(|&&i| i == EOS).count(), 2);
+        assert!(strings.contains(&"Ġcat".to_string()), "{strings:?}");
+        // A stream is encoded line by line too: the same tokens whatever the chunking.
+        let (_, whole, _) = run(Sentences::None, false, "the cat\nthe dog\n");
+        let (_, first, _) = run(Sentences::None, false, "the cat\n");
+        let (_, second, _) = run(Sentences::None, false, "the dog\n");
+        assert_eq!(whole, [first, second].concat());
+        // Lower-casing folds the text before it is encoded.
+        assert_eq!(run(Sentences::Lines, true, "THE CAT\n").1, run(Sentences::Lines, false, "the cat\n").1);
+    }
+
+    #[test]
     fn a_recorded_tokenizer_that_is_not_loaded_is_an_error_not_a_panic() {
         let file = TokenizerFile::recorded("gone.json", [7; 32]);
         assert!(!file.is_loaded());

@@ -313,6 +313,31 @@ impl Tokenizer {
         }
     }
 
+    /// A tokenizer file's token as it is (lower-casing, if asked, was done to the text: a byte-level token's
+    /// `Ġ` must not fold), with the marker rules of [`Tokenizer::angle`].
+    fn emit_exact(
+        &self,
+        tok: &str,
+        at: usize,
+        id: &mut impl FnMut(&str) -> u32,
+        out: &mut Vec<u32>,
+    ) -> Result<(), LiteralMarker> {
+        let marker = match tok {
+            "<s>" => Marker::Start,
+            "</s>" => Marker::End,
+            "<unk>" if self.skip_symbols => return Ok(()),
+            _ => {
+                out.push(id(tok));
+                return Ok(());
+            }
+        };
+        if self.skip_symbols {
+            Ok(())
+        } else {
+            Err(LiteralMarker { marker, offset: at })
+        }
+    }
+
     /// Appends the id of `tok`, lower-cased into `buf` first if asked and needed. Inlined into the token
     /// loops, with lower-casing out of line, as this runs once per token.
     #[inline]
@@ -346,7 +371,7 @@ impl Tokenizer {
                     } else {
                         piece
                     };
-                    file.segment(piece_text, |at, tok| self.emit_word(tok, start + at, id, &mut buf, out))
+                    file.segment(piece_text, |at, tok| self.emit_exact(tok, start + at, id, out))
                         .map_err(TokenizeError::Tokenizer)??;
                     start += piece.len();
                 }
