@@ -222,9 +222,18 @@ fn tokenizer_file(data: &[u8]) {
     std::panic::set_hook(Box::new(|_| {}));
     let loaded = shannon_tokens::TokenizerFile::from_bytes("fuzz.json", data);
     let tokenized = loaded.as_ref().ok().map(|&file| {
-        let tokenizer = Tokenizer { kind: TokenKind::Tokenizer(file), lowercase: false, sentences: Sentences::Lines, skip_symbols: true };
+        let tokenizer = Tokenizer {
+            kind: TokenKind::Tokenizer(file),
+            lowercase: false,
+            sentences: Sentences::Lines,
+            skip_symbols: true,
+        };
         let mut ids = Vec::new();
-        tokenizer.tokenize("In the beginning God created\nthe heaven and the earth. <s> ǅ\n", &mut |s| s.len() as u32 + 3, &mut ids)
+        tokenizer.tokenize(
+            "In the beginning God created\nthe heaven and the earth. <s> ǅ\n",
+            &mut |s| s.len() as u32 + 3,
+            &mut ids,
+        )
     });
     std::panic::set_hook(hook);
     if let Some(Ok(_)) = tokenized {

@@ -143,7 +143,9 @@ impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
                     m.marker.text(),
                     m.marker.role()
                 )),
-                TokenizeError::Tokenizer(problem) => Error::Input(format!("{}: line {line}: {problem}", path.display())),
+                TokenizeError::Tokenizer(problem) => {
+                    Error::Input(format!("{}: line {line}: {problem}", path.display()))
+                }
             })?;
         if self.tokenizer.sentences == Sentences::None {
             ids = shannon_tokens::join_streams(self.tokenizer.kind, self.vocab.id(" "), vec![ids]);

@@ -93,7 +93,8 @@ impl TokenizerFile {
             problem: format!("cannot read the tokenizer file: {e}"),
         })?;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        TokenizerFile::from_bytes(&name, &bytes).map_err(|problem| LoadError { path: path.display().to_string(), problem })
+        TokenizerFile::from_bytes(&name, &bytes)
+            .map_err(|problem| LoadError { path: path.display().to_string(), problem })
     }
 
     /// Loads a tokenizer from the bytes of a `tokenizer.json`; `Err` says what is wrong with them in one line.
@@ -104,7 +105,12 @@ impl TokenizerFile {
             return Ok(file);
         }
         let loaded = catch_unwind(AssertUnwindSafe(|| tokenizers::Tokenizer::from_bytes(bytes)))
-            .map_err(|p| format!("not a usable tokenizer.json (the tokenizers crate panicked: {})", one_line(&panic_message(&*p))))?
+            .map_err(|p| {
+                format!(
+                    "not a usable tokenizer.json (the tokenizers crate panicked: {})",
+                    one_line(&panic_message(&*p))
+                )
+            })?
             .map_err(|e| format!("not a usable tokenizer.json: {}", one_line(&e.to_string())))?;
         table().write().unwrap_or_else(|p| p.into_inner()).insert(sha256, Arc::new(loaded));
         Ok(file)
@@ -166,9 +172,9 @@ impl TokenizerFile {
         if text.is_empty() {
             return Ok(Ok(()));
         }
-        let tok = self.loaded().ok_or_else(|| {
-            format!("{} is not loaded: give its file with --tokens tokenizer:PATH", self.describe())
-        })?;
+        let tok = self
+            .loaded()
+            .ok_or_else(|| format!("{} is not loaded: give its file with --tokens tokenizer:PATH", self.describe()))?;
         let encoding = catch_unwind(AssertUnwindSafe(|| tok.encode(text, false)))
             .map_err(|p| format!("{} panicked on the text: {}", self.describe(), one_line(&panic_message(&*p))))?
             .map_err(|e| format!("{} cannot encode the text: {}", self.describe(), one_line(&e.to_string())))?;
@@ -222,8 +228,8 @@ impl Serialize for TokenizerFile {
 impl<'de> Deserialize<'de> for TokenizerFile {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<TokenizerFile, D::Error> {
         let r = Record::deserialize(d)?;
-        let sha256 = parse_hex(&r.sha256)
-            .ok_or_else(|| serde::de::Error::custom("sha256 must be 64 hexadecimal digits"))?;
+        let sha256 =
+            parse_hex(&r.sha256).ok_or_else(|| serde::de::Error::custom("sha256 must be 64 hexadecimal digits"))?;
         if r.file.len() > MAX_NAME_BYTES {
             return Err(serde::de::Error::custom(format!("tokenizer file name longer than {MAX_NAME_BYTES} bytes")));
         }
@@ -278,8 +284,11 @@ pub(crate) mod tests {
     fn tempfile_dir() -> std::path::PathBuf {
         use std::sync::atomic::{AtomicUsize, Ordering};
         static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir()
-            .join(format!("shannon-tokens-bpe-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed)));
+        let dir = std::env::temp_dir().join(format!(
+            "shannon-tokens-bpe-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::create_dir_all(&dir).unwrap();
         dir
     }
@@ -326,7 +335,14 @@ pub(crate) mod tests {
 
     #[test]
     fn bad_files_are_one_line_errors() {
-        for bytes in [&b""[..], b"{", b"[]", b"{\"model\": 3}", b"\xff\xfe", b"{\"version\":\"1.0\",\"model\":{\"type\":\"BPE\"}}"] {
+        for bytes in [
+            &b""[..],
+            b"{",
+            b"[]",
+            b"{\"model\": 3}",
+            b"\xff\xfe",
+            b"{\"version\":\"1.0\",\"model\":{\"type\":\"BPE\"}}",
+        ] {
             let e = TokenizerFile::from_bytes("bad.json", bytes).unwrap_err();
             assert!(!e.contains('\n') && e.contains("tokenizer.json"), "{e}");
         }

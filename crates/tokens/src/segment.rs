@@ -191,9 +191,7 @@ impl Tokenizer {
         out: &mut Vec<u32>,
     ) -> Result<u64, TokenizeError> {
         match self.sentences {
-            Sentences::Lines if self.kind == TokenKind::Whitespace => {
-                Ok(self.whitespace_lines(text, id, out)?)
-            }
+            Sentences::Lines if self.kind == TokenKind::Whitespace => Ok(self.whitespace_lines(text, id, out)?),
             Sentences::Lines => {
                 let (mut lines, mut start) = (0, 0);
                 for whole in text.split_inclusive('\n') {
@@ -201,7 +199,9 @@ impl Tokenizer {
                     let line = line.strip_suffix('\r').unwrap_or(line);
                     out.push(BOS);
                     self.tokens(line, id, out).map_err(|e| match e {
-                        TokenizeError::Literal(m) => TokenizeError::Literal(LiteralMarker { offset: start + m.offset, ..m }),
+                        TokenizeError::Literal(m) => {
+                            TokenizeError::Literal(LiteralMarker { offset: start + m.offset, ..m })
+                        }
                         other => other,
                     })?;
                     out.push(EOS);

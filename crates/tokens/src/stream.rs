@@ -107,9 +107,7 @@ fn literal(corpus: &Corpus, chunk: &Chunk, e: TokenizeError) -> Error {
             let at = corpus.locate(chunk, m.offset);
             Error::LiteralMarker { path: at.path, line: at.line, offset: at.offset, marker: m.marker }
         }
-        TokenizeError::Tokenizer(problem) => {
-            Error::Tokenizer { path: corpus.locate(chunk, 0).path, problem }
-        }
+        TokenizeError::Tokenizer(problem) => Error::Tokenizer { path: corpus.locate(chunk, 0).path, problem },
     }
 }
 

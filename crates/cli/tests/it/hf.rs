@@ -73,7 +73,19 @@ fn compare_build_and_score_with_a_trained_bpe() {
     for (format, name) in [("arpa", "m.arpa"), ("binary", "m.bin")] {
         let model = dir.path().join(name);
         let out = shannon()
-            .args(["build", s(&text), "--order", "3", "--tokens", &spec, "--format", format, "--output", s(&model), "--quiet"])
+            .args([
+                "build",
+                s(&text),
+                "--order",
+                "3",
+                "--tokens",
+                &spec,
+                "--format",
+                format,
+                "--output",
+                s(&model),
+                "--quiet",
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -81,10 +93,8 @@ fn compare_build_and_score_with_a_trained_bpe() {
             let arpa = std::fs::read_to_string(&model).unwrap();
             assert!(arpa.contains("\"tokenizer\":{\"file\":\"bpe.json\""), "{}", &arpa[..300.min(arpa.len())]);
         }
-        let out = shannon()
-            .args(["score", "--model", s(&model), "--tokens", &spec, s(&text), "--quiet"])
-            .output()
-            .unwrap();
+        let out =
+            shannon().args(["score", "--model", s(&model), "--tokens", &spec, s(&text), "--quiet"]).output().unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let r = json(&out.stdout);
         assert_valid(&validator("score"), &r, "score report with a tokenizer file");
@@ -104,7 +114,19 @@ fn a_model_refuses_another_tokenizer_file_and_asks_for_its_own() {
         let model = dir.path().join(name);
         let format = if name.ends_with("bin") { "binary" } else { "arpa" };
         let out = shannon()
-            .args(["build", s(&text), "--order", "2", "--tokens", &spec, "--format", format, "--output", s(&model), "--quiet"])
+            .args([
+                "build",
+                s(&text),
+                "--order",
+                "2",
+                "--tokens",
+                &spec,
+                "--format",
+                format,
+                "--output",
+                s(&model),
+                "--quiet",
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -115,12 +137,11 @@ fn a_model_refuses_another_tokenizer_file_and_asks_for_its_own() {
     assert_ne!(std::fs::read(&other).unwrap(), std::fs::read(&tok).unwrap());
     let other_spec = format!("tokenizer:{}", s(&other));
     for name in ["m.arpa", "m.bin"] {
-        let e = fails_in(dir.path(), &["score", "--model", name, "--tokens", &other_spec, "genesis.txt"], &[
-            "tokenizer:other.json",
-            "contradicts",
-            "tokenizer:bpe.json",
-            "--force-tokens",
-        ]);
+        let e = fails_in(
+            dir.path(),
+            &["score", "--model", name, "--tokens", &other_spec, "genesis.txt"],
+            &["tokenizer:other.json", "contradicts", "tokenizer:bpe.json", "--force-tokens"],
+        );
         assert!(e.contains(name), "{e}");
         // Without --tokens, the model's tokenizer file is asked for: the model holds its name, not its contents.
         fails_in(dir.path(), &["score", "--model", name, "genesis.txt"], &["bpe.json", "--tokens tokenizer:PATH"]);
