@@ -162,7 +162,8 @@ impl TokenizerFile {
     }
 
     /// Cuts `text` (a line, or a piece of a stream) into tokens: `emit(offset, token)` for each, with the
-    /// token's byte offset in `text`, stopping at the first error `emit` returns. `Err(Problem)` when the
+    /// token's byte offset in `text`, and an empty token for each stretch of text (not whitespace) that the
+    /// tokenizer dropped, stopping at the first error `emit` returns. `Err(Problem)` when the
     /// file is not loaded or the tokenizer fails on the text.
     pub(crate) fn segment<E>(
         &self,
@@ -178,11 +179,29 @@ impl TokenizerFile {
         let encoding = catch_unwind(AssertUnwindSafe(|| tok.encode(text, false)))
             .map_err(|p| format!("{} panicked on the text: {}", self.describe(), one_line(&panic_message(&*p))))?
             .map_err(|e| format!("{} cannot encode the text: {}", self.describe(), one_line(&e.to_string())))?;
-        for (token, &(start, _)) in encoding.get_tokens().iter().zip(encoding.get_offsets()) {
+        // Text the tokenizer drops (a BPE without an unknown token skips characters outside its vocabulary)
+        // would vanish unseen: each such stretch that is not whitespace is one unknown token, an empty
+        // string, which the caller maps to `<unk>`.
+        let dropped =
+            |from: usize, to: usize| text.get(from..to).is_some_and(|gap| gap.chars().any(|c| !c.is_whitespace()));
+        let mut covered = 0;
+        for (token, &(start, end)) in encoding.get_tokens().iter().zip(encoding.get_offsets()) {
+            let start = start.min(text.len());
+            if start > covered && dropped(covered, start) {
+                if let Err(e) = emit(covered, "") {
+                    return Ok(Err(e));
+                }
+            }
+            covered = covered.max(end.min(text.len()));
             if token.is_empty() {
                 continue;
             }
-            if let Err(e) = emit(start.min(text.len()), token) {
+            if let Err(e) = emit(start, token) {
+                return Ok(Err(e));
+            }
+        }
+        if dropped(covered, text.len()) {
+            if let Err(e) = emit(covered, "") {
                 return Ok(Err(e));
             }
         }
@@ -375,6 +394,30 @@ pub(crate) mod tests {
         assert_eq!(whole, [first, second].concat());
         // Lower-casing folds the text before it is encoded.
         assert_eq!(run(Sentences::Lines, true, "THE CAT\n").1, run(Sentences::Lines, false, "the cat\n").1);
+    }
+
+    #[test]
+    fn text_the_tokenizer_drops_is_an_unknown_token() {
+        // A BPE without an unknown token knows only a, b and ab: everything else would vanish.
+        let json = r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"normalizer":null,"pre_tokenizer":{"type":"Whitespace"},"post_processor":null,"decoder":null,"model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":null,"end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":false,"vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]}}"#;
+        let file = TokenizerFile::from_bytes("ab.json", json.as_bytes()).unwrap();
+        let mut toks = Vec::new();
+        file.segment::<()>("ab xyz ba  q", |at, t| {
+            toks.push((at, t.to_string()));
+            Ok(())
+        })
+        .unwrap()
+        .unwrap();
+        let strings: Vec<&str> = toks.iter().map(|(_, t)| t.as_str()).collect();
+        assert_eq!(strings, ["ab", "", "b", "a", ""], "{toks:?}");
+        let t = crate::Tokenizer {
+            kind: crate::TokenKind::Tokenizer(file),
+            lowercase: false,
+            sentences: crate::Sentences::Lines,
+            skip_symbols: false,
+        };
+        let local = crate::LocalTokens::new(&t, "ab xyz\n").unwrap();
+        assert_eq!(local.ids[2], crate::UNK, "{:?}", local.ids);
     }
 
     #[test]

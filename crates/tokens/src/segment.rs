@@ -371,8 +371,15 @@ impl Tokenizer {
                     } else {
                         piece
                     };
-                    file.segment(piece_text, |at, tok| self.emit_exact(tok, start + at, id, out))
-                        .map_err(TokenizeError::Tokenizer)??;
+                    file.segment(piece_text, |at, tok| {
+                        if tok.is_empty() {
+                            // Text the tokenizer dropped: the unknown word.
+                            out.push(id("<unk>"));
+                            return Ok(());
+                        }
+                        self.emit_exact(tok, start + at, id, out)
+                    })
+                    .map_err(TokenizeError::Tokenizer)??;
                     start += piece.len();
                 }
             }
