@@ -228,7 +228,7 @@ pub(crate) fn name_part(s: &str) -> String {
 pub(crate) fn text_parts(text: &TextConfig, default_kind: TokenKind, default_sentences: Sentences) -> Vec<String> {
     let mut parts = Vec::new();
     if text.tokenizer.kind != default_kind {
-        parts.push(text.tokenizer.kind.name().to_string());
+        parts.push(name_part(text.tokenizer.kind.name()));
     }
     if text.tokenizer.lowercase {
         parts.push("lower".into());

@@ -158,6 +158,28 @@ fn a_model_refuses_another_tokenizer_file_and_asks_for_its_own() {
 }
 
 #[test]
+fn entropy_kl_and_index_take_a_tokenizer_file() {
+    let (dir, text, tok) = setup();
+    let spec = format!("tokenizer:{}", s(&tok));
+    let run = |args: &[&str]| {
+        let out = shannon().current_dir(dir.path()).args(args).output().unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    run(&["entropy", s(&text), "--tokens", &spec, "--max-order", "3", "--guess-order", "0", "--output", "e.json"]);
+    let e = json(&std::fs::read(dir.path().join("e.json")).unwrap());
+    assert_valid(&validator("entropy"), &e, "entropy report with a tokenizer file");
+    run(&["kl", s(&text), s(&text), "--tokens", &spec, "--output", "kl.json"]);
+    assert_valid(&validator("kl"), &json(&std::fs::read(dir.path().join("kl.json")).unwrap()), "kl report");
+    run(&["index", s(&text), "--tokens", &spec, "--output", "g.idx"]);
+    // Querying needs the tokenizer file again; another kind is refused.
+    let counted = run(&["index", "g.idx", "--count", "God", "--tokens", &spec]);
+    assert!(counted.lines().next().is_some_and(|l| !l.ends_with("\t0")), "{counted}");
+    fails_in(dir.path(), &["index", "g.idx", "--count", "God"], &["bpe.json", "--tokens tokenizer:PATH"]);
+    fails_in(dir.path(), &["index", "g.idx", "--count", "God", "--tokens", "words"], &["contradicts", "bpe.json"]);
+}
+
+#[test]
 fn bad_tokenizer_files_are_one_line_errors_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::copy(genesis(), dir.path().join("genesis.txt")).unwrap();
