@@ -96,6 +96,7 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
         out.push(("tokens", format!("{name}.txt"), text.as_bytes().to_vec()));
     }
     out.push(("tokens", "ascii.txt".into(), (1u8..128).collect()));
+    out.push(("tokens", "tokenizer.json".into(), TOKENIZER_JSON.as_bytes().to_vec()));
     for format in ["gz", "zst", "xz", "bz2", "txt"] {
         out.push(("decompress", format!("genesis.{format}"), compress(format, TEXT.as_bytes())));
     }
@@ -103,6 +104,9 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
     two.extend(compress("gz", b"second member\n"));
     out.push(("decompress", "members.gz".into(), two));
     out.push(("decompress", "latin1.zst".into(), compress("zst", b"caf\xe9\r\nna\xefve\0\n")));
+    let docs =
+        b"{\"id\": 1, \"text\": \"in the beginning\", \"meta\": {\"body\": \"god created\"}}\n\n[1]\n{\"text\": 7}\n";
+    out.push(("decompress", "docs.jsonl".into(), docs.to_vec()));
     for (name, text, kind) in [
         ("genesis-cm.code", TEXT.as_bytes(), shannon_coding::ModelKind::Cm),
         ("short-order2.code", short.as_bytes(), shannon_coding::ModelKind::Order(2)),
@@ -158,3 +162,7 @@ pub fn write(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// A minimal byte-level BPE `tokenizer.json` (three tokens, one merge), for the `tokens` target's tokenizer-file
+/// path (`--tokens tokenizer:PATH`).
+const TOKENIZER_JSON: &str = r#"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"normalizer":null,"pre_tokenizer":{"type":"ByteLevel","add_prefix_space":true,"trim_offsets":true,"use_regex":true},"post_processor":null,"decoder":null,"model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":null,"end_of_word_suffix":null,"fuse_unk":false,"byte_fallback":false,"ignore_merges":false,"vocab":{"a":0,"b":1,"ab":2},"merges":["a b"]}}"#;

@@ -172,6 +172,8 @@ pub fn tokenizers(data: &[u8]) {
                     assert_eq!(got.iter().filter(|s| *s != " ").count(), letters, "letters of {text:?}");
                     assert!(got.iter().all(|s| s == " " || (s.len() == 1 && s.as_bytes()[0].is_ascii_lowercase())));
                 }
+                // Not among the built-in kinds: the input as a tokenizer file is `tokenizer_file`'s.
+                TokenKind::Tokenizer(_) => {}
             }
             // Lines as sentences: each line's tokens between markers (the letter kinds trim each line, which
             // a stream does not, so they are compared by their letters only).
@@ -204,12 +206,63 @@ pub fn tokenizers(data: &[u8]) {
             );
         }
     }
+    tokenizer_file(data);
+}
+
+/// The input as a Hugging Face `tokenizer.json` (`--tokens tokenizer:PATH`): loading it, and tokenizing a
+/// text with what loads, must give a tokenizer or an error, never a panic. The `tokenizers` crate does panic
+/// on some malformed files; `shannon_tokens::hf` catches that at its boundary and returns an error, so the
+/// panic hook (AFL's aborts) is silenced while the crate runs; a panic escaping the boundary still fails the
+/// input.
+fn tokenizer_file(data: &[u8]) {
+    if !data.trim_ascii_start().starts_with(b"{") {
+        return;
+    }
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let loaded = shannon_tokens::TokenizerFile::from_bytes("fuzz.json", data);
+    let tokenized = loaded.as_ref().ok().map(|&file| {
+        let tokenizer = Tokenizer {
+            kind: TokenKind::Tokenizer(file),
+            lowercase: false,
+            sentences: Sentences::Lines,
+            skip_symbols: true,
+        };
+        let mut ids = Vec::new();
+        tokenizer.tokenize(
+            "In the beginning God created\nthe heaven and the earth. <s> ǅ\n",
+            &mut |s| s.len() as u32 + 3,
+            &mut ids,
+        )
+    });
+    std::panic::set_hook(hook);
+    if let Some(Ok(_)) = tokenized {
+        assert!(loaded.is_ok_and(|f| f.is_loaded()), "a tokenizer that tokenized is loaded");
+    }
 }
 
 /// `shannon_corpus::Source::from_stored` (decompression by magic bytes: gzip, zstd, xz, bzip2), then the
-/// corpus's line count, chunks and decoding of every chunk.
+/// corpus's line count, chunks and decoding of every chunk; and the bytes read as documents: JSON Lines
+/// records (a dotted text field, an id field, bad records skipped or not) and Parquet rows.
 pub fn decompress(data: &[u8]) {
+    use shannon_corpus::documents::{self, Format, Options};
     let Ok(source) = shannon_corpus::Source::from_stored("fuzz", data.to_vec()) else { return };
+    for options in [
+        Options::default(),
+        Options {
+            text_field: "meta.body".into(),
+            id_field: Some("id".into()),
+            skip_bad_records: true,
+            ..Options::default()
+        },
+    ] {
+        let bytes = source.as_ref();
+        let _ = documents::detect(bytes);
+        let _ = documents::to_text(bytes, &options, true);
+        let _ = documents::read_span(Format::Text, bytes, 0..bytes.len(), 1, &options, false);
+        let _ = shannon_corpus::parquet::read(bytes, &options);
+        let _ = shannon_corpus::parquet::batches(bytes);
+    }
     let lines = source.lines();
     let corpus = shannon_corpus::Corpus::from_sources(vec![source]);
     let whole = corpus.whole();

@@ -29,11 +29,12 @@ pub(crate) struct IndexArgs {
     #[arg(long, value_name = "SIZE", value_parser = build::parse_size)]
     memory: Option<u64>,
     /// Instead of building: the n-gram TEXT to count in the index file CORPUS (tokenized as the index's text
-    /// was, by the tokenizer the file records), with the ∞-gram distribution of the token after it.
+    /// was, by the tokenizer the file records), with the ∞-gram distribution of the token after it. An index
+    /// of a tokenizer file's tokens needs that file again: --tokens tokenizer:PATH.
     #[arg(
         long,
         value_name = "TEXT",
-        conflicts_with_all = ["output", "memory", "files_from", "kind", "lowercase", "sentences", "skip_symbols", "lossy"]
+        conflicts_with_all = ["output", "memory", "files_from", "lowercase", "sentences", "skip_symbols", "lossy"]
     )]
     count: Option<String>,
 }
@@ -42,6 +43,19 @@ pub(crate) fn run(mut a: IndexArgs, progress: &Terminal) -> Result<Outcome> {
     if let Some(text) = &a.count {
         let [path] = &a.corpus[..] else { bail!("--count takes one index file, got {} paths", a.corpus.len()) };
         let ix = index::load(path)?;
+        // --tokens only names the tokenizer file an index records (loading it); it cannot change how the
+        // index's text was tokenized.
+        if let Some(kind) = a.text.kind {
+            let recorded = ix.tokenizer().ok().flatten().map(|t| t.kind);
+            if recorded != Some(kind) {
+                bail!(
+                    "--tokens {} contradicts {}, whose text was indexed as {}",
+                    kind.label(),
+                    path.display(),
+                    recorded.map_or("an unrecorded tokenizer".into(), |k| k.label())
+                );
+            }
+        }
         let q = index::query(&ix, text)?;
         let mut out = format!("{}\t{}\n", q.tokens.join(" "), q.count);
         out.push_str(&format!(

@@ -59,6 +59,11 @@ enum Command {
         after_help = "Examples:\n  shannon score --model model.arpa --tokens whitespace test.txt\n  shannon score --model model.arpa.xz --tokens whitespace --per-sentence test.txt > sentences.jsonl\n  shannon score --model model.bin --tokens whitespace test.txt"
     )]
     Score(ScoreArgs),
+    /// Keep the documents whose perplexity under a model passes a rule, written unchanged in input format and order.
+    #[command(
+        after_help = "Examples:\n  shannon filter --model wiki.bin --keep head --percentiles 30 docs.jsonl.zst --output kept.jsonl.zst\n  shannon filter --model model.arpa --max-perplexity 500 lines.txt --output kept.txt"
+    )]
+    Filter(FilterArgs),
     /// Convert a model file: ARPA (plain or compressed) or binary in, ARPA or binary out. ARPA to binary keeps probabilities exactly; ARPA out rounds them to `f32`, as lmplz writes.
     #[command(
         after_help = "Examples:\n  shannon convert lmplz.o5.arpa.xz model.bin                # loads at once from now on\n  shannon convert model.bin model.arpa --format arpa"
@@ -140,7 +145,7 @@ struct CompletionsArgs {
 
 #[derive(Args)]
 struct TextArgs {
-    /// How text becomes tokens: whitespace (KenLM's split), words (UAX#29), chars, bytes, letters (Shannon's 27), letters26 [default: words; score: the model's own].
+    /// How text becomes tokens: whitespace (KenLM's split), words (UAX#29), chars, bytes, letters (Shannon's 27), letters26, or tokenizer:PATH (a Hugging Face tokenizer.json) [default: words; score: the model's own].
     #[arg(long = "tokens", value_name = "KIND", value_parser = parse_kind)]
     kind: Option<TokenKind>,
     /// Fold to lower case (words, whitespace, chars).
@@ -156,6 +161,52 @@ struct TextArgs {
     /// Replace invalid UTF-8 with U+FFFD (and count replacements) instead of stopping.
     #[arg(long)]
     lossy: bool,
+    #[command(flatten)]
+    documents: DocumentArgs,
+}
+
+/// How files of documents are read.
+#[derive(Args)]
+struct DocumentArgs {
+    /// How input files hold their text: text, jsonl (JSON Lines: one object a line, the text in a field) or
+    /// parquet (one row a document, the text in a column) [default: recognised by content, after any
+    /// decompression; said on stderr and in the report].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    input_format: Option<InputFormatArg>,
+    /// The field (JSON Lines) or column (Parquet) that holds each document's text; dots reach into nested
+    /// objects and struct columns (meta.body).
+    #[arg(long, value_name = "NAME", default_value = shannon_corpus::documents::DEFAULT_TEXT_FIELD)]
+    text_field: String,
+    /// The field of each record that holds its id (for per-document output; default: the line number).
+    #[arg(long, value_name = "NAME")]
+    id_field: Option<String>,
+    /// Skip records that are not JSON objects or lack a string text field (Parquet: rows whose text is null),
+    /// counting them in the report, instead of stopping at the first with its file and line.
+    #[arg(long)]
+    skip_bad_records: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum InputFormatArg {
+    Text,
+    Jsonl,
+    Parquet,
+}
+
+impl DocumentArgs {
+    fn options(&self) -> shannon_jobs::DocumentOptions {
+        use shannon_corpus::documents::Format;
+        shannon_jobs::DocumentOptions {
+            format: self.input_format.map(|f| match f {
+                InputFormatArg::Text => Format::Text,
+                InputFormatArg::Jsonl => Format::Jsonl,
+                InputFormatArg::Parquet => Format::Parquet,
+            }),
+            text_field: self.text_field.clone(),
+            id_field: self.id_field.clone(),
+            skip_bad_records: self.skip_bad_records,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -263,6 +314,17 @@ struct ScoreArgs {
     /// Write one JSON line per sentence (log10 probability, tokens, OOVs) instead of the summary.
     #[arg(long)]
     per_sentence: bool,
+    /// Write one JSON line per document, in input order (id, tokens, oov, log10_prob, bits, perplexity,
+    /// bits_per_char): a JSON Lines record's text, or a line of plain text. The summary report goes to
+    /// --report.
+    #[arg(long, conflicts_with_all = ["per_sentence", "json"])]
+    per_document: bool,
+    /// Add the per-document perplexities at these percentiles (comma-separated, 0 to 100) to the report.
+    #[arg(long, value_name = "LIST", value_delimiter = ',', conflicts_with = "per_sentence")]
+    percentiles: Vec<f64>,
+    /// With --per-document: where the summary report goes (default: reports/score-<model>-<text>.json).
+    #[arg(long, value_name = "PATH", requires = "per_document")]
+    report: Option<PathBuf>,
     /// Tokenize with the settings given even where they contradict the tokenizer the model records (by default
     /// that is an error: scores with another tokenizer than the training text's are wrong).
     #[arg(long)]
@@ -277,6 +339,47 @@ struct ScoreArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short, value_name = "PATH")]
     output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct FilterArgs {
+    /// The model: ARPA (plain or compressed) or shannon's binary format.
+    #[arg(long, short, value_name = "FILE")]
+    model: PathBuf,
+    /// Documents: JSON Lines files (plain or compressed) or plain text (one document per line), all in one format.
+    #[arg(value_name = "INPUT", required_unless_present = "files_from")]
+    inputs: Vec<PathBuf>,
+    /// Read more INPUT paths from this file, one per line (- reads the list from standard input).
+    #[arg(long, value_name = "LIST")]
+    files_from: Option<PathBuf>,
+    /// Where the kept documents go, compressed if the name ends in .gz, .zst, .xz or .bz2.
+    #[arg(long, short, value_name = "PATH")]
+    output: PathBuf,
+    /// Keep documents with perplexity at most X.
+    #[arg(long, value_name = "X", conflicts_with = "keep")]
+    max_perplexity: Option<f64>,
+    /// Keep the head (lowest perplexities), middle or tail of the distribution cut at --percentiles.
+    #[arg(long, value_enum, requires = "percentiles")]
+    keep: Option<KeepArg>,
+    /// Percentiles to cut at, comma-separated and increasing (e.g. 30,70): head keeps up to the first,
+    /// middle between the two, tail above the last.
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    percentiles: Vec<f64>,
+    #[command(flatten)]
+    text: TextArgs,
+    /// Tokenize with the settings given even where they contradict the tokenizer the model records.
+    #[arg(long)]
+    force_tokens: bool,
+    /// Where the report goes (default: reports/filter-<input>.json).
+    #[arg(long, value_name = "PATH")]
+    report: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum KeepArg {
+    Head,
+    Middle,
+    Tail,
 }
 
 #[derive(Args)]
@@ -360,7 +463,7 @@ struct EntropyArgs {
     /// Read more CORPUS paths from this file, one per line (- reads the list from standard input).
     #[arg(long, value_name = "LIST")]
     files_from: Option<PathBuf>,
-    /// Symbols: letters (Shannon's 27: a–z and space), letters26, chars, bytes, words (UAX#29), whitespace.
+    /// Symbols: letters (Shannon's 27: a–z and space), letters26, chars, bytes, words (UAX#29), whitespace, or tokenizer:PATH (a Hugging Face tokenizer.json).
     #[arg(long = "tokens", value_name = "KIND", default_value = "letters", value_parser = parse_kind)]
     kind: TokenKind,
     /// Fold to lower case (words, whitespace, chars; letters are always folded).
@@ -376,6 +479,8 @@ struct EntropyArgs {
     /// Replace invalid UTF-8 with U+FFFD (and count replacements) instead of stopping.
     #[arg(long)]
     lossy: bool,
+    #[command(flatten)]
+    documents: DocumentArgs,
     /// Longest block length N (default: 10 for letters, letters26, chars and bytes; 4 for words and whitespace).
     #[arg(long, value_name = "N")]
     max_order: Option<usize>,
@@ -477,10 +582,20 @@ impl From<FormatArg> for build::Format {
     }
 }
 
+/// A built-in token kind, or `tokenizer:PATH`: a Hugging Face `tokenizer.json`, loaded here (a file that
+/// cannot be read or loaded is a one-line error naming it).
 fn parse_kind(s: &str) -> Result<TokenKind, String> {
+    if let Some(path) = s.strip_prefix("tokenizer:") {
+        if path.is_empty() {
+            return Err("tokenizer: needs the path of a tokenizer.json file (tokenizer:PATH)".into());
+        }
+        return shannon_tokens::TokenizerFile::load(std::path::Path::new(path))
+            .map(TokenKind::Tokenizer)
+            .map_err(|e| e.to_string());
+    }
     TokenKind::from_name(s).ok_or_else(|| {
         let names: Vec<_> = TokenKind::ALL.iter().map(|k| k.name()).collect();
-        format!("unknown tokenizer '{s}' (expected one of: {})", names.join(", "))
+        format!("unknown tokenizer '{s}' (expected one of: {}, tokenizer:PATH)", names.join(", "))
     })
 }
 
@@ -624,9 +739,11 @@ fn run(cli: Cli) -> Result<Outcome> {
             Ok(Outcome::Done)
         }
         Command::Score(a) => run_score(a, &progress),
+        Command::Filter(a) => run_filter(a, &progress),
         Command::Kl(a) => {
             let mut config = kl::KlConfig::new(vec![a.p], vec![a.q], a.text.config());
             (config.order, config.smoothing, config.top) = (a.order, a.smoothing, a.top);
+            config.documents = a.text.documents.options();
             checked(config.validate())?;
             let output = output::report_path(a.output.as_deref(), &config.report_stem())?;
             output::check(&output)?;
@@ -733,6 +850,7 @@ fn run_compare(mut a: CompareArgs, progress: &Terminal) -> Result<Outcome> {
     config.temperatures = a.temperatures;
     config.prune = a.prune;
     config.name = a.name;
+    config.documents = a.text.documents.options();
     // `--holdout` is checked even where it is not used, so that a bad value never passes silently.
     checked(text::check_holdout(a.holdout))?;
     checked(config.validate())?;
@@ -755,6 +873,7 @@ fn run_build(mut a: BuildArgs, progress: &Terminal) -> Result<Outcome> {
     config.smoothing = a.smoothing;
     config.format = a.format.into();
     config.memory = build::CountMemory { memory: a.memory, temp_dir: a.temp_dir };
+    config.documents = a.text.documents.options();
     checked(config.validate())?;
     output::check(&config.output)?;
     let summary = build::run(&config, progress)?;
@@ -774,20 +893,19 @@ fn run_score(mut a: ScoreArgs, progress: &Terminal) -> Result<Outcome> {
     config.lossy = a.text.lossy;
     config.per_sentence = a.per_sentence;
     config.temperature = a.temperature;
+    config.documents = a.text.documents.options();
+    config.per_document = a.per_document;
+    config.percentiles = a.percentiles;
     checked(config.validate())?;
+    if config.per_document {
+        return run_score_documents(&config, a.output, a.report, progress);
+    }
     // Per-sentence lines, and the report when it is asked for as JSON or piped, go where they always went:
     // --output or standard output. On a terminal a person reads a table, and the report goes to a file.
     let table = !config.per_sentence && !a.json && (a.output.is_some() || std::io::stdout().is_terminal());
     let report_file = match (&a.output, table) {
         (Some(path), _) => Some(path.clone()),
-        (None, true) => {
-            let stem = format!(
-                "score-{}-{}",
-                text::corpus_name(std::slice::from_ref(&config.model)),
-                text::corpus_name(&config.text_paths)
-            );
-            Some(output::report_path(None, &stem)?)
-        }
+        (None, true) => Some(output::report_path(None, &score_stem(&config))?),
         (None, false) => None,
     };
     if let Some(path) = &report_file {
@@ -810,6 +928,109 @@ fn run_score(mut a: ScoreArgs, progress: &Terminal) -> Result<Outcome> {
         }
     }
     Ok(Outcome::Done)
+}
+
+/// `score --per-document`: the lines to --output (written atomically) or standard output as each window of
+/// documents is scored; the summary report to --report or its default path.
+fn run_score_documents(
+    config: &score::ScoreConfig,
+    output: Option<PathBuf>,
+    report: Option<PathBuf>,
+    progress: &Terminal,
+) -> Result<Outcome> {
+    let report_file = output::report_path(report.as_deref(), &score_stem(config))?;
+    output::check(&report_file)?;
+    if let Some(path) = &output {
+        output::check(path)?;
+    }
+    let mut file = output.as_deref().map(shannon_jobs::output::Output::create).transpose()?;
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let scored = score::run_documents(config, progress, &mut |d| {
+        let line = score::document_line(d);
+        match file.as_mut() {
+            Some(f) => f.write_all(&line),
+            None => stdout.write_all(&line).map_err(|e| shannon_jobs::Error::io("cannot write standard output", e)),
+        }
+    })?;
+    match file {
+        Some(f) => f.finish()?,
+        None => stdout.flush()?,
+    }
+    shannon_report::write_atomic(&report_file, &shannon_report::to_json(&scored.report))?;
+    if let Some(d) = &scored.report.documents {
+        let cuts: Vec<String> = d
+            .percentiles
+            .iter()
+            .map(|p| format!("p{}: {}", p.percentile, p.perplexity.map_or("inf".into(), |x| format!("{x:.2}"))))
+            .collect();
+        progress.info(&format!(
+            "scored {} documents{}{}; report written to {}",
+            d.documents,
+            if d.skipped_bad_records > 0 {
+                format!(" ({} bad records skipped)", d.skipped_bad_records)
+            } else {
+                String::new()
+            },
+            if cuts.is_empty() { String::new() } else { format!("; perplexity {}", cuts.join(", ")) },
+            report_file.display()
+        ));
+    }
+    Ok(Outcome::Done)
+}
+
+fn run_filter(mut a: FilterArgs, progress: &Terminal) -> Result<Outcome> {
+    inputs::stdin_at_most_once(&[&a.inputs], a.files_from.as_deref())?;
+    a.inputs = inputs::with_list(a.inputs, a.files_from.as_deref())?;
+    let mut config =
+        shannon_jobs::filter::FilterConfig::new(a.model, a.inputs, a.output, a.text.choice(a.force_tokens));
+    config.lossy = a.text.lossy;
+    config.documents = a.text.documents.options();
+    config.max_perplexity = a.max_perplexity;
+    config.keep = a.keep.map(|k| match k {
+        KeepArg::Head => shannon_jobs::filter::Keep::Head,
+        KeepArg::Middle => shannon_jobs::filter::Keep::Middle,
+        KeepArg::Tail => shannon_jobs::filter::Keep::Tail,
+    });
+    config.percentiles = a.percentiles;
+    checked(config.validate())?;
+    if config.inputs.iter().any(|p| p == &config.output) {
+        bail!("--output {} is also an input; write the kept documents elsewhere", config.output.display());
+    }
+    output::check(&config.output)?;
+    let stem = format!("filter-{}", text::corpus_name(&config.inputs));
+    let report_file = output::report_path(a.report.as_deref(), &stem)?;
+    output::check(&report_file)?;
+    let report = shannon_jobs::filter::run(&config, progress)?;
+    shannon_report::write_atomic(&report_file, &shannon_report::to_json(&report))?;
+    let d = report.documents;
+    let cuts: Vec<String> = report
+        .rule
+        .thresholds
+        .iter()
+        .map(|p| format!("p{} = {}", p.percentile, p.perplexity.map_or("inf".into(), |x| format!("{x:.2}"))))
+        .collect();
+    progress.info(&format!(
+        "kept {} of {} documents ({} dropped for perplexity{}, {} without tokens, {} bad records skipped){}; wrote {}; report {}",
+        d.kept,
+        d.read,
+        d.dropped_perplexity,
+        report.rule.max_perplexity.map_or(String::new(), |x| format!(" above {x}")),
+        d.dropped_empty,
+        d.skipped_bad_records,
+        if cuts.is_empty() { String::new() } else { format!("; {}", cuts.join(", ")) },
+        report.output,
+        report_file.display()
+    ));
+    Ok(Outcome::Done)
+}
+
+/// The default stem of a score report: `score-<model>-<text>`.
+fn score_stem(config: &score::ScoreConfig) -> String {
+    format!(
+        "score-{}-{}",
+        text::corpus_name(std::slice::from_ref(&config.model)),
+        text::corpus_name(&config.text_paths)
+    )
 }
 
 fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
@@ -835,6 +1056,7 @@ fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
     config.holdout = a.holdout;
     config.name = a.name;
     config.true_rate = entropy::true_rate_beside(&config.corpus);
+    config.documents = a.documents.options();
     checked(config.validate())?;
     let output = output::report_path(a.output.as_deref(), &config.report_stem())?;
     output::check(&output)?;

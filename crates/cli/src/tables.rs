@@ -422,6 +422,22 @@ pub fn score(r: &ScoreReport) -> String {
     if let Some(why) = &t.infinite {
         let _ = writeln!(s, "{why}");
     }
+    if let Some(d) = &r.documents {
+        let cuts: Vec<String> = d
+            .percentiles
+            .iter()
+            .map(|p| format!("p{} {}", p.percentile, p.perplexity.map_or("inf".into(), |x| format!("{x:.3}"))))
+            .collect();
+        let _ = writeln!(
+            s,
+            "{} documents ({} without tokens, {} of infinite perplexity, {} bad records skipped){}",
+            d.documents,
+            d.empty,
+            d.infinite,
+            d.skipped_bad_records,
+            if cuts.is_empty() { String::new() } else { format!("; per-document perplexity {}", cuts.join(", ")) }
+        );
+    }
     s
 }
 

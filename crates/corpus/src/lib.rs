@@ -33,6 +33,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub mod decompress;
+pub mod documents;
+pub mod parquet;
 
 pub use decompress::Compression;
 
@@ -100,6 +102,36 @@ pub enum Error {
         /// What the operating system said.
         source: std::io::Error,
     },
+    /// A document record that cannot be read (JSON Lines), without `--skip-bad-records`.
+    #[error("{path}: line {line}: {problem} (--skip-bad-records skips such records)")]
+    BadRecord {
+        /// The file.
+        path: PathBuf,
+        /// Line number in the (decompressed) file, from 1.
+        line: u64,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A Parquet row that cannot be read (a null text), without `--skip-bad-records`.
+    #[error("{path}: row group {row_group}, row {row}: {problem} (--skip-bad-records skips such rows)")]
+    BadRow {
+        /// The file.
+        path: PathBuf,
+        /// Row group, from 1.
+        row_group: usize,
+        /// Row within the group, from 1.
+        row: u64,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A Parquet file that cannot be read as documents: no such column, not strings, a damaged file.
+    #[error("{path}: {problem}")]
+    BadParquet {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
     /// A file list (`--files-from`) that names no files.
     #[error(
         "{list}: the file list names no files (one path per line; empty lines and lines starting with # are skipped)"
@@ -122,6 +154,28 @@ pub struct Source {
     name: PathBuf,
     bytes: Bytes,
     compression: Compression,
+    documents: Option<Documents>,
+}
+
+/// What a source read as documents (JSON Lines) was, before its texts became its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Documents {
+    /// The format read.
+    pub format: documents::Format,
+    /// Whether the format was recognised by content rather than given.
+    pub detected: bool,
+    /// The text field read.
+    pub text_field: String,
+    /// Size of the file as stored (decompressed).
+    pub stored_bytes: u64,
+    /// SHA-256 of the file as stored (decompressed), lower-case hex.
+    pub stored_sha256: String,
+    /// Documents read.
+    pub records: u64,
+    /// Bad records skipped (`--skip-bad-records`).
+    pub skipped: u64,
+    /// The first bad record skipped.
+    pub first_bad: Option<documents::BadRecord>,
 }
 
 impl Source {
@@ -153,10 +207,10 @@ impl Source {
         };
         let compression = Compression::detect(&raw[..raw.len().min(16)]);
         if compression == Compression::None {
-            return Ok(Source { name, bytes, compression });
+            return Ok(Source { name, bytes, compression, documents: None });
         }
         match decompress::decompress(compression, raw) {
-            Ok(text) => Ok(Source { name, bytes: Bytes::Owned(text), compression }),
+            Ok(text) => Ok(Source { name, bytes: Bytes::Owned(text), compression, documents: None }),
             Err(source) => Err(Error::Decompress { path: name, format: compression, source }),
         }
     }
@@ -196,7 +250,42 @@ impl Source {
     /// Text held in memory under a display name (the built-in default corpus). Taken as it is: never
     /// decompressed.
     pub fn from_bytes(name: impl Into<PathBuf>, bytes: Vec<u8>) -> Source {
-        Source { name: name.into(), bytes: Bytes::Owned(bytes), compression: Compression::None }
+        Source { name: name.into(), bytes: Bytes::Owned(bytes), compression: Compression::None, documents: None }
+    }
+
+    /// Reads the source as documents when it holds them (JSON Lines, given or recognised by content): its
+    /// bytes become the documents' texts, one after another, each ended by a line end (see [`documents`]);
+    /// a plain text source is returned as it is. The first bad record is an error naming the file and line,
+    /// unless `options` skip them.
+    pub fn into_documents(self, options: &documents::Options, lossy: bool) -> Result<Source, Error> {
+        let format = documents::format_of(self.as_ref(), options);
+        let read = match format {
+            documents::Format::Text => return Ok(self),
+            documents::Format::Jsonl => documents::to_text(self.as_ref(), options, lossy),
+            documents::Format::Parquet => documents::parquet_to_text(self.as_ref(), options),
+        };
+        let read = read.map_err(|bad| bad_record(&self.name, bad))?;
+        let documents = Documents {
+            format,
+            detected: options.format.is_none(),
+            text_field: options.text_field.clone(),
+            stored_bytes: self.as_ref().len() as u64,
+            stored_sha256: self.sha256(),
+            records: read.records,
+            skipped: read.skipped,
+            first_bad: read.first_bad,
+        };
+        Ok(Source {
+            name: self.name,
+            bytes: Bytes::Owned(read.text),
+            compression: self.compression,
+            documents: Some(documents),
+        })
+    }
+
+    /// What the source was before its documents' texts became its bytes; `None` for plain text.
+    pub fn documents(&self) -> Option<&Documents> {
+        self.documents.as_ref()
     }
 
     /// How the source was stored; its bytes are always the decompressed text.
@@ -226,6 +315,16 @@ impl AsRef<[u8]> for Source {
             Bytes::Mapped(m) => m,
             Bytes::Owned(v) => v,
         }
+    }
+}
+
+/// The error for a bad record of the file at `path`.
+pub fn bad_record(path: &Path, bad: documents::BadRecord) -> Error {
+    let path = path.to_path_buf();
+    match bad.row_group {
+        None => Error::BadRecord { path, line: bad.line, problem: bad.problem },
+        Some(0) => Error::BadParquet { path, problem: bad.problem },
+        Some(row_group) => Error::BadRow { path, row_group, row: bad.line, problem: bad.problem },
     }
 }
 
@@ -290,6 +389,22 @@ impl Corpus {
         use rayon::prelude::*;
         let files = files(paths)?;
         let opened: Vec<Result<Source, Error>> = files.par_iter().map(|f| Source::open(f)).collect();
+        let sources = opened.into_iter().collect::<Result<_, _>>()?;
+        Ok(Corpus { sources })
+    }
+
+    /// Opens files and directories as [`Corpus::open`] does, reading each file that holds documents (JSON
+    /// Lines, given by `options` or recognised by content) as its documents' texts
+    /// ([`Source::into_documents`]).
+    pub fn open_documents<P: AsRef<Path>>(
+        paths: &[P],
+        options: &documents::Options,
+        lossy: bool,
+    ) -> Result<Corpus, Error> {
+        use rayon::prelude::*;
+        let files = files(paths)?;
+        let opened: Vec<Result<Source, Error>> =
+            files.par_iter().map(|f| Source::open(f).and_then(|s| s.into_documents(options, lossy))).collect();
         let sources = opened.into_iter().collect::<Result<_, _>>()?;
         Ok(Corpus { sources })
     }

@@ -149,6 +149,30 @@ pub fn score<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32]
 /// noise, few enough that all threads get many.
 const PIECE: usize = 4096;
 
+/// Scores a short stream (one document) on the calling thread: [`score`] without its parallel split, for
+/// callers that already run many documents in parallel.
+pub fn score_serial<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32]) -> Score {
+    let mut log2 = Vec::with_capacity(tokens.len());
+    model.log_probs(tokens, &mut log2);
+    for lp in &mut log2 {
+        *lp *= std::f64::consts::LOG2_E;
+    }
+    summarize(tokens, &log2, false)
+}
+
+impl Score {
+    /// Adds another stream's totals (per-sentence scores are not kept).
+    pub fn add(&mut self, other: &Score) {
+        self.tokens += other.tokens;
+        self.sentences += other.sentences;
+        self.oov += other.oov;
+        self.zero_prob += other.zero_prob;
+        self.zero_prob_oov += other.zero_prob_oov;
+        self.log2_sum += other.log2_sum;
+        self.log2_sum_in_vocab += other.log2_sum_in_vocab;
+    }
+}
+
 /// One predicted token's score, as KenLM's `full_scores` gives it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct TokenScore {

@@ -350,15 +350,26 @@ fn expand(config: &BatchConfig) -> Result<Expanded> {
             };
             let job_error = |e: ConfigError| bad(format!("job {} ({kind}): {e}", number + 1));
             for t in tokens {
-                let token_kind = TokenKind::from_name(&t)
-                    .ok_or_else(|| job_error(ConfigError::new("tokens", format!("has an unknown tokenizer '{t}'"))))?;
+                let token_kind = match t.strip_prefix("tokenizer:") {
+                    // A Hugging Face tokenizer.json, relative to the plan like the corpora; its SHA-256 is part
+                    // of the job's key, so that another file with the same name reruns the job.
+                    Some(path) => shannon_tokens::TokenizerFile::load(&resolve(path))
+                        .map(TokenKind::Tokenizer)
+                        .map_err(|e| job_error(ConfigError::new("tokens", format!("has a bad tokenizer file: {e}"))))?,
+                    None => TokenKind::from_name(&t).ok_or_else(|| {
+                        job_error(ConfigError::new("tokens", format!("has an unknown tokenizer '{t}'")))
+                    })?,
+                };
                 let work = work(spec, token_kind, corpus, inputs, test, *holdout).map_err(|e| match e {
                     Error::Config(c) => job_error(c),
                     other => other,
                 })?;
-                let stem = format!("{kind}-{t}");
+                let stem = format!("{kind}-{}", crate::text::name_part(&t));
                 let mut settings = settings.clone();
                 settings["tokens"] = t.clone().into();
+                if let TokenKind::Tokenizer(file) = token_kind {
+                    settings["tokenizer_sha256"] = file.sha256_hex().into();
+                }
                 settings["holdout"] = (*holdout).into();
                 jobs.push(Job {
                     id: format!("{corpus}/{stem}"),
@@ -526,7 +537,7 @@ pub fn run(config: &BatchConfig, progress: &dyn Progress) -> Result<BatchSummary
         for spec in &plan.jobs {
             let (kind, tokens) = kind_and_tokens(spec);
             for t in tokens {
-                let id = format!("{}/{kind}-{t}", u.corpus);
+                let id = format!("{}/{kind}-{}", u.corpus, crate::text::name_part(&t));
                 progress.message(&format!("{:<8} {id} (0.0 s): {why}", "failed"));
                 jobs_summary.push(JobSummary {
                     id,

@@ -10,7 +10,7 @@ use shannon_tokens::{Sentences, Tokenizer, Vocab};
 use crate::direct::Direct;
 use crate::progress::{stage, Progress, Unit};
 use crate::text::{check_order, describe, open, tokenize_whole};
-use crate::{cleanup, ConfigError, Error, Result, TextConfig};
+use crate::{cleanup, ConfigError, DocumentOptions, Error, Result, TextConfig};
 
 /// How a model file is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +58,8 @@ pub struct BuildConfig {
     pub output: PathBuf,
     /// Sorting memory while counting and where sorted runs spill past it.
     pub memory: CountMemory,
+    /// How files of documents (JSON Lines) are read: format, text and id fields, bad records.
+    pub documents: DocumentOptions,
 }
 
 impl BuildConfig {
@@ -71,6 +73,7 @@ impl BuildConfig {
             format: Format::Arpa,
             output,
             memory: CountMemory::default(),
+            documents: DocumentOptions::default(),
         }
     }
 
@@ -204,9 +207,9 @@ fn caused_by_io(e: &Error) -> bool {
 /// had to fall back is said through `progress` and recorded in the summary.
 pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
     config.validate()?;
-    let BuildConfig { corpus: paths, text, order, smoothing, format, output, memory } = config;
+    let BuildConfig { corpus: paths, text, order, smoothing, format, output, memory, documents } = config;
     let (order, smoothing, format) = (*order, *smoothing, *format);
-    let corpus = open(paths, progress)?;
+    let corpus = open(paths, (documents, text.lossy), progress)?;
     let (tokenized, _) = tokenize_whole(&corpus, text, progress);
     let (vocab, train) = tokenized?;
     // The mapped text has been read; its pages would otherwise stay resident through counting and estimation.

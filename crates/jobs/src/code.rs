@@ -154,7 +154,12 @@ fn coded_bytes(config: &CodeConfig, corpus: &shannon_corpus::Corpus) -> Result<(
 /// figures and the entropy rates.
 pub fn run(config: &CodeConfig, progress: &dyn Progress) -> Result<CodeReport> {
     config.validate()?;
-    let corpus = open(&config.paths, progress)?;
+    // The bytes as stored (after decompression): a file of JSON Lines is coded as it is, not as its texts.
+    let raw = shannon_corpus::documents::Options {
+        format: Some(shannon_corpus::documents::Format::Text),
+        ..Default::default()
+    };
+    let corpus = open(&config.paths, (&raw, false), progress)?;
     let (data, symbols) = coded_bytes(config, &corpus)?;
     let what = describe(&config.paths);
     if symbols == 0 {

@@ -19,7 +19,7 @@ use crate::progress::{stage, Progress, Unit};
 use crate::text::{
     check_holdout, check_order, corpus_name, describe, inputs, name_part, open, stem, text_parts, DEFAULT_HOLDOUT,
 };
-use crate::{default_corpus, ConfigError, Error, Inputs, Method, Result, TextConfig};
+use crate::{default_corpus, ConfigError, DocumentOptions, Error, Inputs, Method, Result, TextConfig};
 
 /// The highest order compared when none is given.
 pub const DEFAULT_ORDER: usize = 5;
@@ -44,6 +44,8 @@ pub struct CompareConfig {
     pub prune: Vec<f64>,
     /// Report name (default: the corpus's file name, or `default`).
     pub name: Option<String>,
+    /// How files of documents (JSON Lines) are read: format, text and id fields, bad records.
+    pub documents: DocumentOptions,
     /// Worker threads (for the timings block).
     pub threads: usize,
 }
@@ -59,6 +61,7 @@ impl CompareConfig {
             temperatures: Vec::new(),
             prune: Vec::new(),
             name: None,
+            documents: DocumentOptions::default(),
             threads: rayon::current_num_threads(),
         }
     }
@@ -184,6 +187,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
 
     // Open the text.
     let mut true_rate = None;
+    let docs = (&config.documents, config.text.lossy);
     let (train_corpus, test_corpus, info) = match &config.inputs {
         Inputs::Default => {
             let (text, rate) = default_corpus::generate(default_corpus::SEED, default_corpus::LINES);
@@ -195,7 +199,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
             let corpus = Corpus::from_sources(vec![Source::from_bytes("default", text)]);
             (corpus, None, holdout_info(DEFAULT_HOLDOUT))
         }
-        Inputs::Holdout { corpus, holdout } => (open(corpus, progress)?, None, holdout_info(*holdout)),
+        Inputs::Holdout { corpus, holdout } => (open(corpus, docs, progress)?, None, holdout_info(*holdout)),
         Inputs::Files { train, test } => {
             let info = CorpusInfo {
                 name: String::new(),
@@ -206,7 +210,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
                 lines: None,
                 train_lines: None,
             };
-            (open(train, progress)?, Some(open(test, progress)?), info)
+            (open(train, docs, progress)?, Some(open(test, docs, progress)?), info)
         }
     };
     let mut info = CorpusInfo { name, train_inputs: inputs(&train_corpus), ..info };

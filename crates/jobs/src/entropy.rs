@@ -30,7 +30,7 @@ use crate::progress::{stage, Progress, Unit};
 use crate::text::{
     check_holdout, check_order, corpus_name, describe, inputs, open, stem, text_parts, tokenize_whole, DEFAULT_HOLDOUT,
 };
-use crate::{ConfigError, Error, Result, TextConfig};
+use crate::{ConfigError, DocumentOptions, Error, Result, TextConfig};
 
 /// Shannon's divisors from bits per word to bits per letter: 4.5 letters per word, 5.5 with the space.
 const SHANNON_WORD_LENGTH: [f64; 2] = [4.5, 5.5];
@@ -78,6 +78,8 @@ pub struct EntropyConfig {
     /// The exact rate of the source that generated the text, shown beside the estimates (see
     /// [`true_rate_beside`]).
     pub true_rate: Option<TrueRate>,
+    /// How files of documents (JSON Lines) are read: format, text and id fields, bad records.
+    pub documents: DocumentOptions,
 }
 
 /// The exact rate recorded beside a generated text (`<file>.source.json`, written by `shannon generate
@@ -113,6 +115,7 @@ impl EntropyConfig {
             name: None,
             threads: rayon::current_num_threads(),
             true_rate: None,
+            documents: DocumentOptions::default(),
         }
     }
 
@@ -336,7 +339,7 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
     config.validate()?;
     let start = Instant::now();
     let name = config.name();
-    let corpus = open(&config.corpus, progress)?;
+    let corpus = open(&config.corpus, (&config.documents, config.text.lossy), progress)?;
     let tok = config.text.tokenizer;
     let lossy = config.text.lossy;
     let paths = describe(&config.corpus);

@@ -76,7 +76,8 @@ impl IndexConfig {
 pub fn run(config: &IndexConfig, progress: &dyn Progress) -> Result<IndexSummary> {
     config.validate()?;
     let paths = describe(&config.corpus);
-    let corpus = open(&config.corpus, progress)?;
+    // Files of documents (JSON Lines, Parquet) are indexed as their texts, recognised by content.
+    let corpus = open(&config.corpus, (&shannon_corpus::documents::Options::default(), config.text.lossy), progress)?;
     let text_bytes = corpus.bytes();
     let (tokenized, tokenize_seconds) = tokenize_whole(&corpus, &config.text, progress);
     let (vocab, stream) = tokenized?;
@@ -188,8 +189,11 @@ pub fn query<B: AsRef<[u8]>>(index: &Index<B>, text: &str) -> Result<Query> {
             },
             &mut ids,
         )
-        .map_err(|_| {
-            Error::Input(format!("the query {text:?} holds a literal <s> or </s>, which the index cannot hold"))
+        .map_err(|e| match e {
+            shannon_tokens::TokenizeError::Literal(_) => {
+                Error::Input(format!("the query {text:?} holds a literal <s> or </s>, which the index cannot hold"))
+            }
+            shannon_tokens::TokenizeError::Tokenizer(problem) => Error::Input(format!("the query {text:?}: {problem}")),
         })?;
     let count = if ids.contains(&u32::MAX) { 0 } else { index.count(&ids) };
     let known: Vec<u32> = ids.iter().rev().take_while(|&&i| i != u32::MAX).copied().collect::<Vec<_>>();

@@ -18,7 +18,7 @@ use shannon_tokens::{Sentences, TokenKind, Vocab, BOS, EOS};
 
 use crate::progress::{stage, Progress, Unit};
 use crate::text::{check_order, corpus_name, describe, inputs, name_part, open, stem, text_parts};
-use crate::{ConfigError, Error, Result, TextConfig};
+use crate::{ConfigError, DocumentOptions, Error, Result, TextConfig};
 
 /// The words listed for each direction when no number is given.
 pub const DEFAULT_TOP: usize = 20;
@@ -41,12 +41,22 @@ pub struct KlConfig {
     pub smoothing: Smoothing,
     /// Words listed per direction.
     pub top: usize,
+    /// How files of documents (JSON Lines) are read: format, text and id fields, bad records.
+    pub documents: DocumentOptions,
 }
 
 impl KlConfig {
     /// The defaults for `p` and `q` read as `text`: unigrams, mkn, 20 words per direction.
     pub fn new(p: Vec<PathBuf>, q: Vec<PathBuf>, text: TextConfig) -> KlConfig {
-        KlConfig { p, q, text, order: DEFAULT_ORDER, smoothing: Smoothing::Mkn, top: DEFAULT_TOP }
+        KlConfig {
+            p,
+            q,
+            text,
+            order: DEFAULT_ORDER,
+            smoothing: Smoothing::Mkn,
+            top: DEFAULT_TOP,
+            documents: DocumentOptions::default(),
+        }
     }
 
     /// Checks every setting.
@@ -86,6 +96,7 @@ fn file_input(path: &Path) -> Result<Input> {
         path: path.display().to_string(),
         bytes: bytes.len() as u64,
         sha256: shannon_corpus::sha256_hex(&bytes),
+        documents: None,
     })
 }
 
@@ -146,7 +157,8 @@ pub fn run(config: &KlConfig, progress: &dyn Progress) -> Result<KlReport> {
         }
         (false, false) => {
             let tok = &config.text.tokenizer;
-            let (pc, qc) = (open(&config.p, progress)?, open(&config.q, progress)?);
+            let docs = (&config.documents, config.text.lossy);
+            let (pc, qc) = (open(&config.p, docs, progress)?, open(&config.q, docs, progress)?);
             let (tokenized, _) = stage(progress, "tokenize", Some(pc.bytes() + qc.bytes()), Unit::Bytes, || {
                 let advance = |n| progress.advance(n);
                 let (mut vocab, ps) = stream::tokenize_train(&pc, &pc.whole(), tok, config.text.lossy, &advance)?;

@@ -21,13 +21,16 @@ pub mod code;
 pub mod compare;
 pub mod default_corpus;
 pub mod direct;
+pub mod documents;
 pub mod entropy;
 mod error;
 mod fallbacks;
+pub mod filter;
 pub mod generate;
 pub mod index;
 pub mod kl;
 pub mod model_file;
+pub mod output;
 pub mod progress;
 pub mod prune;
 pub mod sample;
@@ -36,6 +39,7 @@ pub mod text;
 
 pub use error::{ConfigError, Error, Result};
 pub use progress::{Progress, Silent, Unit};
+pub use shannon_corpus::documents::Options as DocumentOptions;
 pub use text::{Inputs, Method, TextConfig};
 
 /// The tool's name and version, as every report records them.

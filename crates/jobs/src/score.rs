@@ -6,16 +6,17 @@ use std::path::PathBuf;
 use shannon_corpus::Corpus;
 use shannon_eval::SentenceScore;
 use shannon_model::LanguageModel;
-use shannon_report::{ModelFile, ScoreReport, TestScore, TextStats, SCORE_SCHEMA};
+use shannon_report::{DocumentScores, ModelFile, ScoreReport, TestScore, TextStats, SCORE_SCHEMA};
 use shannon_tokens::stream;
 use shannon_tokens::Lookup;
 
 use crate::compare::check_temperature;
+use crate::documents::{self, DocumentScore, Scorer};
 use crate::model_file::{self, Loaded};
 use crate::progress::{stage, Progress, Unit};
 use crate::text::TokenizerChoice;
 use crate::text::{describe, inputs, open};
-use crate::{ConfigError, Error, Result, TextConfig};
+use crate::{ConfigError, DocumentOptions, Error, Result, TextConfig};
 
 /// A `score` configuration: [`ScoreConfig::new`] gives the defaults, [`ScoreConfig::validate`] checks
 /// every setting, and [`run`] runs only a valid one.
@@ -33,17 +34,50 @@ pub struct ScoreConfig {
     pub per_sentence: bool,
     /// Softmax temperature τ > 0 (1: the model itself).
     pub temperature: f64,
+    /// Score document by document and keep every document's figures ([`Scored::documents`]).
+    pub per_document: bool,
+    /// Per-document perplexity thresholds to add to the report at these percentiles (0 to 100); scores
+    /// document by document.
+    pub percentiles: Vec<f64>,
+    /// How files of documents (JSON Lines) are read: format, text and id fields, bad records.
+    pub documents: DocumentOptions,
 }
 
 impl ScoreConfig {
     /// The defaults: the model's own tokenizer, the summary only, at temperature 1.
     pub fn new(model: PathBuf, text_paths: Vec<PathBuf>, tokens: TokenizerChoice) -> ScoreConfig {
-        ScoreConfig { model, text_paths, tokens, lossy: false, per_sentence: false, temperature: 1.0 }
+        ScoreConfig {
+            model,
+            text_paths,
+            tokens,
+            lossy: false,
+            per_sentence: false,
+            temperature: 1.0,
+            per_document: false,
+            percentiles: Vec::new(),
+            documents: DocumentOptions::default(),
+        }
     }
 
     /// Checks every setting.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        check_temperature("temperature", self.temperature)
+        check_temperature("temperature", self.temperature)?;
+        documents::check_percentiles("percentiles", &self.percentiles)?;
+        if self.by_document() && self.per_sentence {
+            return Err(ConfigError::new("per_sentence", "cannot be combined with per_document or percentiles"));
+        }
+        if self.by_document() && self.temperature != 1.0 {
+            return Err(ConfigError::new(
+                "temperature",
+                "must be 1 when scoring document by document (per_document, percentiles)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether the text is scored document by document.
+    pub fn by_document(&self) -> bool {
+        self.per_document || !self.percentiles.is_empty()
     }
 }
 
@@ -54,11 +88,24 @@ pub struct Scored {
     pub report: ScoreReport,
     /// Per sentence, in text order (empty unless `per_sentence`).
     pub sentences: Vec<SentenceScore>,
+    /// Per document, in input order (empty unless `per_document`; [`run_documents`] hands them on instead).
+    pub documents: Vec<DocumentScore>,
 }
 
 /// Scores the text with the model through the configured temperature.
 pub fn run(config: &ScoreConfig, progress: &dyn Progress) -> Result<Scored> {
     config.validate()?;
+    if config.by_document() {
+        let mut kept = Vec::new();
+        let mut scored = run_documents(config, progress, &mut |d| {
+            if config.per_document {
+                kept.push(d.clone());
+            }
+            Ok(())
+        })?;
+        scored.documents = kept;
+        return Ok(scored);
+    }
     let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || model_file::load(&config.model))?;
     let loaded = loaded?;
     let (tokenizer, notice) = config.tokens.resolve(loaded.tokenizer(), &config.model)?;
@@ -95,7 +142,7 @@ fn score_with(
     progress: &dyn Progress,
     score_ids: impl Fn(&[u32]) -> shannon_eval::Score,
 ) -> Result<Scored> {
-    let corpus = open(&config.text_paths, progress)?;
+    let corpus = open(&config.text_paths, (&config.documents, text.lossy), progress)?;
     let spans = corpus.whole();
     let (test, _) = stage(progress, "tokenize", Some(Corpus::span_bytes(&spans)), Unit::Bytes, || {
         stream::tokenize_test(&corpus, &spans, &text.tokenizer, text.lossy, vocab, &|n| progress.advance(n))
@@ -126,8 +173,89 @@ fn score_with(
             replaced_invalid_utf8: test.replaced,
         },
         score: TestScore::new(&score, test.chars, test.bytes),
+        documents: None,
     };
-    Ok(Scored { report, sentences })
+    Ok(Scored { report, sentences, documents: Vec::new() })
+}
+
+/// Scores the text document by document (see [`crate::documents`]), handing each document's figures to
+/// `each` in input order as soon as its window is done, so that memory stays bounded by the model and a
+/// window of documents; the report has the totals and the percentiles asked for.
+pub fn run_documents(
+    config: &ScoreConfig,
+    progress: &dyn Progress,
+    each: &mut dyn FnMut(&DocumentScore) -> Result<()>,
+) -> Result<Scored> {
+    config.validate()?;
+    let (loaded, _) = stage(progress, "load model", None, Unit::Steps, || model_file::load(&config.model))?;
+    let loaded = loaded?;
+    let (tokenizer, notice) = config.tokens.resolve(loaded.tokenizer(), &config.model)?;
+    if let Some(n) = &notice {
+        progress.message(&format!("note: {n}"));
+    }
+    let ngrams = loaded.ngrams();
+    let (corpus, _) = stage(progress, "read", None, Unit::Steps, || Corpus::open(&config.text_paths))?;
+    let corpus = corpus?;
+    let formats = documents::formats(&corpus, &config.documents, progress);
+    let mut perplexities = Vec::new();
+    let keep = !config.percentiles.is_empty();
+    let mut each_doc = |_: &documents::Place, d: &DocumentScore| {
+        if keep && d.tokens > 0 {
+            perplexities.push(d.perplexity.unwrap_or(f64::INFINITY));
+        }
+        each(d)
+    };
+    let (totals, _) = stage(progress, "score", Some(corpus.bytes()), Unit::Bytes, || match &loaded {
+        Loaded::Arpa { vocab, model, .. } => {
+            let scorer = Scorer { options: &config.documents, tokenizer, lossy: config.lossy, vocab, model };
+            scorer.run(&corpus, &formats, progress, &mut each_doc)
+        }
+        Loaded::Binary(m) => {
+            let scorer = Scorer { options: &config.documents, tokenizer, lossy: config.lossy, vocab: m, model: m };
+            scorer.run(&corpus, &formats, progress, &mut each_doc)
+        }
+    })?;
+    let totals = totals?;
+    if totals.tokens == 0 && totals.score.tokens == 0 {
+        return Err(Error::Input(format!(
+            "{}: the test set has no {} tokens",
+            describe(&config.text_paths),
+            tokenizer.kind.name()
+        )));
+    }
+    let report = ScoreReport {
+        schema: SCORE_SCHEMA.into(),
+        tool: crate::tool(),
+        model: ModelFile { path: config.model.display().to_string(), order: loaded.order(), ngrams },
+        temperature: config.temperature,
+        inputs: documents::inputs(&corpus, &formats, &config.documents, &totals),
+        tokenizer,
+        test: TextStats {
+            bytes: totals.bytes,
+            chars: totals.chars,
+            sentences: totals.sentences,
+            tokens: totals.tokens,
+            vocabulary: None,
+            replaced_invalid_utf8: 0,
+        },
+        score: TestScore::new(&totals.score, totals.chars, totals.bytes),
+        documents: Some(DocumentScores {
+            documents: totals.documents,
+            empty: totals.empty,
+            infinite: totals.infinite,
+            skipped_bad_records: totals.skipped,
+            percentiles: documents::percentiles(&mut perplexities, &config.percentiles),
+        }),
+    };
+    Ok(Scored { report, sentences: Vec::new(), documents: Vec::new() })
+}
+
+/// One document's figures as a line of JSON, its line end included.
+pub fn document_line(d: &DocumentScore) -> Vec<u8> {
+    // Strings, numbers and null always serialize.
+    let mut line = serde_json::to_vec(d).unwrap_or_default();
+    line.push(b'\n');
+    line
 }
 
 /// Per-sentence scores as JSON Lines: `{"sentence": i, "log10_prob": x, "tokens": n, "oov": k}` per

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use shannon_corpus::documents::{Format, Options as DocumentOptions};
 use shannon_corpus::Corpus;
 use shannon_tokens::stream::{self, Stream};
 use shannon_tokens::{Sentences, TokenKind, Tokenizer, Vocab};
@@ -101,24 +102,82 @@ pub fn check_order(setting: &'static str, order: usize) -> Result<(), ConfigErro
     }
 }
 
-/// The provenance of a corpus for reports: each source's path, size and SHA-256.
+/// The provenance of a corpus for reports: each source's path, size and SHA-256 (of the file as stored, for
+/// a file of documents, with how its documents were read).
 pub fn inputs(corpus: &Corpus) -> Vec<shannon_report::Input> {
     corpus
         .sources()
         .iter()
-        .map(|s| shannon_report::Input {
-            path: s.path().display().to_string(),
-            bytes: s.as_ref().len() as u64,
-            sha256: s.sha256(),
+        .map(|s| match s.documents() {
+            None => shannon_report::Input {
+                path: s.path().display().to_string(),
+                bytes: s.as_ref().len() as u64,
+                sha256: s.sha256(),
+                documents: None,
+            },
+            Some(d) => shannon_report::Input {
+                path: s.path().display().to_string(),
+                bytes: d.stored_bytes,
+                sha256: d.stored_sha256.clone(),
+                documents: Some(shannon_report::DocumentsRead {
+                    format: d.format.name().into(),
+                    detected: d.detected,
+                    text_field: d.text_field.clone(),
+                    documents: d.records,
+                    text_bytes: s.as_ref().len() as u64,
+                    skipped_bad_records: d.skipped,
+                }),
+            },
         })
         .collect()
 }
 
+/// How documents are read, and whether invalid UTF-8 is replaced: what [`open`] needs besides the paths.
+pub type DocumentsRead<'a> = (&'a DocumentOptions, bool);
+
 /// Opens files and directories as one corpus, as a stage named "read": plain files are mapped at once, but
-/// compressed ones are decompressed into memory here, which takes a while for large inputs.
-pub fn open(paths: &[PathBuf], progress: &dyn Progress) -> Result<Corpus> {
-    let (corpus, _) = progress::stage(progress, "read", None, Unit::Steps, || Corpus::open(paths))?;
-    Ok(corpus?)
+/// compressed ones are decompressed into memory here, which takes a while for large inputs, and files of
+/// documents (JSON Lines) are read as their documents' texts. Says through `progress` which files were read
+/// as documents and how many bad records were skipped.
+pub fn open(paths: &[PathBuf], (documents, lossy): DocumentsRead, progress: &dyn Progress) -> Result<Corpus> {
+    let (corpus, _) =
+        progress::stage(progress, "read", None, Unit::Steps, || Corpus::open_documents(paths, documents, lossy))?;
+    let corpus = corpus?;
+    say_documents(&corpus, progress);
+    Ok(corpus)
+}
+
+/// Says which sources were read as documents, how, and what was skipped.
+pub(crate) fn say_documents(corpus: &Corpus, progress: &dyn Progress) {
+    for s in corpus.sources() {
+        let Some(d) = s.documents() else { continue };
+        progress.message(&format!(
+            "note: {}: read as {} ({}): {} documents, text from field \"{}\"",
+            s.path().display(),
+            describe_format(d.format),
+            if d.detected { "recognised by content; --input-format text reads it as text" } else { "--input-format" },
+            d.records,
+            d.text_field
+        ));
+        if let Some(bad) = &d.first_bad {
+            progress.message(&format!(
+                "warning: {}: skipped {} bad records (--skip-bad-records); the first, {}: {}",
+                s.path().display(),
+                d.skipped,
+                bad.place(),
+                bad.problem
+            ));
+        }
+    }
+}
+
+/// A document format in words.
+pub fn describe_format(format: Format) -> &'static str {
+    match format {
+        Format::Text => "plain text",
+        Format::Jsonl => "JSON Lines",
+        Format::Parquet => "Parquet",
+    }
 }
 
 /// A short name for a corpus: the file stem of its first path.
@@ -169,7 +228,7 @@ pub(crate) fn name_part(s: &str) -> String {
 pub(crate) fn text_parts(text: &TextConfig, default_kind: TokenKind, default_sentences: Sentences) -> Vec<String> {
     let mut parts = Vec::new();
     if text.tokenizer.kind != default_kind {
-        parts.push(text.tokenizer.kind.name().to_string());
+        parts.push(name_part(text.tokenizer.kind.name()));
     }
     if text.tokenizer.lowercase {
         parts.push("lower".into());
@@ -222,7 +281,7 @@ pub struct TokenizerChoice {
 pub fn describe_tokenizer(t: &Tokenizer) -> String {
     format!(
         "{} tokens{}{}{}",
-        t.kind.name(),
+        t.kind.label(),
         if t.lowercase { ", lowercased" } else { "" },
         match t.sentences {
             Sentences::Lines => ", lines as sentences",
@@ -272,11 +331,24 @@ impl TokenizerChoice {
             sentences: self.sentences.unwrap_or(r.sentences),
             skip_symbols: self.skip_symbols.unwrap_or(r.skip_symbols),
         };
+        if let TokenKind::Tokenizer(file) = t.kind {
+            if !file.is_loaded() {
+                return Err(ConfigError::new(
+                    "tokens",
+                    format!(
+                        "{} was trained on {} tokens; give that file with --tokens tokenizer:PATH (the model \
+                         records its name and SHA-256, not its contents)",
+                        model.display(),
+                        file.describe()
+                    ),
+                ));
+            }
+        }
         if t == r {
             return Ok((t, None));
         }
         let (setting, value) = if t.kind != r.kind {
-            ("tokens", t.kind.name().to_string())
+            ("tokens", t.kind.label())
         } else if t.lowercase != r.lowercase {
             ("lowercase", String::new())
         } else if t.sentences != r.sentences {

@@ -25,10 +25,10 @@
 //! | 8 | 4 | format version, `u32` = 1 |
 //! | 12 | 4 | order M, `u32`, 1..=255 |
 //! | 16 | 8 | vocabulary size V, `u64` (ids 0..V; 0 = `<unk>`, 1 = `<s>`, 2 = `</s>`) |
-//! | 24 | 8 | flags, `u64`: bit 0 set when `</s>` is predicted (sentences were lines); bit 1 set when the file records how its text was tokenized, in bits 8–15 (the token kind: 1 whitespace, 2 words, 3 chars, 4 bytes, 5 letters, 6 letters26), bit 16 (lowercase), bit 17 (sentences were lines) and bit 18 (`<s>`, `</s>`, `<unk>` skipped); other bits 0 |
+//! | 24 | 8 | flags, `u64`: bit 0 set when `</s>` is predicted (sentences were lines); bit 1 set when the file records how its text was tokenized, in bits 8–15 (the token kind: 1 whitespace, 2 words, 3 chars, 4 bytes, 5 letters, 6 letters26, 7 a Hugging Face tokenizer file, recorded in one more section after the others), bit 16 (lowercase), bit 17 (sentences were lines) and bit 18 (`<s>`, `</s>`, `<unk>` skipped); other bits 0 |
 //! | 32 | 8 | length of the whole file in bytes, `u64` (a truncated copy is refused) |
 //! | 40 | 8·M | n-grams stored per order 1..=M, `u64` each (order 1: V) |
-//! | 40 + 8M | 16·S | section table: S = 5 + 3(M − 1) entries of (offset `u64`, length in bytes `u64`) |
+//! | 40 + 8M | 16·S | section table: S = 5 + 3(M − 1) entries (one more for token kind 7) of (offset `u64`, length in bytes `u64`) |
 //!
 //! Sections, in table order:
 //!
@@ -46,6 +46,9 @@
 //!      p(w | …) is found by extending w to the left one word at a time, one probe sequence per order.
 //!    - **ln p**: S_n `f64`, at the same slot as the key.
 //!    - **ln backoff**: S_n `f64` at the same slot for n < M; empty (length 0) for n = M.
+//! 6. only when the token kind in the flags is 7 (a Hugging Face `tokenizer.json`), one more entry in the
+//!    section table: the SHA-256 of the tokenizer file's bytes (32 bytes), then its file name (UTF-8, at most
+//!    255 bytes). A reader of an older version refuses kind 7 as an unknown token kind.
 //!
 //! Hash functions: `fnv1a64` is FNV-1a 64 (offset basis `0xcbf29ce484222325`, prime `0x100000001b3`) over
 //! the word's bytes; `fmix64` is MurmurHash3's 64-bit finalizer; `fastrange(h, S) = (h · S) >> 64` in 128-bit
@@ -57,7 +60,7 @@
 use std::io::{self, Write};
 
 use shannon_counts::{key, Order, NONE};
-use shannon_tokens::{Lookup, Sentences, TokenKind, Tokenizer, Vocab, BOS, EOS, UNK};
+use shannon_tokens::{Lookup, Sentences, TokenKind, Tokenizer, TokenizerFile, Vocab, BOS, EOS, UNK};
 
 use crate::{Form, LanguageModel, Model};
 
@@ -143,7 +146,10 @@ const TOKENIZED: u64 = 1 << 1;
 
 /// The flag bits that record `tokenizer` (see the wire format).
 fn tokenizer_flags(tokenizer: &Tokenizer) -> u64 {
-    let kind = TokenKind::ALL.iter().position(|&k| k == tokenizer.kind).map_or(0, |i| i as u64 + 1);
+    let kind = match tokenizer.kind {
+        TokenKind::Tokenizer(_) => TOKENIZER_FILE_KIND,
+        k => TokenKind::ALL.iter().position(|&b| b == k).map_or(0, |i| i as u64 + 1),
+    };
     TOKENIZED
         | kind << 8
         | u64::from(tokenizer.lowercase) << 16
@@ -151,13 +157,21 @@ fn tokenizer_flags(tokenizer: &Tokenizer) -> u64 {
         | u64::from(tokenizer.skip_symbols) << 18
 }
 
-/// The tokenizer recorded in `flags`, if any (`Err` when the bits name no token kind).
-fn tokenizer_of(flags: u64) -> Result<Option<Tokenizer>, Error> {
+/// The token-kind code of a Hugging Face tokenizer file, which the extra last section names.
+const TOKENIZER_FILE_KIND: u64 = 7;
+
+/// The tokenizer recorded in `flags`, if any (`Err` when the bits name no token kind); `file` is the
+/// tokenizer file the extra section records, for kind 7.
+fn tokenizer_of(flags: u64, file: Option<TokenizerFile>) -> Result<Option<Tokenizer>, Error> {
     if flags & TOKENIZED == 0 {
         return Ok(None);
     }
     let code = (flags >> 8 & 0xFF) as usize;
-    let kind = code.checked_sub(1).and_then(|i| TokenKind::ALL.get(i)).copied();
+    let kind = if code as u64 == TOKENIZER_FILE_KIND {
+        file.map(TokenKind::Tokenizer)
+    } else {
+        code.checked_sub(1).and_then(|i| TokenKind::ALL.get(i)).copied()
+    };
     let kind = kind.ok_or_else(|| Error::Corrupt(format!("unknown token kind {code} in the flags")))?;
     Ok(Some(Tokenizer {
         kind,
@@ -251,6 +265,12 @@ pub fn write_tokenized(
         secs.push(f64s(&prob));
         secs.push(f64s(&backoff));
         slot_of = slots;
+    }
+    // A Hugging Face tokenizer file: its SHA-256 and file name, in one more section.
+    if let Some(TokenKind::Tokenizer(file)) = tokenizer.map(|t| t.kind) {
+        let mut record = file.sha256().to_vec();
+        record.extend_from_slice(file.name().as_bytes());
+        secs.push(record);
     }
     // Layout.
     let table_at = HEADER + 8 * m;
@@ -370,9 +390,9 @@ impl<B: AsRef<[u8]>> Mapped<B> {
         if flags & !KNOWN_FLAGS != 0 {
             return Err(Error::Corrupt(format!("unknown flags {flags:#x}")));
         }
-        let tokenizer = tokenizer_of(flags)?;
+        let file_record = flags & TOKENIZED != 0 && flags >> 8 & 0xFF == TOKENIZER_FILE_KIND;
         let table_at = HEADER + 8 * order;
-        let s = sections(order);
+        let s = sections(order) + usize::from(file_record);
         if b.len() < table_at + 16 * s {
             return Err(Error::Corrupt("the section table runs past the end of the file".into()));
         }
@@ -403,6 +423,21 @@ impl<B: AsRef<[u8]>> Mapped<B> {
         if ngrams[0] != v as u64 {
             return Err(Error::Corrupt(format!("{} unigrams in a vocabulary of {v} words", ngrams[0])));
         }
+        let file = if file_record {
+            let (at, len) = secs[s - 1];
+            let record = &b[at..at + len];
+            let name = record.get(32..).and_then(|n| std::str::from_utf8(n).ok());
+            match name {
+                Some(name) if name.len() <= shannon_tokens::hf::MAX_NAME_BYTES => {
+                    let sha256: [u8; 32] = record[..32].try_into().expect("32 bytes");
+                    Some(TokenizerFile::recorded(name, sha256))
+                }
+                _ => return Err(Error::Corrupt("the tokenizer file record is malformed".into())),
+            }
+        } else {
+            None
+        };
+        let tokenizer = tokenizer_of(flags, file)?;
         let mut tables = Vec::with_capacity(order - 1);
         for n in 2..=order {
             let i = 5 + 3 * (n - 2);
@@ -716,6 +751,43 @@ mod tests {
     }
 
     #[test]
+    fn carried_state_gives_every_positions_log_prob_bit_for_bit() {
+        for order in 1..=5 {
+            for sentences in [true, false] {
+                let (vocab, ids, model) = genesis(order, Smoothing::Mkn, sentences);
+                let mapped = Mapped::new(bytes(&model, &vocab)).unwrap();
+                // The text, then the same with unknown words, stray markers and ids past the vocabulary.
+                let mut odd = ids.clone();
+                for (i, w) in odd.iter_mut().enumerate() {
+                    match i % 13 {
+                        3 => *w = UNK,
+                        5 => *w = EOS,
+                        7 => *w = vocab.len() as u32 + 5,
+                        11 => *w = BOS,
+                        _ => {}
+                    }
+                }
+                for stream in [&ids, &odd, &ids[3..].to_vec()] {
+                    let mut carried = Vec::new();
+                    mapped.log_probs(stream, &mut carried);
+                    let mut each = Vec::new();
+                    for i in 0..stream.len() {
+                        each.push(if stream[i] == BOS {
+                            0.0
+                        } else {
+                            mapped.log_prob(shannon_tokens::history(stream, i, order - 1), stream[i])
+                        });
+                    }
+                    assert_eq!(carried.len(), each.len());
+                    for (i, (a, b)) in carried.iter().zip(&each).enumerate() {
+                        assert!(a.to_bits() == b.to_bits(), "order {order} sentences {sentences} at {i}: {a} vs {b}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn stream_scores_carry_state_and_equal_word_by_word_queries() {
         for order in 1..=5 {
             for smoothing in [Smoothing::Mkn, Smoothing::Wb] {
@@ -854,10 +926,11 @@ mod tokenizer_tests {
                 let t = Tokenizer { kind, lowercase, sentences, skip_symbols };
                 let flags = 1 | tokenizer_flags(&t);
                 assert_eq!(flags & !KNOWN_FLAGS, 0);
-                assert_eq!(tokenizer_of(flags).unwrap(), Some(t));
+                assert_eq!(tokenizer_of(flags, None).unwrap(), Some(t));
             }
         }
-        assert_eq!(tokenizer_of(1).unwrap(), None);
-        assert!(tokenizer_of(TOKENIZED | 9 << 8).is_err());
+        assert_eq!(tokenizer_of(1, None).unwrap(), None);
+        assert!(tokenizer_of(TOKENIZED | 9 << 8, None).is_err());
+        assert!(tokenizer_of(TOKENIZED | 7 << 8, None).is_err());
     }
 }

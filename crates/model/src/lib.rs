@@ -408,6 +408,17 @@ pub trait LanguageModel: Sync {
     /// ln p(word | history), `history` oldest first (only its last M − 1 words count); `-inf` for
     /// probability 0. Ids outside the vocabulary must be mapped to `<unk>` by the caller.
     fn log_prob(&self, history: &[u32], word: u32) -> f64;
+
+    /// ln p of every position of `tokens` appended to `out` (0 at `<s>`), each given its history within its
+    /// sentence ([`shannon_tokens::history`]): what scoring a stream needs. Models that can carry state from
+    /// one position to the next (the binary format, through [`LanguageModel::stream_log_probs`]) probe less;
+    /// the values are the same.
+    fn log_probs(&self, tokens: &[u32], out: &mut Vec<f64>) {
+        let start = out.len();
+        out.resize(start + tokens.len(), 0.0);
+        self.stream_log_probs(tokens, &mut |i, lp, _| out[start + i] = lp);
+    }
+
     /// ln p(word | history) with the length of the longest stored n-gram ending in `word` that the history
     /// matches (KenLM's `ngram_length`; 0 where the word cannot be predicted). The default says 0: for
     /// models that store no n-grams.

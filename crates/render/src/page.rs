@@ -222,7 +222,8 @@ mod tests {
 
     #[test]
     fn a_sha256_of_any_text_is_cut_at_a_character() {
-        let input = Input { path: "<a>".into(), bytes: 1, sha256: "aéééééééééééééé".into() };
+        let input =
+            Input { path: "<a>".into(), bytes: 1, sha256: "aéééééééééééééé".into(), documents: None };
         let html = inputs(&[input]).into_string();
         assert!(html.contains("aééééééééééé…"), "{html}");
         assert!(html.contains("<code>&lt;a&gt;</code>"), "{html}");

@@ -28,6 +28,7 @@
 pub mod batch;
 pub mod code;
 pub mod entropy;
+pub mod filter;
 pub mod kl;
 
 use std::io::Write;
@@ -76,6 +77,27 @@ pub struct Input {
     pub bytes: u64,
     /// SHA-256, lower-case hex.
     pub sha256: String,
+    /// How a file of documents (JSON Lines) was read; absent for plain text. `bytes` and `sha256` are then
+    /// those of the file as stored (decompressed), not of the texts read from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<DocumentsRead>,
+}
+
+/// How a file of documents was read: its format, the field its texts came from and how many there were.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentsRead {
+    /// `jsonl`.
+    pub format: String,
+    /// Whether the format was recognised by content (`false`: given by `--input-format`).
+    pub detected: bool,
+    /// The field holding each document's text (dots for nested objects).
+    pub text_field: String,
+    /// Documents read.
+    pub documents: u64,
+    /// Bytes of the documents' texts, as the rest of the report counts them (each ended by a line end).
+    pub text_bytes: u64,
+    /// Bad records skipped (`--skip-bad-records`).
+    pub skipped_bad_records: u64,
 }
 
 /// What was trained and tested on.
@@ -361,6 +383,35 @@ pub struct ScoreReport {
     pub test: TextStats,
     /// The figures.
     pub score: TestScore,
+    /// When the text was scored document by document (`--per-document`, `--percentiles`): how many, and
+    /// the perplexity thresholds at the percentiles asked for. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub documents: Option<DocumentScores>,
+}
+
+/// What scoring document by document adds to a score report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DocumentScores {
+    /// Documents scored.
+    pub documents: u64,
+    /// Of those, documents without a token to predict (no perplexity), left out of the percentiles.
+    pub empty: u64,
+    /// Of those, documents with a token of probability 0 (infinite perplexity), ranked above every finite one.
+    pub infinite: u64,
+    /// Bad records skipped (`--skip-bad-records`).
+    pub skipped_bad_records: u64,
+    /// The per-document perplexity at each percentile asked for, in the order asked.
+    pub percentiles: Vec<Percentile>,
+}
+
+/// A percentile of per-document perplexities.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Percentile {
+    /// The percentile, 0 to 100.
+    pub percentile: f64,
+    /// The perplexity there: linear interpolation between the two nearest ranks of the sorted
+    /// perplexities (numpy's default); `null` when it falls on or next to an infinite one.
+    pub perplexity: Option<f64>,
 }
 
 fn one() -> f64 {

@@ -28,4 +28,12 @@ pub enum Error {
         /// Which marker.
         marker: Marker,
     },
+    /// A Hugging Face tokenizer that is not loaded, or failed on the text of this file.
+    #[error("{}: {problem}", path.display())]
+    Tokenizer {
+        /// The file being tokenized.
+        path: PathBuf,
+        /// What went wrong, in one line.
+        problem: String,
+    },
 }

@@ -16,6 +16,7 @@
 //! become the markers.
 //!
 //! ## Modules
+//! [`hf`]: Hugging Face `tokenizer.json` files ([`TokenKind::Tokenizer`]), loaded once and named by digest;
 //! `segment`: the [`Tokenizer`] configuration and how each [`TokenKind`] cuts text into token strings (and
 //! where literal markers are caught); `error`: the crate's [`Error`];
 //! `intern`: the string table behind every vocabulary, built for the one lookup per token;
@@ -24,12 +25,14 @@
 //! [`history`]). Everything else public is re-exported here.
 
 mod error;
+pub mod hf;
 mod intern;
 mod segment;
 pub mod stream;
 mod vocab;
 
 pub use error::Error;
-pub use segment::{byte_name, LiteralMarker, Marker, Sentences, TokenKind, Tokenizer};
+pub use hf::TokenizerFile;
+pub use segment::{byte_name, LiteralMarker, Marker, Sentences, TokenKind, TokenizeError, Tokenizer};
 pub use stream::{history, join_streams, Stream};
 pub use vocab::{LocalTokens, Lookup, Vocab, BOS, EOS, RESERVED, UNK};

@@ -18,6 +18,7 @@
 use serde::{Deserialize, Serialize};
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::hf::TokenizerFile;
 use crate::vocab::{BOS, EOS};
 
 /// How text becomes tokens.
@@ -38,10 +39,13 @@ pub enum TokenKind {
     Letters,
     /// Shannon's 26 letters: as `Letters` without the spaces.
     Letters26,
+    /// A Hugging Face `tokenizer.json` (`--tokens tokenizer:PATH`): the tokens an LLM sees, one line at a
+    /// time (see [`crate::hf`]). Serialized as `{"tokenizer": {"file": NAME, "sha256": HEX}}`.
+    Tokenizer(TokenizerFile),
 }
 
 impl TokenKind {
-    /// All kinds, for help texts and errors.
+    /// The built-in kinds (all but [`TokenKind::Tokenizer`], which needs a file), for help texts and errors.
     pub const ALL: [TokenKind; 6] = [
         TokenKind::Whitespace,
         TokenKind::Words,
@@ -51,7 +55,8 @@ impl TokenKind {
         TokenKind::Letters26,
     ];
 
-    /// The name used on the command line and in reports.
+    /// The name used on the command line and in reports: `tokenizer:NAME` for a tokenizer file (its file
+    /// name, not its path).
     pub fn name(self) -> &'static str {
         match self {
             TokenKind::Whitespace => "whitespace",
@@ -60,10 +65,20 @@ impl TokenKind {
             TokenKind::Bytes => "bytes",
             TokenKind::Letters => "letters",
             TokenKind::Letters26 => "letters26",
+            TokenKind::Tokenizer(file) => file.label(),
         }
     }
 
-    /// Parses a name; `None` for an unknown one.
+    /// How messages and tables name it: the kind's name, or `tokenizer:NAME (sha256 0123456789ab…)`.
+    pub fn label(self) -> String {
+        match self {
+            TokenKind::Tokenizer(file) => file.describe(),
+            _ => self.name().to_string(),
+        }
+    }
+
+    /// Parses the name of a built-in kind; `None` for an unknown one (`tokenizer:PATH` needs its file loaded:
+    /// [`TokenizerFile::load`]).
     pub fn from_name(name: &str) -> Option<TokenKind> {
         TokenKind::ALL.into_iter().find(|k| k.name() == name)
     }
@@ -143,6 +158,21 @@ pub struct LiteralMarker {
     pub offset: usize,
 }
 
+/// Why [`Tokenizer::tokenize`] stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenizeError {
+    /// A literal `<s>` or `</s>` token without [`Tokenizer::skip_symbols`].
+    Literal(LiteralMarker),
+    /// A Hugging Face tokenizer that is not loaded, or failed on the text: the message, in one line.
+    Tokenizer(String),
+}
+
+impl From<LiteralMarker> for TokenizeError {
+    fn from(m: LiteralMarker) -> TokenizeError {
+        TokenizeError::Literal(m)
+    }
+}
+
 /// The longest token that can lower-case to a marker or `<unk>`: `<un` + KELVIN SIGN (3 bytes, lower case
 /// `k`) + `>`. Without lower-casing a marker is at most 5 bytes.
 const MAX_MARKER_BYTES: usize = 7;
@@ -159,16 +189,21 @@ impl Tokenizer {
         text: &str,
         id: &mut impl FnMut(&str) -> u32,
         out: &mut Vec<u32>,
-    ) -> Result<u64, LiteralMarker> {
+    ) -> Result<u64, TokenizeError> {
         match self.sentences {
-            Sentences::Lines if self.kind == TokenKind::Whitespace => self.whitespace_lines(text, id, out),
+            Sentences::Lines if self.kind == TokenKind::Whitespace => Ok(self.whitespace_lines(text, id, out)?),
             Sentences::Lines => {
                 let (mut lines, mut start) = (0, 0);
                 for whole in text.split_inclusive('\n') {
                     let line = whole.strip_suffix('\n').unwrap_or(whole);
                     let line = line.strip_suffix('\r').unwrap_or(line);
                     out.push(BOS);
-                    self.tokens(line, id, out).map_err(|m| LiteralMarker { offset: start + m.offset, ..m })?;
+                    self.tokens(line, id, out).map_err(|e| match e {
+                        TokenizeError::Literal(m) => {
+                            TokenizeError::Literal(LiteralMarker { offset: start + m.offset, ..m })
+                        }
+                        other => other,
+                    })?;
                     out.push(EOS);
                     lines += 1;
                     start += whole.len();
@@ -278,6 +313,31 @@ impl Tokenizer {
         }
     }
 
+    /// A tokenizer file's token as it is (lower-casing, if asked, was done to the text: a byte-level token's
+    /// `Ġ` must not fold), with the marker rules of [`Tokenizer::angle`].
+    fn emit_exact(
+        &self,
+        tok: &str,
+        at: usize,
+        id: &mut impl FnMut(&str) -> u32,
+        out: &mut Vec<u32>,
+    ) -> Result<(), LiteralMarker> {
+        let marker = match tok {
+            "<s>" => Marker::Start,
+            "</s>" => Marker::End,
+            "<unk>" if self.skip_symbols => return Ok(()),
+            _ => {
+                out.push(id(tok));
+                return Ok(());
+            }
+        };
+        if self.skip_symbols {
+            Ok(())
+        } else {
+            Err(LiteralMarker { marker, offset: at })
+        }
+    }
+
     /// Appends the id of `tok`, lower-cased into `buf` first if asked and needed. Inlined into the token
     /// loops, with lower-casing out of line, as this runs once per token.
     #[inline]
@@ -291,13 +351,37 @@ impl Tokenizer {
 
     /// The tokens of `text`, which holds no sentence markers; a literal marker is reported at its offset in
     /// `text`.
-    fn tokens(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) -> Result<(), LiteralMarker> {
+    fn tokens(&self, text: &str, id: &mut impl FnMut(&str) -> u32, out: &mut Vec<u32>) -> Result<(), TokenizeError> {
         let mut buf = String::new();
         let mut emit = |tok: &str, out: &mut Vec<u32>| self.emit(tok, id, &mut buf, out);
         match self.kind {
-            // The only kind that can cut a marker out of text.
+            // The kinds that can cut a marker out of text.
             TokenKind::Whitespace => {
-                return whitespace_tokens(text, |at, tok| self.emit_word(tok, at, id, &mut buf, out));
+                return Ok(whitespace_tokens(text, |at, tok| self.emit_word(tok, at, id, &mut buf, out))?);
+            }
+            TokenKind::Tokenizer(file) => {
+                // One line at a time, with its line end, also in a stream: chunks are cut at line ends, so
+                // tokens do not depend on the chunking. Lower-casing folds the text before it is encoded.
+                let mut start = 0;
+                for piece in text.split_inclusive('\n') {
+                    let folded;
+                    let piece_text = if self.lowercase && piece.chars().any(folds) {
+                        folded = piece.to_lowercase();
+                        folded.as_str()
+                    } else {
+                        piece
+                    };
+                    file.segment(piece_text, |at, tok| {
+                        if tok.is_empty() {
+                            // Text the tokenizer dropped: the unknown word.
+                            out.push(id("<unk>"));
+                            return Ok(());
+                        }
+                        self.emit_exact(tok, start + at, id, out)
+                    })
+                    .map_err(TokenizeError::Tokenizer)??;
+                    start += piece.len();
+                }
             }
             TokenKind::Words => word_tokens(text, |tok| emit(tok, out)),
             TokenKind::Chars => {
@@ -757,7 +841,7 @@ mod tests {
     }
 
     /// The tokens of `text` as strings, or the first literal marker.
-    fn special(text: &str, lowercase: bool, sentences: Sentences, skip: bool) -> Result<Vec<String>, LiteralMarker> {
+    fn special(text: &str, lowercase: bool, sentences: Sentences, skip: bool) -> Result<Vec<String>, TokenizeError> {
         let tok = Tokenizer { kind: TokenKind::Whitespace, lowercase, sentences, skip_symbols: skip };
         let mut vocab = Vocab::new();
         let mut ids = Vec::new();
@@ -768,7 +852,7 @@ mod tests {
     #[test]
     fn literal_markers_are_refused_at_their_offset_or_skipped() {
         use Sentences::{Lines, None as Stream};
-        let at = |marker, offset| Err(LiteralMarker { marker, offset });
+        let at = |marker, offset| Err(TokenizeError::Literal(LiteralMarker { marker, offset }));
         let text = "a <b>\nc <s> d </s>\n";
         assert_eq!(special(text, false, Lines, false), at(Marker::Start, 8));
         assert_eq!(special(text, false, Stream, false), at(Marker::Start, 8));
@@ -808,7 +892,7 @@ mod tests {
             let first = words.iter().position(|w| w == "<s>" || w == "</s>");
             for sentences in [Sentences::None, Sentences::Lines] {
                 match (special(&text, lowercase, sentences, false), first) {
-                    (Err(m), Some(i)) => {
+                    (Err(TokenizeError::Literal(m)), Some(i)) => {
                         let offset = whitespace(&text)[i].as_ptr() as usize - text.as_ptr() as usize;
                         prop_assert_eq!(m.offset, offset);
                         prop_assert_eq!(m.marker.text(), words[i].as_str());

@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use shannon_corpus::{Chunk, Corpus, Decode, Span};
 
 use crate::error::Error;
-use crate::segment::{LiteralMarker, Sentences, TokenKind, Tokenizer};
+use crate::segment::{Sentences, TokenKind, TokenizeError, Tokenizer};
 use crate::vocab::{LocalTokens, Lookup, Vocab, BOS, EOS, UNK};
 
 /// The history of position `i` of a token stream: at most `max` tokens before it, not reaching before the
@@ -99,10 +99,16 @@ pub fn tokenize_train(
     Ok((vocab, stream))
 }
 
-/// The error for a literal marker met in `chunk`'s text, located in its file.
-fn literal(corpus: &Corpus, chunk: &Chunk, m: LiteralMarker) -> Error {
-    let at = corpus.locate(chunk, m.offset);
-    Error::LiteralMarker { path: at.path, line: at.line, offset: at.offset, marker: m.marker }
+/// The error for a literal marker met in `chunk`'s text, located in its file, or for a tokenizer that failed
+/// on it.
+fn literal(corpus: &Corpus, chunk: &Chunk, e: TokenizeError) -> Error {
+    match e {
+        TokenizeError::Literal(m) => {
+            let at = corpus.locate(chunk, m.offset);
+            Error::LiteralMarker { path: at.path, line: at.line, offset: at.offset, marker: m.marker }
+        }
+        TokenizeError::Tokenizer(problem) => Error::Tokenizer { path: corpus.locate(chunk, 0).path, problem },
+    }
 }
 
 /// How text is checked: NUL bytes mark a binary file, an error, except for byte tokens, which model any data,

@@ -3,7 +3,7 @@
 //! merged into the global vocabulary in corpus order.
 
 use crate::intern::Strings;
-use crate::segment::{LiteralMarker, Tokenizer};
+use crate::segment::{TokenizeError, Tokenizer};
 
 /// The unknown word: out-of-vocabulary tokens at test time, and literal `<unk>` in text.
 pub const UNK: u32 = 0;
@@ -99,8 +99,9 @@ pub struct LocalTokens {
 }
 
 impl LocalTokens {
-    /// Tokenizes a chunk into local ids; a literal `<s>` or `</s>` is an error (see [`Tokenizer::tokenize`]).
-    pub fn new(tokenizer: &Tokenizer, text: &str) -> Result<LocalTokens, LiteralMarker> {
+    /// Tokenizes a chunk into local ids; a literal `<s>` or `</s>` or a failing tokenizer is an error (see
+    /// [`Tokenizer::tokenize`]).
+    pub fn new(tokenizer: &Tokenizer, text: &str) -> Result<LocalTokens, TokenizeError> {
         // Guesses from English text (a new word every 50 or so bytes of 4 MiB), to skip most regrowth.
         let mut strings = Strings::with_capacity(text.len() / 64, text.len() / 8);
         let mut ids = Vec::with_capacity(text.len() / 4);

@@ -52,6 +52,15 @@ fn stand_ins(root: &Path) -> PathBuf {
     write("test.txt", lines[half..].join("\n") + "\n");
     write("a.txt", lines[..half].join("\n") + "\n");
     write("b.txt", lines[half..].join("\n") + "\n");
+    let docs: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("{}\n", serde_json::json!({"id": format!("gen-{i}"), "text": l})))
+        .collect::<String>()
+        .repeat(3);
+    std::fs::write(work.join("docs.jsonl.zst"), zstd::stream::encode_all(docs.as_bytes(), 3).unwrap()).unwrap();
+    // A Hugging Face tokenizer.json for `--tokens tokenizer:PATH`: a small BPE trained on the stand-in text.
+    crate::hf::train_bpe(&work.join("book.txt"), 300, &work.join("tokenizer.json"));
     std::fs::create_dir(work.join("corpus")).unwrap();
     std::fs::write(work.join("corpus/one.txt"), lines[..half].join("\n") + "\n").unwrap();
     std::fs::write(work.join("corpus/two.txt"), lines[half..].join("\n") + "\n").unwrap();
