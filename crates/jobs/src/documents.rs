@@ -97,6 +97,29 @@ pub struct Place {
     pub raw: Range<usize>,
 }
 
+/// Scores every document of `corpus` with a loaded model file, ARPA or binary (its vocabulary and model are
+/// the file's either way): [`Scorer::run`] for `score --per-document` and `filter`.
+#[allow(clippy::too_many_arguments)]
+pub fn score_loaded(
+    loaded: &crate::model_file::Loaded,
+    options: &DocumentOptions,
+    tokenizer: Tokenizer,
+    lossy: bool,
+    corpus: &Corpus,
+    formats: &[Format],
+    progress: &dyn Progress,
+    each: &mut dyn FnMut(&Place, &DocumentScore) -> Result<()>,
+) -> Result<Totals> {
+    match loaded {
+        crate::model_file::Loaded::Arpa { vocab, model, .. } => {
+            Scorer { options, tokenizer, lossy, vocab, model }.run(corpus, formats, progress, each)
+        }
+        crate::model_file::Loaded::Binary(m) => {
+            Scorer { options, tokenizer, lossy, vocab: m, model: m }.run(corpus, formats, progress, each)
+        }
+    }
+}
+
 /// How documents are tokenized and scored.
 pub struct Scorer<'a, V: Lookup, M: LanguageModel + ?Sized> {
     /// How documents are read.

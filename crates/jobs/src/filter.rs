@@ -13,8 +13,8 @@ use shannon_corpus::Corpus;
 use shannon_report::filter::{FilterCounts, FilterReport, Rule, FILTER_SCHEMA};
 use shannon_report::ModelFile;
 
-use crate::documents::{self, Place, Scorer};
-use crate::model_file::{self, Loaded};
+use crate::documents::{self, Place};
+use crate::model_file;
 use crate::output::Output;
 use crate::progress::{stage, Progress, Unit};
 use crate::text::{describe, TokenizerChoice};
@@ -167,15 +167,17 @@ pub fn run(config: &FilterConfig, progress: &dyn Progress) -> Result<FilterRepor
         scored.push((place.clone(), p));
         Ok(())
     };
-    let (totals, _) = stage(progress, "score", Some(corpus.bytes()), Unit::Bytes, || match &loaded {
-        Loaded::Arpa { vocab, model, .. } => {
-            let scorer = Scorer { options: &config.documents, tokenizer, lossy: config.lossy, vocab, model };
-            scorer.run(&corpus, &formats, progress, &mut each)
-        }
-        Loaded::Binary(m) => {
-            let scorer = Scorer { options: &config.documents, tokenizer, lossy: config.lossy, vocab: m, model: m };
-            scorer.run(&corpus, &formats, progress, &mut each)
-        }
+    let (totals, _) = stage(progress, "score", Some(corpus.bytes()), Unit::Bytes, || {
+        documents::score_loaded(
+            &loaded,
+            &config.documents,
+            tokenizer,
+            config.lossy,
+            &corpus,
+            &formats,
+            progress,
+            &mut each,
+        )
     })?;
     let totals = totals?;
     if totals.documents == 0 {

@@ -11,7 +11,7 @@ use shannon_tokens::stream;
 use shannon_tokens::Lookup;
 
 use crate::compare::check_temperature;
-use crate::documents::{self, DocumentScore, Scorer};
+use crate::documents::{self, DocumentScore};
 use crate::model_file::{self, Loaded};
 use crate::progress::{stage, Progress, Unit};
 use crate::text::TokenizerChoice;
@@ -205,15 +205,17 @@ pub fn run_documents(
         }
         each(d)
     };
-    let (totals, _) = stage(progress, "score", Some(corpus.bytes()), Unit::Bytes, || match &loaded {
-        Loaded::Arpa { vocab, model, .. } => {
-            let scorer = Scorer { options: &config.documents, tokenizer, lossy: config.lossy, vocab, model };
-            scorer.run(&corpus, &formats, progress, &mut each_doc)
-        }
-        Loaded::Binary(m) => {
-            let scorer = Scorer { options: &config.documents, tokenizer, lossy: config.lossy, vocab: m, model: m };
-            scorer.run(&corpus, &formats, progress, &mut each_doc)
-        }
+    let (totals, _) = stage(progress, "score", Some(corpus.bytes()), Unit::Bytes, || {
+        documents::score_loaded(
+            &loaded,
+            &config.documents,
+            tokenizer,
+            config.lossy,
+            &corpus,
+            &formats,
+            progress,
+            &mut each_doc,
+        )
     })?;
     let totals = totals?;
     if totals.tokens == 0 && totals.score.tokens == 0 {
