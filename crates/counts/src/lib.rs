@@ -36,11 +36,13 @@
 //! `types`: what counting produces ([`Order`], [`Counts`], [`Followers`], [`count_of_counts`]);
 //! `count`: the entry points, [`Limits`] and the driver that counts order after order; `sort`: the
 //! in-memory bucket and radix sort of one section; `spill`: runs written past the memory limit and their
-//! k-way merge; `serial`: the oracle; `error`: [`Error`]; [`store`]: counts on disk. Everything public is
+//! k-way merge; [`radix`]: the LSD radix sort (`shannon-eval` sorts its packed block keys with it too);
+//! `serial`: the oracle; `error`: [`Error`]; [`store`]: counts on disk. Everything else public is
 //! re-exported here, so callers name `shannon_counts::count`, never a module.
 
 mod count;
 mod error;
+pub mod radix;
 mod serial;
 mod sort;
 mod spill;

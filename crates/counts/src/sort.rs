@@ -244,47 +244,9 @@ impl Entry for u64 {
     fn pos(self) -> u32 {
         self as u32
     }
-    /// LSD radix sort on the key, in digits of up to 12 bits (a histogram that fits L1).
+    /// LSD radix sort on the key (`crate::radix`).
     fn sort(v: &mut [Self], key_bits: u32, scratch: &mut Vec<Self>) {
-        if v.len() < 1 << 10 || key_bits == 0 {
-            if key_bits > 0 {
-                v.sort_unstable();
-            }
-            return;
-        }
-        let passes = key_bits.div_ceil(12);
-        let bits = key_bits.div_ceil(passes);
-        let (radix, mask) = (1usize << bits, (1u64 << bits) - 1);
-        let digit = |e: u64, p: u32| ((e >> (32 + p * bits)) & mask) as usize;
-        let mut counts = vec![0usize; radix * passes as usize];
-        for &e in v.iter() {
-            for (p, c) in counts.chunks_exact_mut(radix).enumerate() {
-                c[digit(e, p as u32)] += 1;
-            }
-        }
-        scratch.clear();
-        scratch.resize(v.len(), 0);
-        let (mut src, mut dst) = (&mut *v, &mut scratch[..]);
-        let mut moved = false;
-        for (p, c) in counts.chunks_exact_mut(radix).enumerate() {
-            if c.contains(&src.len()) {
-                continue; // One digit: nothing to move.
-            }
-            let mut at = 0;
-            for n in c.iter_mut() {
-                (*n, at) = (at, at + *n);
-            }
-            for &e in src.iter() {
-                let d = &mut c[digit(e, p as u32)];
-                dst[*d] = e;
-                *d += 1;
-            }
-            std::mem::swap(&mut src, &mut dst);
-            moved = !moved;
-        }
-        if moved {
-            v.copy_from_slice(scratch);
-        }
+        crate::radix::sort_bits(v, 32..32 + key_bits, scratch);
     }
 }
 
