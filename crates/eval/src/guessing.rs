@@ -15,7 +15,8 @@
 //! alphabet (`<unk>`) gets rank |A| + 1.
 //!
 //! Positions are ranked in parallel and tallied into integer counts, so results are identical for any
-//! thread count. Each position costs |A| probability queries.
+//! thread count. Each position costs one lookup of its history's contexts and |A| of n-grams
+//! ([`Model::log_probs_of`]).
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -84,14 +85,8 @@ pub fn play(model: &Model, tokens: &[u32], alphabet: &[u32]) -> Guessing {
                 if t == BOS {
                     return (acc, lp);
                 }
-                let h = history(tokens, i, context);
-                let mut truth = None;
-                for (k, &c) in alphabet.iter().enumerate() {
-                    lp[k] = model.log_prob(h, c);
-                    if c == t {
-                        truth = Some(k);
-                    }
-                }
+                model.log_probs_of(history(tokens, i, context), alphabet, &mut lp);
+                let truth = alphabet.iter().position(|&c| c == t);
                 let rank = match truth {
                     // Candidates strictly more probable, or equally probable with a smaller id.
                     Some(k) => {

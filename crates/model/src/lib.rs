@@ -335,6 +335,59 @@ impl Model {
         self.log_prob_matched(history, word).0
     }
 
+    /// ln p(w | history) for every w of `words`, into `out[k]` for `words[k]`: [`Model::log_prob`]'s values
+    /// bit for bit, with the history's contexts looked up once for all the words instead of once a word —
+    /// what the guessing game asks at every position (the whole alphabet after one history).
+    ///
+    /// Panics if `out` is shorter than `words`.
+    pub fn log_probs_of(&self, history: &[u32], words: &[u32], out: &mut [f64]) {
+        let Form::Backoff { log_prob, log_backoff } = &self.form else {
+            for (o, &w) in out.iter_mut().zip(words) {
+                *o = self.log_prob(history, w);
+            }
+            return;
+        };
+        let h = &history[history.len().saturating_sub(self.order - 1)..];
+        // The stored contexts of the history, shortest first: `contexts[j − 1]` is the id of its last j words.
+        let mut contexts = Vec::with_capacity(h.len());
+        let mut ctx = NONE;
+        for j in 1..=h.len() {
+            match self.counts.order(j).get(ctx, h[h.len() - j]) {
+                Some(id) => ctx = id,
+                None => break,
+            }
+            contexts.push(ctx);
+        }
+        for (o, &word) in out[..words.len()].iter_mut().zip(words) {
+            if !self.is_predictable(word) {
+                *o = f64::NEG_INFINITY;
+                continue;
+            }
+            let (id, matched) = self.longest_ngram(h, word, h.len() + 1);
+            let mut lp = log_prob[matched - 1][id as usize];
+            for j in matched..=contexts.len() {
+                lp += log_backoff[j - 1][contexts[j - 1] as usize];
+            }
+            *o = lp;
+        }
+    }
+
+    /// The id and length of the longest stored n-gram that ends in `word` and is preceded by the last words
+    /// of `h`, at most `limit` words long.
+    fn longest_ngram(&self, h: &[u32], word: u32, limit: usize) -> (u32, usize) {
+        let (mut id, mut matched) = (word, 1);
+        while matched < limit {
+            match self.counts.order(matched + 1).get(id, h[h.len() - matched]) {
+                Some(next) => {
+                    id = next;
+                    matched += 1;
+                }
+                None => break,
+            }
+        }
+        (id, matched)
+    }
+
     /// ln p(word | history) as [`Model::log_prob`], with the length of the longest stored n-gram ending in
     /// `word` that the history matches (KenLM's `ngram_length`: 1 for a word only known as a unigram, 0 when
     /// the probability is 0 because the word cannot be predicted).
@@ -343,21 +396,7 @@ impl Model {
             return (f64::NEG_INFINITY, 0);
         }
         let h = &history[history.len().saturating_sub(self.order - 1)..];
-        // The longest n-gram ending in `word` (word preceded by the last `matched − 1` history words),
-        // stopping after `limit` words.
-        let ngram = |limit: usize| {
-            let (mut id, mut matched) = (word, 1);
-            while matched < limit {
-                match self.counts.order(matched + 1).get(id, h[h.len() - matched]) {
-                    Some(next) => {
-                        id = next;
-                        matched += 1;
-                    }
-                    None => break,
-                }
-            }
-            (id, matched)
-        };
+        let ngram = |limit: usize| self.longest_ngram(h, word, limit);
         match &self.form {
             Form::Backoff { log_prob, log_backoff } => {
                 let (id, matched) = ngram(h.len() + 1);
@@ -430,13 +469,7 @@ pub trait LanguageModel: Sync {
     /// `<s>`): `out(position, ln p, matched length)`. A model may carry state from one token to the next
     /// (the n-grams found ending at a word are the next word's contexts), as KenLM does.
     fn stream_log_probs(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
-        let context = self.order() - 1;
-        for (i, &w) in tokens.iter().enumerate() {
-            if w != shannon_tokens::BOS {
-                let (lp, matched) = self.log_prob_matched(shannon_tokens::history(tokens, i, context), w);
-                out(i, lp, matched);
-            }
-        }
+        stream_each(self, tokens, out)
     }
 }
 
@@ -451,6 +484,66 @@ impl LanguageModel for Model {
 
     fn log_prob_matched(&self, history: &[u32], word: u32) -> (f64, usize) {
         Model::log_prob_matched(self, history, word)
+    }
+
+    /// A backoff-form model walks the stream as the binary format does ([`walk::stream_log_probs`]): the
+    /// n-grams found ending at one word are the next word's contexts, so each word costs one probe per
+    /// order instead of two, and the probes of 16 words overlap. Same values, bit for bit (tests).
+    fn stream_log_probs(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
+        match &self.form {
+            Form::Backoff { log_prob, log_backoff } => {
+                walk::stream_log_probs(&BackoffSlots { model: self, log_prob, log_backoff }, tokens, out)
+            }
+            Form::Counted { .. } => stream_each(self, tokens, out),
+        }
+    }
+}
+
+/// A backoff-form [`Model`]'s n-grams as [`walk::Slots`]: an n-gram's id is its slot.
+struct BackoffSlots<'a> {
+    model: &'a Model,
+    log_prob: &'a [Vec<f64>],
+    log_backoff: &'a [Vec<f64>],
+}
+
+impl walk::Slots for BackoffSlots<'_> {
+    fn order(&self) -> usize {
+        self.model.order
+    }
+
+    fn vocab_len(&self) -> usize {
+        self.log_prob[0].len()
+    }
+
+    fn is_predictable(&self, w: u32) -> bool {
+        self.model.is_predictable(w)
+    }
+
+    #[inline]
+    fn find(&self, n: usize, suffix: u32, first: u32) -> Option<u32> {
+        self.model.counts.order(n).get(suffix, first)
+    }
+
+    #[inline]
+    fn prob(&self, n: usize, slot: u32) -> f64 {
+        self.log_prob[n - 1][slot as usize]
+    }
+
+    #[inline]
+    fn backoff(&self, n: usize, slot: u32) -> f64 {
+        self.log_backoff[n - 1][slot as usize]
+    }
+}
+
+/// [`LanguageModel::stream_log_probs`] one position at a time, each from scratch: for models that carry no
+/// state from one word to the next.
+fn stream_each<M: LanguageModel + ?Sized>(model: &M, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
+    let context = model.order() - 1;
+    for (i, &w) in tokens.iter().enumerate() {
+        if w != BOS {
+            let (lp, matched) = model.log_prob_matched(shannon_tokens::history(tokens, i, context), w);
+            out(i, lp, matched);
+        }
     }
 }
 

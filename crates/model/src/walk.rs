@@ -248,6 +248,28 @@ mod tests {
             let ours = f64::from_bits(lp);
             assert!(ours == theirs || (ours - theirs).abs() <= 1e-9 * theirs.abs(), "{ours} vs {theirs} at {i}");
         }
+        // The in-memory model walks its own n-grams the same way: its values are its `log_prob_matched`'s,
+        // bit for bit.
+        let mut walked = Vec::new();
+        model.stream_log_probs(tokens, &mut |i, lp, n| walked.push((i, lp.to_bits(), n)));
+        let each: Vec<(usize, u64, usize)> = want
+            .iter()
+            .map(|&i| {
+                let (lp, n) = model.log_prob_matched(shannon_tokens::history(tokens, i, context), tokens[i]);
+                (i, lp.to_bits(), n)
+            })
+            .collect();
+        assert_eq!(walked, each);
+        // And every word after one history at once (the guessing game's question), bit for bit.
+        let words: Vec<u32> = (0..model.vocab_size() as u32 + 2).collect();
+        let mut all = vec![0.0; words.len()];
+        for i in (0..tokens.len()).step_by(7) {
+            let h = shannon_tokens::history(tokens, i, context);
+            model.log_probs_of(h, &words, &mut all);
+            for (&w, lp) in words.iter().zip(&all) {
+                assert_eq!(lp.to_bits(), model.log_prob(h, w).to_bits(), "word {w} after position {i}");
+            }
+        }
     }
 
     #[test]
