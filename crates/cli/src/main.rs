@@ -122,6 +122,7 @@ enum Command {
 /// `entropy --block-counts`.
 #[derive(Clone, Copy, ValueEnum)]
 enum BlockCountsArg {
+    Sort,
     Hash,
     SuffixArray,
 }
@@ -503,9 +504,10 @@ struct EntropyArgs {
     /// index of the training part, and with mkn extended by the index's longer contexts. Default: not played.
     #[arg(long, value_name = "N", default_value_t = 0)]
     guess_max_order: usize,
-    /// How block counts are made: hash (one pass over the text per order) or suffix-array (its runs of
+    /// How block counts are made: sort (every position's N symbols packed in a 64-bit key, sorted once; hash
+    /// where they do not fit), hash (one pass over the text per order) or suffix-array (its runs of
     /// suffixes; faster for long blocks). The estimates are the same.
-    #[arg(long, value_enum, default_value = "hash")]
+    #[arg(long, value_enum, default_value = "sort")]
     block_counts: BlockCountsArg,
     /// Fraction of lines held out for the guessing game, in (0, 1).
     #[arg(long, value_name = "F", default_value_t = text::DEFAULT_HOLDOUT)]
@@ -1050,6 +1052,7 @@ fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
     config.guess_limit = a.guess_limit;
     config.guess_max_order = a.guess_max_order;
     config.block_counter = match a.block_counts {
+        BlockCountsArg::Sort => shannon_eval::entropy::BlockCounter::Sort,
         BlockCountsArg::Hash => shannon_eval::entropy::BlockCounter::Hash,
         BlockCountsArg::SuffixArray => shannon_eval::entropy::BlockCounter::SuffixArray,
     };

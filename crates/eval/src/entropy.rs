@@ -25,9 +25,10 @@
 //! exactly what no estimator can read off the sample (Paninski 2003: in that regime even bias-corrected
 //! estimators can be badly biased). F_n is unsupported when H_n is.
 //!
-//! Cost: O(L) hash or table lookups per order for a text of L tokens, one order in memory at a time, so
-//! any N up to [`MAX_BLOCK`] is practical; the jackknife adds O(L) per order and the estimators
-//! O(distinct count values) per group.
+//! Cost ([`BlockCounter`]): by default one radix sort of L 64-bit keys for a text of L tokens gives every
+//! order and every deleted group at once, where N symbols fit a key; otherwise O(L) hash lookups per order,
+//! one order in memory at a time, so any N up to [`MAX_BLOCK`] is practical, and the jackknife adds O(L)
+//! per order. The estimators cost O(distinct count values) per profile — NSB, a quadrature over β, most.
 
 use hashbrown::HashMap;
 use rayon::prelude::*;
@@ -177,18 +178,34 @@ pub struct BlockOptions {
     pub counter: BlockCounter,
 }
 
-/// How n-blocks are numbered and counted ([`block_entropies`]). Both give identical count profiles, hence
-/// identical estimates (a test checks it to N = 100); they differ in cost.
+/// How n-blocks are counted ([`block_entropies`]). Every counter gives identical count profiles, hence
+/// identical estimates (tests check it, to N = 100 for the suffix array); they differ in cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BlockCounter {
-    /// Each n-block as (id of its (n−1)-block, last symbol), numbered through hash partitions: one pass
-    /// over the text per order.
+    /// Every start position as one 64-bit key — its N symbols packed, then its jackknife group — and the
+    /// keys radix-sorted once: every order's blocks are the runs of the sorted keys (`crate::packed`).
+    /// Where N symbols and a group do not fit 64 bits (27 letters past N = 11, bytes past N = 6, most word
+    /// vocabularies past N = 2 or 3) the blocks are hashed instead ([`BlockCounter::Hash`]).
     #[default]
+    Sort,
+    /// Each n-block as (id of its (n−1)-block, last symbol), numbered through hash partitions: one pass
+    /// over the text per order, for any alphabet and N.
     Hash,
     /// From the text's suffix array and LCP array (`shannon_index`): the n-blocks are the runs of
     /// suffixes that share n symbols, one pass over the rows per order. Built once, so cheaper per order
     /// for long blocks (N up to 100 and beyond).
     SuffixArray,
+}
+
+impl BlockCounter {
+    /// The name `--block-counts` and reports use.
+    pub fn name(self) -> &'static str {
+        match self {
+            BlockCounter::Sort => "sort",
+            BlockCounter::Hash => "hash",
+            BlockCounter::SuffixArray => "suffix-array",
+        }
+    }
 }
 
 impl BlockOptions {
@@ -200,7 +217,7 @@ impl BlockOptions {
             groups: DEFAULT_GROUPS,
             min_coverage: DEFAULT_MIN_COVERAGE,
             nsb_jackknife: true,
-            counter: BlockCounter::Hash,
+            counter: BlockCounter::Sort,
         }
     }
 
@@ -321,7 +338,7 @@ fn walk_orders(tokens: &[u32], max_order: usize, mut visit: impl FnMut(usize, &[
 fn walk(tokens: &[u32], max_order: usize, counter: BlockCounter, mut visit: impl FnMut(usize, &[u32], &[u64])) {
     let vocab = tokens.iter().max().map_or(0, |&m| m as usize + 1);
     let sa = match counter {
-        BlockCounter::Hash => None,
+        BlockCounter::Sort | BlockCounter::Hash => None,
         BlockCounter::SuffixArray => shannon_index::suffix_array(tokens, vocab).ok(),
     };
     let Some(sa) = sa else { return walk_orders(tokens, max_order, visit) };
@@ -501,29 +518,23 @@ fn se_by_estimator(groups: &[ByEstimator]) -> ByEstimator {
     }
 }
 
-/// Block entropies H_n and F_n for n = 1..=`options.max_order`, every estimator, with block-jackknife
-/// standard errors. Deterministic for any thread count.
-///
-/// Two phases: walking the orders gives, per order, the profile of the whole sample and of the sample
-/// with each group deleted; then every estimator runs on all of those profiles in parallel.
-///
-/// Panics if `max_order` is 0 or above [`MAX_BLOCK`], or `groups` < 2.
-pub fn block_entropies(tokens: &[u32], options: &BlockOptions) -> BlockEntropies {
-    assert!(options.groups >= 2, "the block jackknife needs at least 2 groups");
-    let len = tokens.len();
-    let g = options.groups;
-    let bounds: Vec<(usize, usize)> = (0..g).map(|j| (j * len / g, (j + 1) * len / g)).collect();
-
-    // Phase 1: profiles. profiles[n − 1] = [whole sample, without group 0, …, without group G − 1].
-    let mut profiles: Vec<Vec<CountProfile>> = Vec::with_capacity(options.max_order);
-    walk(tokens, options.max_order, options.counter, |_, ids, counts| {
+/// The profiles of [`crate::packed::profiles`] (whole sample, then each group of start positions
+/// `starts[g]..starts[g + 1]` deleted) by walking the orders one by one with `counter`'s block ids.
+fn walked_profiles(
+    tokens: &[u32],
+    max_order: usize,
+    counter: BlockCounter,
+    starts: &[usize],
+) -> Vec<Vec<CountProfile>> {
+    let mut profiles: Vec<Vec<CountProfile>> = Vec::with_capacity(max_order);
+    walk(tokens, max_order, counter, |_, ids, counts| {
         let full = CountProfile::from_counts(counts.iter().copied());
-        let deleted: Vec<CountProfile> = bounds
-            .par_iter()
+        let deleted: Vec<CountProfile> = starts
+            .par_windows(2)
             .map_init(
                 || (vec![0u32; counts.len()], Vec::new()),
-                |(delta, touched), &(lo, hi)| {
-                    for &id in &ids[lo..hi] {
+                |(delta, touched), lo_hi| {
+                    for &id in &ids[lo_hi[0]..lo_hi[1]] {
                         if id != NONE {
                             if delta[id as usize] == 0 {
                                 touched.push(id);
@@ -540,11 +551,39 @@ pub fn block_entropies(tokens: &[u32], options: &BlockOptions) -> BlockEntropies
                 },
             )
             .collect();
-        let mut all = Vec::with_capacity(g + 1);
+        let mut all = Vec::with_capacity(starts.len());
         all.push(full);
         all.extend(deleted);
         profiles.push(all);
     });
+    profiles
+}
+
+/// The hashed counter's profiles (the oracle of `crate::packed`'s tests).
+#[cfg(test)]
+pub(crate) fn hashed_profiles(tokens: &[u32], max_order: usize, starts: &[usize]) -> Vec<Vec<CountProfile>> {
+    walked_profiles(tokens, max_order, BlockCounter::Hash, starts)
+}
+
+/// Block entropies H_n and F_n for n = 1..=`options.max_order`, every estimator, with block-jackknife
+/// standard errors. Deterministic for any thread count.
+///
+/// Two phases: walking the orders gives, per order, the profile of the whole sample and of the sample
+/// with each group deleted; then every estimator runs on all of those profiles in parallel.
+///
+/// Panics if `max_order` is 0 or above [`MAX_BLOCK`], or `groups` < 2.
+pub fn block_entropies(tokens: &[u32], options: &BlockOptions) -> BlockEntropies {
+    assert!(options.groups >= 2, "the block jackknife needs at least 2 groups");
+    let len = tokens.len();
+    let g = options.groups;
+    let starts: Vec<usize> = (0..=g).map(|j| j * len / g).collect();
+
+    // Phase 1: profiles. profiles[n − 1] = [whole sample, without group 0, …, without group G − 1].
+    let packed = match options.counter {
+        BlockCounter::Sort => crate::packed::profiles(tokens, options.max_order, &starts, usize::MAX),
+        BlockCounter::Hash | BlockCounter::SuffixArray => None,
+    };
+    let profiles = packed.unwrap_or_else(|| walked_profiles(tokens, options.max_order, options.counter, &starts));
 
     // Phase 2: estimators on every profile. NSB on the deleted samples only when asked.
     let tasks: Vec<(usize, usize)> = (0..profiles.len()).flat_map(|o| (0..=g).map(move |j| (o, j))).collect();

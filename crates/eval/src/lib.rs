@@ -25,6 +25,7 @@ pub mod entropy;
 pub mod extrapolation;
 pub mod guessing;
 pub mod infinigram;
+mod packed;
 pub mod tune;
 pub mod words;
 

@@ -62,7 +62,8 @@ pub struct EntropyConfig {
     pub nsb_jackknife: bool,
     /// Highest predictor order of the guessing game (0: skip).
     pub guess_order: usize,
-    /// How block counts are made: hashing (the default) or a suffix array; the estimates are the same.
+    /// How block counts are made: sorting packed keys (the default), hashing, or a suffix array; the
+    /// estimates are the same.
     pub block_counter: BlockCounter,
     /// Highest order of the guessing game played by the ∞-gram predictor of a suffix-array index of the
     /// training part, and by its interpolation with mkn (0: not played).
@@ -109,7 +110,7 @@ impl EntropyConfig {
             nsb_jackknife: true,
             guess_order: default_guess_order(text.tokenizer.kind, max_order),
             guess_max_order: 0,
-            block_counter: BlockCounter::Hash,
+            block_counter: BlockCounter::Sort,
             guess_limit: DEFAULT_GUESS_LIMIT,
             holdout: DEFAULT_HOLDOUT,
             name: None,
@@ -287,11 +288,16 @@ fn methods(config: &EntropyConfig, alphabet: &Alphabet) -> Methods {
         ));
     }
     let mut block_counts_note = String::new();
-    if config.block_counter == BlockCounter::SuffixArray {
-        block_counts_note.push_str(
+    match config.block_counter {
+        BlockCounter::Sort => {}
+        BlockCounter::Hash => block_counts_note.push_str(
+            " Block counts by hashing each n-block as its (n − 1)-block and last symbol, one pass over the text \
+             per order, identical to the sorted counts.",
+        ),
+        BlockCounter::SuffixArray => block_counts_note.push_str(
             " Block counts from the text's suffix array and LCP array (runs of suffixes sharing n symbols), \
-             identical to the hashed counts.",
-        );
+             identical to the sorted counts.",
+        ),
     }
     let mut methods = Methods {
         estimators: "plugin: maximum likelihood; miller_madow: + (K_obs − 1)/(2N) nats (Miller 1955); chao_shen: \
@@ -472,7 +478,7 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
             guess_limit: config.guess_limit,
             holdout: config.holdout,
             guess_max_order: (config.guess_max_order > 0).then_some(config.guess_max_order),
-            block_counts: (config.block_counter == BlockCounter::SuffixArray).then(|| "suffix-array".to_string()),
+            block_counts: (config.block_counter != BlockCounter::Sort).then(|| config.block_counter.name().to_string()),
         },
         orders,
         bits_per_letter,

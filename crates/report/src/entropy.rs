@@ -89,8 +89,8 @@ pub struct EntropySettings {
     /// interpolation with mkn (`--guess-max-order`); absent when not played.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guess_max_order: Option<usize>,
-    /// `suffix-array` when block counts came from the text's suffix array (`--block-counts`); absent when
-    /// hashed. The counts, so the estimates, are the same either way.
+    /// How block counts were made when not by sorting packed keys (`--block-counts`): `hash` or
+    /// `suffix-array`; absent for the default. The counts, so the estimates, are the same any way.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub block_counts: Option<String>,
 }

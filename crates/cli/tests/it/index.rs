@@ -160,6 +160,20 @@ fn guess_max_order_plays_the_infinigram_to_n() {
     assert_eq!(s["orders"], r["orders"]);
     assert_eq!(s["settings"]["block_counts"], "suffix-array");
     assert!(r["settings"].get("block_counts").is_none());
+    // And hashed, one pass over the text per order: the same again.
+    let hashed = dir.path().join("hash.json");
+    shannon()
+        .arg("entropy")
+        .arg(&path)
+        .args(["--max-order", "3", "--guess-order", "0", "--no-nsb-jackknife", "--groups", "4"])
+        .args(["--block-counts", "hash", "--output"])
+        .arg(&hashed)
+        .assert()
+        .success();
+    let h: Value = serde_json::from_slice(&std::fs::read(&hashed).unwrap()).unwrap();
+    assert_valid(&validator("entropy"), &h, "entropy report with --block-counts hash");
+    assert_eq!(h["orders"], r["orders"]);
+    assert_eq!(h["settings"]["block_counts"], "hash");
     // The page shows the ∞-gram table.
     let page = dir.path().join("r.html");
     shannon().arg("render").arg(&out).arg("--output").arg(&page).assert().success();
@@ -224,5 +238,31 @@ fn index_block_counts_equal_the_hashed_block_counts_to_n_100() {
             );
         }
         assert_eq!(profiles.len(), 100);
+    }
+}
+
+/// The default block counter (packed keys, sorted once) gives the hashed counter's estimates bit for bit on
+/// shared corpora: letters to N = 10 in one stream, bytes to N = 6 with lines as sentences, and words to
+/// N = 2 — every field of every order, the jackknife errors included.
+#[test]
+#[ignore = "needs SHANNON_CORPORA"]
+fn sorted_block_counts_equal_the_hashed_ones_on_the_shared_corpora() {
+    use shannon_eval::entropy::{block_entropies, BlockCounter, BlockOptions};
+    let corpora = PathBuf::from(std::env::var("SHANNON_CORPORA").expect("set SHANNON_CORPORA"));
+    let cases = [
+        ("canterbury/bible.txt", TokenKind::Letters, Sentences::None, 10),
+        ("calgary/book1", TokenKind::Letters, Sentences::None, 10),
+        ("calgary/paper1", TokenKind::Bytes, Sentences::Lines, 6),
+        ("canterbury/alice29.txt", TokenKind::Words, Sentences::Lines, 2),
+    ];
+    for (file, kind, sentences, n) in cases {
+        let tok = Tokenizer { kind, lowercase: kind == TokenKind::Letters, sentences, skip_symbols: false };
+        let corpus = Corpus::open(&[corpora.join(file)]).unwrap();
+        let (vocab, s) = stream::tokenize_train(&corpus, &corpus.whole(), &tok, false, &stream::no_progress).unwrap();
+        let mut options = BlockOptions::new(n, vocab.len() as f64);
+        options.nsb_jackknife = false;
+        let sorted = block_entropies(&s.ids, &options);
+        options.counter = BlockCounter::Hash;
+        assert_eq!(sorted, block_entropies(&s.ids, &options), "{file}");
     }
 }
