@@ -135,8 +135,14 @@ fn main() -> Result<()> {
     let ratio = kenlm_best.1 / shannon_best.1;
     println!("{} copies of bible.txt: {tokens} tokens, perplexity {kenlm_ppl} (both)", args.copies);
     println!("KenLM query:   {:.3} s wall, {:.2} s CPU; probing file {kenlm_bytes} bytes", kenlm_best.0, kenlm_best.1);
-    println!("shannon score: {:.3} s wall, {:.2} s CPU; binary file {shannon_bytes} bytes", shannon_best.0, shannon_best.1);
-    println!("shannon's tokens per CPU-second / KenLM's: {ratio:.2}; file size ratio {:.2}", shannon_bytes as f64 / kenlm_bytes as f64);
+    println!(
+        "shannon score: {:.3} s wall, {:.2} s CPU; binary file {shannon_bytes} bytes",
+        shannon_best.0, shannon_best.1
+    );
+    println!(
+        "shannon's tokens per CPU-second / KenLM's: {ratio:.2}; file size ratio {:.2}",
+        shannon_bytes as f64 / kenlm_bytes as f64
+    );
     let date = Command::new("date").arg("+%Y-%m-%d").output()?;
     let date = String::from_utf8_lossy(&date.stdout).trim().to_string();
     let json = serde_json::json!({

@@ -390,9 +390,12 @@ impl Tokenizer {
                     emit(c.encode_utf8(&mut s), out);
                 }
             }
+            // Byte and letter ids are asked of `id` once each (it only maps strings to ids), then remembered:
+            // interning a string per byte was most of the time these take.
             TokenKind::Bytes => {
+                let mut known = [None; 256];
                 for &b in text.as_bytes() {
-                    out.push(id(byte_name(b)));
+                    out.push(*known[b as usize].get_or_insert_with(|| id(byte_name(b))));
                 }
             }
             TokenKind::Letters | TokenKind::Letters26 => {
@@ -401,20 +404,23 @@ impl Tokenizer {
                 // may continue with a letter. `join_streams` merges and trims them.
                 let stream = self.sentences == Sentences::None;
                 let (mut pending, mut any) = (false, false);
+                // Ids of a–z, then of the space.
+                let mut known = [None; 27];
                 for &b in text.as_bytes() {
                     if b.is_ascii_alphabetic() {
                         if pending && (any || stream) {
-                            out.push(id(" "));
+                            out.push(*known[26].get_or_insert_with(|| id(" ")));
                         }
                         pending = false;
                         any = true;
-                        out.push(id(LETTERS[(b.to_ascii_lowercase() - b'a') as usize]));
+                        let k = (b.to_ascii_lowercase() - b'a') as usize;
+                        out.push(*known[k].get_or_insert_with(|| id(LETTERS[k])));
                     } else if spaces {
                         pending = true;
                     }
                 }
                 if pending && stream {
-                    out.push(id(" "));
+                    out.push(*known[26].get_or_insert_with(|| id(" ")));
                 }
             }
         }
