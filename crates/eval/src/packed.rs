@@ -526,10 +526,10 @@ pub(crate) fn profiles(
         let mut keys = vec![0u64; totals[range.clone()].iter().sum()];
         // Scatter: the range's buckets one after another, each in chunk order.
         let mut pieces: Vec<Vec<&mut [u64]>> = (0..chunks.len()).map(|_| Vec::with_capacity(range.len())).collect();
-        let mut bucket_slices: Vec<usize> = Vec::with_capacity(range.len());
+        let mut bucket_sizes: Vec<usize> = Vec::with_capacity(range.len());
         let mut rest = &mut keys[..];
         for b in range.clone() {
-            bucket_slices.push(totals[b]);
+            bucket_sizes.push(totals[b]);
             for (c, h) in sizes.iter().enumerate() {
                 let (piece, tail) = rest.split_at_mut(h[b] as usize);
                 pieces[c].push(piece);
@@ -549,11 +549,11 @@ pub(crate) fn profiles(
         });
         // Walk: tasks of consecutive buckets, about equal in keys.
         let per_task = keys.len().div_ceil(TASKS).max(1);
-        let tasks = ranges(&bucket_slices, per_task);
+        let tasks = ranges(&bucket_sizes, per_task);
         let mut slices: Vec<&mut [u64]> = Vec::with_capacity(tasks.len());
         let mut rest = &mut keys[..];
         for t in &tasks {
-            let (s, tail) = rest.split_at_mut(bucket_slices[t.clone()].iter().sum());
+            let (s, tail) = rest.split_at_mut(bucket_sizes[t.clone()].iter().sum());
             slices.push(s);
             rest = tail;
         }
@@ -564,7 +564,7 @@ pub(crate) fn profiles(
             .map(|(t, slice)| {
                 let mut scratch = Vec::new();
                 let mut rest = &mut *slice;
-                for &size in &bucket_slices[t.clone()] {
+                for &size in &bucket_sizes[t.clone()] {
                     let (bucket, tail) = rest.split_at_mut(size);
                     rest = tail;
                     radix::sort_bits(bucket, sort_bits.clone(), &mut scratch);

@@ -487,8 +487,9 @@ impl LanguageModel for Model {
     }
 
     /// A backoff-form model walks the stream as the binary format does ([`walk::stream_log_probs`]): the
-    /// n-grams found ending at one word are the next word's contexts, so each word costs one probe per
-    /// order instead of two, and the probes of 16 words overlap. Same values, bit for bit (tests).
+    /// n-grams found ending at one word are the next word's contexts, so each word costs one lookup per
+    /// order instead of two, 16 words at a time (no prefetch hints: the lookups are hash-map probes). Same
+    /// values, bit for bit (tests).
     fn stream_log_probs(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
         match &self.form {
             Form::Backoff { log_prob, log_backoff } => {

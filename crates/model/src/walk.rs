@@ -1,5 +1,6 @@
-//! The backoff walk of a model stored as hashed n-gram slots: the binary file ([`crate::binary::Mapped`]),
-//! behind the [`Slots`] trait (where a slot's key, probability and backoff weight live).
+//! The backoff walk of a model whose n-grams are found by (suffix, first word): the binary file
+//! ([`crate::binary::Mapped`], hashed slots it can prefetch) and the in-memory [`crate::Model`] (ids of its
+//! counts), behind the [`Slots`] trait (where an n-gram's key, probability and backoff weight live).
 
 /// Where the n-grams of a hashed backoff model are, and what they hold.
 pub(crate) trait Slots {
