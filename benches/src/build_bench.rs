@@ -15,6 +15,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod timed;
+
 use anyhow::{bail, Context, Result};
 use clap::Parser;
 use serde_json::{json, Value};
@@ -82,23 +84,8 @@ struct Run {
 
 /// Runs `program args` under GNU time: its wall seconds, peak RSS bytes and stderr; fails naming `what`.
 fn timed(program: &Path, args: impl IntoIterator<Item = std::ffi::OsString>, what: &str) -> Result<(f64, u64, String)> {
-    let output = Command::new("/usr/bin/time")
-        .args(["-f", "BENCH %e %M"])
-        .arg(program)
-        .args(args)
-        .output()
-        .with_context(|| format!("running /usr/bin/time {} (is GNU time installed?)", program.display()))?;
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    if !output.status.success() {
-        // The program's last line of its own, not the ones GNU time adds.
-        let mut own = stderr.lines().filter(|l| !l.starts_with("BENCH ") && !l.starts_with("Command exited with"));
-        bail!("{what} failed: {}", own.next_back().unwrap_or(""));
-    }
-    let line = stderr.lines().find_map(|l| l.strip_prefix("BENCH ")).context("no timing from /usr/bin/time")?;
-    let mut f = line.split_whitespace();
-    let wall = f.next().context("wall")?.parse()?;
-    let rss = f.next().context("rss")?.parse::<u64>()? * 1024;
-    Ok((wall, rss, stderr))
+    let t = timed::timed(program, args, None, what)?;
+    Ok((t.wall, t.rss, t.stderr))
 }
 
 fn build(shannon: &Path, corpus: &Path, out: &Path, order: usize, extra: &[String]) -> Result<Run> {

@@ -102,6 +102,15 @@ fn write(output: Option<&PathBuf>, report: &impl Serialize) -> PyResult<()> {
     Ok(())
 }
 
+/// `memory=`: bytes, or a size such as `"1G"` as `--memory` takes it.
+fn size(memory: Option<&Bound<'_, PyAny>>) -> PyResult<Option<u64>> {
+    let Some(m) = memory else { return Ok(None) };
+    match m.extract::<u64>() {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(_) => Ok(Some(build_job::parse_size(&m.extract::<String>()?).map_err(|e| errors::value("memory", e))?)),
+    }
+}
+
 fn threads_of(options: &Options) -> usize {
     options.threads.unwrap_or_else(rayon::current_num_threads)
 }
@@ -117,8 +126,8 @@ fn threads_of(options: &Options) -> usize {
 #[pyfunction]
 #[pyo3(signature = (corpus=None, *, train=None, test=None, holdout=text::DEFAULT_HOLDOUT,
     order=compare_job::DEFAULT_ORDER, smoothing=None, prune=Vec::new(), temperatures=Vec::new(), tokens=None,
-    lowercase=false, sentences=None, skip_symbols=false, lossy=false, name=None, output=None, threads=None,
-    progress=false, quiet=false))]
+    lowercase=false, sentences=None, skip_symbols=false, lossy=false, name=None, output=None, memory=None,
+    temp_dir=None, threads=None, progress=false, quiet=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn compare<'py>(
     py: Python<'py>,
@@ -137,6 +146,8 @@ pub fn compare<'py>(
     lossy: bool,
     name: Option<String>,
     output: Option<PathBuf>,
+    memory: Option<&Bound<'py, PyAny>>,
+    temp_dir: Option<PathBuf>,
     threads: Option<usize>,
     progress: bool,
     quiet: bool,
@@ -161,6 +172,7 @@ pub fn compare<'py>(
     config.temperatures = temperatures;
     config.prune = prune;
     config.name = name;
+    config.memory = build_job::CountMemory { memory: size(memory)?, temp_dir };
     config.threads = threads_of(&options);
     // Checked even where it is not used, as on the command line.
     text::check_holdout(holdout).map_err(|e| to_py(e.into()))?;
@@ -206,14 +218,7 @@ pub fn build<'py>(
         "binary" => build_job::Format::Binary,
         other => return Err(errors::value("format", format!("got '{other}' (expected arpa or binary)"))),
     };
-    let memory = match memory {
-        None => None,
-        Some(m) => match m.extract::<u64>() {
-            Ok(bytes) => Some(bytes),
-            Err(_) => Some(build_job::parse_size(&m.extract::<String>()?).map_err(|e| errors::value("memory", e))?),
-        },
-    };
-    config.memory = build_job::CountMemory { memory, temp_dir };
+    config.memory = build_job::CountMemory { memory: size(memory)?, temp_dir };
     config.validate().map_err(|e| to_py(e.into()))?;
     let summary = run(py, options, |p| build_job::run(&config, p))?;
     let out = to_dict(py, &summary)?;

@@ -52,6 +52,16 @@ def test_compare_train_and_test_equals_the_cli(small_text, tmp_path):
                           "--order", 2, "--smoothing", "kn,add-k:0.5"))
 
 
+def test_compare_within_a_budget_equals_the_cli(small_text, tmp_path):
+    a, _ = small_text
+    ours = shannon.compare(str(a), order=3, memory="1M", temp_dir=tmp_path, quiet=True)
+    assert ours["timings"]["memory"]["budget"] == "--memory"
+    assert ours["timings"]["memory"]["budget_bytes"] == 1 << 20
+    same(ours, cli_report(tmp_path, "compare", a, "--order", 3, "--memory", "1M"))
+    with pytest.raises(ValueError, match="--memory"):
+        shannon.compare(str(a), order=2, smoothing="add-k", memory=1 << 20, quiet=True)
+
+
 def test_entropy_equals_the_cli(small_text, tmp_path):
     a, _ = small_text
     ours = shannon.entropy(a, max_order=4, guess_order=2, groups=5, quiet=True)

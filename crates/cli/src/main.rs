@@ -245,6 +245,16 @@ struct CompareArgs {
     /// Also score every model through these softmax temperatures (comma-separated, each > 0) and report the best.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     temperatures: Vec<f64>,
+    /// Memory for sorting n-grams while counting (e.g. 1G). The training counts are kept on disk and each model is
+    /// estimated from there, keeping only the n-grams the test text asks for: the same figures, for corpora whose
+    /// models do not fit in memory. Default: half of the memory available. add-k, mle, --temperatures and --prune
+    /// need every count in memory and take no budget.
+    #[arg(long, value_name = "SIZE", value_parser = build::parse_size)]
+    memory: Option<u64>,
+    /// Where the counts and sorted runs go (default: the system's temporary directory); removed when done or
+    /// interrupted.
+    #[arg(long, value_name = "DIR")]
+    temp_dir: Option<PathBuf>,
     #[command(flatten)]
     text: TextArgs,
     /// Name used in the report and its default path (default: the corpus's file name).
@@ -278,7 +288,7 @@ struct BuildArgs {
     #[arg(long, value_enum, default_value = "arpa")]
     format: FormatArg,
     /// Memory for sorting n-grams while counting (e.g. 1G); past it, sorted runs spill to --temp-dir and are
-    /// merged. The model is identical for any value. Default: no limit.
+    /// merged. The model is identical for any value. Default: half of the memory available.
     #[arg(long, value_name = "SIZE", value_parser = build::parse_size)]
     memory: Option<u64>,
     /// Where to spill sorted runs (default: the system's temporary directory); removed when done or interrupted.
@@ -853,6 +863,7 @@ fn run_compare(mut a: CompareArgs, progress: &Terminal) -> Result<Outcome> {
     config.prune = a.prune;
     config.name = a.name;
     config.documents = a.text.documents.options();
+    config.memory = build::CountMemory { memory: a.memory, temp_dir: a.temp_dir };
     // `--holdout` is checked even where it is not used, so that a bad value never passes silently.
     checked(text::check_holdout(a.holdout))?;
     checked(config.validate())?;

@@ -8,6 +8,7 @@ use shannon_model::{Model, Smoothing, Summary};
 use shannon_tokens::{Sentences, Tokenizer, Vocab};
 
 use crate::direct::Direct;
+pub use crate::memory::CountMemory;
 use crate::progress::{stage, Progress, Unit};
 use crate::text::{check_order, describe, open, tokenize_whole};
 use crate::{cleanup, ConfigError, DocumentOptions, Error, Result, TextConfig};
@@ -118,40 +119,6 @@ fn write_model(
     Ok(())
 }
 
-/// How much memory counting may use (`--memory`) and where it spills sorted runs past it (`--temp-dir`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct CountMemory {
-    /// Bytes of sorting memory; `None`: unlimited.
-    pub memory: Option<u64>,
-    /// Parent of the spill directory; `None`: the system's temporary directory.
-    pub temp_dir: Option<PathBuf>,
-}
-
-impl CountMemory {
-    /// A fresh private spill directory, removed when dropped and, through [`cleanup`], on Ctrl-C.
-    fn spill_dir(&self) -> Result<SpillDir> {
-        let parent = self.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
-        let dir = tempfile::Builder::new()
-            .prefix(".shannon-spill-")
-            .tempdir_in(&parent)
-            .map_err(|e| Error::io(format!("creating a spill directory in {} (--temp-dir)", parent.display()), e))?;
-        let registered = cleanup::register(dir.path());
-        Ok(SpillDir { _registered: registered, dir })
-    }
-}
-
-/// A spill directory: unregistered from interruption cleanup, then removed, when dropped.
-struct SpillDir {
-    _registered: cleanup::Registered,
-    dir: tempfile::TempDir,
-}
-
-impl SpillDir {
-    fn path(&self) -> &Path {
-        self.dir.path()
-    }
-}
-
 /// Writes `model` to `output` through a buffered temporary file beside it, renamed into place when complete
 /// (the file is never held in memory whole; on error or Ctrl-C the temporary file is removed).
 fn write_streaming(
@@ -225,7 +192,11 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
     let sentences = text.tokenizer.sentences == Sentences::Lines;
     // Estimation and writing never query, so the counts need no hash index.
     let spill = memory.spill_dir()?;
-    let limits = shannon_counts::Limits { memory: memory.memory, temp_dir: spill.path().to_path_buf(), index: false };
+    let (budget, why) = memory.budget();
+    if memory.memory.is_none() {
+        progress.message(&format!("note: n-grams sorted within {} ({why})", crate::memory::size(budget)));
+    }
+    let limits = shannon_counts::Limits { memory: Some(budget), temp_dir: spill.path().to_path_buf(), index: false };
     let writing = || format!("writing the model for {}", describe(paths));
     let summary = if format == Format::Arpa {
         // Counts go to disk order by order and the model is estimated and written from there, one order

@@ -6,15 +6,19 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use shannon_corpus::{Corpus, Source, Span};
+use shannon_counts::store::Store;
+use shannon_counts::{Counts, Limits};
 use shannon_eval::tune::DevSplit;
+use shannon_model::filtered::{self, Wanted};
 use shannon_model::{Model, Smoothing};
 use shannon_report::{
-    CompareReport, CorpusInfo, ModelEntry, PrunePoint, TemperaturePoint, TestScore, TextStats, Timings, TrueRate,
-    COMPARE_SCHEMA,
+    CompareReport, CorpusInfo, MemoryUse, ModelEntry, PrunePoint, TemperaturePoint, TestScore, TextStats, Timings,
+    TrueRate, COMPARE_SCHEMA,
 };
 use shannon_tokens::stream::{self, Stream};
 use shannon_tokens::{Sentences, TokenKind};
 
+use crate::memory::{CountMemory, SpillDir};
 use crate::progress::{stage, Progress, Unit};
 use crate::text::{
     check_holdout, check_order, corpus_name, describe, inputs, name_part, open, stem, text_parts, DEFAULT_HOLDOUT,
@@ -48,6 +52,14 @@ pub struct CompareConfig {
     pub documents: DocumentOptions,
     /// Worker threads (for the timings block).
     pub threads: usize,
+    /// The training counts go to disk under `temp_dir`, sorted within the budget (`--memory`; by default
+    /// [`crate::memory::default_budget`]), and each model is estimated from there keeping only what scoring
+    /// the test text needs — where every method allows it (mkn, kn, wb; no temperatures or pruning). The
+    /// figures are the same as with every count in memory.
+    pub memory: CountMemory,
+    /// Hold every count in memory even where the methods allow disk: the other way to the same figures
+    /// (tests compare the two). Not with a budget.
+    pub in_memory: bool,
 }
 
 impl CompareConfig {
@@ -63,6 +75,8 @@ impl CompareConfig {
             name: None,
             documents: DocumentOptions::default(),
             threads: rayon::current_num_threads(),
+            memory: CountMemory::default(),
+            in_memory: false,
         }
     }
 
@@ -81,7 +95,53 @@ impl CompareConfig {
         for &theta in &self.prune {
             check_threshold("prune", theta)?;
         }
+        if self.memory.memory.is_some() {
+            if self.in_memory {
+                return Err(ConfigError::new("memory", "keeps the counts on disk, not in memory (in_memory)"));
+            }
+            if let Some(m) = self.smoothing.iter().find(|m| !on_disk(m)) {
+                return Err(ConfigError::new(
+                    "memory",
+                    format!(
+                        "keeps the counts on disk, where mkn, kn and wb models can be estimated; {m} needs every \
+                         count in memory (drop --memory, or compare {m} apart)"
+                    ),
+                ));
+            }
+            for (flag, given) in
+                [("--temperatures", !self.temperatures.is_empty()), ("--prune", !self.prune.is_empty())]
+            {
+                if given {
+                    return Err(ConfigError::new(
+                        "memory",
+                        format!("keeps the counts on disk and cannot be combined with {flag} yet (it needs each whole model in memory)"),
+                    ));
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// Where the training counts are kept: on disk with its budget and why that budget, or in memory with
+    /// why (`None`: asked for).
+    fn plan(&self) -> Plan {
+        if let Some(budget) = self.memory.memory {
+            return Plan::Disk { budget, why: "--memory".into() };
+        }
+        if self.in_memory {
+            return Plan::Memory(None);
+        }
+        let why = if let Some(m) = self.smoothing.iter().find(|m| !on_disk(m)) {
+            format!("{m} needs every count")
+        } else if !self.temperatures.is_empty() {
+            "--temperatures needs each whole model".into()
+        } else if !self.prune.is_empty() {
+            "--prune needs each whole model".into()
+        } else {
+            let (budget, why) = self.memory.budget();
+            return Plan::Disk { budget, why };
+        };
+        Plan::Memory(Some(why))
     }
 
     /// The report's default file stem: `compare-<name>`, followed by every setting that differs from the
@@ -250,7 +310,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
         Ok(((vocab, train), test))
     })?;
     let (train, test) = tokenized?;
-    let (vocab, train) = train;
+    let (vocab, mut train) = train;
     if train.tokens == 0 {
         return Err(Error::Input(format!(
             "{}: empty corpus: the training text has no {} tokens",
@@ -270,10 +330,42 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
     }
 
     // Count.
-    let (counts, count_seconds) = stage(progress, "count", None, Unit::Steps, || {
-        shannon_counts::count_within(&train.ids, vocab.len(), config.order, &Default::default())
+    let plan = config.plan();
+    match &plan {
+        Plan::Memory(Some(why)) => progress.message(&format!("note: counts held in memory: {why}")),
+        Plan::Memory(None) => {}
+        Plan::Disk { budget, why } => progress.message(&format!(
+            "note: counts on disk in {}, sorted within {} ({why})",
+            config.memory.temp_dir.clone().unwrap_or_else(std::env::temp_dir).display(),
+            crate::memory::size(*budget)
+        )),
+    }
+    let (counted, count_seconds) = stage(progress, "count", None, Unit::Steps, || match &plan {
+        Plan::Memory(_) => Ok(Counted::Memory(Arc::new(shannon_counts::count_within(
+            &train.ids,
+            vocab.len(),
+            config.order,
+            &Default::default(),
+        )?))),
+        Plan::Disk { budget, .. } => count_to_disk(&config.memory, *budget, &train, &test, vocab.len(), config.order),
     })?;
-    let counts = Arc::new(counts?);
+    let counted = counted?;
+    if matches!(counted, Counted::Disk { .. }) {
+        // Counted, and nothing later reads the training tokens (`validate` refused what would).
+        train.ids = Vec::new();
+    }
+    let memory = match &counted {
+        Counted::Memory(_) => None,
+        Counted::Disk { wanted, .. } => {
+            let kept: Vec<u64> = wanted.ngrams().iter().map(|&n| n as u64).collect();
+            progress.detail(&format!(
+                "each model keeps the test text's n-grams that training holds: {} per order",
+                kept.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+            ));
+            let Plan::Disk { budget, why } = plan else { unreachable!("counts on disk are planned so") };
+            Some(MemoryUse { budget_bytes: budget, budget: why, counts: "disk".into(), kept_ngrams: kept })
+        }
+    };
 
     // Estimate and score.
     let mut warnings = Vec::new();
@@ -304,60 +396,30 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
                             (Smoothing::AddK { k }, Some(k), curve)
                         }
                     };
-                    let model = Model::estimate(Arc::clone(&counts), order, smoothing, sentences)?;
+                    let (model, score, summary) = match &counted {
+                        Counted::Memory(counts) => {
+                            let model = Model::estimate(Arc::clone(counts), order, smoothing, sentences)?;
+                            let score = shannon_eval::score(&model, &test.ids, false);
+                            let summary = model.summary().clone();
+                            (Some(model), score, summary)
+                        }
+                        Counted::Disk { store, wanted, .. } => {
+                            let model = filtered::estimate(store, wanted, order, smoothing, sentences)?;
+                            let score = shannon_eval::score(&model, &test.ids, false);
+                            (None, score, model.summary().clone())
+                        }
+                    };
                     let build_seconds = t.elapsed().as_secs_f64();
-                    let score = shannon_eval::score(&model, &test.ids, false);
-                    let summary = model.summary();
                     for d in &summary.discounts {
                         if let Some(why) = &d.fallback {
                             fallbacks.note(&format!("{smoothing} models"), why, order);
                         }
                     }
-                    let temperatures: Vec<TemperaturePoint> = config
-                        .temperatures
-                        .iter()
-                        .map(|&tau| {
-                            let s = shannon_eval::score_tempered(&model, &test.ids, tau, false);
-                            TemperaturePoint {
-                                tau,
-                                cross_entropy_bits: s.cross_entropy_bits(),
-                                perplexity: s.perplexity(),
-                            }
-                        })
-                        .collect();
-                    let best_temperature = temperatures
-                        .iter()
-                        .filter_map(|p| Some((p.tau, p.cross_entropy_bits?)))
-                        .min_by(|a, b| a.1.total_cmp(&b.1))
-                        .map(|p| p.0);
-                    let train_score = (!config.prune.is_empty() && model.stored_log_prob(1, 0).is_some())
-                        .then(|| shannon_eval::score(&model, &train.ids, false));
-                    let pruning: Vec<PrunePoint> = config
-                        .prune
-                        .iter()
-                        .filter_map(|&theta| {
-                            let p = shannon_model::prune::prune(&model, theta)?;
-                            let s = shannon_eval::score(&p.model, &test.ids, false);
-                            let t = shannon_eval::score(&p.model, &train.ids, false);
-                            let base = train_score.as_ref()?;
-                            Some(PrunePoint {
-                                threshold: theta,
-                                ngrams: p.model.summary().ngrams.clone(),
-                                removed: p.removed,
-                                cross_entropy_bits: s.cross_entropy_bits(),
-                                perplexity: s.perplexity(),
-                                predicted_kl_bits: p.predicted_kl_nats / std::f64::consts::LN_2,
-                                training_kl_bits: shannon_model::prune::divergence_on(&model, &p.model, &train.ids)
-                                    / std::f64::consts::LN_2,
-                                model_kl_bits: shannon_model::prune::divergence(&model, &p.model)
-                                    / std::f64::consts::LN_2,
-                                training_cross_entropy_increase_bits: t
-                                    .cross_entropy_bits()
-                                    .zip(base.cross_entropy_bits())
-                                    .map(|(after, before)| after - before),
-                            })
-                        })
-                        .collect();
+                    // Temperatures and pruning need the whole model (`validate` refuses them with --memory).
+                    let (temperatures, best_temperature, pruning) = match &model {
+                        Some(model) => tempered_and_pruned(config, model, &test.ids, &train.ids),
+                        None => (Vec::new(), None, Vec::new()),
+                    };
                     models.push(ModelEntry {
                         order,
                         smoothing: method.to_string(),
@@ -401,9 +463,103 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
             count_seconds,
             models_seconds,
             total_seconds: start.elapsed().as_secs_f64(),
+            memory,
         },
     };
     Ok(report)
+}
+
+/// The model scored through `config.temperatures` (with the best τ) and pruned at `config.prune`.
+fn tempered_and_pruned(
+    config: &CompareConfig,
+    model: &Model,
+    test: &[u32],
+    train: &[u32],
+) -> (Vec<TemperaturePoint>, Option<f64>, Vec<PrunePoint>) {
+    let temperatures: Vec<TemperaturePoint> = config
+        .temperatures
+        .iter()
+        .map(|&tau| {
+            let s = shannon_eval::score_tempered(model, test, tau, false);
+            TemperaturePoint { tau, cross_entropy_bits: s.cross_entropy_bits(), perplexity: s.perplexity() }
+        })
+        .collect();
+    let best_temperature = temperatures
+        .iter()
+        .filter_map(|p| Some((p.tau, p.cross_entropy_bits?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|p| p.0);
+    let train_score = (!config.prune.is_empty() && model.stored_log_prob(1, 0).is_some())
+        .then(|| shannon_eval::score(model, train, false));
+    let pruning: Vec<PrunePoint> = config
+        .prune
+        .iter()
+        .filter_map(|&theta| {
+            let p = shannon_model::prune::prune(model, theta)?;
+            let s = shannon_eval::score(&p.model, test, false);
+            let t = shannon_eval::score(&p.model, train, false);
+            let base = train_score.as_ref()?;
+            Some(PrunePoint {
+                threshold: theta,
+                ngrams: p.model.summary().ngrams.clone(),
+                removed: p.removed,
+                cross_entropy_bits: s.cross_entropy_bits(),
+                perplexity: s.perplexity(),
+                predicted_kl_bits: p.predicted_kl_nats / std::f64::consts::LN_2,
+                training_kl_bits: shannon_model::prune::divergence_on(model, &p.model, train) / std::f64::consts::LN_2,
+                model_kl_bits: shannon_model::prune::divergence(model, &p.model) / std::f64::consts::LN_2,
+                training_cross_entropy_increase_bits: t
+                    .cross_entropy_bits()
+                    .zip(base.cross_entropy_bits())
+                    .map(|(after, before)| after - before),
+            })
+        })
+        .collect();
+    (temperatures, best_temperature, pruning)
+}
+
+/// Whether a method's models can be estimated from counts on disk (the backoff-form ones).
+fn on_disk(m: &Method) -> bool {
+    matches!(m, Method::Fixed(Smoothing::Mkn | Smoothing::Kn | Smoothing::Wb))
+}
+
+/// Where compare keeps the training counts ([`CompareConfig::plan`]).
+enum Plan {
+    /// In memory, and why when not asked for.
+    Memory(Option<String>),
+    /// On disk, sorted within `budget` bytes; `why` says where the budget came from.
+    Disk { budget: u64, why: String },
+}
+
+/// The training counts, in memory or on disk.
+enum Counted {
+    /// Every order's counts, in memory.
+    Memory(Arc<Counts>),
+    /// On disk (`--memory`), with the test text's n-grams that they hold. The spill directory holds the store
+    /// and is removed when this is dropped.
+    Disk { store: Store, wanted: Wanted, _spill: SpillDir },
+}
+
+/// Counts the training text into a store on disk within `budget` bytes of sorting memory, and finds which of
+/// the test text's n-grams it holds.
+fn count_to_disk(
+    memory: &CountMemory,
+    budget: u64,
+    train: &Stream,
+    test: &Stream,
+    vocab: usize,
+    order: usize,
+) -> Result<Counted> {
+    let spill = memory.spill_dir()?;
+    let limits = Limits { memory: Some(budget), temp_dir: spill.path().to_path_buf(), index: false };
+    let dir = spill.path().join("counts");
+    std::fs::create_dir(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+    let mut store = Store::new(&dir);
+    shannon_counts::count_to_store(&train.ids, vocab, order, &limits, &mut store)?;
+    let text = shannon_counts::count_within(&test.ids, vocab, order, &limits)?;
+    let wanted =
+        Wanted::new(&store, &text).map_err(|e| Error::io(format!("reading the counts in {}", dir.display()), e))?;
+    Ok(Counted::Disk { store, wanted, _spill: spill })
 }
 
 fn holdout_info(holdout: f64) -> CorpusInfo {
@@ -446,6 +602,89 @@ mod tests {
             let mut c = config();
             change(&mut c);
             assert_eq!(c.validate().map_err(|e| e.setting), Err(setting));
+        }
+    }
+
+    /// The report without what differs from run to run or by where the counts were kept: timings.
+    fn figures(mut r: CompareReport) -> CompareReport {
+        r.timings = Timings::default();
+        r.models.iter_mut().for_each(|m| m.build_seconds = 0.0);
+        r
+    }
+
+    fn on(corpus: PathBuf, order: usize, smoothing: &[Smoothing]) -> CompareConfig {
+        let tokenizer = Tokenizer {
+            kind: TokenKind::Whitespace,
+            lowercase: false,
+            sentences: Sentences::Lines,
+            skip_symbols: false,
+        };
+        let mut c = CompareConfig::new(
+            Inputs::Holdout { corpus: vec![corpus], holdout: 0.2 },
+            TextConfig { tokenizer, lossy: false },
+        );
+        c.order = order;
+        c.smoothing = smoothing.iter().map(|&s| Method::Fixed(s)).collect();
+        c
+    }
+
+    /// Every way to keep the counts gives the same figures: in memory, on disk within the default budget, and
+    /// on disk within a budget so small that every order spills.
+    fn same_figures_every_way(corpus: PathBuf, order: usize) {
+        let methods = [Smoothing::Mkn, Smoothing::Kn, Smoothing::Wb];
+        let mut memory = on(corpus.clone(), order, &methods);
+        memory.in_memory = true;
+        let want = run(&memory, &crate::Silent).unwrap();
+        assert_eq!(want.timings.memory, None);
+        let spill = tempfile::tempdir().unwrap();
+        for budget in [None, Some(4 << 10)] {
+            let mut disk = on(corpus.clone(), order, &methods);
+            disk.memory = CountMemory { memory: budget, temp_dir: Some(spill.path().to_path_buf()) };
+            let got = run(&disk, &crate::Silent).unwrap();
+            let used = got.timings.memory.clone().expect("counts on disk say so");
+            assert_eq!(used.kept_ngrams.len(), order);
+            assert!(used.kept_ngrams[1..].iter().zip(&got.models.last().unwrap().ngrams[1..]).all(|(k, n)| k < n));
+            assert_eq!(figures(got), figures(want.clone()), "budget {budget:?}");
+            assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0, "the counts are left on disk");
+        }
+    }
+
+    #[test]
+    fn counts_on_disk_give_the_in_memory_figures() {
+        same_figures_every_way(
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpora/fixtures/genesis.txt")),
+            4,
+        );
+    }
+
+    /// The classic corpora (SHANNON_CORPORA): bible and book1 to order 5.
+    #[test]
+    #[ignore = "needs SHANNON_CORPORA (../shared/corpora)"]
+    fn counts_on_disk_give_the_in_memory_figures_on_the_shared_corpora() {
+        let corpora = PathBuf::from(std::env::var_os("SHANNON_CORPORA").expect("SHANNON_CORPORA"));
+        for name in ["canterbury/bible.txt", "calgary/book1"] {
+            same_figures_every_way(corpora.join(name), 5);
+        }
+    }
+
+    #[test]
+    fn what_needs_whole_models_keeps_the_counts_in_memory_or_refuses_a_budget() {
+        let genesis = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpora/fixtures/genesis.txt"));
+        // Without a budget: in memory, and the report says nothing of disk.
+        let mut c = on(genesis.clone(), 2, &[Smoothing::Mkn]);
+        c.smoothing.push(Method::AddKAuto);
+        assert_eq!(run(&c, &crate::Silent).unwrap().timings.memory, None);
+        // With one: refused, naming what needs memory.
+        c.memory.memory = Some(1 << 20);
+        let e = c.validate().unwrap_err();
+        assert_eq!(e.setting, "memory");
+        assert!(e.problem.contains("add-k:auto"), "{e}");
+        for extra in [|c: &mut CompareConfig| c.temperatures = vec![0.5], |c: &mut CompareConfig| c.prune = vec![1e-7]]
+        {
+            let mut c = on(genesis.clone(), 2, &[Smoothing::Mkn]);
+            c.memory.memory = Some(1 << 20);
+            extra(&mut c);
+            assert_eq!(c.validate().map_err(|e| e.setting), Err("memory"));
         }
     }
 

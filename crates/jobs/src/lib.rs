@@ -29,6 +29,7 @@ pub mod filter;
 pub mod generate;
 pub mod index;
 pub mod kl;
+pub mod memory;
 pub mod model_file;
 pub mod output;
 pub mod progress;

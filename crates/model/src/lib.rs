@@ -32,6 +32,7 @@
 
 pub mod arpa;
 pub mod binary;
+pub mod filtered;
 pub mod prune;
 pub mod sample;
 pub mod streamed;

@@ -46,22 +46,66 @@ pub fn write_arpa(
     out: &mut (impl Write + Send),
 ) -> Result<Summary, Error> {
     let m = store.max_order();
-    let kneser_ney = match smoothing {
-        Smoothing::Kn | Smoothing::Mkn => true,
-        Smoothing::Wb => false,
-        other => return Err(Error::NotBackoff(other.to_string())),
-    };
+    check_backoff(smoothing)?;
+    let lens: Vec<usize> = (1..=m).map(|n| store.len(n)).collect();
+    write_header(&lens, out)?;
+    let words = Words::new(vocab);
+    let summary = estimate(store, m, smoothing, sentences, &mut Arpa { words: &words, out })?;
+    writeln!(out, "\n\\end\\")?;
+    Ok(summary)
+}
+
+/// Refuses the methods that are not in backoff form (their probabilities are computed from counts at query
+/// time, so there is nothing to estimate ahead).
+pub(crate) fn check_backoff(smoothing: Smoothing) -> Result<bool, Error> {
+    match smoothing {
+        Smoothing::Kn | Smoothing::Mkn => Ok(true),
+        Smoothing::Wb => Ok(false),
+        other => Err(Error::NotBackoff(other.to_string())),
+    }
+}
+
+/// What an estimation hands on, one order at a time: ARPA lines ([`write_arpa`]), or the values one text
+/// asks for ([`crate::filtered`]).
+pub(crate) trait Sink {
+    /// Order `n`'s n-grams are estimated: their ln p, and below the top order their statistics as histories
+    /// (`[total, γ bits, distinct]`), whose γ is the backoff weight. Called for n = 1, 2, … in turn.
+    fn section(&mut self, store: &Store, n: usize, probs: Probs, stats: Option<&[[u64; 3]]>) -> Result<(), Error>;
+}
+
+/// The ARPA file's sections.
+struct Arpa<'a, W> {
+    words: &'a Words<'a>,
+    out: &'a mut W,
+}
+
+impl<W: Write + Send> Sink for Arpa<'_, W> {
+    fn section(&mut self, store: &Store, n: usize, probs: Probs, stats: Option<&[[u64; 3]]>) -> Result<(), Error> {
+        section(store, self.words, n, probs, stats, self.out)
+    }
+}
+
+/// Estimates the model of order `top` (at most `store.max_order()`) with `smoothing` (mkn, kn or wb) from
+/// the counts in `store`, handing each order to `sink` as soon as its values are known; returns what
+/// [`Model::summary`](crate::Model::summary) would. The arithmetic is `Model::estimate`'s, in its order.
+pub(crate) fn estimate(
+    store: &Store,
+    top: usize,
+    smoothing: Smoothing,
+    sentences: bool,
+    sink: &mut impl Sink,
+) -> Result<Summary, Error> {
+    let m = top;
+    let kneser_ney = check_backoff(smoothing)?;
     let v = store.len(1);
     let predictable: Vec<bool> = (0..v as u32).map(|w| w != BOS && (sentences || w != EOS)).collect();
     let support = predictable.iter().filter(|&&p| p).count() as u64;
     let lens: Vec<usize> = (1..=m).map(|n| store.len(n)).collect();
     let mut summary =
         Summary { vocab: support, ngrams: lens.iter().map(|&l| l as u64).collect(), ..Summary::default() };
-    write_header(&lens, out)?;
 
     // ln p of the order below, indexed by id.
     let mut lower: Vec<f64> = Vec::new();
-    let words = Words::new(vocab);
     for n in 1..=m {
         let histories = if n == 1 { 1 } else { lens[n - 2] };
         let values = Values::new(store, n, m, kneser_ney)?;
@@ -113,36 +157,28 @@ pub fn write_arpa(
             Step { n, lower: &lower, stats: &stats, discounts: discounts.as_ref(), predictable: &predictable, support };
         if n >= 2 {
             // γ of order n's histories is the backoff weight of order n − 1.
-            section(store, &words, n - 1, Probs::Stored(&lower), Some(&stats), out)?;
+            sink.section(store, n - 1, Probs::Stored(&lower), Some(&stats))?;
         }
         if n < m {
             // Pass 2: ln p of every n-gram, for the order above.
             // Ranges of ids in parallel, each with its own readers.
             let mut log_prob = vec![0f64; lens[n - 1]];
-            log_prob.par_chunks_mut(RANGE).enumerate().try_for_each(|(r, log_prob)| {
-                let from = r * RANGE;
-                values.blocks(store, from..from + log_prob.len(), |start, keys, vals, hist| {
-                    let out = &mut log_prob[start - from..start - from + keys.len()];
-                    for (c, out) in out.chunks_mut(STEP).enumerate() {
-                        let at = c * STEP;
-                        let r = at..at + out.len();
-                        step.log_probs(start + at, &keys[r.clone()], &vals[r.clone()], &hist[r], out);
-                    }
-                })
-            })?;
+            log_prob
+                .par_chunks_mut(RANGE)
+                .enumerate()
+                .try_for_each(|(r, log_prob)| step.log_probs_from(store, &values, r * RANGE, log_prob))?;
             lower = log_prob;
             // Order n's histories and counts are not read again (its keys are: they spell the lines above).
             store.done_with(n, Column::History)?;
             store.done_with(n, Column::Count)?;
         } else {
             // The top order's ln p are written as they are computed, never stored.
-            section(store, &words, n, Probs::Computed(&step, &values), None, out)?;
+            sink.section(store, n, Probs::Computed(&step, &values), None)?;
         }
         if let Some(d) = discounts {
             summary.discounts.push(d);
         }
     }
-    writeln!(out, "\n\\end\\")?;
     Ok(summary)
 }
 
@@ -150,7 +186,7 @@ pub fn write_arpa(
 const STEP: usize = 256;
 
 /// What gives one order's ln p: the order below's ln p and this order's statistics by history.
-struct Step<'a> {
+pub(crate) struct Step<'a> {
     n: usize,
     lower: &'a [f64],
     /// By history: `[total, γ bits, distinct]`.
@@ -178,6 +214,24 @@ impl Step<'_> {
                 v as f64 * if denom == 0.0 { 0.0 } else { 1.0 / denom }
             }
         }
+    }
+
+    /// ln p of the n-grams `from..from + out.len()`, read from `store` and valued by `values`, into `out`.
+    pub(crate) fn log_probs_from(
+        &self,
+        store: &Store,
+        values: &Values,
+        from: usize,
+        out: &mut [f64],
+    ) -> Result<(), Error> {
+        values.blocks(store, from..from + out.len(), |start, keys, vals, hist| {
+            let out = &mut out[start - from..start - from + keys.len()];
+            for (c, out) in out.chunks_mut(STEP).enumerate() {
+                let at = c * STEP;
+                let r = at..at + out.len();
+                self.log_probs(start + at, &keys[r.clone()], &vals[r.clone()], &hist[r], out);
+            }
+        })
     }
 
     /// ln p of the n-grams `start..start + out.len()` (at most [`STEP`]), given their keys, values and
@@ -209,7 +263,7 @@ impl Step<'_> {
 }
 
 /// Where a section's ln p come from.
-enum Probs<'a> {
+pub(crate) enum Probs<'a> {
     /// An array by id.
     Stored(&'a [f64]),
     /// Computed as the lines are written (the top order, whose ln p nothing else needs).
@@ -295,7 +349,7 @@ fn section(
 }
 
 /// How each n-gram of one order is valued: raw counts, or Kneser–Ney's adjusted counts.
-struct Values {
+pub(crate) struct Values {
     n: usize,
     /// Continuation counts N1+(• w…) of order n, when they are the values (Kneser–Ney below the top order).
     continuation: Option<Vec<u32>>,

@@ -304,6 +304,24 @@ pub struct Timings {
     pub models_seconds: f64,
     /// Everything.
     pub total_seconds: f64,
+    /// With a memory budget (`--memory`): the budget, and that the counts were kept on disk.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryUse>,
+}
+
+/// How `compare` kept within a memory budget: the training counts on disk, each model estimated from there
+/// keeping only the n-grams that scoring the test text asks for. The models' figures are the same as
+/// without a budget; this says what it cost.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemoryUse {
+    /// The budget for sorting n-grams while counting, in bytes.
+    pub budget_bytes: u64,
+    /// Where it came from: `--memory`, or the default and how it was chosen.
+    pub budget: String,
+    /// Where the training counts were kept: `disk`.
+    pub counts: String,
+    /// Per order, the test text's n-grams that the training counts hold: what every model kept of itself.
+    pub kept_ngrams: Vec<u64>,
 }
 
 /// A `shannon compare` report. See the crate doc for the wire format.

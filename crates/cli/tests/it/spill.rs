@@ -46,6 +46,49 @@ fn a_tiny_memory_limit_spills_and_gives_the_same_model_byte_for_byte() {
     assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0, "spill directory left behind");
 }
 
+/// compare keeps its counts on disk within any budget, says so in the report, and leaves nothing behind; what
+/// needs every count in memory takes no budget.
+#[test]
+fn compare_counts_on_disk_within_a_budget_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let spill = tempfile::tempdir().unwrap();
+    let report = |name: &str, extra: &[&str]| -> serde_json::Value {
+        let out = dir.path().join(name);
+        shannon()
+            .args(["compare", "--order", "4", "--smoothing", "mkn,wb", "--tokens", "whitespace", "--output"])
+            .arg(&out)
+            .args(["--temp-dir", spill.path().to_str().unwrap()])
+            .args(extra)
+            .arg(genesis())
+            .assert()
+            .success();
+        let mut r: serde_json::Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
+        let memory = r["timings"]["memory"].take();
+        r["timings"] = serde_json::Value::Null;
+        for m in r["models"].as_array_mut().unwrap() {
+            m["build_seconds"] = serde_json::Value::Null;
+        }
+        serde_json::json!({"figures": r, "memory": memory})
+    };
+    let default = report("a.json", &[]);
+    let tiny = report("b.json", &["--memory", "4K", "--threads", "1"]);
+    assert_eq!(default["figures"], tiny["figures"]);
+    assert!(default["memory"]["budget"].as_str().unwrap().contains("memory available"), "{}", default["memory"]);
+    assert_eq!(tiny["memory"]["budget"], "--memory");
+    assert_eq!(tiny["memory"]["budget_bytes"], 4096);
+    assert_eq!(std::fs::read_dir(spill.path()).unwrap().count(), 0, "counts left behind");
+    let out = shannon()
+        .args(["compare", "--memory", "1G", "--smoothing", "add-k", "--output"])
+        .arg(dir.path().join("c.json"))
+        .arg(genesis())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("--memory") && stderr.contains("add-k"), "{stderr}");
+}
+
 #[test]
 fn an_unwritable_temp_dir_is_one_line_naming_the_flag() {
     let dir = tempfile::tempdir().unwrap();
@@ -166,6 +209,17 @@ fn a_full_disk_is_one_line_naming_the_directory_or_file_and_leaves_nothing_behin
         let line = fails_with(&args, &[target.to_str().unwrap(), full]);
         assert!(!line.contains(".shannon-"), "names the temporary file: {line}");
         assert_eq!(small.entries(""), Vec::<String>::new(), "a half-written model is left ({name})");
+    }
+    // compare's counts on disk, within a budget or the default one.
+    let report = work.path().join("r.json");
+    for memory in [&["--memory", "1M"][..], &[]] {
+        let mut args: Vec<&std::ffi::OsStr> = vec![os("compare"), os("--order"), os("5"), os("--temp-dir")];
+        args.extend([small.path().as_os_str()]);
+        args.extend(memory.iter().map(|&m| os(m)));
+        args.extend([os("--output"), report.as_os_str(), corpus.as_os_str()]);
+        fails_with(&args, &[small_s, full, "--temp-dir"]);
+        assert!(!report.exists(), "a report was written");
+        assert_eq!(small.entries(""), Vec::<String>::new(), "counts left behind ({memory:?})");
     }
     // A report, on a disk already full.
     small.fill();

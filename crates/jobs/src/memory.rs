@@ -1,0 +1,120 @@
+//! How much memory counting may use (`--memory`) and where its sorted runs and on-disk counts go
+//! (`--temp-dir`): shared by the jobs that count (`build`, `compare`).
+
+use std::path::{Path, PathBuf};
+
+use crate::{cleanup, Error, Result};
+
+/// How much memory counting may use (`--memory`) and where it spills sorted runs past it (`--temp-dir`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CountMemory {
+    /// Bytes of sorting memory; `None`: the default ([`default_budget`]).
+    pub memory: Option<u64>,
+    /// Parent of the spill directory; `None`: the system's temporary directory.
+    pub temp_dir: Option<PathBuf>,
+}
+
+impl CountMemory {
+    /// A fresh private spill directory, removed when dropped and, through [`cleanup`], on Ctrl-C.
+    pub(crate) fn spill_dir(&self) -> Result<SpillDir> {
+        let parent = self.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let dir = tempfile::Builder::new()
+            .prefix(".shannon-spill-")
+            .tempdir_in(&parent)
+            .map_err(|e| Error::io(format!("creating a spill directory in {} (--temp-dir)", parent.display()), e))?;
+        let registered = cleanup::register(dir.path());
+        Ok(SpillDir { _registered: registered, dir })
+    }
+}
+
+impl CountMemory {
+    /// The sorting budget — `--memory`, or else [`default_budget`] — and where it came from.
+    pub fn budget(&self) -> (u64, String) {
+        match self.memory {
+            Some(bytes) => (bytes, "--memory".into()),
+            None => {
+                let (bytes, why) = default_budget();
+                (bytes, format!("the default, {why}; --memory sets it"))
+            }
+        }
+    }
+}
+
+/// A spill directory: unregistered from interruption cleanup, then removed, when dropped.
+pub(crate) struct SpillDir {
+    _registered: cleanup::Registered,
+    dir: tempfile::TempDir,
+}
+
+impl SpillDir {
+    pub(crate) fn path(&self) -> &Path {
+        self.dir.path()
+    }
+}
+
+/// The fraction of the available memory a job's sorting takes when `--memory` is not given: a half, because
+/// the token stream and the estimation arrays come on top of it (lmplz's `-S` defaults to 80% of physical
+/// memory for its sorting alone and is killed on machines where other processes hold memory; GNU sort
+/// starts smaller and grows).
+const DEFAULT_SHARE: u64 = 2;
+
+/// The budget when the available memory cannot be read.
+const FALLBACK: u64 = 1 << 30;
+
+/// The least budget chosen: below it, every order would spill in small runs.
+const LEAST: u64 = 64 << 20;
+
+/// The sorting budget a job takes when `--memory` is not given, and the words that say why: half of the
+/// memory available now (`MemAvailable`, and within a cgroup v2 limit the room left under it), or 1 GiB
+/// where neither can be read.
+pub fn default_budget() -> (u64, String) {
+    match available() {
+        Some(bytes) => ((bytes / DEFAULT_SHARE).max(LEAST), format!("half of the {} of memory available", size(bytes))),
+        None => (FALLBACK, "1 GiB: the memory available could not be read".into()),
+    }
+}
+
+/// `bytes` for a message: in GiB with one decimal from 1 GiB up, else in MiB.
+pub fn size(bytes: u64) -> String {
+    const GIB: f64 = (1u64 << 30) as f64;
+    if bytes as f64 >= GIB {
+        format!("{:.1} GiB", bytes as f64 / GIB)
+    } else {
+        format!("{} MiB", bytes >> 20)
+    }
+}
+
+/// Bytes of memory available to this process now: Linux's `MemAvailable`, less where the process's cgroup
+/// (v2) has a lower limit left.
+fn available() -> Option<u64> {
+    let meminfo = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let kib = |line: &str| line.split_whitespace().nth(1)?.parse::<u64>().ok();
+    let mut bytes = meminfo.lines().find(|l| l.starts_with("MemAvailable:")).and_then(kib)? * 1024;
+    if let Some(room) = cgroup_room() {
+        bytes = bytes.min(room);
+    }
+    Some(bytes)
+}
+
+/// The room left under this process's cgroup v2 memory limit, if it has one.
+fn cgroup_room() -> Option<u64> {
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let path = cgroup.lines().find_map(|l| l.strip_prefix("0::"))?;
+    let dir = Path::new("/sys/fs/cgroup").join(path.trim_start_matches('/'));
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).ok()?.trim().parse::<u64>().ok();
+    // "max" (no limit) does not parse.
+    let max = read("memory.max")?;
+    Some(max.saturating_sub(read("memory.current").unwrap_or(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_default_budget_is_at_least_the_least_and_says_why() {
+        let (bytes, why) = default_budget();
+        assert!(bytes >= LEAST, "{bytes}");
+        assert!(why.contains("memory available"), "{why}");
+    }
+}
