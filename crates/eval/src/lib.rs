@@ -107,12 +107,17 @@ pub use shannon_tokens::history;
 /// Scores a stream through a softmax temperature τ > 0 (see `shannon_model::tempered`). The partition
 /// function is cached per context, so this runs serially; it is exactly [`score`] at τ = 1.
 pub fn score_tempered(model: &Model, tokens: &[u32], tau: f64, per_sentence: bool) -> Score {
+    summarize(tokens, &log2_probs_tempered(model, tokens, tau), per_sentence)
+}
+
+/// log2 p of every position of `tokens` through temperature τ (0 at `<s>`): what [`score_tempered`] sums.
+pub fn log2_probs_tempered(model: &Model, tokens: &[u32], tau: f64) -> Vec<f64> {
     if tau == 1.0 {
-        return score(model, tokens, per_sentence);
+        return log2_probs(model, tokens);
     }
     let mut t = shannon_model::tempered::Tempered::new(model, tau);
     let context = model.order() - 1;
-    let log2: Vec<f64> = (0..tokens.len())
+    (0..tokens.len())
         .map(|i| {
             if tokens[i] == BOS {
                 0.0
@@ -120,8 +125,7 @@ pub fn score_tempered(model: &Model, tokens: &[u32], tau: f64, per_sentence: boo
                 t.log_prob(history(tokens, i, context), tokens[i]) * std::f64::consts::LOG2_E
             }
         })
-        .collect();
-    summarize(tokens, &log2, per_sentence)
+        .collect()
 }
 
 /// Scores a stream. With `per_sentence`, also keeps each sentence's total (sentences are the `<s>`…`</s>`
@@ -132,6 +136,11 @@ pub fn score_tempered(model: &Model, tokens: &[u32], tau: f64, per_sentence: boo
 /// word to the next, and overlaps their cache misses) from M − 1 positions before the piece, so that every
 /// position sees its whole history: the same values as `log_prob` at each position, for any thread count.
 pub fn score<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32], per_sentence: bool) -> Score {
+    summarize(tokens, &log2_probs(model, tokens), per_sentence)
+}
+
+/// log2 p of every position of `tokens` (0 at `<s>`), computed as [`score`] computes them: what it sums.
+pub fn log2_probs<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32]) -> Vec<f64> {
     let context = model.order() - 1;
     let mut log2 = vec![0.0; tokens.len()];
     log2.par_chunks_mut(PIECE).enumerate().for_each(|(k, out)| {
@@ -143,7 +152,7 @@ pub fn score<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32]
             }
         });
     });
-    summarize(tokens, &log2, per_sentence)
+    log2
 }
 
 /// Positions per piece of work in [`score`]: enough that the M − 1 positions walked again before each are
@@ -200,45 +209,74 @@ pub fn token_scores<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens:
 
 /// Sums per-position log2 probabilities in position order.
 fn summarize(tokens: &[u32], log2: &[f64], per_sentence: bool) -> Score {
-    let mut s = Score::default();
-    let mut current: Option<SentenceScore> = None;
-    for (i, (&t, &lp)) in tokens.iter().zip(log2).enumerate() {
-        if t == BOS {
-            s.sentences += 1;
-            if let Some(done) = current.take() {
-                s.per_sentence.push(done);
+    let mut running = Running::new(per_sentence);
+    running.add(tokens, log2);
+    running.finish()
+}
+
+/// The totals of a stream scored in consecutive parts — a long text tokenized and scored a piece at a time
+/// — summed in position order, so that they are bit for bit those of the whole stream scored at once.
+#[derive(Debug, Clone, Default)]
+pub struct Running {
+    score: Score,
+    /// The sentence being summed.
+    current: Option<SentenceScore>,
+    per_sentence: bool,
+    /// Positions added so far.
+    positions: u64,
+}
+
+impl Running {
+    /// Nothing scored yet; `per_sentence` keeps each sentence's total.
+    pub fn new(per_sentence: bool) -> Running {
+        Running { per_sentence, ..Running::default() }
+    }
+
+    /// Adds the next part: its tokens and their log2 p ([`log2_probs`]; 0 at `<s>`).
+    pub fn add(&mut self, tokens: &[u32], log2: &[f64]) {
+        let s = &mut self.score;
+        for (&t, &lp) in tokens.iter().zip(log2) {
+            let first = self.positions == 0;
+            self.positions += 1;
+            if t == BOS {
+                s.sentences += 1;
+                if let Some(done) = self.current.take().filter(|_| self.per_sentence) {
+                    s.per_sentence.push(done);
+                }
+                self.current = Some(SentenceScore { log10_prob: 0.0, tokens: 0, oov: 0 });
+                continue;
             }
-            current = Some(SentenceScore { log10_prob: 0.0, tokens: 0, oov: 0 });
-            continue;
-        }
-        if i == 0 {
-            current = Some(SentenceScore { log10_prob: 0.0, tokens: 0, oov: 0 });
-        }
-        s.tokens += 1;
-        let oov = t == UNK;
-        s.oov += u64::from(oov);
-        if lp == f64::NEG_INFINITY {
-            s.zero_prob += 1;
-            s.zero_prob_oov += u64::from(oov);
-        } else {
-            s.log2_sum += lp;
-            if !oov {
-                s.log2_sum_in_vocab += lp;
+            if first {
+                // A stream without markers is one sentence.
+                self.current = Some(SentenceScore { log10_prob: 0.0, tokens: 0, oov: 0 });
+            }
+            s.tokens += 1;
+            let oov = t == UNK;
+            s.oov += u64::from(oov);
+            if lp == f64::NEG_INFINITY {
+                s.zero_prob += 1;
+                s.zero_prob_oov += u64::from(oov);
+            } else {
+                s.log2_sum += lp;
+                if !oov {
+                    s.log2_sum_in_vocab += lp;
+                }
+            }
+            if let Some(c) = self.current.as_mut() {
+                c.log10_prob += lp * std::f64::consts::LOG10_2;
+                c.tokens += 1;
+                c.oov += u64::from(oov);
             }
         }
-        if let Some(c) = current.as_mut() {
-            c.log10_prob += lp * std::f64::consts::LOG10_2;
-            c.tokens += 1;
-            c.oov += u64::from(oov);
+    }
+
+    /// The totals (and each sentence's, when asked for).
+    pub fn finish(mut self) -> Score {
+        if let Some(done) = self.current.take().filter(|_| self.per_sentence) {
+            self.score.per_sentence.push(done);
         }
+        self.score
     }
-    if let Some(done) = current {
-        s.per_sentence.push(done);
-    }
-    if !per_sentence {
-        s.per_sentence = Vec::new();
-    }
-    s
 }
 
 #[cfg(test)]

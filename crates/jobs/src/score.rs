@@ -3,12 +3,12 @@
 
 use std::path::PathBuf;
 
-use shannon_corpus::Corpus;
+use shannon_corpus::{Corpus, Span};
 use shannon_eval::SentenceScore;
 use shannon_model::LanguageModel;
 use shannon_report::{DocumentScores, ModelFile, ScoreReport, TestScore, TextStats, SCORE_SCHEMA};
 use shannon_tokens::stream;
-use shannon_tokens::Lookup;
+use shannon_tokens::{Lookup, Sentences};
 
 use crate::compare::check_temperature;
 use crate::documents::{self, DocumentScore};
@@ -115,23 +115,26 @@ pub fn run(config: &ScoreConfig, progress: &dyn Progress) -> Result<Scored> {
     let text = TextConfig { tokenizer, lossy: config.lossy };
     let ngrams = loaded.ngrams();
     let tau = config.temperature;
-    let per_sentence = config.per_sentence;
     if tau != 1.0 {
         // The partition function needs the model's stored n-grams: read a binary model into memory.
         let (vocab, model) = loaded.into_model()?;
         return score_with(config, &text, ngrams, model.order(), &vocab, progress, |ids| {
-            shannon_eval::score_tempered(&model, ids, tau, per_sentence)
+            shannon_eval::log2_probs_tempered(&model, ids, tau)
         });
     }
     match &loaded {
         Loaded::Arpa { vocab, model, .. } => score_with(config, &text, ngrams, model.order(), vocab, progress, |ids| {
-            shannon_eval::score(model, ids, per_sentence)
+            shannon_eval::log2_probs(model, ids)
         }),
         Loaded::Binary(m) => {
-            score_with(config, &text, ngrams, m.order(), m, progress, |ids| shannon_eval::score(m, ids, per_sentence))
+            score_with(config, &text, ngrams, m.order(), m, progress, |ids| shannon_eval::log2_probs(m, ids))
         }
     }
 }
+
+/// Bytes of text tokenized and scored at a time where lines are sentences: memory holds one part's tokens
+/// and values (about 12 bytes a token), not the whole text's.
+const PART_BYTES: usize = if cfg!(test) { 100 } else { 32 << 20 };
 
 fn score_with(
     config: &ScoreConfig,
@@ -140,14 +143,32 @@ fn score_with(
     order: usize,
     vocab: &impl Lookup,
     progress: &dyn Progress,
-    score_ids: impl Fn(&[u32]) -> shannon_eval::Score,
+    log2_of: impl Fn(&[u32]) -> Vec<f64>,
 ) -> Result<Scored> {
     let corpus = open(&config.text_paths, (&config.documents, text.lossy), progress)?;
     let spans = corpus.whole();
-    let (test, _) = stage(progress, "tokenize", Some(Corpus::span_bytes(&spans)), Unit::Bytes, || {
-        stream::tokenize_test(&corpus, &spans, &text.tokenizer, text.lossy, vocab, &|n| progress.advance(n))
+    // Where every line is a sentence, the text is tokenized and scored a part at a time (the same values,
+    // summed in the same order); one stream (`--sentences none`) is tokenized whole.
+    let parts: Vec<Vec<Span>> = match text.tokenizer.sentences {
+        Sentences::Lines => corpus.chunks_of(&spans, PART_BYTES).into_iter().map(|c| vec![c]).collect(),
+        Sentences::None => vec![spans.clone()],
+    };
+    let mut running = shannon_eval::Running::new(config.per_sentence);
+    let mut test = stream::Stream::default();
+    let (scored, _) = stage(progress, "tokenize and score", Some(Corpus::span_bytes(&spans)), Unit::Bytes, || {
+        for part in &parts {
+            let s = stream::tokenize_test(&corpus, part, &text.tokenizer, text.lossy, vocab, &|n| progress.advance(n))?;
+            running.add(&s.ids, &log2_of(&s.ids));
+            test.bytes += s.bytes;
+            test.chars += s.chars;
+            test.sentences += s.sentences;
+            test.tokens += s.tokens;
+            test.replaced += s.replaced;
+            crate::progress::checkpoint(progress)?;
+        }
+        Ok::<(), Error>(())
     })?;
-    let test = test?;
+    scored?;
     if test.tokens == 0 {
         return Err(Error::Input(format!(
             "{}: the test set has no {} tokens",
@@ -155,7 +176,7 @@ fn score_with(
             text.tokenizer.kind.name()
         )));
     }
-    let mut score = score_ids(&test.ids);
+    let mut score = running.finish();
     let sentences = std::mem::take(&mut score.per_sentence);
     let report = ScoreReport {
         schema: SCORE_SCHEMA.into(),
@@ -276,4 +297,52 @@ pub fn sentences_jsonl(sentences: &[SentenceScore]) -> Vec<u8> {
         out.push(b'\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::build::{self, BuildConfig};
+    use shannon_tokens::{TokenKind, Tokenizer};
+
+    fn genesis() -> PathBuf {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpora/fixtures/genesis.txt"))
+    }
+
+    /// Scored a part of 100 bytes at a time (in tests), the figures are those of the whole text scored at once,
+    /// bit for bit: at τ = 1 and through a temperature, with each sentence's total.
+    #[test]
+    fn a_text_scored_in_parts_gives_the_whole_texts_figures() {
+        let dir = tempfile::tempdir().unwrap();
+        let model = dir.path().join("m.arpa");
+        let tokenizer = Tokenizer {
+            kind: TokenKind::Whitespace,
+            lowercase: false,
+            sentences: Sentences::Lines,
+            skip_symbols: false,
+        };
+        let text = TextConfig { tokenizer, lossy: false };
+        let mut b = BuildConfig::new(vec![genesis()], text, model.clone());
+        b.order = 3;
+        build::run(&b, &crate::Silent).unwrap();
+        let Loaded::Arpa { vocab, model: m, .. } = model_file::load(&model).unwrap() else { panic!("ARPA") };
+        let corpus = Corpus::open(&[genesis()]).unwrap();
+        let spans = corpus.whole();
+        let whole = stream::tokenize_test(&corpus, &spans, &tokenizer, false, &vocab, &|_| {}).unwrap();
+        assert!(corpus.chunks_of(&spans, PART_BYTES).len() > 10, "scored in many parts");
+        for tau in [1.0, 0.8] {
+            let want = shannon_eval::score_tempered(&m, &whole.ids, tau, true);
+            let mut config = ScoreConfig::new(model.clone(), vec![genesis()], TokenizerChoice::default());
+            config.per_sentence = true;
+            config.temperature = tau;
+            let got = run(&config, &crate::Silent).unwrap();
+            assert_eq!(got.report.score, TestScore::new(&want, whole.chars, whole.bytes), "τ = {tau}");
+            assert_eq!(got.sentences, want.per_sentence, "τ = {tau}");
+            let t = &got.report.test;
+            assert_eq!(
+                (t.bytes, t.chars, t.sentences, t.tokens),
+                (whole.bytes, whole.chars, whole.sentences, whole.tokens)
+            );
+        }
+    }
 }
