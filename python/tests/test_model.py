@@ -124,6 +124,11 @@ def test_equals_kenlm_on_shannons_bible_5gram(bible, bible_arpa):
     one = ours.score_batch(sentences, threads=1)
     assert np.array_equal(one, ours.score_batch(sentences, threads=2))
     assert np.array_equal(one, np.array([ours.score(s) for s in sentences]))
+    # A chunk of sentences from <s> is walked as one stream, from the empty context one by one: both are score.
+    for bos, eos in [(True, False), (False, True), (False, False)]:
+        some = sentences[:3000]
+        got = ours.score_batch(some, bos=bos, eos=eos, threads=2)
+        assert np.array_equal(got, np.array([ours.score(s, bos=bos, eos=eos) for s in some])), (bos, eos)
     print(f"{len(sentences)} sentences: shannon.Model agrees with kenlm.Model within {worst:.2e}")
 
 

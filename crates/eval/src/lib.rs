@@ -159,17 +159,6 @@ pub fn log2_probs<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &
 /// noise, few enough that all threads get many.
 const PIECE: usize = 4096;
 
-/// Scores a short stream (one document) on the calling thread: [`score`] without its parallel split, for
-/// callers that already run many documents in parallel.
-pub fn score_serial<M: shannon_model::LanguageModel + ?Sized>(model: &M, tokens: &[u32]) -> Score {
-    let mut log2 = Vec::with_capacity(tokens.len());
-    model.log_probs(tokens, &mut log2);
-    for lp in &mut log2 {
-        *lp *= std::f64::consts::LOG2_E;
-    }
-    summarize(tokens, &log2, false)
-}
-
 impl Score {
     /// Adds another stream's totals (per-sentence scores are not kept).
     pub fn add(&mut self, other: &Score) {

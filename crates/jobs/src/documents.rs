@@ -154,8 +154,8 @@ pub fn formats(corpus: &Corpus, options: &DocumentOptions, progress: &dyn Progre
 }
 
 impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
-    /// Scores one document's text.
-    fn score_one(&self, text: &str, path: &Path, line: u64) -> Result<(DocumentScore, shannon_eval::Score, u64, u64)> {
+    /// One document's ids (with its sentence markers) and sentences.
+    fn tokenize_one(&self, text: &str, path: &Path, line: u64) -> Result<(Vec<u32>, u64)> {
         let mut ids = Vec::new();
         let sentences =
             self.tokenizer.tokenize(text, &mut |s| self.vocab.id(s).unwrap_or(UNK), &mut ids).map_err(|e| match e {
@@ -173,22 +173,49 @@ impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
         if self.tokenizer.sentences == Sentences::None {
             ids = shannon_tokens::join_streams(self.tokenizer.kind, self.vocab.id(" "), vec![ids]);
         }
-        let score = shannon_eval::score_serial(self.model, &ids);
-        let chars = text.chars().count() as u64;
-        let finite = score.zero_prob == 0;
-        let doc = DocumentScore {
-            id: serde_json::Value::Null,
-            tokens: score.tokens,
-            oov: score.oov,
-            log10_prob: finite.then_some(score.log2_sum * std::f64::consts::LOG10_2),
-            bits: finite.then_some(-score.log2_sum),
-            perplexity: score.perplexity(),
-            bits_per_char: score.bits_per(chars),
-        };
-        let tokens = ids.iter().filter(|&&t| t != BOS && t != EOS).count() as u64;
-        Ok((doc, score, sentences, tokens))
+        Ok((ids, sentences))
     }
 
+    /// Scores the documents `texts` (with where each is: its line): each one's figures, sentences and
+    /// tokens. Documents that start from `<s>` are walked as one stream, so that the cache misses of many
+    /// overlap; the values are those of each document walked alone (the walk starts afresh at `<s>`), summed
+    /// in the same order.
+    fn score_some(
+        &self,
+        texts: &[(&str, u64)],
+        path: &Path,
+    ) -> Result<Vec<(DocumentScore, shannon_eval::Score, u64, u64)>> {
+        let mut ids = Vec::new();
+        let mut cuts = vec![0];
+        let mut sentences = Vec::with_capacity(texts.len());
+        for &(text, line) in texts {
+            let (one, n) = self.tokenize_one(text, path, line)?;
+            ids.extend_from_slice(&one);
+            cuts.push(ids.len());
+            sentences.push(n);
+        }
+        let each_from_bos = cuts.windows(2).all(|w| w[0] == w[1] || ids[w[0]] == BOS);
+        let mut log2 = Vec::with_capacity(ids.len());
+        if each_from_bos {
+            self.model.log_probs(&ids, &mut log2);
+        } else {
+            for w in cuts.windows(2) {
+                self.model.log_probs(&ids[w[0]..w[1]], &mut log2);
+            }
+        }
+        for lp in &mut log2 {
+            *lp *= std::f64::consts::LOG2_E;
+        }
+        Ok(texts
+            .iter()
+            .zip(cuts.windows(2))
+            .zip(sentences)
+            .map(|((&(text, _), w), sentences)| {
+                let (doc, score, tokens) = figures(text, &ids[w[0]..w[1]], &log2[w[0]..w[1]]);
+                (doc, score, sentences, tokens)
+            })
+            .collect())
+    }
     /// Scores every document of `corpus` (each source read as `formats` says), in parallel windows, and hands
     /// each to `each` in input order with where it is. The first bad record in input order is an error naming
     /// file and line, unless skipped (then each source's count and first is said through `progress`).
@@ -210,10 +237,11 @@ impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
             let mut first_bad = None;
             let (documents_before, bytes_before) = (totals.documents, totals.bytes);
             let score_records = |records: &[Record]| -> Result<Vec<Scored>> {
+                let texts: Vec<Cow<str>> = records.iter().map(|r| document_text(format, r)).collect();
+                let lines: Vec<(&str, u64)> = texts.iter().zip(records).map(|(t, r)| (t.as_ref(), r.line)).collect();
+                let scored = self.score_some(&lines, path)?;
                 let mut out = Vec::with_capacity(records.len());
-                for record in records {
-                    let text = document_text(format, record);
-                    let (mut doc, score, sentences, tokens) = self.score_one(&text, path, record.line)?;
+                for ((record, text), (mut doc, score, sentences, tokens)) in records.iter().zip(&texts).zip(scored) {
                     doc.id = id(record, path, several);
                     let place = Place { source: index, raw: record.raw.clone() };
                     let (chars, bytes) = (text.chars().count() as u64, text.len() as u64);
@@ -289,6 +317,26 @@ impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
         }
         Ok(totals)
     }
+}
+
+/// One document's figures from its ids and their log2 p (its totals summed in position order) and its tokens.
+fn figures(text: &str, ids: &[u32], log2: &[f64]) -> (DocumentScore, shannon_eval::Score, u64) {
+    let mut running = shannon_eval::Running::new(false);
+    running.add(ids, log2);
+    let score = running.finish();
+    let chars = text.chars().count() as u64;
+    let finite = score.zero_prob == 0;
+    let doc = DocumentScore {
+        id: serde_json::Value::Null,
+        tokens: score.tokens,
+        oov: score.oov,
+        log10_prob: finite.then_some(score.log2_sum * std::f64::consts::LOG10_2),
+        bits: finite.then_some(-score.log2_sum),
+        perplexity: score.perplexity(),
+        bits_per_char: score.bits_per(chars),
+    };
+    let tokens = ids.iter().filter(|&&t| t != BOS && t != EOS).count() as u64;
+    (doc, score, tokens)
 }
 
 /// One document scored, with what the totals need.
