@@ -21,7 +21,7 @@ use shannon_counts::{key, Counts, NONE};
 use shannon_tokens::{BOS, EOS};
 
 use crate::arpa::Error;
-use crate::streamed::{self, Probs, Sink};
+use crate::streamed::{self, History, Probs, Sink};
 use crate::{walk, LanguageModel, Smoothing, Summary};
 
 /// The n-grams of one text (orders 1..=N) that a store of training counts holds, each under a compact id:
@@ -159,7 +159,7 @@ struct Keep<'w> {
 const WINDOW: usize = if cfg!(test) { 50 } else { 1 << 20 };
 
 impl Sink for Keep<'_> {
-    fn section(&mut self, store: &Store, n: usize, probs: Probs, stats: Option<&[[u64; 3]]>) -> Result<(), Error> {
+    fn section(&mut self, store: &Store, n: usize, probs: Probs, stats: Option<&[History]>) -> Result<(), Error> {
         let ids = &self.wanted.store_ids[n - 1];
         let log_prob = match probs {
             Probs::Stored(all) => ids.par_iter().map(|&s| all[s as usize]).collect(),
@@ -188,7 +188,7 @@ impl Sink for Keep<'_> {
         };
         self.log_prob.push(log_prob);
         if let Some(stats) = stats {
-            self.log_backoff.push(ids.par_iter().map(|&s| f64::from_bits(stats[s as usize][1]).ln()).collect());
+            self.log_backoff.push(ids.par_iter().map(|&s| stats[s as usize].gamma().ln()).collect());
         }
         Ok(())
     }

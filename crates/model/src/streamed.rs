@@ -14,7 +14,7 @@
 //!    (order n − 1's array, kept from the step before);
 //! 4. order n − 1's section of the file, now that its backoff weights are known.
 //!
-//! Memory: for order n, 8 bytes per n-gram of orders n − 1 and n (ln p) and 24 per history (totals,
+//! Memory: for order n, 8 bytes per n-gram of orders n − 1 and n (ln p) and 16 per history (totals,
 //! follower counts, then γ), plus 4 per n-gram of order n for continuation counts below the top order —
 //! about 2 GB for that 400 MB corpus, against 11.8 GB in memory. The words of each line are rebuilt from the
 //! stored keys (first word, suffix id) with one reader per order, so they need no memory either.
@@ -69,8 +69,8 @@ pub(crate) fn check_backoff(smoothing: Smoothing) -> Result<bool, Error> {
 /// asks for ([`crate::filtered`]).
 pub(crate) trait Sink {
     /// Order `n`'s n-grams are estimated: their ln p, and below the top order their statistics as histories
-    /// (`[total, γ bits, distinct]`), whose γ is the backoff weight. Called for n = 1, 2, … in turn.
-    fn section(&mut self, store: &Store, n: usize, probs: Probs, stats: Option<&[[u64; 3]]>) -> Result<(), Error>;
+    /// ([`History`]), whose γ is the backoff weight. Called for n = 1, 2, … in turn.
+    fn section(&mut self, store: &Store, n: usize, probs: Probs, stats: Option<&[History]>) -> Result<(), Error>;
 }
 
 /// The ARPA file's sections.
@@ -80,7 +80,7 @@ struct Arpa<'a, W> {
 }
 
 impl<W: Write + Send> Sink for Arpa<'_, W> {
-    fn section(&mut self, store: &Store, n: usize, probs: Probs, stats: Option<&[[u64; 3]]>) -> Result<(), Error> {
+    fn section(&mut self, store: &Store, n: usize, probs: Probs, stats: Option<&[History]>) -> Result<(), Error> {
         section(store, self.words, n, probs, stats, self.out)
     }
 }
@@ -110,10 +110,10 @@ pub(crate) fn estimate(
         let histories = if n == 1 { 1 } else { lens[n - 2] };
         let values = Values::new(store, n, m, kneser_ney)?;
         // Pass 1: followers of each history under the values. One slot per history, so that the random
-        // access by history id is one cache miss: [total, n1 | n2 << 32, n3], then [total, γ, distinct].
+        // access by history id is one cache miss (`History`).
         // Histories are split into one range per thread and every thread reads each block, updating only
         // its own slots: no two threads write one slot, and integer sums come out the same for any split.
-        let mut stats = vec![[0u64; 3]; histories];
+        let mut stats = vec![History::default(); histories];
         let per = histories.div_ceil(rayon::current_num_threads()).max(1);
         let mut cocs = vec![[0u64; 5]; histories.div_ceil(per)];
         values.blocks(store, 0..lens[n - 1], |_, _, vals, hist| {
@@ -121,13 +121,7 @@ pub(crate) fn estimate(
                 let lo = c * per;
                 for (&v, &h) in vals.iter().zip(hist) {
                     let Some(s) = stats.get_mut((h as usize).wrapping_sub(lo)) else { continue };
-                    s[0] += v;
-                    match v {
-                        0 => {}
-                        1 => s[1] += 1,
-                        2 => s[1] += 1 << 32,
-                        _ => s[2] += 1,
-                    }
+                    s.follow(v);
                     if (v as usize) < coc.len() {
                         coc[v as usize] += 1;
                     }
@@ -147,12 +141,7 @@ pub(crate) fn estimate(
             }
         });
         // γ(h), by the function `Model::estimate` calls.
-        stats.par_iter_mut().for_each(|s| {
-            let t = s[0];
-            let [n1, n2, n3] = [s[1] & u64::from(u32::MAX), s[1] >> 32, s[2]];
-            let gamma = interpolation_weight(discounts.as_ref(), t, [n1, n2, n3]);
-            *s = [t, gamma.to_bits(), n1 + n2 + n3];
-        });
+        stats.par_iter_mut().for_each(|s| s.weigh(discounts.as_ref()));
         let step =
             Step { n, lower: &lower, stats: &stats, discounts: discounts.as_ref(), predictable: &predictable, support };
         if n >= 2 {
@@ -182,6 +171,46 @@ pub(crate) fn estimate(
     Ok(summary)
 }
 
+/// One history's statistics, in 16 bytes: one per history of the largest order is the estimation's largest
+/// array. While its followers are read: the total of their values, and how many have value 1 (`n`), 2 (low
+/// half of `more`) and 3 or more (high half). Then (`weigh`): the total, the distinct followers (`n`) and the
+/// interpolation weight γ (`more`, as bits). Every figure fits 32 bits: no more than `MAX_POSITIONS` (< 2³²)
+/// positions are counted, and neither a history's total nor its followers can exceed them.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct History {
+    total: u32,
+    n: u32,
+    more: u64,
+}
+
+impl History {
+    /// Adds a follower of value `v`.
+    #[inline]
+    fn follow(&mut self, v: u64) {
+        self.total += v as u32;
+        match v {
+            0 => {}
+            1 => self.n += 1,
+            2 => self.more += 1,
+            _ => self.more += 1 << 32,
+        }
+    }
+
+    /// From follower counts to the total, distinct followers and γ, by the function `Model::estimate` calls.
+    fn weigh(&mut self, discounts: Option<&Discounts>) {
+        let t = u64::from(self.total);
+        let [n1, n2, n3] = [u64::from(self.n), self.more & u64::from(u32::MAX), self.more >> 32];
+        let gamma = interpolation_weight(discounts, t, [n1, n2, n3]);
+        *self = History { total: self.total, n: (n1 + n2 + n3) as u32, more: gamma.to_bits() };
+    }
+
+    /// The interpolation weight γ: the backoff weight of the history's n-gram.
+    #[inline]
+    pub(crate) fn gamma(&self) -> f64 {
+        f64::from_bits(self.more)
+    }
+}
+
 /// N-grams per batch whose random loads are gathered before they are used.
 const STEP: usize = 256;
 
@@ -189,8 +218,8 @@ const STEP: usize = 256;
 pub(crate) struct Step<'a> {
     n: usize,
     lower: &'a [f64],
-    /// By history: `[total, γ bits, distinct]`.
-    stats: &'a [[u64; 3]],
+    /// By history: total, distinct followers and γ.
+    stats: &'a [History],
     discounts: Option<&'a Discounts>,
     predictable: &'a [bool],
     support: u64,
@@ -199,8 +228,8 @@ pub(crate) struct Step<'a> {
 impl Step<'_> {
     /// The n-gram's own (discounted) mass, as `Model::estimate` computes it.
     #[inline]
-    fn own(&self, v: u64, s: &[u64; 3]) -> f64 {
-        let t = s[0];
+    fn own(&self, v: u64, s: &History) -> f64 {
+        let t = u64::from(s.total);
         match self.discounts {
             Some(d) => {
                 if v == 0 || t == 0 {
@@ -210,7 +239,7 @@ impl Step<'_> {
                 }
             }
             None => {
-                let denom = (t + s[2]) as f64;
+                let denom = (t + u64::from(s.n)) as f64;
                 v as f64 * if denom == 0.0 { 0.0 } else { 1.0 / denom }
             }
         }
@@ -239,7 +268,7 @@ impl Step<'_> {
     fn log_probs(&self, start: usize, keys: &[(u32, u32)], vals: &[u64], hist: &[u32], out: &mut [f64]) {
         // Gather the histories' slots first: independent loads the processor overlaps, where one loop doing
         // a cache miss, exp and ln per n-gram would wait for each miss in turn.
-        let mut slots = [[0u64; 3]; STEP];
+        let mut slots = [History::default(); STEP];
         for (slot, &h) in slots.iter_mut().zip(hist) {
             *slot = self.stats[h as usize];
         }
@@ -256,7 +285,7 @@ impl Step<'_> {
                 self.lower[keys[k].1 as usize].exp()
             };
             let s = &slots[k];
-            let p = self.own(vals[k], s) + f64::from_bits(s[1]) * below;
+            let p = self.own(vals[k], s) + s.gamma() * below;
             *out = if n == 1 && !self.predictable[i] { 0.0 } else { p }.ln();
         }
     }
@@ -277,17 +306,17 @@ enum Source<'a> {
 }
 
 /// Writes the section of order `n` with its ln p and, below the top order, the statistics of its n-grams as
-/// histories (`[total, γ bits, distinct]`), whose γ is the backoff weight.
+/// histories ([`History`]), whose γ is the backoff weight.
 fn section(
     store: &Store,
     words: &Words,
     n: usize,
     probs: Probs,
-    stats: Option<&[[u64; 3]]>,
+    stats: Option<&[History]>,
     out: &mut (impl Write + Send),
 ) -> Result<(), Error> {
     write_section(n, store.len(n), out, |ids: Range<usize>, buf| {
-        let backoff = |id: usize| stats.map(|s| f64::from_bits(s[id][1]).ln());
+        let backoff = |id: usize| stats.map(|s| s[id].gamma().ln());
         let mut keys = store.reader::<(u32, u32)>(n, Column::Ngrams, ids.start)?;
         // For computed ln p: readers of the histories and counts of the same ids.
         let mut source = match probs {
