@@ -172,7 +172,7 @@ pub fn compare<'py>(
     config.temperatures = temperatures;
     config.prune = prune;
     config.name = name;
-    config.memory = build_job::CountMemory { memory: size(memory)?, temp_dir };
+    config.memory = build_job::CountMemory { memory: size(memory)?, temp_dir, why: None };
     config.threads = threads_of(&options);
     // Checked even where it is not used, as on the command line.
     text::check_holdout(holdout).map_err(|e| to_py(e.into()))?;
@@ -218,7 +218,7 @@ pub fn build<'py>(
         "binary" => build_job::Format::Binary,
         other => return Err(errors::value("format", format!("got '{other}' (expected arpa or binary)"))),
     };
-    config.memory = build_job::CountMemory { memory: size(memory)?, temp_dir };
+    config.memory = build_job::CountMemory { memory: size(memory)?, temp_dir, why: None };
     config.validate().map_err(|e| to_py(e.into()))?;
     let summary = run(py, options, |p| build_job::run(&config, p))?;
     let out = to_dict(py, &summary)?;

@@ -441,6 +441,13 @@ struct BatchArgs {
     /// Directory that holds reports/<plan>/.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     reports: PathBuf,
+    /// Memory for sorting n-grams, shared by the jobs that run at once (e.g. 2G); compare jobs keep their
+    /// counts on disk within their share (see compare --memory). Default: half of the memory available.
+    #[arg(long, value_name = "SIZE", value_parser = build::parse_size)]
+    memory: Option<u64>,
+    /// Where compare jobs keep their counts (default: the system's temporary directory).
+    #[arg(long, value_name = "DIR")]
+    temp_dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -785,6 +792,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 jobs: a.jobs,
                 threads: rayon::current_num_threads(),
                 reports: a.reports,
+                memory: build::CountMemory { memory: a.memory, temp_dir: a.temp_dir, why: None },
             };
             checked(config.validate())?;
             let summary = batch::run(&config, &progress)?;
@@ -863,7 +871,7 @@ fn run_compare(mut a: CompareArgs, progress: &Terminal) -> Result<Outcome> {
     config.prune = a.prune;
     config.name = a.name;
     config.documents = a.text.documents.options();
-    config.memory = build::CountMemory { memory: a.memory, temp_dir: a.temp_dir };
+    config.memory = build::CountMemory { memory: a.memory, temp_dir: a.temp_dir, why: None };
     // `--holdout` is checked even where it is not used, so that a bad value never passes silently.
     checked(text::check_holdout(a.holdout))?;
     checked(config.validate())?;
@@ -885,7 +893,7 @@ fn run_build(mut a: BuildArgs, progress: &Terminal) -> Result<Outcome> {
     config.order = a.order;
     config.smoothing = a.smoothing;
     config.format = a.format.into();
-    config.memory = build::CountMemory { memory: a.memory, temp_dir: a.temp_dir };
+    config.memory = build::CountMemory { memory: a.memory, temp_dir: a.temp_dir, why: None };
     config.documents = a.text.documents.options();
     checked(config.validate())?;
     output::check(&config.output)?;

@@ -30,6 +30,7 @@ use shannon_tokens::{Sentences, TokenKind, Tokenizer};
 
 use crate::compare::{self, CompareConfig, DEFAULT_ORDER};
 use crate::entropy::{self, EntropyConfig};
+use crate::memory::CountMemory;
 use crate::progress::{Progress, Silent, Unit};
 use crate::text::DEFAULT_HOLDOUT;
 use crate::{ConfigError, Error, Inputs, Method, Result, TextConfig};
@@ -164,12 +165,20 @@ pub struct BatchConfig {
     pub threads: usize,
     /// Where `reports/` is.
     pub reports: PathBuf,
+    /// The sorting budget, shared by the jobs that run at once, and where compare jobs keep their counts.
+    pub memory: CountMemory,
 }
 
 impl BatchConfig {
     /// One job at a time on every thread of the current pool, reports under `reports/`.
     pub fn new(plan: PathBuf) -> BatchConfig {
-        BatchConfig { plan, jobs: 1, threads: rayon::current_num_threads(), reports: PathBuf::from("reports") }
+        BatchConfig {
+            plan,
+            jobs: 1,
+            threads: rayon::current_num_threads(),
+            reports: PathBuf::from("reports"),
+            memory: CountMemory::default(),
+        }
     }
 
     /// Checks every setting (the plan's own settings are checked when it is read).
@@ -413,8 +422,9 @@ fn read_state(path: &Path) -> Option<State> {
     serde_json::from_slice(&std::fs::read(path).ok()?).ok()
 }
 
-/// Runs one job on its own pool of `threads` and writes its report.
-fn run_job(job: &Job, threads: usize) -> Result<()> {
+/// Runs one job on its own pool of `threads`, within `memory` where it keeps counts on disk, and writes its
+/// report.
+fn run_job(job: &Job, threads: usize, memory: &CountMemory) -> Result<()> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -424,7 +434,8 @@ fn run_job(job: &Job, threads: usize) -> Result<()> {
     let report = pool.install(|| -> Result<Vec<u8>> {
         Ok(match &job.work {
             Work::Compare(config) => {
-                shannon_report::to_json(&compare::run(&CompareConfig { threads, ..config.clone() }, &Silent)?)
+                let memory = if config.counts_on_disk() { memory.clone() } else { config.memory.clone() };
+                shannon_report::to_json(&compare::run(&CompareConfig { threads, memory, ..config.clone() }, &Silent)?)
             }
             Work::Entropy(config) => {
                 shannon_report::to_json(&entropy::run(&EntropyConfig { threads, ..config.clone() }, &Silent)?)
@@ -449,7 +460,7 @@ fn clean_temp(dir: &Path) {
 }
 
 /// Runs one job unless its state says it is done with the same key; returns its status and error.
-fn run_or_skip(job: &Job, threads: usize, start: Instant) -> (&'static str, Option<String>) {
+fn run_or_skip(job: &Job, threads: usize, memory: &CountMemory, start: Instant) -> (&'static str, Option<String>) {
     let k = match key(job) {
         Ok(k) => k,
         Err(e) => return ("failed", Some(chain(&e))),
@@ -457,7 +468,7 @@ fn run_or_skip(job: &Job, threads: usize, start: Instant) -> (&'static str, Opti
     if read_state(&job.state).is_some_and(|s| s.status == "done" && s.key == k) && job.report.is_file() {
         return ("skipped", None);
     }
-    let (status, error) = match run_job(job, threads) {
+    let (status, error) = match run_job(job, threads, memory) {
         Ok(()) => ("done", None),
         Err(e) => ("failed", Some(chain(&e))),
     };
@@ -490,6 +501,14 @@ pub fn run(config: &BatchConfig, progress: &dyn Progress) -> Result<BatchSummary
     clean_temp(&root);
     let workers = config.jobs.clamp(1, jobs.len().max(1));
     let threads = (config.threads / workers).max(1);
+    // One budget for the jobs that run at once: each gets its share.
+    let (budget, why) = config.memory.budget();
+    let shared = if workers > 1 { format!("{why}, shared by {workers} jobs at once") } else { why };
+    let memory = CountMemory {
+        memory: Some(budget / workers as u64),
+        temp_dir: config.memory.temp_dir.clone(),
+        why: Some(shared),
+    };
     progress.begin("jobs", Some(jobs.len() as u64), Unit::Steps);
     let started = Instant::now();
     let queue: Mutex<VecDeque<usize>> = Mutex::new((0..jobs.len()).collect());
@@ -501,7 +520,7 @@ pub fn run(config: &BatchConfig, progress: &dyn Progress) -> Result<BatchSummary
                 let Some(i) = queue.lock().unwrap_or_else(|e| e.into_inner()).pop_front() else { break };
                 let job = &jobs[i];
                 let start = Instant::now();
-                let (status, error) = run_or_skip(job, threads, start);
+                let (status, error) = run_or_skip(job, threads, &memory, start);
                 let seconds = start.elapsed().as_secs_f64();
                 progress.message(&match &error {
                     Some(e) => format!("{:<8} {} ({seconds:.1} s): {e}", status, job.id),

@@ -122,11 +122,18 @@ impl CompareConfig {
         Ok(())
     }
 
+    /// Whether the training counts can be kept on disk: every method has a backoff form and nothing needs
+    /// each whole model (temperatures, pruning); not when asked to hold them in memory.
+    pub fn counts_on_disk(&self) -> bool {
+        !self.in_memory && self.smoothing.iter().all(on_disk) && self.temperatures.is_empty() && self.prune.is_empty()
+    }
+
     /// Where the training counts are kept: on disk with its budget and why that budget, or in memory with
     /// why (`None`: asked for).
     fn plan(&self) -> Plan {
-        if let Some(budget) = self.memory.memory {
-            return Plan::Disk { budget, why: "--memory".into() };
+        if self.memory.memory.is_some() {
+            let (budget, why) = self.memory.budget();
+            return Plan::Disk { budget, why };
         }
         if self.in_memory {
             return Plan::Memory(None);
@@ -639,7 +646,7 @@ mod tests {
         let spill = tempfile::tempdir().unwrap();
         for budget in [None, Some(4 << 10)] {
             let mut disk = on(corpus.clone(), order, &methods);
-            disk.memory = CountMemory { memory: budget, temp_dir: Some(spill.path().to_path_buf()) };
+            disk.memory = CountMemory { memory: budget, temp_dir: Some(spill.path().to_path_buf()), why: None };
             let got = run(&disk, &crate::Silent).unwrap();
             let used = got.timings.memory.clone().expect("counts on disk say so");
             assert_eq!(used.kept_ngrams.len(), order);

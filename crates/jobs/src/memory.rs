@@ -12,6 +12,8 @@ pub struct CountMemory {
     pub memory: Option<u64>,
     /// Parent of the spill directory; `None`: the system's temporary directory.
     pub temp_dir: Option<PathBuf>,
+    /// Where a given `memory` came from when it was not `--memory` itself (a batch job's share).
+    pub why: Option<String>,
 }
 
 impl CountMemory {
@@ -31,7 +33,7 @@ impl CountMemory {
     /// The sorting budget — `--memory`, or else [`default_budget`] — and where it came from.
     pub fn budget(&self) -> (u64, String) {
         match self.memory {
-            Some(bytes) => (bytes, "--memory".into()),
+            Some(bytes) => (bytes, self.why.clone().unwrap_or_else(|| "--memory".into())),
             None => {
                 let (bytes, why) = default_budget();
                 (bytes, format!("the default, {why}; --memory sets it"))

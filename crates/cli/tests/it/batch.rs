@@ -265,7 +265,7 @@ fn several_jobs_at_once_give_the_same_reports() {
     for jobs in ["1", "3"] {
         let reports = dir.path().join(format!("reports-{jobs}"));
         shannon()
-            .args(["--threads", "2", "batch", "--jobs", jobs])
+            .args(["--threads", "2", "batch", "--jobs", jobs, "--memory", "6M"])
             .arg(&plan)
             .arg("--reports")
             .arg(&reports)
@@ -277,6 +277,16 @@ fn several_jobs_at_once_give_the_same_reports() {
         // Each job's report, timings aside, is the same whatever ran beside it.
         let mut r: serde_json::Value =
             serde_json::from_slice(&std::fs::read(reports.join("small/b/compare-words.json")).unwrap()).unwrap();
+        // The budget is shared by the jobs that ran at once.
+        let memory = &r["timings"]["memory"];
+        let why = memory["budget"].as_str().unwrap();
+        let at_once: u64 = match why.split_once("shared by ") {
+            Some((_, rest)) => rest.split_whitespace().next().unwrap().parse().unwrap(),
+            None => 1,
+        };
+        assert_eq!(at_once > 1, jobs == "3", "{why}");
+        assert!(why.starts_with("--memory"), "{why}");
+        assert_eq!(memory["budget_bytes"].as_u64(), Some((6 << 20) / at_once));
         r.as_object_mut().unwrap().remove("timings");
         for m in r["models"].as_array_mut().unwrap() {
             m.as_object_mut().unwrap().remove("build_seconds");
