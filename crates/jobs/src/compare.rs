@@ -99,56 +99,51 @@ impl CompareConfig {
             if self.in_memory {
                 return Err(ConfigError::new("memory", "keeps the counts on disk, not in memory (in_memory)"));
             }
-            if let Some(m) = self.smoothing.iter().find(|m| !on_disk(m)) {
+            if let Some(why) = self.needs_memory() {
                 return Err(ConfigError::new(
                     "memory",
                     format!(
-                        "keeps the counts on disk, where mkn, kn and wb models can be estimated; {m} needs every \
-                         count in memory (drop --memory, or compare {m} apart)"
+                        "keeps the counts on disk, where only mkn, kn and wb models without temperatures or pruning \
+                         are estimated; {why} (drop --memory, or run that apart)"
                     ),
                 ));
-            }
-            for (flag, given) in
-                [("--temperatures", !self.temperatures.is_empty()), ("--prune", !self.prune.is_empty())]
-            {
-                if given {
-                    return Err(ConfigError::new(
-                        "memory",
-                        format!("keeps the counts on disk and cannot be combined with {flag} yet (it needs each whole model in memory)"),
-                    ));
-                }
             }
         }
         Ok(())
     }
 
-    /// Whether the training counts can be kept on disk: every method has a backoff form and nothing needs
-    /// each whole model (temperatures, pruning); not when asked to hold them in memory.
-    pub fn counts_on_disk(&self) -> bool {
-        !self.in_memory && self.smoothing.iter().all(on_disk) && self.temperatures.is_empty() && self.prune.is_empty()
+    /// What needs every count or each whole model in memory, if anything: a method without a backoff form
+    /// (its probabilities are computed from counts when asked), temperatures (a softmax over the whole
+    /// vocabulary at every position) or pruning (the whole model).
+    fn needs_memory(&self) -> Option<String> {
+        if let Some(m) = self.smoothing.iter().find(|m| !on_disk(m)) {
+            Some(format!("{m} needs every count in memory"))
+        } else if !self.temperatures.is_empty() {
+            Some("--temperatures needs each whole model in memory".into())
+        } else if !self.prune.is_empty() {
+            Some("--prune needs each whole model in memory".into())
+        } else {
+            None
+        }
     }
 
-    /// Where the training counts are kept: on disk with its budget and why that budget, or in memory with
+    /// Whether the training counts are kept on disk: unless something needs them in memory or they are asked
+    /// to be there.
+    pub fn counts_on_disk(&self) -> bool {
+        !self.in_memory && self.needs_memory().is_none()
+    }
+
+    /// Where the training counts are kept: on disk with the budget and where it came from, or in memory with
     /// why (`None`: asked for).
     fn plan(&self) -> Plan {
-        if self.memory.memory.is_some() {
-            let (budget, why) = self.memory.budget();
-            return Plan::Disk { budget, why };
-        }
         if self.in_memory {
-            return Plan::Memory(None);
-        }
-        let why = if let Some(m) = self.smoothing.iter().find(|m| !on_disk(m)) {
-            format!("{m} needs every count")
-        } else if !self.temperatures.is_empty() {
-            "--temperatures needs each whole model".into()
-        } else if !self.prune.is_empty() {
-            "--prune needs each whole model".into()
+            Plan::Memory(None)
+        } else if let Some(why) = self.needs_memory() {
+            Plan::Memory(Some(why))
         } else {
             let (budget, why) = self.memory.budget();
-            return Plan::Disk { budget, why };
-        };
-        Plan::Memory(Some(why))
+            Plan::Disk { budget, why }
+        }
     }
 
     /// The report's default file stem: `compare-<name>`, followed by every setting that differs from the
