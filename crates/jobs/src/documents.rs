@@ -115,7 +115,8 @@ pub fn score_loaded(
             Scorer { options, tokenizer, lossy, vocab, model }.run(corpus, formats, progress, each)
         }
         crate::model_file::Loaded::Binary(m) => {
-            Scorer { options, tokenizer, lossy, vocab: m, model: m }.run(corpus, formats, progress, each)
+            let vocab = &crate::model_file::WordIds::new(m);
+            Scorer { options, tokenizer, lossy, vocab, model: m }.run(corpus, formats, progress, each)
         }
     }
 }

@@ -127,7 +127,8 @@ pub fn run(config: &ScoreConfig, progress: &dyn Progress) -> Result<Scored> {
             shannon_eval::log2_probs(model, ids)
         }),
         Loaded::Binary(m) => {
-            score_with(config, &text, ngrams, m.order(), m, progress, |ids| shannon_eval::log2_probs(m, ids))
+            let words = crate::model_file::WordIds::new(m);
+            score_with(config, &text, ngrams, m.order(), &words, progress, |ids| shannon_eval::log2_probs(m, ids))
         }
     }
 }
