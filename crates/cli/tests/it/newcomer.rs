@@ -305,7 +305,7 @@ fn every_stage_reports_progress() {
     let r = out_json.to_str().unwrap();
     for (args, stages) in [
         (vec!["build", g, "--order", "2", "-o", m], vec!["read", "tokenize", "count", "estimate and write"]),
-        (vec!["score", "--model", m, g, "-o", r], vec!["load model", "read", "tokenize"]),
+        (vec!["score", "--model", m, g, "-o", r], vec!["load model", "read", "tokenize and score"]),
         (vec!["compare", g, "--order", "2", "-o", r], vec!["read", "tokenize", "count", "models"]),
         (vec!["entropy", g, "--max-order", "2", "-o", r], vec!["read", "tokenize", "blocks", "guessing"]),
         (vec!["kl", g, g, "-o", r], vec!["read", "tokenize", "divergences"]),
