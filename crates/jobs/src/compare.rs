@@ -338,7 +338,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
         Plan::Memory(None) => {}
         Plan::Disk { budget, why } => progress.message(&format!(
             "note: counts on disk in {}, sorted within {} ({why})",
-            config.memory.temp_dir.clone().unwrap_or_else(std::env::temp_dir).display(),
+            config.memory.parent().display(),
             crate::memory::size(*budget)
         )),
     }

@@ -181,11 +181,7 @@ impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
     /// tokens. Documents that start from `<s>` are walked as one stream, so that the cache misses of many
     /// overlap; the values are those of each document walked alone (the walk starts afresh at `<s>`), summed
     /// in the same order.
-    fn score_some(
-        &self,
-        texts: &[(&str, u64)],
-        path: &Path,
-    ) -> Result<Vec<(DocumentScore, shannon_eval::Score, u64, u64)>> {
+    fn score_some(&self, texts: &[(&str, u64)], path: &Path) -> Result<Vec<Figures>> {
         let mut ids = Vec::new();
         let mut cuts = vec![0];
         let mut sentences = Vec::with_capacity(texts.len());
@@ -212,8 +208,9 @@ impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
             .zip(cuts.windows(2))
             .zip(sentences)
             .map(|((&(text, _), w), sentences)| {
-                let (doc, score, tokens) = figures(text, &ids[w[0]..w[1]], &log2[w[0]..w[1]]);
-                (doc, score, sentences, tokens)
+                let chars = text.chars().count() as u64;
+                let (doc, score, tokens) = figures(chars, &ids[w[0]..w[1]], &log2[w[0]..w[1]]);
+                (doc, score, sentences, tokens, chars)
             })
             .collect())
     }
@@ -242,10 +239,12 @@ impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
                 let lines: Vec<(&str, u64)> = texts.iter().zip(records).map(|(t, r)| (t.as_ref(), r.line)).collect();
                 let scored = self.score_some(&lines, path)?;
                 let mut out = Vec::with_capacity(records.len());
-                for ((record, text), (mut doc, score, sentences, tokens)) in records.iter().zip(&texts).zip(scored) {
+                for ((record, text), (mut doc, score, sentences, tokens, chars)) in
+                    records.iter().zip(&texts).zip(scored)
+                {
                     doc.id = id(record, path, several);
                     let place = Place { source: index, raw: record.raw.clone() };
-                    let (chars, bytes) = (text.chars().count() as u64, text.len() as u64);
+                    let bytes = text.len() as u64;
                     out.push(Scored { place, doc, score, sentences, tokens, chars, bytes });
                 }
                 Ok(out)
@@ -320,12 +319,15 @@ impl<V: Lookup, M: LanguageModel + ?Sized + Sync> Scorer<'_, V, M> {
     }
 }
 
-/// One document's figures from its ids and their log2 p (its totals summed in position order) and its tokens.
-fn figures(text: &str, ids: &[u32], log2: &[f64]) -> (DocumentScore, shannon_eval::Score, u64) {
+/// A document's figures, totals, sentences, tokens and characters.
+type Figures = (DocumentScore, shannon_eval::Score, u64, u64, u64);
+
+/// One document's figures from its characters, ids and their log2 p (its totals summed in position order),
+/// and its tokens.
+fn figures(chars: u64, ids: &[u32], log2: &[f64]) -> (DocumentScore, shannon_eval::Score, u64) {
     let mut running = shannon_eval::Running::new(false);
     running.add(ids, log2);
     let score = running.finish();
-    let chars = text.chars().count() as u64;
     let finite = score.zero_prob == 0;
     let doc = DocumentScore {
         id: serde_json::Value::Null,

@@ -17,9 +17,14 @@ pub struct CountMemory {
 }
 
 impl CountMemory {
+    /// Where spill directories go: `--temp-dir`, or the system's temporary directory.
+    pub(crate) fn parent(&self) -> PathBuf {
+        self.temp_dir.clone().unwrap_or_else(std::env::temp_dir)
+    }
+
     /// A fresh private spill directory, removed when dropped and, through [`cleanup`], on Ctrl-C.
     pub(crate) fn spill_dir(&self) -> Result<SpillDir> {
-        let parent = self.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let parent = self.parent();
         let dir = tempfile::Builder::new()
             .prefix(".shannon-spill-")
             .tempdir_in(&parent)
