@@ -93,7 +93,12 @@ fn count(c: &mut Criterion) {
         b.iter(|| assert!(shannon_counts::count_serial(black_box(&ids), v, 5) == expected))
     });
     let dir = tempfile::tempdir().expect("temp dir");
-    let limits = shannon_counts::Limits { memory: Some(8 << 20), temp_dir: dir.path().to_path_buf(), index: true };
+    let limits = shannon_counts::Limits {
+        memory: Some(8 << 20),
+        temp_dir: dir.path().to_path_buf(),
+        index: true,
+        ..Default::default()
+    };
     g.bench_function("orders-1-5/spill-8MiB", |b| {
         b.iter(|| assert!(shannon_counts::count_within(black_box(&ids), v, 5, &limits).expect("spill") == expected))
     });

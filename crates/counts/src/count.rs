@@ -46,11 +46,13 @@ pub struct Limits {
     /// Build each order's hash [`Order::index`] for fast queries. Without it, [`Order::get`] answers by
     /// binary search, which is enough for estimation and writing (they never query).
     pub index: bool,
+    /// Where the temporary files written (spilled runs, and a store's orders) are tallied.
+    pub disk: crate::DiskUse,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { memory: None, temp_dir: std::env::temp_dir(), index: true }
+        Limits { memory: None, temp_dir: std::env::temp_dir(), index: true, disk: Default::default() }
     }
 }
 
@@ -61,6 +63,11 @@ impl Default for Limits {
 const BYTES_PER_POSITION: u64 = 28;
 
 impl Limits {
+    /// A spill error for `path` while counting order `order`, with the temporary disk held now.
+    pub(crate) fn spill_error(&self, order: usize, path: std::path::PathBuf, source: std::io::Error) -> Error {
+        Error::Spill { order, path, source, held: self.disk.bytes(), bound: 0 }
+    }
+
     /// Memory counting needs besides [`Limits::memory`], in bytes, for `positions` token positions: the
     /// stream itself and two per-position id arrays (4 bytes each), plus the counts it returns (20 bytes
     /// per n-gram, and about 32 more per n-gram of order ≥ 2 with the index).
@@ -123,7 +130,7 @@ pub(crate) enum Dest<'a> {
 }
 
 impl Dest<'_> {
-    fn push(&mut self, order: Order) -> Result<(), Error> {
+    fn push(&mut self, order: Order, limits: &Limits) -> Result<(), Error> {
         match self {
             Dest::Memory(orders) => {
                 orders.push(order);
@@ -131,7 +138,7 @@ impl Dest<'_> {
             }
             Dest::Store(store) => {
                 let n = order.n;
-                store.push(&order).map_err(|(path, source)| Error::Spill { order: n, path, source })
+                store.push(&order).map_err(|(path, source)| limits.spill_error(n, path, source))
             }
         }
     }
@@ -166,14 +173,14 @@ fn count_orders(
             },
         );
     let tokens_counted = unigram_counts.iter().sum();
-    dest.push(Order::unigrams(unigram_counts))?;
+    dest.push(Order::unigrams(unigram_counts), limits).map_err(|e| e.bounded(tokens.len(), max_order))?;
     // prev[i]: id of the (n−1)-gram ending at position i, or NONE.
     let mut prev: Vec<u32> = tokens.to_vec();
     let mut lower = vocab_size;
     for n in 2..=max_order {
         let last = n == max_order;
         let level = Level { tokens, prev: &prev, n, lower };
-        let (len, next) = level.count(limits, !last, dest)?;
+        let (len, next) = level.count(limits, !last, dest).map_err(|e| e.bounded(tokens.len(), max_order))?;
         lower = len;
         if let Some(next) = next {
             prev = next;
@@ -219,7 +226,7 @@ impl Level<'_> {
         let size = match order {
             Some(order) => {
                 let size = order.len();
-                dest.push(order)?;
+                dest.push(order, limits)?;
                 size
             }
             // Merged straight into the store.

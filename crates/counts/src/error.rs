@@ -7,6 +7,18 @@
 use std::io;
 use std::path::PathBuf;
 
+impl Error {
+    /// The error with the bound of what counting `positions` positions to `max_order` may need on disk.
+    pub(crate) fn bounded(self, positions: usize, max_order: usize) -> Error {
+        match self {
+            Error::Spill { order, path, source, held, .. } => {
+                Error::Spill { order, path, source, held, bound: crate::disk::bound(positions, max_order) }
+            }
+            e => e,
+        }
+    }
+}
+
 /// Errors counting: a stream too long to count exactly, or spilling to disk.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -24,7 +36,13 @@ pub enum Error {
     },
     /// Writing or reading a spill file failed.
     // The cause follows through `source` (the binary prints the chain), so the message does not repeat it.
-    #[error("spilling n-grams of order {order} to {} (is --temp-dir writable and large enough?)", path.display())]
+    #[error(
+        "spilling n-grams of order {order} to {} after {} of temporary files; counting may need up to {} \
+         there (is --temp-dir writable and large enough?)",
+        path.display(),
+        crate::disk::size(*held),
+        crate::disk::size(*bound)
+    )]
     Spill {
         /// The order being counted.
         order: usize,
@@ -32,5 +50,9 @@ pub enum Error {
         path: PathBuf,
         /// The I/O error.
         source: io::Error,
+        /// Bytes of complete temporary files held when it failed ([`crate::Limits::disk`]).
+        held: u64,
+        /// The most temporary disk counting the stream can take ([`crate::disk::bound`]).
+        bound: u64,
     },
 }

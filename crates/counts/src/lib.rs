@@ -41,6 +41,7 @@
 //! re-exported here, so callers name `shannon_counts::count`, never a module.
 
 mod count;
+pub mod disk;
 mod error;
 pub mod radix;
 mod serial;
@@ -50,6 +51,7 @@ pub mod store;
 mod types;
 
 pub use count::{count, count_to_store, count_within, Limits, MAX_POSITIONS};
+pub use disk::DiskUse;
 pub use error::Error;
 pub use serial::count_serial;
 pub use types::{count_of_counts, key, Counts, Followers, Order, MAX_ORDER, NONE};

@@ -123,7 +123,7 @@ mod tests {
             prop_assert_eq!(as_map(&serial), naive(&t, order));
             // A memory limit of a few positions per section: every order spills runs and merges them.
             let dir = tempfile::tempdir().unwrap();
-            let limits = Limits { memory: Some(1), temp_dir: dir.path().to_path_buf(), index: true };
+            let limits = Limits { memory: Some(1), temp_dir: dir.path().to_path_buf(), index: true, ..Default::default() };
             let spilled = pool.install(|| count_within(&t, 11, order, &limits)).unwrap();
             prop_assert_eq!(&serial, &spilled);
             prop_assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "spill files removed");

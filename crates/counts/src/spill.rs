@@ -30,7 +30,7 @@ impl Level<'_> {
     ) -> Result<Option<Order>, Error> {
         let spill = |path: &Path| {
             let path = path.to_path_buf();
-            move |source| Error::Spill { order: self.n, path: path.clone(), source }
+            move |source| limits.spill_error(self.n, path.clone(), source)
         };
         let ranges: Vec<Range<usize>> =
             (0..self.tokens.len()).step_by(section).map(|s| s..(s + section).min(self.tokens.len())).collect();
@@ -39,26 +39,27 @@ impl Level<'_> {
             let run = self.sort_section::<u32>(range.clone(), ids);
             let path = limits.temp_dir.join(format!("order{}-run{r}.bin", self.n));
             let result = write_run(&path, &run).map_err(spill(&path));
-            runs.push(SpillFile(path));
+            runs.push(SpillFile(path, limits.disk.clone()));
             result?;
+            limits.disk.add((run.first.len() * RECORD) as u64);
+            limits.disk.spilled_run();
         }
         let mut maps = Vec::new();
         for (r, _) in ranges.iter().enumerate() {
-            maps.push(SpillFile(limits.temp_dir.join(format!("order{}-map{r}.bin", self.n))));
+            maps.push(SpillFile(limits.temp_dir.join(format!("order{}-map{r}.bin", self.n)), limits.disk.clone()));
         }
         let maps_used = ids.map(|_| &maps[..]);
         let order = match dest {
             Dest::Memory(_) => Some(merge_runs(self.n, &runs, maps_used)),
             Dest::Store(store) => {
-                let mut writer =
-                    store.writer(self.n).map_err(|(path, e)| Error::Spill { order: self.n, path, source: e })?;
+                let mut writer = store.writer(self.n).map_err(|(path, e)| limits.spill_error(self.n, path, e))?;
                 merge_with(&runs, maps_used, |k, c, h| writer.push(k as u32, (k >> 32) as u32, h, c))
-                    .map_err(|(path, source)| Error::Spill { order: self.n, path, source })?;
-                writer.finish().map_err(|(path, source)| Error::Spill { order: self.n, path, source })?;
+                    .map_err(|(path, source)| limits.spill_error(self.n, path, source))?;
+                writer.finish().map_err(|(path, source)| limits.spill_error(self.n, path, source))?;
                 None
             }
         };
-        let order = order.transpose().map_err(|(path, source)| Error::Spill { order: self.n, path, source })?;
+        let order = order.transpose().map_err(|(path, source)| limits.spill_error(self.n, path, source))?;
         drop(runs);
         if let Some(ids) = ids {
             // Local ranks → global ids, one section at a time.
@@ -76,12 +77,15 @@ impl Level<'_> {
     }
 }
 
-/// A spill file, removed when dropped (on success and on error alike).
-struct SpillFile(PathBuf);
+/// A spill file, removed when dropped (on success and on error alike), and its size taken off the tally.
+struct SpillFile(PathBuf, crate::DiskUse);
 
 impl Drop for SpillFile {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        let size = std::fs::metadata(&self.0).map(|m| m.len());
+        if std::fs::remove_file(&self.0).is_ok() {
+            self.1.remove(size.unwrap_or(0));
+        }
     }
 }
 
@@ -227,7 +231,9 @@ fn merge_with(
         emit(key, count, history)?;
     }
     for (r, mut sink) in sinks.into_iter().enumerate() {
-        sink.flush().map_err(at(&maps.expect("sinks")[r].0))?;
+        let map = &maps.expect("sinks")[r];
+        sink.flush().map_err(at(&map.0))?;
+        map.1.add(std::fs::metadata(&map.0).map_err(at(&map.0))?.len());
     }
     Ok(())
 }
@@ -239,7 +245,12 @@ mod tests {
     #[test]
     fn spill_errors_name_the_file() {
         let t: Vec<u32> = (0..1000u32).map(|i| 3 + i % 7).collect();
-        let limits = Limits { memory: Some(1), temp_dir: "/nonexistent/shannon-spill".into(), index: true };
+        let limits = Limits {
+            memory: Some(1),
+            temp_dir: "/nonexistent/shannon-spill".into(),
+            index: true,
+            ..Default::default()
+        };
         let err = count_within(&t, 10, 3, &limits).unwrap_err().to_string();
         assert!(err.contains("/nonexistent/shannon-spill/order2-run0.bin"), "{err}");
         assert!(err.contains("--temp-dir"), "{err}");

@@ -56,6 +56,8 @@ pub struct Store {
     transient: bool,
     /// Bytes per stored count: 4 or 8.
     count_size: usize,
+    /// Where the bytes of its files are tallied.
+    disk: crate::DiskUse,
 }
 
 /// A value stored in a column.
@@ -96,7 +98,21 @@ impl Value for (u32, u32) {
 impl Store {
     /// An empty store writing into `dir` (which must exist).
     pub fn new(dir: &Path) -> Store {
-        Store { dir: dir.to_path_buf(), lens: Vec::new(), transient: false, count_size: 8 }
+        Store { dir: dir.to_path_buf(), lens: Vec::new(), transient: false, count_size: 8, disk: Default::default() }
+    }
+
+    /// Tallies the store's files in `disk` (with the spilled runs of the same job, say).
+    pub fn tally_in(&mut self, disk: &crate::DiskUse) {
+        self.disk = disk.clone();
+    }
+
+    /// Bytes per value of `column`.
+    fn width(&self, column: Column) -> usize {
+        match column {
+            Column::Ngrams => 8,
+            Column::History => 4,
+            Column::Count => self.count_size,
+        }
     }
 
     /// Says that no count stored will exceed `max` (the number of positions counted bounds every count), so
@@ -118,6 +134,7 @@ impl Store {
     pub fn done_with(&self, n: usize, column: Column) -> io::Result<()> {
         if self.transient {
             std::fs::remove_file(self.path(n, column))?;
+            self.disk.remove((self.len(n) * self.width(column)) as u64);
         }
         Ok(())
     }
@@ -176,6 +193,7 @@ impl Store {
             }
             out.write_all(&buf[..(end - start) * size]).map_err(|e| (path.clone(), e))?;
         }
+        self.disk.add((len * size) as u64);
         Ok(())
     }
 
@@ -256,6 +274,7 @@ impl OrderWriter<'_> {
             w.flush().map_err(|e| (path.clone(), e))?;
         }
         self.store.lens.push(self.len);
+        self.store.disk.add((self.len * (8 + 4 + self.count_size)) as u64);
         Ok(())
     }
 }
@@ -512,10 +531,19 @@ mod tests {
         for memory in [None, Some(2048)] {
             let dir = tempfile::tempdir().unwrap();
             let spill = tempfile::tempdir().unwrap();
-            let limits = crate::Limits { memory, temp_dir: spill.path().to_path_buf(), index: false };
+            let limits =
+                crate::Limits { memory, temp_dir: spill.path().to_path_buf(), index: false, ..Default::default() };
             let mut store = Store::new(dir.path());
+            store.tally_in(&limits.disk);
             let counted = crate::count_to_store(&tokens, 44, 4, &limits, &mut store).unwrap();
             assert_eq!(counted, expected.tokens);
+            // The tally holds the store's files, every byte of them; the peak held the runs as well.
+            let files: u64 = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+            assert_eq!(limits.disk.bytes(), files);
+            match memory {
+                None => assert_eq!((limits.disk.spilled_runs(), limits.disk.peak_bytes()), (0, files)),
+                Some(_) => assert!(limits.disk.spilled_runs() > 0 && limits.disk.peak_bytes() > files),
+            }
             for (k, o) in expected.orders.iter().enumerate() {
                 let keys: Vec<(u32, u32)> = store.load(k + 1, Column::Ngrams).unwrap();
                 assert_eq!(keys, o.first.iter().copied().zip(o.suffix.iter().copied()).collect::<Vec<_>>());

@@ -196,7 +196,12 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
     if memory.memory.is_none() {
         progress.message(&format!("note: n-grams sorted within {} ({why})", crate::memory::size(budget)));
     }
-    let limits = shannon_counts::Limits { memory: Some(budget), temp_dir: spill.path().to_path_buf(), index: false };
+    let limits = shannon_counts::Limits {
+        memory: Some(budget),
+        temp_dir: spill.path().to_path_buf(),
+        index: false,
+        disk: shannon_counts::DiskUse::new(),
+    };
     let writing = || format!("writing the model for {}", describe(paths));
     let summary = if format == Format::Arpa {
         // Counts go to disk order by order and the model is estimated and written from there, one order
@@ -204,6 +209,7 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
         let store_dir = spill.path().join("counts");
         std::fs::create_dir(&store_dir).map_err(|e| Error::io(format!("creating {}", store_dir.display()), e))?;
         let mut store = shannon_counts::store::Store::transient(&store_dir);
+        store.tally_in(&limits.disk);
         let (counted, _) = stage(progress, "count", None, Unit::Steps, || {
             shannon_counts::count_to_store(&train.ids, vocab.len(), order, &limits, &mut store)
         })?;
@@ -232,6 +238,7 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
         written.map_err(|e| e.context(writing()))?;
         model.summary().clone()
     };
+    progress.detail(&crate::memory::disk_note(&limits.disk));
     for d in &summary.discounts {
         if let Some(why) = &d.fallback {
             progress.message(&format!("warning: {why}"));

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use shannon_corpus::{Corpus, Source, Span};
 use shannon_counts::store::Store;
-use shannon_counts::{Counts, Limits};
+use shannon_counts::{Counts, DiskUse, Limits};
 use shannon_eval::tune::DevSplit;
 use shannon_model::filtered::{self, Wanted};
 use shannon_model::{Model, Smoothing};
@@ -358,14 +358,22 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
     }
     let memory = match &counted {
         Counted::Memory(_) => None,
-        Counted::Disk { wanted, .. } => {
+        Counted::Disk { wanted, disk, .. } => {
             let kept: Vec<u64> = wanted.ngrams().iter().map(|&n| n as u64).collect();
             progress.detail(&format!(
                 "each model keeps the test text's n-grams that training holds: {} per order",
                 kept.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
             ));
+            progress.detail(&crate::memory::disk_note(disk));
             let Plan::Disk { budget, why } = plan else { unreachable!("counts on disk are planned so") };
-            Some(MemoryUse { budget_bytes: budget, budget: why, counts: "disk".into(), kept_ngrams: kept })
+            Some(MemoryUse {
+                budget_bytes: budget,
+                budget: why,
+                counts: "disk".into(),
+                kept_ngrams: kept,
+                spilled_runs: disk.spilled_runs(),
+                temp_disk_peak_bytes: disk.peak_bytes(),
+            })
         }
     };
 
@@ -539,7 +547,7 @@ enum Counted {
     Memory(Arc<Counts>),
     /// On disk (`--memory`), with the test text's n-grams that they hold. The spill directory holds the store
     /// and is removed when this is dropped.
-    Disk { store: Store, wanted: Wanted, _spill: SpillDir },
+    Disk { store: Store, wanted: Wanted, disk: DiskUse, _spill: SpillDir },
 }
 
 /// Counts the training text into a store on disk within `budget` bytes of sorting memory, and finds which of
@@ -553,15 +561,17 @@ fn count_to_disk(
     order: usize,
 ) -> Result<Counted> {
     let spill = memory.spill_dir()?;
-    let limits = Limits { memory: Some(budget), temp_dir: spill.path().to_path_buf(), index: false };
+    let limits =
+        Limits { memory: Some(budget), temp_dir: spill.path().to_path_buf(), index: false, disk: DiskUse::new() };
     let dir = spill.path().join("counts");
     std::fs::create_dir(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let mut store = Store::new(&dir);
+    store.tally_in(&limits.disk);
     shannon_counts::count_to_store(&train.ids, vocab, order, &limits, &mut store)?;
     let text = shannon_counts::count_within(&test.ids, vocab, order, &limits)?;
     let wanted =
         Wanted::new(&store, &text).map_err(|e| Error::io(format!("reading the counts in {}", dir.display()), e))?;
-    Ok(Counted::Disk { store, wanted, _spill: spill })
+    Ok(Counted::Disk { store, wanted, disk: limits.disk, _spill: spill })
 }
 
 fn holdout_info(holdout: f64) -> CorpusInfo {

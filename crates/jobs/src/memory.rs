@@ -81,13 +81,14 @@ pub fn default_budget() -> (u64, String) {
     }
 }
 
-/// `bytes` for a message: in GiB with one decimal from 1 GiB up, else in MiB.
-pub fn size(bytes: u64) -> String {
-    const GIB: f64 = (1u64 << 30) as f64;
-    if bytes as f64 >= GIB {
-        format!("{:.1} GiB", bytes as f64 / GIB)
-    } else {
-        format!("{} MiB", bytes >> 20)
+pub use shannon_counts::disk::size;
+
+/// What counting's temporary files came to (for `-v`): their peak, and whether sorting spilled runs.
+pub fn disk_note(disk: &shannon_counts::DiskUse) -> String {
+    let peak = size(disk.peak_bytes());
+    match disk.spilled_runs() {
+        0 => format!("temporary disk: {peak} at the peak; every order was sorted within the budget"),
+        runs => format!("temporary disk: {peak} at the peak; {runs} sorted runs spilled (the budget was full)"),
     }
 }
 

@@ -322,6 +322,13 @@ pub struct MemoryUse {
     pub counts: String,
     /// Per order, the test text's n-grams that the training counts hold: what every model kept of itself.
     pub kept_ngrams: Vec<u64>,
+    /// Sorted runs written to disk because the budget was full while counting: 0 when every order was
+    /// sorted within it.
+    #[serde(default)]
+    pub spilled_runs: u64,
+    /// The most bytes of temporary files (the stored counts, and spilled runs) held at once.
+    #[serde(default)]
+    pub temp_disk_peak_bytes: u64,
 }
 
 /// A `shannon compare` report. See the crate doc for the wire format.

@@ -36,8 +36,16 @@ fn normalize(text: &str, tmp: &Path) -> String {
         let trimmed = line.trim_start();
         let key = trimmed.strip_prefix('"').and_then(|rest| rest.split_once("\": "));
         let line = match key {
-            // Machine-dependent: times, threads, and the memory budget chosen from the memory available.
-            Some((k, v)) if k.ends_with("seconds") || k == "threads" || k == "budget_bytes" || k == "budget" => {
+            // Machine-dependent: times, threads, the memory budget chosen from the memory available and what
+            // counting spilled within it.
+            Some((k, v))
+                if k.ends_with("seconds")
+                    || k == "threads"
+                    || k == "budget_bytes"
+                    || k == "budget"
+                    || k == "spilled_runs"
+                    || k == "temp_disk_peak_bytes" =>
+            {
                 let indent = &line[..line.len() - trimmed.len()];
                 let comma = if v.trim_end().ends_with(',') { "," } else { "" };
                 let nl = if line.ends_with('\n') { "\n" } else { "" };
