@@ -6,9 +6,10 @@
 //! (`corpora/canterbury/bible.txt`), cycled to `--sentences`, with `<s>` and `</s>`, as the Python benchmark
 //! (`python/bench/score_batch.py`) scores them. One thread.
 //!
-//! Timed, best of `--repeat` (wall and the thread's CPU time, Linux schedstat), each way scoring every
-//! sentence one after another:
-//! - `lookup`: splitting the lines and looking their words up (what `score_batch` does before scoring);
+//! Timed, best of `--repeat` (wall and the thread's CPU time, Linux schedstat), each way scoring all the
+//! sentences as one stream, as `score_batch` walks a chunk (every sentence starts afresh from its `<s>`):
+//! - `lookup`: splitting the lines and looking their words up in the vocabulary built from the file's words
+//!   (what `score_batch` does before scoring), and the same in the file's own word table;
 //! - `serial`: the walk one word after another (each word's probes wait on the one before);
 //! - `windowed`: the walk as shipped, 16 words at a time with their probes prefetched a turn ahead.
 //!
@@ -88,18 +89,25 @@ fn main() -> Result<()> {
 
     let lines: Vec<&str> = text.lines().collect();
     let sentences: Vec<&str> = (0..args.sentences).map(|i| lines[i % lines.len()]).collect();
-    let lookup = || -> (Vec<u32>, Vec<usize>) {
+    // Splitting the lines and looking their words up, in the vocabulary built from the file's words (what
+    // `score`, per-document scoring and `score_batch` do), and in the file's own word table.
+    let words = mapped.words()?;
+    let lookup = |find: &dyn Fn(&str) -> u32| -> (Vec<u32>, Vec<usize>) {
         let mut ids = Vec::new();
         let mut cuts = vec![0];
         for s in &sentences {
             ids.push(BOS);
-            ids.extend(s.split_ascii_whitespace().map(|w| mapped.get(w)));
+            ids.extend(s.split_ascii_whitespace().map(find));
             ids.push(EOS);
             cuts.push(ids.len());
         }
         (ids, cuts)
     };
-    let (lookup_wall, lookup_cpu, (ids, cuts)) = best(args.repeat, lookup);
+    let (lookup_wall, lookup_cpu, (ids, cuts)) = best(args.repeat, || lookup(&|w| words.get(w)));
+    let (table_wall, table_cpu, (table_ids, _)) = best(args.repeat, || lookup(&|w| mapped.get(w)));
+    if table_ids != ids {
+        bail!("the file's word table and the vocabulary built from it disagree");
+    }
     let tokens = ids.len() - sentences.len(); // predicted: all but <s>
 
     // Every sentence starts from `<s>`, where a walk starts afresh: the whole stream is walked at once, as
@@ -135,6 +143,7 @@ fn main() -> Result<()> {
     eprintln!("{} sentences, {tokens} predicted tokens", sentences.len());
     let rows = vec![
         row("lookup", lookup_wall, lookup_cpu),
+        row("lookup in the file's table", table_wall, table_cpu),
         row("serial", serial_wall, serial_cpu),
         row("windowed", windowed_wall, windowed_cpu),
     ];

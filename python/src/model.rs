@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
-use hashbrown::HashMap;
 use memmap2::MmapMut;
 
 use numpy::{PyArray1, PyArrayMethods};
@@ -26,7 +25,7 @@ use shannon_eval::{token_scores, TokenScore};
 use shannon_jobs::model_file::{self, Loaded};
 use shannon_model::binary::Mapped;
 use shannon_model::LanguageModel;
-use shannon_tokens::{TokenKind, Tokenizer, BOS, EOS, UNK};
+use shannon_tokens::{Lookup, TokenKind, Tokenizer, Vocab, BOS, EOS, UNK};
 
 use crate::errors::{self, to_py};
 use crate::run::{interruptible, pool};
@@ -38,9 +37,10 @@ use crate::run::{interruptible, pool};
 pub struct Model {
     tables: Tables,
     path: PathBuf,
-    /// Every word's id, built on the first lookup: one hash and one probe a word, where the tables' own word
-    /// table (whose hash the file format fixes) costs about three cache misses.
-    words: OnceLock<HashMap<Box<str>, u32>>,
+    /// Every word's id, in the tokenizer's table (`Mapped::words`): about half the time a word of the
+    /// tables' own word table, whose hash the format fixes. An ARPA file's comes with it; a binary file's is
+    /// built on the first lookup.
+    words: OnceLock<Vocab>,
 }
 
 /// The model's hash tables: shannon's binary layout, memory-mapped from a binary file, or laid out in
@@ -81,14 +81,21 @@ impl Model {
             _ => {}
         }
         let words = self.words.get_or_init(|| {
-            let ids = 0..self.vocab_len() as u32;
-            let string = |id| match &self.tables {
-                Tables::File(m) => m.string(id),
-                Tables::Memory(m) => m.string(id),
+            let words = match &self.tables {
+                Tables::File(m) => m.words(),
+                Tables::Memory(m) => m.words(),
             };
-            ids.filter_map(|id| Some((Box::from(string(id)?), id))).collect()
+            // A file whose words cannot make a vocabulary (one twice) answers from its own word table.
+            words.unwrap_or_default()
         });
-        words.get(word).copied()
+        match words.lookup(word) {
+            Some(id) => Some(id),
+            None if words.len() < self.vocab_len() => match &self.tables {
+                Tables::File(m) => m.id(word),
+                Tables::Memory(m) => m.id(word),
+            },
+            None => None,
+        }
     }
 
     fn vocab_len(&self) -> usize {
@@ -146,7 +153,8 @@ impl Model {
     fn new(py: Python<'_>, path: PathBuf) -> PyResult<Model> {
         let cancel = AtomicBool::new(false);
         let tables = interruptible(py, &cancel, || tables(&path))?.map_err(to_py)?;
-        let model = Model { tables, path, words: OnceLock::new() };
+        let (tables, vocab) = tables;
+        let model = Model { tables, path, words: vocab.map(OnceLock::from).unwrap_or_default() };
         if let Some(t) = model.tokenizer_record() {
             if t.kind != TokenKind::Whitespace || t.lowercase || t.skip_symbols {
                 let warning = format!(
@@ -340,14 +348,16 @@ impl Model {
 const CHUNK: usize = 2048;
 
 /// Opens a model file: a binary one mapped as it is, an ARPA one read and laid out in memory.
-fn tables(path: &std::path::Path) -> shannon_jobs::Result<Tables> {
+fn tables(path: &std::path::Path) -> shannon_jobs::Result<(Tables, Option<Vocab>)> {
     match model_file::load(path)? {
-        Loaded::Binary(m) => Ok(Tables::File(m)),
+        Loaded::Binary(m) => Ok((Tables::File(m), None)),
         Loaded::Arpa { vocab, model, tokenizer } => {
             let mut bytes = Vec::new();
             let laid_out = shannon_model::binary::write_tokenized(&model, &vocab, tokenizer.as_ref(), &mut bytes)
                 .and_then(|()| Mapped::new(in_huge_pages(&bytes)?));
-            laid_out.map(Tables::Memory).map_err(|e| shannon_jobs::Error::from(e).context(path.display().to_string()))
+            let tables = laid_out.map_err(|e| shannon_jobs::Error::from(e).context(path.display().to_string()))?;
+            // The tables hold the vocabulary's words under its ids: it finds them.
+            Ok((Tables::Memory(tables), Some(vocab)))
         }
     }
 }

@@ -115,7 +115,7 @@ pub fn score_loaded(
             Scorer { options, tokenizer, lossy, vocab, model }.run(corpus, formats, progress, each)
         }
         crate::model_file::Loaded::Binary(m) => {
-            let vocab = &crate::model_file::WordIds::new(m);
+            let vocab = &m.words().map_err(|e| Error::from(e).context(m.backing().path().display().to_string()))?;
             Scorer { options, tokenizer, lossy, vocab, model: m }.run(corpus, formats, progress, each)
         }
     }

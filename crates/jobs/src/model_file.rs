@@ -8,7 +8,7 @@ use std::path::Path;
 use shannon_corpus::Source;
 use shannon_model::binary::{self, Mapped};
 use shannon_model::{arpa, LanguageModel, Model};
-use shannon_tokens::{Lookup, Tokenizer, Vocab, BOS, EOS};
+use shannon_tokens::{Tokenizer, Vocab};
 
 use crate::{Error, Result};
 
@@ -211,54 +211,9 @@ pub fn load_model(path: &Path) -> Result<(Vocab, Model, Option<Tokenizer>)> {
     Ok((vocab, model, tokenizer))
 }
 
-/// A binary model's words in a hash map over the file's own strings: one hash and one probe a lookup. The
-/// file's word table (its hash fixed by the format) probes linearly and compares strings at every occupied
-/// slot, several cache misses a word and most for words it lacks: 58% of `score --per-document`'s time on a
-/// text whose words were mostly unknown to the model. The same ids: `<s>` and `</s>` are not words here
-/// either.
-pub struct WordIds<'a>(hashbrown::HashMap<&'a str, u32>);
-
-impl<'a> WordIds<'a> {
-    /// The words of `model`.
-    pub fn new(model: &'a Mapped<Source>) -> WordIds<'a> {
-        let ids = (0..model.vocab_size() as u32).filter(|&id| id != BOS && id != EOS);
-        WordIds(ids.filter_map(|id| Some((model.string(id)?, id))).collect())
-    }
-}
-
-impl Lookup for WordIds<'_> {
-    fn id(&self, s: &str) -> Option<u32> {
-        self.0.get(s).copied()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The hash map gives the file's own ids for every word, `<unk>` included, and none for the markers or a
-    /// word the model lacks.
-    #[test]
-    fn word_ids_are_the_files() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../corpora/fixtures/genesis.txt"));
-        let mut vocab = Vocab::new();
-        let mut ids = Vec::new();
-        for line in text.unwrap().lines() {
-            ids.push(BOS);
-            ids.extend(line.split_whitespace().map(|w| vocab.intern(w)));
-            ids.push(EOS);
-        }
-        let counts = std::sync::Arc::new(shannon_counts::count(&ids, vocab.len(), 2));
-        let model = Model::estimate(counts, 2, shannon_model::Smoothing::Mkn, true).unwrap();
-        let mut bytes = Vec::new();
-        binary::write(&model, &vocab, &mut bytes).unwrap();
-        let mapped = Mapped::new(Source::from_bytes("m.bin", bytes)).unwrap();
-        let words = WordIds::new(&mapped);
-        let strings: Vec<String> = vocab.strings().map(str::to_string).collect();
-        for w in strings.iter().map(String::as_str).chain(["<s>", "</s>", "<unk>", "zzz", ""]) {
-            assert_eq!(words.id(w), mapped.id(w), "{w:?}");
-        }
-    }
 
     #[test]
     fn an_arpa_comment_records_the_tokenizer() {

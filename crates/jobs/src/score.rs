@@ -127,7 +127,7 @@ pub fn run(config: &ScoreConfig, progress: &dyn Progress) -> Result<Scored> {
             shannon_eval::log2_probs(model, ids)
         }),
         Loaded::Binary(m) => {
-            let words = crate::model_file::WordIds::new(m);
+            let words = m.words().map_err(|e| Error::from(e).context(m.backing().path().display().to_string()))?;
             score_with(config, &text, ngrams, m.order(), &words, progress, |ids| shannon_eval::log2_probs(m, ids))
         }
     }

@@ -541,18 +541,33 @@ impl<B: AsRef<[u8]>> Mapped<B> {
         self.tokenizer
     }
 
-    /// Converts the file back into an in-memory vocabulary and backoff-form model (ids: word ids for
-    /// unigrams, slot order for higher orders).
-    pub fn thaw(&self) -> Result<(Vocab, Model), Error> {
-        let b = self.bytes.as_ref();
-        let v = self.vocab;
+    /// What the model was opened from (a mapped file, say: its name for messages).
+    pub fn backing(&self) -> &B {
+        &self.bytes
+    }
+
+    /// The file's words as a [`Vocab`] with the file's ids, for tokenizing text to score: the tokenizer's own
+    /// table (a word of up to 8 bytes compared inside its entry) finds a word in about half the time of the
+    /// file's word table, whose hash the format fixes and which compares the strings at every slot it probes
+    /// (0.040 s against 0.068–0.079 s for the 2.6 M words of `walk-bench`). As in any `Vocab`, `<unk>` is
+    /// found and `<s>` and `</s>` are not.
+    pub fn words(&self) -> Result<Vocab, Error> {
         let mut vocab = Vocab::new();
-        for id in shannon_tokens::RESERVED..v as u32 {
+        for id in shannon_tokens::RESERVED..self.vocab as u32 {
             let s = self.string(id).ok_or_else(|| Error::Corrupt(format!("word {id}")))?;
             if vocab.intern(s) != id {
                 return Err(Error::Corrupt(format!("word '{s}' appears twice")));
             }
         }
+        Ok(vocab)
+    }
+
+    /// Converts the file back into an in-memory vocabulary and backoff-form model (ids: word ids for
+    /// unigrams, slot order for higher orders).
+    pub fn thaw(&self) -> Result<(Vocab, Model), Error> {
+        let b = self.bytes.as_ref();
+        let v = self.vocab;
+        let vocab = self.words()?;
         let f64s = |at: usize, len: usize| -> Vec<f64> { (0..len).map(|i| f64_at(b, at + 8 * i)).collect() };
         let mut orders = vec![Order::unigrams(vec![0; v])];
         let mut log_prob = vec![f64s(self.unigram_prob, v)];
@@ -728,6 +743,20 @@ mod tests {
         let mut out = Vec::new();
         write(model, vocab, &mut out).unwrap();
         out
+    }
+
+    /// `words` gives the file's own ids for every word, `<unk>` included, and none for the markers or a word
+    /// the model lacks, as the file's word table does.
+    #[test]
+    fn words_are_the_files() {
+        let (vocab, _, model) = genesis(2, Smoothing::Mkn, true);
+        let mapped = Mapped::new(bytes(&model, &vocab)).unwrap();
+        let words = mapped.words().unwrap();
+        assert_eq!(words.len(), mapped.vocab_size());
+        for w in vocab.strings().chain(["<s>", "</s>", "<unk>", "zzz", ""]) {
+            assert_eq!(words.lookup(w), mapped.id(w), "{w:?}");
+        }
+        assert_eq!(words.lookup("<s>"), None);
     }
 
     #[test]
