@@ -101,7 +101,8 @@ def build(
     progress: bool = False,
     quiet: bool = False,
 ) -> Dict[str, Any]:
-    """One model of the whole corpus written to `output` (ARPA or binary); its summary (`output`, `order`,
+    """One model of the whole corpus written to `output` (`format`: "arpa", "binary", or "binary-f32" with
+    values rounded to f32 as KenLM's); its summary (`output`, `order`,
     `ngrams` per order, `discounts`, `vocab`)."""
 
 def score(

@@ -3,7 +3,8 @@
 //!
 //! Model: lmplz's 5-gram of the bible's training split (`reference/kenlm/bible.o5.arpa.xz`), written out by
 //! `shannon convert` as an ARPA file, then built into KenLM's probing binary by `build_binary probing` and
-//! into shannon's binary by `shannon convert` — both from the same ARPA. Text: canterbury/bible.txt repeated
+//! into shannon's binary by `shannon convert` (and `--format binary-f32`: values rounded to f32 as KenLM's) —
+//! all from the same ARPA. Text: canterbury/bible.txt repeated
 //! `--copies` times, `<s>`/`</s>` per line, one thread each (`query` has one; `shannon score --threads 1`).
 //!
 //! Timed, `--repeat` times alternating: the children's user + system CPU seconds (from `/proc/self/stat`,
@@ -98,41 +99,56 @@ fn main() -> Result<()> {
     timed(Command::new(&shannon).arg("convert").arg(&source).arg(&arpa).args(["--format", "arpa", "-q"]), None)?;
     timed(Command::new(&args.build_binary).arg("probing").arg(&arpa).arg(&kenlm), None)?;
     timed(Command::new(&shannon).arg("convert").arg(&arpa).arg(&bin).arg("-q"), None)?;
+    let bin32 = dir.path().join("model-f32.bin");
+    timed(Command::new(&shannon).arg("convert").arg(&arpa).arg(&bin32).args(["--format", "binary-f32", "-q"]), None)?;
     let bible = std::fs::read(corpora.join("canterbury/bible.txt")).context("bible.txt")?;
     let text = dir.path().join("text.txt");
     std::fs::write(&text, bible.repeat(args.copies))?;
     let report = dir.path().join("score.json");
 
-    let (mut kenlm_best, mut shannon_best) = ((f64::INFINITY, f64::INFINITY), (f64::INFINITY, f64::INFINITY));
-    let (mut kenlm_out, mut shannon_report) = (String::new(), serde_json::Value::Null);
-    for _ in 0..args.repeat.max(1) {
-        let (wall, cpu, out) = timed(Command::new(&args.query).args(["-v", "summary"]).arg(&kenlm), Some(&text))?;
-        kenlm_best = (kenlm_best.0.min(wall), kenlm_best.1.min(cpu));
-        kenlm_out = out;
+    let mut kenlm_best = (f64::INFINITY, f64::INFINITY);
+    let (mut shannon_best, mut f32_best) = (kenlm_best, kenlm_best);
+    let (mut kenlm_out, mut shannon_report, mut f32_report) =
+        (String::new(), serde_json::Value::Null, serde_json::Value::Null);
+    let score = |model: &Path| -> Result<(f64, f64, serde_json::Value)> {
         let (wall, cpu, _) = timed(
             Command::new(&shannon)
                 .arg("score")
                 .arg(&text)
                 .arg("--model")
-                .arg(&bin)
+                .arg(model)
                 .args(["--tokens", "whitespace", "--threads", "1", "-q", "--output"])
                 .arg(&report),
             None,
         )?;
+        Ok((wall, cpu, serde_json::from_slice(&std::fs::read(&report)?)?))
+    };
+    for _ in 0..args.repeat.max(1) {
+        let (wall, cpu, out) = timed(Command::new(&args.query).args(["-v", "summary"]).arg(&kenlm), Some(&text))?;
+        kenlm_best = (kenlm_best.0.min(wall), kenlm_best.1.min(cpu));
+        kenlm_out = out;
+        let (wall, cpu, r) = score(&bin)?;
         shannon_best = (shannon_best.0.min(wall), shannon_best.1.min(cpu));
-        shannon_report = serde_json::from_slice(&std::fs::read(&report)?)?;
+        shannon_report = r;
+        let (wall, cpu, r) = score(&bin32)?;
+        f32_best = (f32_best.0.min(wall), f32_best.1.min(cpu));
+        f32_report = r;
     }
     let kenlm_ppl = field(&kenlm_out, "Perplexity including OOVs:")?;
     let tokens = field(&kenlm_out, "Tokens:")?;
-    let shannon_ppl = shannon_report["score"]["perplexity"].as_f64().context("no perplexity in shannon's report")?;
-    ensure!(
-        (kenlm_ppl - shannon_ppl).abs() <= 1e-6 * kenlm_ppl,
-        "perplexities differ: KenLM {kenlm_ppl}, shannon {shannon_ppl}"
-    );
+    let ppl = |r: &serde_json::Value| r["score"]["perplexity"].as_f64().context("no perplexity in shannon's report");
+    let (shannon_ppl, f32_ppl) = (ppl(&shannon_report)?, ppl(&f32_report)?);
+    for (what, p) in [("binary", shannon_ppl), ("binary-f32", f32_ppl)] {
+        ensure!(
+            (kenlm_ppl - p).abs() <= 1e-6 * kenlm_ppl,
+            "perplexities differ: KenLM {kenlm_ppl}, shannon {what} {p}"
+        );
+    }
     let rss = kenlm_out.lines().find(|l| l.starts_with("Name:query")).unwrap_or("").to_string();
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len());
-    let (kenlm_bytes, shannon_bytes) = (size(&kenlm)?, size(&bin)?);
+    let (kenlm_bytes, shannon_bytes, f32_bytes) = (size(&kenlm)?, size(&bin)?, size(&bin32)?);
     let ratio = kenlm_best.1 / shannon_best.1;
+    let f32_ratio = kenlm_best.1 / f32_best.1;
     println!("{} copies of bible.txt: {tokens} tokens, perplexity {kenlm_ppl} (both)", args.copies);
     println!("KenLM query:   {:.3} s wall, {:.2} s CPU; probing file {kenlm_bytes} bytes", kenlm_best.0, kenlm_best.1);
     println!(
@@ -140,8 +156,13 @@ fn main() -> Result<()> {
         shannon_best.0, shannon_best.1
     );
     println!(
-        "shannon's tokens per CPU-second / KenLM's: {ratio:.2}; file size ratio {:.2}",
-        shannon_bytes as f64 / kenlm_bytes as f64
+        "shannon score (binary-f32): {:.3} s wall, {:.2} s CPU; file {f32_bytes} bytes, perplexity {f32_ppl}",
+        f32_best.0, f32_best.1
+    );
+    println!(
+        "shannon's tokens per CPU-second / KenLM's: {ratio:.2} (f32: {f32_ratio:.2}); file size ratio {:.3} (f32: {:.3})",
+        shannon_bytes as f64 / kenlm_bytes as f64,
+        f32_bytes as f64 / kenlm_bytes as f64
     );
     let date = Command::new("date").arg("+%Y-%m-%d").output()?;
     let date = String::from_utf8_lossy(&date.stdout).trim().to_string();
@@ -151,12 +172,15 @@ fn main() -> Result<()> {
         "model": source.display().to_string(),
         "text": format!("canterbury/bible.txt x {}", args.copies),
         "tokens": tokens,
-        "perplexity": {"kenlm": kenlm_ppl, "shannon": shannon_ppl},
+        "perplexity": {"kenlm": kenlm_ppl, "shannon": shannon_ppl, "shannon_f32": f32_ppl},
         "repeat": args.repeat,
         "kenlm_query": {"wall_s": kenlm_best.0, "cpu_s": kenlm_best.1, "file_bytes": kenlm_bytes, "resources": rss},
         "shannon_score": {"wall_s": shannon_best.0, "cpu_s": shannon_best.1, "file_bytes": shannon_bytes},
         "shannon_tokens_per_cpu_over_kenlm": ratio,
         "file_bytes_shannon_over_kenlm": shannon_bytes as f64 / kenlm_bytes as f64,
+        "shannon_score_f32": {"wall_s": f32_best.0, "cpu_s": f32_best.1, "file_bytes": f32_bytes},
+        "shannon_f32_tokens_per_cpu_over_kenlm": f32_ratio,
+        "file_bytes_shannon_f32_over_kenlm": f32_bytes as f64 / kenlm_bytes as f64,
     });
     let out = args.output.unwrap_or_else(|| PathBuf::from(format!("reports/bench-score-{date}.json")));
     std::fs::write(&out, serde_json::to_string_pretty(&json)? + "\n").with_context(|| out.display().to_string())?;

@@ -183,7 +183,7 @@ pub fn compare<'py>(
 }
 
 /// Train one model on a whole corpus and write it to `output` as ARPA (`format="arpa"`) or in shannon's
-/// binary format (`format="binary"`); returns the model's summary (`ngrams` per order, `discounts`,
+/// binary format (`format="binary"`, or `"binary-f32"` with values rounded to f32); returns the model's summary (`ngrams` per order, `discounts`,
 /// `vocab`) as a dict. `memory` (bytes, or a size such as `"1G"`) bounds sorting memory while counting.
 #[pyfunction]
 #[pyo3(signature = (corpus, *, output, order=build_job::DEFAULT_ORDER, smoothing="mkn", tokens=None,
@@ -216,7 +216,8 @@ pub fn build<'py>(
     config.format = match format {
         "arpa" => build_job::Format::Arpa,
         "binary" => build_job::Format::Binary,
-        other => return Err(errors::value("format", format!("got '{other}' (expected arpa or binary)"))),
+        "binary-f32" => build_job::Format::BinaryF32,
+        other => return Err(errors::value("format", format!("got '{other}' (expected arpa, binary or binary-f32)"))),
     };
     config.memory = build_job::CountMemory { memory: size(memory)?, temp_dir, why: None };
     config.validate().map_err(|e| to_py(e.into()))?;

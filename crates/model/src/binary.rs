@@ -10,7 +10,9 @@
 //! in-memory [`Vocab`] and [`Model`] (for ARPA writing, pruning, sampling).
 //!
 //! Scores are exactly those of the model written: values are stored as the model's `f64` ln values, and
-//! the query walks the same n-gram chains as [`Model::log_prob`].
+//! the query walks the same n-gram chains as [`Model::log_prob`]. Or, asked for ([`Precision::F32`]),
+//! rounded to `f32` as KenLM stores them: a file a third smaller whose scores differ by a relative 1e-7
+//! or so.
 //!
 //! # Wire format, version 1
 //!
@@ -22,10 +24,10 @@
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 8 | magic `89 53 48 4E 4C 4D 0D 0A` (`\x89SHNLM\r\n`: not text, and line-ending conversion breaks it) |
-//! | 8 | 4 | format version, `u32` = 1 |
+//! | 8 | 4 | format version, `u32` = 1, or 2 when the values are `f32` (flag bit 19) |
 //! | 12 | 4 | order M, `u32`, 1..=255 |
 //! | 16 | 8 | vocabulary size V, `u64` (ids 0..V; 0 = `<unk>`, 1 = `<s>`, 2 = `</s>`) |
-//! | 24 | 8 | flags, `u64`: bit 0 set when `</s>` is predicted (sentences were lines); bit 1 set when the file records how its text was tokenized, in bits 8–15 (the token kind: 1 whitespace, 2 words, 3 chars, 4 bytes, 5 letters, 6 letters26, 7 a Hugging Face tokenizer file, recorded in one more section after the others), bit 16 (lowercase), bit 17 (sentences were lines) and bit 18 (`<s>`, `</s>`, `<unk>` skipped); other bits 0 |
+//! | 24 | 8 | flags, `u64`: bit 0 set when `</s>` is predicted (sentences were lines); bit 1 set when the file records how its text was tokenized, in bits 8–15 (the token kind: 1 whitespace, 2 words, 3 chars, 4 bytes, 5 letters, 6 letters26, 7 a Hugging Face tokenizer file, recorded in one more section after the others), bit 16 (lowercase), bit 17 (sentences were lines) and bit 18 (`<s>`, `</s>`, `<unk>` skipped); bit 19 (set in version 2 files, and only there) when every ln p and ln backoff below is an `f32`, not an `f64` (sections 3, 4 and each order's ln p and ln backoff take 4 bytes a value); other bits 0 |
 //! | 32 | 8 | length of the whole file in bytes, `u64` (a truncated copy is refused) |
 //! | 40 | 8·M | n-grams stored per order 1..=M, `u64` each (order 1: V) |
 //! | 40 + 8M | 16·S | section table: S = 5 + 3(M − 1) entries (one more for token kind 7) of (offset `u64`, length in bytes `u64`) |
@@ -66,8 +68,23 @@ use crate::{Form, LanguageModel, Model};
 
 /// The first 8 bytes of every binary model file.
 pub const MAGIC: [u8; 8] = *b"\x89SHNLM\r\n";
-/// The format version this code writes and reads.
+/// The format version this code writes for `f64` values, and reads.
 pub const VERSION: u32 = 1;
+/// The version of files whose values are `f32` (flag bit 19): a reader of version 1 refuses them.
+const VERSION_F32: u32 = 2;
+/// Flag: values are `f32`.
+const F32_VALUES: u64 = 1 << 19;
+
+/// How a binary file stores each ln p and ln backoff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Precision {
+    /// The model's `f64` values, exactly: the same scores as the model written, bit for bit.
+    #[default]
+    F64,
+    /// Rounded to `f32`, as KenLM stores them: values take half the bytes (the file about two thirds), and
+    /// scores differ from the model's by a relative 1e-7 or so (half an `f32` ulp per value).
+    F32,
+}
 
 pub(crate) const EMPTY_KEY: u64 = u64::MAX;
 const EMPTY_WORD: u32 = u32::MAX;
@@ -89,7 +106,7 @@ pub enum Error {
     #[error("not a shannon binary model (its first bytes are not the magic '\\x89SHNLM\\r\\n')")]
     BadMagic,
     /// A version this code cannot read.
-    #[error("binary model format version {found}, but this shannon reads version {VERSION}; convert the ARPA file again with this version (shannon convert)")]
+    #[error("binary model format version {found}, but this shannon reads versions {VERSION} and {VERSION_F32}; convert the ARPA file again with this version (shannon convert)")]
     Version {
         /// The version in the file.
         found: u32,
@@ -197,6 +214,23 @@ pub fn write_tokenized(
     tokenizer: Option<&Tokenizer>,
     out: &mut impl Write,
 ) -> Result<(), Error> {
+    write_with(model, vocab, tokenizer, Precision::F64, out)
+}
+
+/// [`write_tokenized`], storing values at `precision`.
+pub fn write_with(
+    model: &Model,
+    vocab: &Vocab,
+    tokenizer: Option<&Tokenizer>,
+    precision: Precision,
+    out: &mut impl Write,
+) -> Result<(), Error> {
+    let values = |v: &[f64]| -> Vec<u8> {
+        match precision {
+            Precision::F64 => v.iter().flat_map(|x| x.to_le_bytes()).collect(),
+            Precision::F32 => v.iter().flat_map(|&x| (x as f32).to_le_bytes()).collect(),
+        }
+    };
     let Form::Backoff { log_prob, log_backoff } = &model.form else {
         return Err(Error::NotBackoff(model.smoothing().map_or("these".into(), |s| s.to_string())));
     };
@@ -230,8 +264,8 @@ pub fn write_tokenized(
     secs.push(offsets);
     secs.push(strings);
     secs.push(table.iter().flat_map(|x| x.to_le_bytes()).collect());
-    secs.push(f64s(&log_prob[0]));
-    secs.push(f64s(&log_backoff[0]));
+    secs.push(values(&log_prob[0]));
+    secs.push(values(&log_backoff[0]));
     // N-grams: ids become slots, order by order.
     let mut slot_of: Vec<u32> = (0..v as u32).collect();
     for n in 2..=m {
@@ -262,8 +296,8 @@ pub fn write_tokenized(
             slots[id] = i as u32;
         }
         secs.push(keys.iter().flat_map(|x| x.to_le_bytes()).collect());
-        secs.push(f64s(&prob));
-        secs.push(f64s(&backoff));
+        secs.push(values(&prob));
+        secs.push(values(&backoff));
         slot_of = slots;
     }
     // A Hugging Face tokenizer file: its SHA-256 and file name, in one more section.
@@ -284,10 +318,14 @@ pub fn write_tokenized(
     let total = at as u64;
     let mut head = Vec::with_capacity(table_at + 16 * secs.len());
     head.extend_from_slice(&MAGIC);
-    head.extend_from_slice(&VERSION.to_le_bytes());
+    let (version, width_flag) = match precision {
+        Precision::F64 => (VERSION, 0),
+        Precision::F32 => (VERSION_F32, F32_VALUES),
+    };
+    head.extend_from_slice(&version.to_le_bytes());
     head.extend_from_slice(&(m as u32).to_le_bytes());
     head.extend_from_slice(&(v as u64).to_le_bytes());
-    let flags = u64::from(model.is_predictable(EOS)) | tokenizer.map_or(0, tokenizer_flags);
+    let flags = u64::from(model.is_predictable(EOS)) | tokenizer.map_or(0, tokenizer_flags) | width_flag;
     head.extend_from_slice(&flags.to_le_bytes());
     head.extend_from_slice(&total.to_le_bytes());
     for n in 1..=m {
@@ -305,10 +343,6 @@ pub fn write_tokenized(
         written = off as usize + s.len();
     }
     Ok(())
-}
-
-fn f64s(values: &[f64]) -> Vec<u8> {
-    values.iter().flat_map(|x| x.to_le_bytes()).collect()
 }
 
 /// Whether `bytes` start like a binary model file.
@@ -341,6 +375,8 @@ pub struct Mapped<B> {
     unigram_prob: usize,
     unigram_backoff: usize,
     tables: Vec<Table>,
+    /// Bytes per value: 8 (`f64`) or 4 (`f32`).
+    width: usize,
 }
 
 #[inline]
@@ -351,6 +387,16 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 #[inline]
 fn f64_at(b: &[u8], at: usize) -> f64 {
     f64::from_bits(u64_at(b, at))
+}
+
+/// Value `i` of the section at `at`, stored in `width` bytes (8: `f64`, 4: `f32`, widened exactly).
+#[inline]
+fn value_at(b: &[u8], at: usize, i: usize, width: usize) -> f64 {
+    if width == 8 {
+        f64_at(b, at + 8 * i)
+    } else {
+        f64::from(f32::from_bits(u32_at(b, at + 4 * i)))
+    }
 }
 
 #[inline]
@@ -370,7 +416,7 @@ impl<B: AsRef<[u8]>> Mapped<B> {
             return Err(Error::Truncated { declared: HEADER as u64, actual });
         }
         let version = u32_at(b, 8);
-        if version != VERSION {
+        if version != VERSION && version != VERSION_F32 {
             return Err(Error::Version { found: version });
         }
         let order = u32_at(b, 12) as usize;
@@ -387,9 +433,15 @@ impl<B: AsRef<[u8]>> Mapped<B> {
         }
         let v = v as usize;
         let flags = u64_at(b, 24);
-        if flags & !KNOWN_FLAGS != 0 {
+        let known = if version == VERSION_F32 { KNOWN_FLAGS | F32_VALUES } else { KNOWN_FLAGS };
+        if flags & !known != 0 {
             return Err(Error::Corrupt(format!("unknown flags {flags:#x}")));
         }
+        // Bytes per value: version 2 files are the f32 ones, and say so by their flag too.
+        if (version == VERSION_F32) != (flags & F32_VALUES != 0) {
+            return Err(Error::Corrupt(format!("version {version} with flags {flags:#x}")));
+        }
+        let width = if flags & F32_VALUES != 0 { 4 } else { 8 };
         let file_record = flags & TOKENIZED != 0 && flags >> 8 & 0xFF == TOKENIZER_FILE_KIND;
         let table_at = HEADER + 8 * order;
         let s = sections(order) + usize::from(file_record);
@@ -413,8 +465,8 @@ impl<B: AsRef<[u8]>> Mapped<B> {
             }
         };
         expect(0, 8 * (v + 1))?;
-        expect(3, 8 * v)?;
-        expect(4, 8 * v)?;
+        expect(3, width * v)?;
+        expect(4, width * v)?;
         if secs[2].1 % 4 != 0 || secs[2].1 / 4 < v - 1 {
             return Err(Error::Corrupt(format!("the word table has {} bytes", secs[2].1)));
         }
@@ -452,8 +504,8 @@ impl<B: AsRef<[u8]>> Mapped<B> {
                     len / 8
                 )));
             }
-            expect(i + 1, len)?;
-            expect(i + 2, if n < order { len } else { 0 })?;
+            expect(i + 1, len / 8 * width)?;
+            expect(i + 2, if n < order { len / 8 * width } else { 0 })?;
             tables.push(Table { keys, prob: secs[i + 1].0, backoff: secs[i + 2].0, slots: len / 8 });
         }
         Ok(Mapped {
@@ -468,6 +520,7 @@ impl<B: AsRef<[u8]>> Mapped<B> {
             unigram_prob: secs[3].0,
             unigram_backoff: secs[4].0,
             tables,
+            width,
             bytes,
         })
     }
@@ -568,7 +621,8 @@ impl<B: AsRef<[u8]>> Mapped<B> {
         let b = self.bytes.as_ref();
         let v = self.vocab;
         let vocab = self.words()?;
-        let f64s = |at: usize, len: usize| -> Vec<f64> { (0..len).map(|i| f64_at(b, at + 8 * i)).collect() };
+        let w = self.width;
+        let f64s = |at: usize, len: usize| -> Vec<f64> { (0..len).map(|i| value_at(b, at, i, w)).collect() };
         let mut orders = vec![Order::unigrams(vec![0; v])];
         let mut log_prob = vec![f64s(self.unigram_prob, v)];
         let mut log_backoff = vec![f64s(self.unigram_backoff, v)];
@@ -612,8 +666,8 @@ impl<B: AsRef<[u8]>> Mapped<B> {
                 o.history.push(history);
                 o.count.push(0);
                 o.index.insert(key(suffix, first), id);
-                p.push(f64_at(b, t.prob + 8 * slot));
-                bo.push(if n < self.order { f64_at(b, t.backoff + 8 * slot) } else { 0.0 });
+                p.push(value_at(b, t.prob, slot, w));
+                bo.push(if n < self.order { value_at(b, t.backoff, slot, w) } else { 0.0 });
             }
             orders.push(o);
             log_prob.push(p);
@@ -665,16 +719,16 @@ impl<B: AsRef<[u8]>> crate::walk::Slots for Mapped<B> {
     #[inline]
     fn prob(&self, n: usize, slot: u32) -> f64 {
         match n {
-            1 => f64_at(self.bytes.as_ref(), self.unigram_prob + 8 * slot as usize),
-            n => f64_at(self.bytes.as_ref(), self.tables[n - 2].prob + 8 * slot as usize),
+            1 => value_at(self.bytes.as_ref(), self.unigram_prob, slot as usize, self.width),
+            n => value_at(self.bytes.as_ref(), self.tables[n - 2].prob, slot as usize, self.width),
         }
     }
 
     #[inline]
     fn backoff(&self, n: usize, slot: u32) -> f64 {
         match n {
-            1 => f64_at(self.bytes.as_ref(), self.unigram_backoff + 8 * slot as usize),
-            n => f64_at(self.bytes.as_ref(), self.tables[n - 2].backoff + 8 * slot as usize),
+            1 => value_at(self.bytes.as_ref(), self.unigram_backoff, slot as usize, self.width),
+            n => value_at(self.bytes.as_ref(), self.tables[n - 2].backoff, slot as usize, self.width),
         }
     }
 
@@ -691,11 +745,11 @@ impl<B: AsRef<[u8]>> crate::walk::Slots for Mapped<B> {
     fn prefetch_values(&self, n: usize, slot: u32) {
         let t = self.tables[n - 2];
         let b = self.bytes.as_ref();
-        if let Some(line) = b.get(t.prob + 8 * slot as usize..) {
+        if let Some(line) = b.get(t.prob + self.width * slot as usize..) {
             crate::walk::prefetch(line);
         }
         if n < self.order {
-            if let Some(line) = b.get(t.backoff + 8 * slot as usize..) {
+            if let Some(line) = b.get(t.backoff + self.width * slot as usize..) {
                 crate::walk::prefetch(line);
             }
         }
@@ -743,6 +797,43 @@ mod tests {
         let mut out = Vec::new();
         write(model, vocab, &mut out).unwrap();
         out
+    }
+
+    /// An `f32` file (version 2, flag bit 19) is smaller, scores every position as the model does to within
+    /// the rounding of its values, and thaws to those rounded values; the version and the flag must agree.
+    #[test]
+    fn f32_files_score_within_rounding() {
+        for order in [1, 3, 5] {
+            let (vocab, ids, model) = genesis(order, Smoothing::Mkn, true);
+            let wide = bytes(&model, &vocab);
+            let mut small = Vec::new();
+            write_with(&model, &vocab, None, Precision::F32, &mut small).unwrap();
+            assert!(small.len() < wide.len(), "{} vs {}", small.len(), wide.len());
+            assert_eq!((u32_at(&small, 8), u64_at(&small, 24) & F32_VALUES), (2, F32_VALUES));
+            let m = Mapped::new(small.clone()).unwrap();
+            for i in 0..ids.len() {
+                let h = &ids[i.saturating_sub(order + 1)..i];
+                for w in [ids[i], UNK, EOS, 40] {
+                    let (a, b) = (model.log_prob(h, w), m.log_prob(h, w));
+                    // Each of at most `order` values rounded by half an f32 ulp (2^-24 relative).
+                    let close = a == b || (a - b).abs() <= order as f64 * 2f64.powi(-23) * a.abs().max(1.0);
+                    assert!(close, "order {order}: {a} vs {b} at {i}");
+                }
+            }
+            // Thawed, the values are the model's rounded to f32, exactly.
+            let (_, thawed) = m.thaw().unwrap();
+            let Form::Backoff { log_prob, .. } = &model.form else { unreachable!() };
+            let Form::Backoff { log_prob: rounded, .. } = &thawed.form else { unreachable!() };
+            assert_eq!(rounded[0], log_prob[0].iter().map(|&x| f64::from(x as f32)).collect::<Vec<_>>());
+            // The flag without version 2, or version 2 with an unknown flag, is refused.
+            let mut old = small.clone();
+            old[8..12].copy_from_slice(&1u32.to_le_bytes());
+            assert!(matches!(Mapped::new(old), Err(Error::Corrupt(_))));
+            let mut odd = small;
+            let flags = u64_at(&odd, 24) | 1 << 40;
+            odd[24..32].copy_from_slice(&flags.to_le_bytes());
+            assert!(matches!(Mapped::new(odd), Err(Error::Corrupt(_))));
+        }
     }
 
     /// `words` gives the file's own ids for every word, `<unk>` included, and none for the markers or a word
@@ -896,9 +987,13 @@ mod tests {
         assert!(Mapped::new(&good[..]).is_ok());
         let err = |b: &[u8]| Mapped::new(b).unwrap_err().to_string();
         assert!(err(b"\\data\\\nngram 1=3\n").contains("not a shannon binary model"));
+        let mut v3 = good.clone();
+        v3[8] = 3;
+        assert!(err(&v3).contains("version 3, but this shannon reads versions 1 and 2"), "{}", err(&v3));
+        // Version 2 is the f32 layout: without its flag the file is refused.
         let mut v2 = good.clone();
         v2[8] = 2;
-        assert!(err(&v2).contains("version 2, but this shannon reads version 1"), "{}", err(&v2));
+        assert!(err(&v2).contains("corrupt"), "{}", err(&v2));
         assert!(err(&good[..good.len() - 8]).contains("truncated"), "{}", err(&good[..good.len() - 8]));
         assert!(err(&good[..20]).contains("truncated"));
         let mut moved = good.clone();

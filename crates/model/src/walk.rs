@@ -294,6 +294,23 @@ mod tests {
         }
     }
 
+    /// On an `f32` file too the windowed walk equals the serial one bit for bit (both read the same rounded
+    /// values).
+    #[test]
+    fn the_windowed_walk_equals_the_serial_one_on_an_f32_file() {
+        let (vocab, ids) = crate::fixture::genesis(true);
+        let counts = Arc::new(shannon_counts::count(&ids, vocab.len(), 5));
+        let model = Model::estimate(counts, 5, Smoothing::Mkn, true).unwrap();
+        let mut bytes = Vec::new();
+        crate::binary::write_with(&model, &vocab, None, crate::binary::Precision::F32, &mut bytes).unwrap();
+        let m = Mapped::new(bytes).unwrap();
+        let mut windowed = Vec::new();
+        m.stream_log_probs(&ids, &mut |i, lp, n| windowed.push((i, lp.to_bits(), n)));
+        let mut serial = Vec::new();
+        stream_serial(&m, &ids, &mut |i, lp, n| serial.push((i, lp.to_bits(), n)));
+        assert_eq!(windowed, serial);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         /// On random models (random text over a small vocabulary, orders 1–6) and random streams with

@@ -203,7 +203,7 @@ fn build_then_score_matches_compare() {
 
     // What the name says: a model built from a training text and scored on a test text gives the held-out
     // cross-entropy `compare` reports for the same order and method — exactly from the binary file (it keeps
-    // the f64 values), and to ARPA's f32 rounding from the ARPA file.
+    // the f64 values), and to f32 rounding from the ARPA file and the binary-f32 one, which is smaller.
     let text = std::fs::read_to_string(g).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     let (train, test) = (dir.path().join("train.txt"), dir.path().join("test.txt"));
@@ -221,7 +221,7 @@ fn build_then_score_matches_compare() {
         .success();
     let compared: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
     let want = compared["models"][2]["test"]["cross_entropy_bits"].as_f64().unwrap();
-    for (format, tolerance) in [("binary", 1e-12), ("arpa", 1e-6)] {
+    for (format, tolerance) in [("binary", 1e-12), ("arpa", 1e-6), ("binary-f32", 1e-6)] {
         let built = dir.path().join(format!("train.{format}"));
         shannon()
             .args(["build", "--order", "3", "--tokens", "whitespace", "--format", format, "--output"])
@@ -234,6 +234,8 @@ fn build_then_score_matches_compare() {
         let got = scored["score"]["cross_entropy_bits"].as_f64().unwrap();
         assert!((got - want).abs() <= tolerance * want, "{format}: score {got} vs compare {want}");
     }
+    let size = |format: &str| std::fs::metadata(dir.path().join(format!("train.{format}"))).unwrap().len();
+    assert!(size("binary-f32") < size("binary"), "{} vs {}", size("binary-f32"), size("binary"));
 
     shannon()
         .args(["build", "--smoothing", "add-k", "--output"])

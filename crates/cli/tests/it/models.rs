@@ -164,7 +164,8 @@ fn broken_model_files_name_the_file_and_line() {
     bytes[8] = 9;
     let newer = dir.path().join("newer.bin");
     std::fs::write(&newer, &bytes).unwrap();
-    assert!(score_error(&newer).contains("newer.bin: binary model format version 9, but this shannon reads version 1"));
+    assert!(score_error(&newer)
+        .contains("newer.bin: binary model format version 9, but this shannon reads versions 1 and 2"));
     assert!(score_error(&dir.path().join("absent.arpa")).contains("cannot open model"));
 }
 
