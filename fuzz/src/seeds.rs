@@ -81,6 +81,10 @@ pub fn all() -> Vec<(&'static str, String, Vec<u8>)> {
         let mut b = Vec::new();
         binary::write(&m, &vocab, &mut b).expect("in memory");
         out.push(("binary", format!("{smoothing}-{order}.bin"), b));
+        // The f32 layout (version 2) too.
+        let mut b = Vec::new();
+        binary::write_with(&m, &vocab, None, binary::Precision::F32, &mut b).expect("in memory");
+        out.push(("binary", format!("{smoothing}-{order}-f32.bin"), b));
     }
     out.push(("arpa", "srilm-pruned.arpa".into(), PRUNED.as_bytes().to_vec()));
     for kind in [TokenKind::Letters, TokenKind::Words] {
