@@ -41,6 +41,9 @@ struct Args {
     /// Report path (default: reports/bench-walk-<date>.json).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Another ARPA model to walk (a small one shows the walk's own work, its tables in the nearer caches).
+    #[arg(long, value_name = "FILE")]
+    arpa: Option<PathBuf>,
 }
 
 /// A way to walk a sentence: its tokens, and where each predicted position's (index, ln p, n-gram length) goes.
@@ -75,7 +78,7 @@ fn main() -> Result<()> {
     let corpora =
         PathBuf::from(std::env::var_os("SHANNON_CORPORA").context("set SHANNON_CORPORA to ../shared/corpora")?);
     let shared = corpora.parent().context("SHANNON_CORPORA has no parent")?.to_path_buf();
-    let arpa = shared.join("reference/kenlm/bible.o5.arpa.xz");
+    let arpa = args.arpa.clone().unwrap_or_else(|| shared.join("reference/kenlm/bible.o5.arpa.xz"));
     let text = std::fs::read_to_string(corpora.join("canterbury/bible.txt")).context("bible.txt")?;
 
     let mapped = match model_file::load(&arpa)? {
