@@ -11,7 +11,6 @@ use std::path::PathBuf;
 use shannon_corpus::documents::Format;
 use shannon_corpus::Corpus;
 use shannon_report::filter::{FilterCounts, FilterReport, Rule, FILTER_SCHEMA};
-use shannon_report::ModelFile;
 
 use crate::documents::{self, Place};
 use crate::model_file;
@@ -230,7 +229,7 @@ pub fn run(config: &FilterConfig, progress: &dyn Progress) -> Result<FilterRepor
     Ok(FilterReport {
         schema: FILTER_SCHEMA.into(),
         tool: crate::tool(),
-        model: ModelFile { path: config.model.display().to_string(), order: loaded.order(), ngrams: loaded.ngrams() },
+        model: loaded.file(&config.model),
         inputs: documents::inputs(&corpus, &formats, &config.documents, &totals),
         tokenizer,
         format: format.name().into(),

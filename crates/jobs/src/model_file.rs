@@ -53,6 +53,23 @@ impl Loaded {
         }
     }
 
+    /// What a report says of the model read from `path`: its order, n-grams per order and format.
+    pub fn file(&self, path: &Path) -> shannon_report::ModelFile {
+        let format = match self {
+            Loaded::Arpa { .. } => "arpa",
+            Loaded::Binary(m) => match m.precision() {
+                shannon_model::binary::Precision::F64 => "binary",
+                shannon_model::binary::Precision::F32 => "binary-f32",
+            },
+        };
+        shannon_report::ModelFile {
+            path: path.display().to_string(),
+            order: self.order(),
+            ngrams: self.ngrams(),
+            format: format.into(),
+        }
+    }
+
     /// The model in memory: an ARPA model as it is, a binary one thawed (for writing, pruning, sampling).
     pub fn into_model(self) -> Result<(Vocab, Model)> {
         match self {

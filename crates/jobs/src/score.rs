@@ -5,7 +5,6 @@ use std::path::PathBuf;
 
 use shannon_corpus::{Corpus, Span};
 use shannon_eval::SentenceScore;
-use shannon_model::LanguageModel;
 use shannon_report::{DocumentScores, ModelFile, ScoreReport, TestScore, TextStats, SCORE_SCHEMA};
 use shannon_tokens::stream;
 use shannon_tokens::{Lookup, Sentences};
@@ -113,22 +112,22 @@ pub fn run(config: &ScoreConfig, progress: &dyn Progress) -> Result<Scored> {
         progress.message(&format!("note: {n}"));
     }
     let text = TextConfig { tokenizer, lossy: config.lossy };
-    let ngrams = loaded.ngrams();
+    let file = loaded.file(&config.model);
     let tau = config.temperature;
     if tau != 1.0 {
         // The partition function needs the model's stored n-grams: read a binary model into memory.
         let (vocab, model) = loaded.into_model()?;
-        return score_with(config, &text, ngrams, model.order(), &vocab, progress, |ids| {
+        return score_with(config, &text, file, &vocab, progress, |ids| {
             shannon_eval::log2_probs_tempered(&model, ids, tau)
         });
     }
     match &loaded {
-        Loaded::Arpa { vocab, model, .. } => score_with(config, &text, ngrams, model.order(), vocab, progress, |ids| {
-            shannon_eval::log2_probs(model, ids)
-        }),
+        Loaded::Arpa { vocab, model, .. } => {
+            score_with(config, &text, file, vocab, progress, |ids| shannon_eval::log2_probs(model, ids))
+        }
         Loaded::Binary(m) => {
             let words = m.words().map_err(|e| Error::from(e).context(m.backing().path().display().to_string()))?;
-            score_with(config, &text, ngrams, m.order(), &words, progress, |ids| shannon_eval::log2_probs(m, ids))
+            score_with(config, &text, file, &words, progress, |ids| shannon_eval::log2_probs(m, ids))
         }
     }
 }
@@ -140,8 +139,7 @@ const PART_BYTES: usize = if cfg!(test) { 100 } else { 32 << 20 };
 fn score_with(
     config: &ScoreConfig,
     text: &TextConfig,
-    ngrams: Vec<u64>,
-    order: usize,
+    model: ModelFile,
     vocab: &impl Lookup,
     progress: &dyn Progress,
     log2_of: impl Fn(&[u32]) -> Vec<f64>,
@@ -182,7 +180,7 @@ fn score_with(
     let report = ScoreReport {
         schema: SCORE_SCHEMA.into(),
         tool: crate::tool(),
-        model: ModelFile { path: config.model.display().to_string(), order, ngrams },
+        model,
         temperature: config.temperature,
         inputs: inputs(&corpus),
         tokenizer: text.tokenizer,
@@ -215,7 +213,6 @@ pub fn run_documents(
     if let Some(n) = &notice {
         progress.message(&format!("note: {n}"));
     }
-    let ngrams = loaded.ngrams();
     let (corpus, _) = stage(progress, "read", None, Unit::Steps, || Corpus::open(&config.text_paths))?;
     let corpus = corpus?;
     let formats = documents::formats(&corpus, &config.documents, progress);
@@ -250,7 +247,7 @@ pub fn run_documents(
     let report = ScoreReport {
         schema: SCORE_SCHEMA.into(),
         tool: crate::tool(),
-        model: ModelFile { path: config.model.display().to_string(), order: loaded.order(), ngrams },
+        model: loaded.file(&config.model),
         temperature: config.temperature,
         inputs: documents::inputs(&corpus, &formats, &config.documents, &totals),
         tokenizer,

@@ -594,6 +594,15 @@ impl<B: AsRef<[u8]>> Mapped<B> {
         self.tokenizer
     }
 
+    /// How the file stores its values.
+    pub fn precision(&self) -> Precision {
+        if self.width == 4 {
+            Precision::F32
+        } else {
+            Precision::F64
+        }
+    }
+
     /// What the model was opened from (a mapped file, say: its name for messages).
     pub fn backing(&self) -> &B {
         &self.bytes

@@ -386,6 +386,10 @@ pub struct ModelFile {
     pub order: usize,
     /// N-grams per order.
     pub ngrams: Vec<u64>,
+    /// The file's format, named as `--format` names it: `arpa`, `binary`, or `binary-f32` (values rounded
+    /// to f32). Absent in reports written before it was recorded.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub format: String,
 }
 
 /// A `shannon score` report: one model's figures on some text.

@@ -232,6 +232,7 @@ fn build_then_score_matches_compare() {
         let out = shannon().arg("score").arg("--model").arg(&built).arg(&test).output().unwrap();
         let scored: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
         let got = scored["score"]["cross_entropy_bits"].as_f64().unwrap();
+        assert_eq!(scored["model"]["format"], format, "the report names the file's format");
         assert!((got - want).abs() <= tolerance * want, "{format}: score {got} vs compare {want}");
     }
     let size = |format: &str| std::fs::metadata(dir.path().join(format!("train.{format}"))).unwrap().len();
