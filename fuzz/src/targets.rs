@@ -83,10 +83,19 @@ pub fn binary_loader(data: &[u8]) {
     for s in ["<unk>", "<s>", "</s>", "", "a", "the"] {
         let _ = mapped.get(s);
     }
+    // The words as scoring looks them up (a vocabulary built from the file's strings).
+    if let Ok(words) = mapped.words() {
+        for s in (0..v.min(64) as u32).filter_map(|id| mapped.string(id)) {
+            let _ = words.lookup(s);
+        }
+    }
     let q = queries(data, v, mapped.order());
     for (h, w) in &q {
         let _ = mapped.log_prob(h, *w);
     }
+    // And as `score` walks a stream: the queries' words one after another, each history's markers included.
+    let stream: Vec<u32> = q.iter().flat_map(|(h, w)| h.iter().copied().chain([*w])).collect();
+    mapped.stream_log_probs(&stream, &mut |_, _, _| {});
     if let Ok((_, model)) = mapped.thaw() {
         for (h, w) in &q {
             let _ = model.log_prob(h, *w);
