@@ -562,9 +562,14 @@ impl<B: AsRef<[u8]>> Mapped<B> {
     /// Slot of the n-gram of order `n` ≥ 2 that extends `suffix` (an id of order n − 1) by `first`.
     #[inline]
     fn find(&self, b: &[u8], n: usize, suffix: u32, first: u32) -> Option<u32> {
-        let t = self.tables[n - 2];
         let k = key(suffix, first);
-        let mut i = fastrange(fmix64(k), t.slots);
+        self.find_from(b, n, k, fastrange(fmix64(k), self.tables[n - 2].slots))
+    }
+
+    /// The slot of key `k` of order `n`, its search starting at slot `i` (its hash's).
+    #[inline]
+    fn find_from(&self, b: &[u8], n: usize, k: u64, mut i: usize) -> Option<u32> {
+        let t = self.tables[n - 2];
         for _ in 0..t.slots {
             let got = u64_at(b, t.keys + 8 * i);
             if got == k {
@@ -743,11 +748,23 @@ impl<B: AsRef<[u8]>> crate::walk::Slots for Mapped<B> {
 
     #[inline]
     fn prefetch_find(&self, n: usize, suffix: u32, first: u32) {
+        self.probe(n, suffix, first);
+    }
+
+    #[inline]
+    fn probe(&self, n: usize, suffix: u32, first: u32) -> crate::walk::Probe {
         let t = self.tables[n - 2];
-        let i = fastrange(fmix64(key(suffix, first)), t.slots);
+        let k = key(suffix, first);
+        let i = fastrange(fmix64(k), t.slots);
         if let Some(line) = self.bytes.as_ref().get(t.keys + 8 * i..) {
             crate::walk::prefetch(line);
         }
+        crate::walk::Probe { key: k, at: i }
+    }
+
+    #[inline]
+    fn find_probe(&self, n: usize, probe: crate::walk::Probe) -> Option<u32> {
+        self.find_from(self.bytes.as_ref(), n, probe.key, probe.at)
     }
 
     #[inline]

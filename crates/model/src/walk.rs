@@ -19,8 +19,26 @@ pub(crate) trait Slots {
     fn backoff(&self, n: usize, slot: u32) -> f64;
     /// Asks for the cache line where [`Slots::find`]`(n, suffix, first)` will start, without waiting.
     fn prefetch_find(&self, _n: usize, _suffix: u32, _first: u32) {}
+    /// [`Slots::prefetch_find`], keeping what it computed (the key, and where its search starts) for
+    /// [`Slots::find_probe`]: a windowed walk hashes each probe once, not twice.
+    fn probe(&self, n: usize, suffix: u32, first: u32) -> Probe {
+        self.prefetch_find(n, suffix, first);
+        Probe { key: shannon_counts::key(suffix, first), at: usize::MAX }
+    }
+    /// [`Slots::find`] of the n-gram `probe` was made for, from where its search starts.
+    fn find_probe(&self, n: usize, probe: Probe) -> Option<u32> {
+        self.find(n, (probe.key >> 32) as u32, probe.key as u32)
+    }
     /// Asks for the cache lines of the values of the n-gram at slot `slot` of order `n` ≥ 2, without waiting.
     fn prefetch_values(&self, _n: usize, _slot: u32) {}
+}
+
+/// A probe asked for ahead ([`Slots::probe`]): the n-gram's key `(suffix << 32) | first`, and the slot its
+/// search starts at where the implementation hashes (`usize::MAX` where it does not).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Probe {
+    pub(crate) key: u64,
+    pub(crate) at: usize,
 }
 
 /// Asks the processor to bring the cache line holding `bytes[0]` towards the core, without waiting: a
@@ -100,6 +118,8 @@ pub(crate) fn stream_log_probs<S: Slots + ?Sized>(s: &S, tokens: &[u32], out: &m
     let mut walks: Vec<Vec<u32>> = (0..WINDOW).map(|_| Vec::with_capacity(s.order() + 1)).collect();
     let mut history = [0usize; WINDOW];
     let mut walking = [false; WINDOW];
+    // Per position of the window: its next probe, asked for a turn ahead.
+    let mut probes = [Probe::default(); WINDOW];
     for start in (0..tokens.len()).step_by(WINDOW) {
         let end = (start + WINDOW).min(tokens.len());
         let mut active = 0;
@@ -113,7 +133,7 @@ pub(crate) fn stream_log_probs<S: Slots + ?Sized>(s: &S, tokens: &[u32], out: &m
             walks[k].push(w);
             history[k] = shannon_tokens::history(tokens, p, context).len();
             if history[k] >= 1 {
-                s.prefetch_find(2, w, tokens[p - 1]);
+                probes[k] = s.probe(2, w, tokens[p - 1]);
                 walking[k] = true;
                 active += 1;
             }
@@ -125,10 +145,10 @@ pub(crate) fn stream_log_probs<S: Slots + ?Sized>(s: &S, tokens: &[u32], out: &m
                 }
                 let walk = &mut walks[k];
                 let n = walk.len();
-                if let Some(slot) = s.find(n + 1, walk[n - 1], tokens[p - n]) {
+                if let Some(slot) = s.find_probe(n + 1, probes[k]) {
                     walk.push(slot);
                     if n < history[k] {
-                        s.prefetch_find(n + 2, slot, tokens[p - n - 1]);
+                        probes[k] = s.probe(n + 2, slot, tokens[p - n - 1]);
                         continue;
                     }
                 }
