@@ -747,11 +747,6 @@ impl<B: AsRef<[u8]>> crate::walk::Slots for Mapped<B> {
     }
 
     #[inline]
-    fn prefetch_find(&self, n: usize, suffix: u32, first: u32) {
-        self.probe(n, suffix, first);
-    }
-
-    #[inline]
     fn probe(&self, n: usize, suffix: u32, first: u32) -> crate::walk::Probe {
         let t = self.tables[n - 2];
         let k = key(suffix, first);

@@ -17,12 +17,10 @@ pub(crate) trait Slots {
     fn prob(&self, n: usize, slot: u32) -> f64;
     /// ln backoff of the n-gram at slot `slot` of order `n` < M (the word id for n = 1).
     fn backoff(&self, n: usize, slot: u32) -> f64;
-    /// Asks for the cache line where [`Slots::find`]`(n, suffix, first)` will start, without waiting.
-    fn prefetch_find(&self, _n: usize, _suffix: u32, _first: u32) {}
-    /// [`Slots::prefetch_find`], keeping what it computed (the key, and where its search starts) for
-    /// [`Slots::find_probe`]: a windowed walk hashes each probe once, not twice.
-    fn probe(&self, n: usize, suffix: u32, first: u32) -> Probe {
-        self.prefetch_find(n, suffix, first);
+    /// Asks for the cache line where [`Slots::find`]`(n, suffix, first)` will start, without waiting, and
+    /// keeps what that computed (the key, and where its search starts) for [`Slots::find_probe`]: a windowed
+    /// walk hashes each probe once. By default nothing is asked for.
+    fn probe(&self, _n: usize, suffix: u32, first: u32) -> Probe {
         Probe { key: shannon_counts::key(suffix, first), at: usize::MAX }
     }
     /// [`Slots::find`] of the n-gram `probe` was made for, from where its search starts.
