@@ -142,7 +142,8 @@ fn estimate_and_score(c: &mut Criterion) {
     g.bench_function("mkn-order-5-and-arpa/streamed", |b| {
         b.iter(|| {
             let mut out = Vec::with_capacity(arpa.len());
-            shannon_model::streamed::write_arpa(&store, &vocab, Smoothing::Mkn, true, &mut out).expect("streamed");
+            shannon_model::streamed::write_arpa(&store, &vocab, Smoothing::Mkn, true, None, &mut out)
+                .expect("streamed");
             assert!(out == arpa);
         })
     });

@@ -87,6 +87,13 @@ impl Value for u64 {
     }
 }
 
+impl Value for f64 {
+    const SIZE: usize = 8;
+    fn decode(b: &[u8]) -> f64 {
+        f64::from_le_bytes(b.try_into().expect("8 bytes"))
+    }
+}
+
 /// A key as stored: `(first, suffix)`.
 impl Value for (u32, u32) {
     const SIZE: usize = 8;
@@ -232,6 +239,14 @@ impl Store {
         Reader::open(&self.path(n, column), from, size)
     }
 
+    /// A writer of a scratch file `name` beside the columns: values an estimation computes per id and
+    /// cannot hold in memory. Tallied with the store's files; removed when the [`Scratch`] is dropped.
+    pub fn scratch(&self, name: &str) -> io::Result<ScratchWriter> {
+        let path = self.dir.join(name);
+        let file = File::create(&path).map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+        Ok(ScratchWriter { out: BufWriter::with_capacity(1 << 16, file), path, len: 0, disk: self.disk.clone() })
+    }
+
     /// The whole column, in memory.
     pub fn load<T: Value>(&self, n: usize, column: Column) -> io::Result<Vec<T>> {
         let mut r = self.reader::<T>(n, column, 0)?;
@@ -277,6 +292,77 @@ impl OrderWriter<'_> {
         self.store.disk.add((self.len * (8 + 4 + self.count_size)) as u64);
         Ok(())
     }
+}
+
+/// Appends `f64` values to a scratch file ([`Store::scratch`]).
+#[derive(Debug)]
+pub struct ScratchWriter {
+    out: BufWriter<File>,
+    path: PathBuf,
+    len: usize,
+    disk: crate::DiskUse,
+}
+
+impl ScratchWriter {
+    /// Appends `values`.
+    pub fn push(&mut self, values: &[f64]) -> io::Result<()> {
+        let mut bytes = [0u8; 8 * 512];
+        for chunk in values.chunks(512) {
+            for (b, v) in bytes.chunks_exact_mut(8).zip(chunk) {
+                b.copy_from_slice(&v.to_le_bytes());
+            }
+            self.out.write_all(&bytes[..8 * chunk.len()]).map_err(|e| named(&self.path, e))?;
+        }
+        self.len += values.len();
+        Ok(())
+    }
+
+    /// Flushes the file: its values can be read.
+    pub fn finish(mut self) -> io::Result<Scratch> {
+        self.out.flush().map_err(|e| named(&self.path, e))?;
+        let bytes = (self.len * 8) as u64;
+        self.disk.add(bytes);
+        Ok(Scratch { path: std::mem::take(&mut self.path), len: self.len, bytes, disk: self.disk.clone() })
+    }
+}
+
+/// A complete scratch file of `f64` values, removed when dropped.
+#[derive(Debug)]
+pub struct Scratch {
+    path: PathBuf,
+    len: usize,
+    bytes: u64,
+    disk: crate::DiskUse,
+}
+
+impl Scratch {
+    /// Number of values.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it holds no value.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// A reader starting at value `from`.
+    pub fn reader(&self, from: usize) -> io::Result<Reader<f64>> {
+        Reader::open(&self.path, from, 8).map_err(|e| named(&self.path, e))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if std::fs::remove_file(&self.path).is_ok() {
+            self.disk.remove(self.bytes);
+        }
+    }
+}
+
+/// `e` with the file's path in its message.
+fn named(path: &Path, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
 /// Checks that `count` fits in `size` bytes.

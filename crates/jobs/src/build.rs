@@ -225,7 +225,7 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
             let (preamble, vocab) = crate::model_file::arpa_preamble(Some(&text.tokenizer), &vocab)?;
             write_with(output, progress, |out| {
                 std::io::Write::write_all(out, preamble.as_bytes()).map_err(|e| Error::io("writing the model", e))?;
-                Ok(shannon_model::streamed::write_arpa(&store, &vocab, smoothing, sentences, out)?)
+                Ok(shannon_model::streamed::write_arpa(&store, &vocab, smoothing, sentences, Some(budget), out)?)
             })
         })?;
         written.map_err(|e| e.context(writing()))?

@@ -365,10 +365,10 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
                 kept.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
             ));
             progress.detail(&crate::memory::disk_note(disk));
-            let Plan::Disk { budget, why } = plan else { unreachable!("counts on disk are planned so") };
+            let Plan::Disk { budget, why } = &plan else { unreachable!("counts on disk are planned so") };
             Some(MemoryUse {
-                budget_bytes: budget,
-                budget: why,
+                budget_bytes: *budget,
+                budget: why.clone(),
                 counts: "disk".into(),
                 kept_ngrams: kept,
                 spilled_runs: disk.spilled_runs(),
@@ -414,7 +414,12 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
                             (Some(model), score, summary)
                         }
                         Counted::Disk { store, wanted, .. } => {
-                            let model = filtered::estimate(store, wanted, order, smoothing, sentences)?;
+                            // The estimation's arrays within the counting budget: counting is done.
+                            let budget = match &plan {
+                                Plan::Disk { budget, .. } => Some(*budget),
+                                Plan::Memory(_) => None,
+                            };
+                            let model = filtered::estimate(store, wanted, order, smoothing, sentences, budget)?;
                             let score = shannon_eval::score(&model, &test.ids, false);
                             (None, score, model.summary().clone())
                         }

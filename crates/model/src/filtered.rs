@@ -21,7 +21,7 @@ use shannon_counts::{key, Counts, NONE};
 use shannon_tokens::{BOS, EOS};
 
 use crate::arpa::Error;
-use crate::streamed::{self, History, Probs, Sink};
+use crate::streamed::{self, Backoffs, Cursor, Probs, Sink};
 use crate::{walk, LanguageModel, Smoothing, Summary};
 
 /// The n-grams of one text (orders 1..=N) that a store of training counts holds, each under a compact id:
@@ -125,17 +125,19 @@ pub struct Filtered<'w> {
 
 /// Estimates the model of order `order` (at most the store's and the wanted n-grams') with `smoothing` (mkn,
 /// kn or wb) from `store`, keeping the values of the `wanted` n-grams. `sentences` says whether `</s>` is a
-/// word, as for [`Model::estimate`](crate::Model::estimate).
+/// word, as for [`Model::estimate`](crate::Model::estimate). `budget` bounds the bytes of the per-order arrays
+/// of the estimation, as for [`streamed::write_arpa`].
 pub fn estimate<'w>(
     store: &Store,
     wanted: &'w Wanted,
     order: usize,
     smoothing: Smoothing,
     sentences: bool,
+    budget: Option<u64>,
 ) -> Result<Filtered<'w>, Error> {
     assert!(order >= 1 && order <= wanted.max_order(), "order {order} of {} wanted", wanted.max_order());
     let mut keep = Keep { wanted, log_prob: Vec::new(), log_backoff: Vec::new() };
-    let summary = streamed::estimate(store, order, smoothing, sentences, &mut keep)?;
+    let summary = streamed::estimate(store, order, smoothing, sentences, budget, &mut keep)?;
     let v = store.len(1);
     Ok(Filtered {
         wanted,
@@ -159,10 +161,14 @@ struct Keep<'w> {
 const WINDOW: usize = if cfg!(test) { 50 } else { 1 << 20 };
 
 impl Sink for Keep<'_> {
-    fn section(&mut self, store: &Store, n: usize, probs: Probs, stats: Option<&[History]>) -> Result<(), Error> {
+    fn section(&mut self, store: &Store, n: usize, probs: Probs, backoffs: Option<Backoffs>) -> Result<(), Error> {
         let ids = &self.wanted.store_ids[n - 1];
+        // The wanted ids increase: one cursor reads what they ask for.
+        let pick = |mut all: Cursor, map: fn(f64) -> f64| -> Result<Vec<f64>, Error> {
+            ids.iter().map(|&s| all.get(s as usize).map(map)).collect()
+        };
         let log_prob = match probs {
-            Probs::Stored(all) => ids.par_iter().map(|&s| all[s as usize]).collect(),
+            Probs::Stored(all) => pick(all.cursor(), |p| p)?,
             Probs::Computed(step, values) => {
                 // Windows of store ids that hold wanted n-grams, each computed whole, then picked.
                 let mut pieces: Vec<&[u32]> = Vec::new();
@@ -187,8 +193,8 @@ impl Sink for Keep<'_> {
             }
         };
         self.log_prob.push(log_prob);
-        if let Some(stats) = stats {
-            self.log_backoff.push(ids.par_iter().map(|&s| stats[s as usize].gamma().ln()).collect());
+        if let Some(backoffs) = backoffs {
+            self.log_backoff.push(pick(backoffs.cursor(), f64::ln)?);
         }
         Ok(())
     }
@@ -274,13 +280,16 @@ mod tests {
         for order in 1..=max_order {
             for smoothing in [Smoothing::Mkn, Smoothing::Kn, Smoothing::Wb] {
                 let whole = Model::estimate(counts.clone(), order, smoothing, sentences).unwrap();
-                let cut = estimate(&store, &wanted, order, smoothing, sentences).unwrap();
-                assert_eq!(cut.summary(), whole.summary(), "{smoothing} order {order}");
                 let mut want = Vec::new();
                 whole.stream_log_probs(text, &mut |i, lp, n| want.push((i, lp.to_bits(), n)));
-                let mut got = Vec::new();
-                cut.stream_log_probs(text, &mut |i, lp, n| got.push((i, lp.to_bits(), n)));
-                assert_eq!(got, want, "{smoothing} order {order} sentences {sentences}");
+                // Unbounded, and histories taken in ranges of the least size (3).
+                for budget in [None, Some(1)] {
+                    let cut = estimate(&store, &wanted, order, smoothing, sentences, budget).unwrap();
+                    assert_eq!(cut.summary(), whole.summary(), "{smoothing} order {order}");
+                    let mut got = Vec::new();
+                    cut.stream_log_probs(text, &mut |i, lp, n| got.push((i, lp.to_bits(), n)));
+                    assert_eq!(got, want, "{smoothing} order {order} sentences {sentences} budget {budget:?}");
+                }
             }
         }
     }

@@ -16,14 +16,18 @@
 //!
 //! Memory: for order n, 8 bytes per n-gram of orders n − 1 and n (ln p) and 16 per history (totals,
 //! follower counts, then γ), plus 4 per n-gram of order n for continuation counts below the top order —
-//! about 2 GB for that 400 MB corpus, against 11.8 GB in memory. The words of each line are rebuilt from the
-//! stored keys (first word, suffix id) with one reader per order, so they need no memory either.
+//! about 2 GB for that 400 MB corpus, against 11.8 GB in memory. Within a budget (`--memory`), an order
+//! whose arrays exceed it keeps its ln p and backoff weights in scratch files (read back in id order, as
+//! every pass reads them), counts continuations as it reads, and takes its histories a range at a time,
+//! one pass over the order per range, each range's statistics within the budget: the 1.9 GB of that
+//! corpus's order 4 became 0.75 GB. The words of each line are rebuilt from the stored keys (first word,
+//! suffix id) with one reader per order, so they need no memory either.
 
 use std::io::{self, Write};
 use std::ops::Range;
 
 use rayon::prelude::*;
-use shannon_counts::store::{Column, Reader, Store};
+use shannon_counts::store::{Column, Reader, Scratch, Store, Value};
 
 use shannon_tokens::{Vocab, BOS, EOS, UNK};
 
@@ -36,13 +40,15 @@ const BLOCK: usize = if cfg!(test) { 100 } else { 1 << 16 };
 const RANGE: usize = if cfg!(test) { 250 } else { 1 << 20 };
 
 /// Estimates a model of order `store.max_order()` with `smoothing` (mkn, kn or wb) from the counts in
-/// `store` and writes it as ARPA to `out`. `sentences` says whether `</s>` is a word. Returns what
+/// `store` and writes it as ARPA to `out`, its per-order arrays within `budget` bytes if one is given (see
+/// [`estimate`]). `sentences` says whether `</s>` is a word. Returns what
 /// [`Model::summary`](crate::Model::summary) would.
 pub fn write_arpa(
     store: &Store,
     vocab: &Vocab,
     smoothing: Smoothing,
     sentences: bool,
+    budget: Option<u64>,
     out: &mut (impl Write + Send),
 ) -> Result<Summary, Error> {
     let m = store.max_order();
@@ -50,7 +56,7 @@ pub fn write_arpa(
     let lens: Vec<usize> = (1..=m).map(|n| store.len(n)).collect();
     write_header(&lens, out)?;
     let words = Words::new(vocab);
-    let summary = estimate(store, m, smoothing, sentences, &mut Arpa { words: &words, out })?;
+    let summary = estimate(store, m, smoothing, sentences, budget, &mut Arpa { words: &words, out })?;
     writeln!(out, "\n\\end\\")?;
     Ok(summary)
 }
@@ -68,9 +74,9 @@ pub(crate) fn check_backoff(smoothing: Smoothing) -> Result<bool, Error> {
 /// What an estimation hands on, one order at a time: ARPA lines ([`write_arpa`]), or the values one text
 /// asks for ([`crate::filtered`]).
 pub(crate) trait Sink {
-    /// Order `n`'s n-grams are estimated: their ln p, and below the top order their statistics as histories
-    /// ([`History`]), whose γ is the backoff weight. Called for n = 1, 2, … in turn.
-    fn section(&mut self, store: &Store, n: usize, probs: Probs, stats: Option<&[History]>) -> Result<(), Error>;
+    /// Order `n`'s n-grams are estimated: their ln p, and below the top order their backoff weights (γ of
+    /// the order above's histories). Called for n = 1, 2, … in turn.
+    fn section(&mut self, store: &Store, n: usize, probs: Probs, backoffs: Option<Backoffs>) -> Result<(), Error>;
 }
 
 /// The ARPA file's sections.
@@ -80,19 +86,25 @@ struct Arpa<'a, W> {
 }
 
 impl<W: Write + Send> Sink for Arpa<'_, W> {
-    fn section(&mut self, store: &Store, n: usize, probs: Probs, stats: Option<&[History]>) -> Result<(), Error> {
-        section(store, self.words, n, probs, stats, self.out)
+    fn section(&mut self, store: &Store, n: usize, probs: Probs, backoffs: Option<Backoffs>) -> Result<(), Error> {
+        section(store, self.words, n, probs, backoffs, self.out)
     }
 }
 
 /// Estimates the model of order `top` (at most `store.max_order()`) with `smoothing` (mkn, kn or wb) from
 /// the counts in `store`, handing each order to `sink` as soon as its values are known; returns what
 /// [`Model::summary`](crate::Model::summary) would. The arithmetic is `Model::estimate`'s, in its order.
+///
+/// `budget` bounds the bytes of the per-order arrays ([`Order::arrays`]). An order whose arrays fit is
+/// estimated in memory; one whose arrays do not keeps its ln p and backoff weights in scratch files beside
+/// the store's columns and takes its histories a range at a time, each range within three quarters of the
+/// budget ([`Order::ranged`]). The values are the same either way, bit for bit.
 pub(crate) fn estimate(
     store: &Store,
     top: usize,
     smoothing: Smoothing,
     sentences: bool,
+    budget: Option<u64>,
     sink: &mut impl Sink,
 ) -> Result<Summary, Error> {
     let m = top;
@@ -104,71 +116,259 @@ pub(crate) fn estimate(
     let mut summary =
         Summary { vocab: support, ngrams: lens.iter().map(|&l| l as u64).collect(), ..Summary::default() };
 
-    // ln p of the order below, indexed by id.
-    let mut lower: Vec<f64> = Vec::new();
+    // ln p of the order below, by id.
+    let mut lower = Array::Memory(Vec::new());
     for n in 1..=m {
-        let histories = if n == 1 { 1 } else { lens[n - 2] };
-        let values = Values::new(store, n, m, kneser_ney)?;
-        // Pass 1: followers of each history under the values. One slot per history, so that the random
-        // access by history id is one cache miss (`History`).
-        // Histories are split into one range per thread and every thread reads each block, updating only
-        // its own slots: no two threads write one slot, and integer sums come out the same for any split.
-        let mut stats = vec![History::default(); histories];
-        let per = histories.div_ceil(rayon::current_num_threads()).max(1);
-        let mut cocs = vec![[0u64; 5]; histories.div_ceil(per)];
-        values.blocks(store, 0..lens[n - 1], |_, _, vals, hist| {
-            stats.par_chunks_mut(per).zip(&mut cocs).enumerate().for_each(|(c, (stats, coc))| {
-                let lo = c * per;
-                for (&v, &h) in vals.iter().zip(hist) {
-                    let Some(s) = stats.get_mut((h as usize).wrapping_sub(lo)) else { continue };
-                    s.follow(v);
-                    if (v as usize) < coc.len() {
-                        coc[v as usize] += 1;
-                    }
-                }
-            });
-        })?;
-        let coc = cocs.iter().fold([0u64; 5], |mut a, c| {
-            a.iter_mut().zip(c).for_each(|(a, c)| *a += c);
-            a
-        });
-        let discounts = kneser_ney.then(|| {
+        let order = Order { n, top: m, histories: if n == 1 { 1 } else { lens[n - 2] }, len: lens[n - 1], kneser_ney };
+        let per = order.ranged(budget);
+        let values = Values::new(store, n, m, kneser_ney && n < m, per.is_some())?;
+        let ctx = Context { store, values: &values, order: &order, smoothing, predictable: &predictable, support };
+        let discounts = match per {
+            None => ctx.in_memory(&lower, sink)?,
+            Some(per) => {
+                lower = lower.spill(store, n - 1)?;
+                ctx.ranged(&lower, per, sink)?
+            }
+        };
+        match discounts {
+            Estimated::Lower(log_prob, d) => {
+                lower = log_prob;
+                // Order n's histories and counts are not read again (its keys are: they spell the lines above).
+                store.done_with(n, Column::History)?;
+                store.done_with(n, Column::Count)?;
+                summary.discounts.extend(d);
+            }
+            Estimated::Top(d) => summary.discounts.extend(d),
+        }
+    }
+    Ok(summary)
+}
+
+/// The sizes of one order's estimation.
+struct Order {
+    n: usize,
+    /// The model's order.
+    top: usize,
+    /// N-grams of order n − 1 (one for unigrams: the empty history).
+    histories: usize,
+    /// N-grams of order n.
+    len: usize,
+    kneser_ney: bool,
+}
+
+/// Histories per range at the least, when the budget is too small for more.
+const LEAST_RANGE: usize = if cfg!(test) { 3 } else { 1 << 20 };
+
+impl Order {
+    /// Bytes of the arrays that estimating the order in memory holds at once: a [`History`] per history,
+    /// ln p of the order below (read by suffix), and below the top ln p of this order and, for Kneser–Ney,
+    /// its continuation counts.
+    fn arrays(&self) -> u64 {
+        let below = if self.n == 1 { 0 } else { 8 * self.histories };
+        let this = if self.n == self.top { 0 } else { self.len * if self.kneser_ney { 12 } else { 8 } };
+        (16 * self.histories + below + this) as u64
+    }
+
+    /// Histories per range when the arrays do not fit `budget`: as many as fit three quarters of it (the
+    /// vocabulary, the readers' blocks and the lines being written take the rest), at least [`LEAST_RANGE`].
+    /// One range may hold them all: ln p then still go to scratch files rather than memory.
+    fn ranged(&self, budget: Option<u64>) -> Option<usize> {
+        let budget = budget?;
+        if self.arrays() <= budget {
+            return None;
+        }
+        Some(((budget / 4 * 3 / 16) as usize).max(LEAST_RANGE))
+    }
+}
+
+/// What estimating one order leaves: below the top, its ln p (the next order's `lower`), and the
+/// discounts (Kneser–Ney).
+enum Estimated {
+    Lower(Array, Option<Discounts>),
+    Top(Option<Discounts>),
+}
+
+/// What the passes over one order share.
+struct Context<'a> {
+    store: &'a Store,
+    values: &'a Values,
+    order: &'a Order,
+    smoothing: Smoothing,
+    predictable: &'a [bool],
+    support: u64,
+}
+
+impl Context<'_> {
+    /// Discounts from the count-of-counts of the order's values (Kneser–Ney).
+    fn discounts(&self, coc: [u64; 5]) -> Option<Discounts> {
+        let n = self.order.n;
+        self.order.kneser_ney.then(|| {
             let nk = [coc[1], coc[2], coc[3], coc[4]];
-            if smoothing == Smoothing::Mkn {
+            if self.smoothing == Smoothing::Mkn {
                 modified_discounts(n, nk)
             } else {
                 single_discount(n, nk)
             }
-        });
+        })
+    }
+
+    fn step<'s>(&'s self, lower: &'s Array, stats: &'s [History], base: usize, d: Option<&'s Discounts>) -> Step<'s> {
+        Step { n: self.order.n, lower, stats, base, discounts: d, predictable: self.predictable, support: self.support }
+    }
+
+    /// Every history's statistics in one array, ln p of the order in another.
+    fn in_memory(&self, lower: &Array, sink: &mut impl Sink) -> Result<Estimated, Error> {
+        let Order { n, top, histories, len, .. } = *self.order;
+        // Pass 1: followers of each history under the values. One slot per history, so that the random
+        // access by history id is one cache miss (`History`).
+        let mut stats = vec![History::default(); histories];
+        let coc = follow(self.store, self.values, len, &mut stats, 0, false)?;
+        let discounts = self.discounts(coc);
         // γ(h), by the function `Model::estimate` calls.
         stats.par_iter_mut().for_each(|s| s.weigh(discounts.as_ref()));
-        let step =
-            Step { n, lower: &lower, stats: &stats, discounts: discounts.as_ref(), predictable: &predictable, support };
+        let step = self.step(lower, &stats, 0, discounts.as_ref());
         if n >= 2 {
             // γ of order n's histories is the backoff weight of order n − 1.
-            sink.section(store, n - 1, Probs::Stored(&lower), Some(&stats))?;
+            sink.section(self.store, n - 1, Probs::Stored(lower), Some(Backoffs::Stats(&stats)))?;
         }
-        if n < m {
+        if n < top {
             // Pass 2: ln p of every n-gram, for the order above.
             // Ranges of ids in parallel, each with its own readers.
-            let mut log_prob = vec![0f64; lens[n - 1]];
+            let mut log_prob = vec![0f64; len];
             log_prob
                 .par_chunks_mut(RANGE)
                 .enumerate()
-                .try_for_each(|(r, log_prob)| step.log_probs_from(store, &values, r * RANGE, log_prob))?;
-            lower = log_prob;
-            // Order n's histories and counts are not read again (its keys are: they spell the lines above).
-            store.done_with(n, Column::History)?;
-            store.done_with(n, Column::Count)?;
+                .try_for_each(|(r, log_prob)| step.log_probs_from(self.store, self.values, r * RANGE, log_prob))?;
+            Ok(Estimated::Lower(Array::Memory(log_prob), discounts))
         } else {
             // The top order's ln p are written as they are computed, never stored.
-            sink.section(store, n, Probs::Computed(&step, &values), None)?;
-        }
-        if let Some(d) = discounts {
-            summary.discounts.push(d);
+            sink.section(self.store, n, Probs::Computed(&step, self.values), None)?;
+            Ok(Estimated::Top(discounts))
         }
     }
-    Ok(summary)
+
+    /// The histories `per` at a time: for each range, its followers (pass 1), its γ appended to the backoff
+    /// weights' scratch file, and the ln p of the n-grams it is the history of (pass 2) into a part file of
+    /// its own; then the parts merged into id order. The count-of-counts come from the first range's pass,
+    /// which also counts the n-grams outside it, so that every range has the discounts.
+    fn ranged(&self, lower: &Array, per: usize, sink: &mut impl Sink) -> Result<Estimated, Error> {
+        let Order { n, top, histories, len, .. } = *self.order;
+        let store = self.store;
+        let mut gammas = store.scratch(&format!("order{}.gamma", n - 1))?;
+        let mut parts = Vec::new();
+        let mut discounts = None;
+        for (r, base) in (0..histories).step_by(per).enumerate() {
+            let mut stats = vec![History::default(); per.min(histories - base)];
+            let coc = follow(store, self.values, len, &mut stats, base, r == 0)?;
+            if r == 0 {
+                discounts = self.discounts(coc);
+            }
+            stats.par_iter_mut().for_each(|s| s.weigh(discounts.as_ref()));
+            for chunk in stats.chunks(BLOCK) {
+                gammas.push(&chunk.iter().map(History::gamma).collect::<Vec<_>>())?;
+            }
+            let step = self.step(lower, &stats, base, discounts.as_ref());
+            let within = base..base + stats.len();
+            let mut part = store.scratch(&format!("order{n}.part{r}"))?;
+            // Ranges of ids in parallel, a few at a time, their kept ln p appended in id order.
+            let group = RANGE * rayon::current_num_threads() * 2;
+            for from in (0..len).step_by(group) {
+                let starts: Vec<usize> = (from..(from + group).min(len)).step_by(RANGE).collect();
+                let kept = starts
+                    .par_iter()
+                    .map(|&start| {
+                        let mut kept = Vec::new();
+                        step.log_probs_each(store, self.values, start..(start + RANGE).min(len), |hist, lp| {
+                            let inside = hist.iter().zip(lp).filter(|&(&h, _)| within.contains(&(h as usize)));
+                            kept.extend(inside.map(|(_, &p)| p));
+                        })?;
+                        Ok(kept)
+                    })
+                    .collect::<Result<Vec<Vec<f64>>, Error>>()?;
+                kept.iter().try_for_each(|k| part.push(k))?;
+            }
+            parts.push(part.finish()?);
+        }
+        let log_prob = match <[Scratch; 1]>::try_from(parts) {
+            Ok([whole]) => Array::File(whole),
+            Err(parts) => merge(store, n, len, per, &parts)?,
+        };
+        let gammas = Array::File(gammas.finish()?);
+        if n >= 2 {
+            sink.section(store, n - 1, Probs::Stored(lower), Some(Backoffs::Stored(&gammas)))?;
+        }
+        if n < top {
+            Ok(Estimated::Lower(log_prob, discounts))
+        } else {
+            sink.section(store, n, Probs::Stored(&log_prob), None)?;
+            Ok(Estimated::Top(discounts))
+        }
+    }
+}
+
+/// Pass 1 over the `len` n-grams of an order: the followers of histories `base..base + stats.len()` under
+/// the values, into `stats`. Returns the count-of-counts (values 0..=4) of the n-grams of those histories,
+/// or of every n-gram if `all`.
+///
+/// Histories are split into one range per thread and every thread reads each block, updating only its own
+/// slots: no two threads write one slot, and integer sums come out the same for any split.
+fn follow(
+    store: &Store,
+    values: &Values,
+    len: usize,
+    stats: &mut [History],
+    base: usize,
+    all: bool,
+) -> Result<[u64; 5], Error> {
+    let within = base..base + stats.len();
+    let per = stats.len().div_ceil(rayon::current_num_threads()).max(1);
+    let mut cocs = vec![[0u64; 5]; stats.len().div_ceil(per)];
+    values.blocks(store, 0..len, |_, _, vals, hist| {
+        stats.par_chunks_mut(per).zip(&mut cocs).enumerate().for_each(|(c, (stats, coc))| {
+            let lo = base + c * per;
+            for (&v, &h) in vals.iter().zip(hist) {
+                match stats.get_mut((h as usize).wrapping_sub(lo)) {
+                    Some(s) => s.follow(v),
+                    // The first thread counts the n-grams of histories outside the range.
+                    None if all && c == 0 && !within.contains(&(h as usize)) => {}
+                    None => continue,
+                }
+                if (v as usize) < coc.len() {
+                    coc[v as usize] += 1;
+                }
+            }
+        });
+        Ok(())
+    })?;
+    Ok(cocs.iter().fold([0u64; 5], |mut a, c| {
+        a.iter_mut().zip(c).for_each(|(a, c)| *a += c);
+        a
+    }))
+}
+
+/// The ln p of order `n`'s `len` n-grams in id order, from the part files of the history ranges (`per`
+/// histories each) that [`Context::ranged`] wrote: each n-gram's value is the next one of its history's part.
+fn merge(store: &Store, n: usize, len: usize, per: usize, parts: &[Scratch]) -> Result<Array, Error> {
+    let mut hist = store.reader::<u32>(n, Column::History, 0)?;
+    let mut next: Vec<(Window<f64>, usize)> = parts.iter().map(|_| (Window::new(), 0)).collect();
+    let mut out = store.scratch(&format!("order{n}.logp"))?;
+    let mut buf = Vec::with_capacity(BLOCK);
+    let mut done = 0;
+    while let Some(block) = hist.block(BLOCK)? {
+        buf.clear();
+        for &h in block {
+            let r = h as usize / per;
+            let (window, at) = &mut next[r];
+            buf.push(window.get(*at, |from| parts[r].reader(from))?);
+            *at += 1;
+        }
+        out.push(&buf)?;
+        done += block.len();
+    }
+    if done != len {
+        return Err(truncated(hist.path()));
+    }
+    Ok(Array::File(out.finish()?))
 }
 
 /// One history's statistics, in 16 bytes: one per history of the largest order is the estimation's largest
@@ -211,15 +411,114 @@ impl History {
     }
 }
 
+/// Per-id values of one order (ln p, or γ) that one pass computes and later ones read in id order: in
+/// memory, or in a scratch file beside the store's columns when the budget cannot hold them.
+pub(crate) enum Array {
+    Memory(Vec<f64>),
+    File(Scratch),
+}
+
+impl Array {
+    /// A reader of the values by increasing id.
+    pub(crate) fn cursor(&self) -> Cursor<'_> {
+        match self {
+            Array::Memory(v) => Cursor::Slice(v),
+            Array::File(s) => Cursor::File(s, Window::new()),
+        }
+    }
+
+    /// The same values in a scratch file (of order `n`'s ln p), freeing the memory.
+    fn spill(self, store: &Store, n: usize) -> Result<Array, Error> {
+        match self {
+            Array::Memory(v) if !v.is_empty() => {
+                let mut file = store.scratch(&format!("order{n}.logp"))?;
+                v.chunks(BLOCK).try_for_each(|c| file.push(c))?;
+                Ok(Array::File(file.finish()?))
+            }
+            other => Ok(other),
+        }
+    }
+}
+
+/// Reads per-id values by increasing id; a jump back costs a seek.
+pub(crate) enum Cursor<'a> {
+    Slice(&'a [f64]),
+    /// γ of each history.
+    Gammas(&'a [History]),
+    File(&'a Scratch, Window<f64>),
+}
+
+impl Cursor<'_> {
+    /// The value of `id`.
+    #[inline]
+    pub(crate) fn get(&mut self, id: usize) -> Result<f64, Error> {
+        match self {
+            Cursor::Slice(v) => Ok(v[id]),
+            Cursor::Gammas(s) => Ok(s[id].gamma()),
+            Cursor::File(scratch, window) => window.get(id, |from| scratch.reader(from)),
+        }
+    }
+}
+
+/// A window on one column read forward in blocks: a value by id, from the block held or by reading on; a
+/// jump back, or further ahead than a block, seeks. The reader is opened (by `open`, at the id first asked
+/// for) only when a value is.
+pub(crate) struct Window<T> {
+    reader: Option<Reader<T>>,
+    /// Values of ids `start..start + values.len()`.
+    values: Vec<T>,
+    start: usize,
+}
+
+/// Values read per block by a [`Window`]; a jump further than this seeks instead of reading through.
+const WINDOW_BLOCK: usize = if cfg!(test) { 7 } else { 1 << 12 };
+
+impl<T: Value> Window<T> {
+    fn new() -> Window<T> {
+        Window { reader: None, values: Vec::new(), start: 0 }
+    }
+
+    #[inline]
+    fn get(&mut self, id: usize, open: impl FnOnce(usize) -> io::Result<Reader<T>>) -> Result<T, Error> {
+        if id < self.start || id >= self.start + self.values.len() {
+            self.fill(id, open)?;
+        }
+        Ok(self.values[id - self.start])
+    }
+
+    #[cold]
+    fn fill(&mut self, id: usize, open: impl FnOnce(usize) -> io::Result<Reader<T>>) -> Result<(), Error> {
+        let reader = match &mut self.reader {
+            Some(r) => r,
+            None => self.reader.insert(open(id)?),
+        };
+        if id < reader.position() || id > reader.position() + WINDOW_BLOCK {
+            reader.seek(id)?;
+        }
+        loop {
+            self.start = reader.position();
+            self.values.clear();
+            self.values.extend_from_slice(reader.take(WINDOW_BLOCK)?);
+            if self.values.is_empty() {
+                return Err(truncated(reader.path()));
+            }
+            if id < self.start + self.values.len() {
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// N-grams per batch whose random loads are gathered before they are used.
 const STEP: usize = 256;
 
 /// What gives one order's ln p: the order below's ln p and this order's statistics by history.
 pub(crate) struct Step<'a> {
     n: usize,
-    lower: &'a [f64],
-    /// By history: total, distinct followers and γ.
+    lower: &'a Array,
+    /// By history, for histories `base..base + stats.len()`: total, distinct followers and γ.
     stats: &'a [History],
+    base: usize,
     discounts: Option<&'a Discounts>,
     predictable: &'a [bool],
     support: u64,
@@ -253,27 +552,58 @@ impl Step<'_> {
         from: usize,
         out: &mut [f64],
     ) -> Result<(), Error> {
-        values.blocks(store, from..from + out.len(), |start, keys, vals, hist| {
-            let out = &mut out[start - from..start - from + keys.len()];
-            for (c, out) in out.chunks_mut(STEP).enumerate() {
-                let at = c * STEP;
-                let r = at..at + out.len();
-                self.log_probs(start + at, &keys[r.clone()], &vals[r.clone()], &hist[r], out);
+        let mut at = 0;
+        self.log_probs_each(store, values, from..from + out.len(), |_, lp| {
+            out[at..at + lp.len()].copy_from_slice(lp);
+            at += lp.len();
+        })
+    }
+
+    /// Calls `f(histories, ln p)` for consecutive batches of the n-grams `ids`, read from `store` and valued
+    /// by `values`. N-grams whose history is outside the step's have no ln p (NaN is passed).
+    fn log_probs_each(
+        &self,
+        store: &Store,
+        values: &Values,
+        ids: Range<usize>,
+        mut f: impl FnMut(&[u32], &[f64]),
+    ) -> Result<(), Error> {
+        let mut lower = self.lower.cursor();
+        let mut lp = [0f64; STEP];
+        values.blocks(store, ids, |start, keys, vals, hist| {
+            for at in (0..keys.len()).step_by(STEP) {
+                let r = at..(at + STEP).min(keys.len());
+                let out = &mut lp[..r.len()];
+                self.log_probs(&mut lower, start + at, &keys[r.clone()], &vals[r.clone()], &hist[r.clone()], out)?;
+                f(&hist[r], out);
             }
+            Ok(())
         })
     }
 
     /// ln p of the n-grams `start..start + out.len()` (at most [`STEP`]), given their keys, values and
-    /// histories.
-    fn log_probs(&self, start: usize, keys: &[(u32, u32)], vals: &[u64], hist: &[u32], out: &mut [f64]) {
+    /// histories, and `lower` on the ln p of the order below.
+    fn log_probs(
+        &self,
+        lower: &mut Cursor,
+        start: usize,
+        keys: &[(u32, u32)],
+        vals: &[u64],
+        hist: &[u32],
+        out: &mut [f64],
+    ) -> Result<(), Error> {
         // Gather the histories' slots first: independent loads the processor overlaps, where one loop doing
         // a cache miss, exp and ln per n-gram would wait for each miss in turn.
-        let mut slots = [History::default(); STEP];
+        let mut slots = [None; STEP];
         for (slot, &h) in slots.iter_mut().zip(hist) {
-            *slot = self.stats[h as usize];
+            *slot = self.stats.get((h as usize).wrapping_sub(self.base)).copied();
         }
         let n = self.n;
         for (k, out) in out.iter_mut().enumerate() {
+            let Some(s) = &slots[k] else {
+                *out = f64::NAN;
+                continue;
+            };
             let i = start + k;
             let below = if n == 1 {
                 if self.predictable[i] {
@@ -282,51 +612,68 @@ impl Step<'_> {
                     0.0
                 }
             } else {
-                self.lower[keys[k].1 as usize].exp()
+                lower.get(keys[k].1 as usize)?.exp()
             };
-            let s = &slots[k];
             let p = self.own(vals[k], s) + s.gamma() * below;
             *out = if n == 1 && !self.predictable[i] { 0.0 } else { p }.ln();
         }
+        Ok(())
     }
 }
 
 /// Where a section's ln p come from.
 pub(crate) enum Probs<'a> {
-    /// An array by id.
-    Stored(&'a [f64]),
+    /// Values by id.
+    Stored(&'a Array),
     /// Computed as the lines are written (the top order, whose ln p nothing else needs).
     Computed(&'a Step<'a>, &'a Values),
 }
 
-/// [`Probs`] for one block of lines, with the readers computed ln p need.
-enum Source<'a> {
-    Stored(&'a [f64]),
-    Computed(&'a Step<'a>, &'a Values, Box<(Reader<u32>, Reader<u64>)>),
+/// Where a section's backoff weights come from: γ of the order above's histories.
+pub(crate) enum Backoffs<'a> {
+    Stats(&'a [History]),
+    Stored(&'a Array),
 }
 
-/// Writes the section of order `n` with its ln p and, below the top order, the statistics of its n-grams as
-/// histories ([`History`]), whose γ is the backoff weight.
+impl Backoffs<'_> {
+    /// A reader of γ by increasing id.
+    pub(crate) fn cursor(&self) -> Cursor<'_> {
+        match self {
+            Backoffs::Stats(s) => Cursor::Gammas(s),
+            Backoffs::Stored(a) => a.cursor(),
+        }
+    }
+}
+
+/// [`Probs`] for one block of lines, with the readers computed ln p need.
+enum Source<'a> {
+    Stored(Cursor<'a>),
+    Computed(&'a Step<'a>, &'a Values, Box<(Reader<u32>, Reader<u64>, Cursor<'a>)>),
+}
+
+/// Writes the section of order `n` with its ln p and, below the top order, the backoff weights of its
+/// n-grams (γ of the order above's histories).
 fn section(
     store: &Store,
     words: &Words,
     n: usize,
     probs: Probs,
-    stats: Option<&[History]>,
+    backoffs: Option<Backoffs>,
     out: &mut (impl Write + Send),
 ) -> Result<(), Error> {
     write_section(n, store.len(n), out, |ids: Range<usize>, buf| {
-        let backoff = |id: usize| stats.map(|s| s[id].gamma().ln());
+        let mut backoff = backoffs.as_ref().map(Backoffs::cursor);
         let mut keys = store.reader::<(u32, u32)>(n, Column::Ngrams, ids.start)?;
         // For computed ln p: readers of the histories and counts of the same ids.
-        let mut source = match probs {
-            Probs::Stored(stored) => Source::Stored(stored),
+        let mut source = match &probs {
+            Probs::Stored(stored) => Source::Stored(stored.cursor()),
             Probs::Computed(step, values) => Source::Computed(
                 step,
                 values,
                 Box::new((
                     store.reader::<u32>(n, Column::History, ids.start)?,
                     store.reader::<u64>(n, Column::Count, ids.start)?,
+                    step.lower.cursor(),
                 )),
             ),
         };
@@ -344,21 +691,26 @@ fn section(
             }
             let lp = &mut log_prob[..batch.len()];
             match &mut source {
-                Source::Stored(stored) => lp.copy_from_slice(&stored[id..id + batch.len()]),
+                Source::Stored(stored) => {
+                    for (k, lp) in lp.iter_mut().enumerate() {
+                        *lp = stored.get(id + k)?;
+                    }
+                }
                 Source::Computed(step, values, readers) => {
-                    let (hist, count) = &mut **readers;
+                    let (hist, count, lower) = &mut **readers;
                     let hist = hist.take(batch.len())?;
                     let count = count.take(batch.len())?;
                     if hist.len() != batch.len() || count.len() != batch.len() {
                         return Err(truncated(keys.path()));
                     }
-                    values.fill(id, batch, count, &mut vals);
-                    step.log_probs(id, batch, &vals, hist, lp);
+                    values.fill(id, batch, count, None, &mut vals);
+                    step.log_probs(lower, id, batch, &vals, hist, lp)?;
                 }
             }
+            let mut backoff = |id: usize| backoff.as_mut().map(|b| b.get(id).map(f64::ln)).transpose();
             if n == 1 {
                 for (k, &lp) in lp.iter().enumerate() {
-                    push_line(buf, n, id + k, lp, &[words.get((id + k) as u32)], backoff(id + k));
+                    push_line(buf, n, id + k, lp, &[words.get((id + k) as u32)], backoff(id + k)?);
                 }
             } else {
                 let mut slots = [[0u8; 16]; STEP];
@@ -368,7 +720,7 @@ fn section(
                 for (k, &(first, suffix)) in batch.iter().enumerate() {
                     let lower = suffixes.text(n - 1, suffix as usize)?;
                     let parts = [words.in_slot(&slots[k], first), b" ", lower];
-                    push_line(buf, n, id + k, lp[k], &parts, backoff(id + k));
+                    push_line(buf, n, id + k, lp[k], &parts, backoff(id + k)?);
                 }
             }
             id += batch.len();
@@ -380,52 +732,62 @@ fn section(
 /// How each n-gram of one order is valued: raw counts, or Kneser–Ney's adjusted counts.
 pub(crate) struct Values {
     n: usize,
-    /// Continuation counts N1+(• w…) of order n, when they are the values (Kneser–Ney below the top order).
-    continuation: Option<Vec<u32>>,
+    continuation: Continuation,
+}
+
+/// Where Kneser–Ney's continuation counts N1+(• w…) of an order come from, when they are its values (below
+/// the top order).
+enum Continuation {
+    /// Raw counts are the values.
+    None,
+    /// Counted once, by id.
+    Memory(Vec<u32>),
+    /// Counted again by each pass, as it reads ([`Runs`]): no array.
+    Streamed,
 }
 
 impl Values {
-    fn new(store: &Store, n: usize, m: usize, kneser_ney: bool) -> Result<Values, Error> {
-        let continuation = if kneser_ney && n < m {
+    /// The values of order `n` of a model of order `m`: continuation counts if `continuation`, counted in
+    /// memory unless `streamed`.
+    fn new(store: &Store, n: usize, m: usize, continuation: bool, streamed: bool) -> Result<Values, Error> {
+        let continuation = if !continuation {
+            Continuation::None
+        } else if streamed {
+            Continuation::Streamed
+        } else {
             // Order n + 1 is sorted by suffix: the continuation count of an n-gram is the length of its run.
             // Ranges of n-grams in parallel, each reading from the first (n+1)-gram whose suffix is in it.
             let mut c = vec![0u32; store.len(n)];
             c.par_chunks_mut(RANGE).enumerate().try_for_each(|(r, c)| {
-                let (lo, hi) = ((r * RANGE) as u32, (r * RANGE + c.len()) as u32);
-                let mut keys = store.reader::<(u32, u32)>(n + 1, Column::Ngrams, 0)?;
-                seek_suffix(&mut keys, store.len(n + 1), lo)?;
-                while let Some(block) = keys.block(BLOCK)? {
-                    for &(_, s) in block {
-                        if s >= hi {
-                            return Ok(());
-                        }
-                        c[(s - lo) as usize] += 1;
-                    }
-                }
-                Ok::<(), Error>(())
+                let from = r * RANGE;
+                Runs::new(store, n, from)?.fill(from..from + c.len(), c)
             })?;
-            Some(c)
-        } else {
-            None
+            Continuation::Memory(c)
         };
+        debug_assert!(n < m || matches!(continuation, Continuation::None), "the top order has raw counts");
         Ok(Values { n, continuation })
     }
 
-    /// Kneser–Ney's adjusted count ([`crate::adjusted_counts`]), or the raw count.
+    /// Kneser–Ney's adjusted count ([`crate::adjusted_counts`]) given the continuation count, or the raw
+    /// count.
     #[inline]
-    fn value(&self, id: usize, first: u32, count: u64) -> u64 {
-        match &self.continuation {
+    fn value(&self, id: usize, first: u32, count: u64, continuation: Option<u32>) -> u64 {
+        match continuation {
             None => count,
             Some(_) if first == BOS => count,
             Some(_) if self.n == 1 && id == UNK as usize => 0,
-            Some(c) => u64::from(c[id]),
+            Some(c) => u64::from(c),
         }
     }
 
-    /// The values of the n-grams `start..` with these keys and raw counts, into `out`.
-    fn fill(&self, start: usize, keys: &[(u32, u32)], counts: &[u64], out: &mut Vec<u64>) {
+    /// The values of the n-grams `start..` with these keys, raw counts and (where they are the values)
+    /// continuation counts, into `out`.
+    fn fill(&self, start: usize, keys: &[(u32, u32)], counts: &[u64], cont: Option<&[u32]>, out: &mut Vec<u64>) {
         out.clear();
-        out.extend(keys.iter().zip(counts).enumerate().map(|(j, (&(first, _), &c))| self.value(start + j, first, c)));
+        let cont = |j: usize| cont.map(|c| c[j]);
+        out.extend(
+            keys.iter().zip(counts).enumerate().map(|(j, (&(first, _), &c))| self.value(start + j, first, c, cont(j))),
+        );
     }
 
     /// Calls `f(start, keys, values, histories)` for consecutive blocks of the n-grams `ids` of the order.
@@ -433,12 +795,17 @@ impl Values {
         &self,
         store: &Store,
         ids: Range<usize>,
-        mut f: impl FnMut(usize, &[(u32, u32)], &[u64], &[u32]),
+        mut f: impl FnMut(usize, &[(u32, u32)], &[u64], &[u32]) -> Result<(), Error>,
     ) -> Result<(), Error> {
         let n = self.n;
         let mut keys = store.reader::<(u32, u32)>(n, Column::Ngrams, ids.start)?;
         let mut hist = store.reader::<u32>(n, Column::History, ids.start)?;
         let mut count = store.reader::<u64>(n, Column::Count, ids.start)?;
+        let mut runs = match self.continuation {
+            Continuation::Streamed => Some(Runs::new(store, n, ids.start)?),
+            _ => None,
+        };
+        let mut cont = Vec::new();
         let mut vals = Vec::with_capacity(BLOCK);
         let mut start = ids.start;
         while start < ids.end {
@@ -451,11 +818,59 @@ impl Values {
             if h.len() != k.len() || c.len() != k.len() {
                 return Err(truncated(hist.path()));
             }
-            self.fill(start, k, c, &mut vals);
-            f(start, k, &vals, h);
+            let cont = match (&self.continuation, &mut runs) {
+                (Continuation::Memory(all), _) => Some(&all[start..start + k.len()]),
+                (_, Some(runs)) => {
+                    cont.clear();
+                    cont.resize(k.len(), 0);
+                    runs.fill(start..start + k.len(), &mut cont)?;
+                    Some(&cont[..])
+                }
+                _ => None,
+            };
+            self.fill(start, k, c, cont, &mut vals);
+            f(start, k, &vals, h)?;
             start += k.len();
         }
         Ok(())
+    }
+}
+
+/// Continuation counts of consecutive n-grams of order n: the lengths of the runs of order n + 1's suffix
+/// column (sorted by suffix), read forward.
+struct Runs {
+    keys: Reader<(u32, u32)>,
+    /// Suffixes read and not yet counted: `suffixes[at..]`.
+    suffixes: Vec<u32>,
+    at: usize,
+}
+
+impl Runs {
+    /// Runs from the first (n+1)-gram whose suffix is at least `from`.
+    fn new(store: &Store, n: usize, from: usize) -> Result<Runs, Error> {
+        let mut keys = store.reader::<(u32, u32)>(n + 1, Column::Ngrams, 0)?;
+        seek_suffix(&mut keys, store.len(n + 1), from as u32)?;
+        Ok(Runs { keys, suffixes: Vec::new(), at: 0 })
+    }
+
+    /// Adds the continuation counts of the n-grams `ids` (the next ones) to `out`.
+    fn fill(&mut self, ids: Range<usize>, out: &mut [u32]) -> Result<(), Error> {
+        loop {
+            if self.at == self.suffixes.len() {
+                self.suffixes.clear();
+                self.at = 0;
+                match self.keys.block(BLOCK)? {
+                    Some(block) => self.suffixes.extend(block.iter().map(|&(_, s)| s)),
+                    None => return Ok(()),
+                }
+            }
+            let s = self.suffixes[self.at] as usize;
+            if s >= ids.end {
+                return Ok(());
+            }
+            out[s - ids.start] += 1;
+            self.at += 1;
+        }
     }
 }
 
@@ -499,20 +914,14 @@ struct Texts<'a> {
 }
 
 struct Level {
-    reader: Option<Reader<(u32, u32)>>,
-    /// Keys of ids `start..start + keys.len()`.
-    keys: Vec<(u32, u32)>,
-    start: usize,
+    keys: Window<(u32, u32)>,
     /// The id whose text is kept (`usize::MAX`: none yet).
     id: usize,
 }
 
-/// Keys read per block by a text reader; a jump further than this seeks instead of reading through.
-const TEXT_BLOCK: usize = if cfg!(test) { 7 } else { 1 << 12 };
-
 impl<'a> Texts<'a> {
     fn new(store: &'a Store, words: &'a Words<'a>, n: usize) -> Texts<'a> {
-        let levels = (2..=n).map(|_| Level { reader: None, keys: Vec::new(), start: 0, id: usize::MAX }).collect();
+        let levels = (2..=n).map(|_| Level { keys: Window::new(), id: usize::MAX }).collect();
         // Tests start small so that growing is exercised.
         let text = vec![0; if cfg!(test) { 3 } else { 32 * n }];
         Texts {
@@ -529,28 +938,8 @@ impl<'a> Texts<'a> {
 
     /// The key (first word, suffix id) of n-gram `id` of order `k` ≥ 2.
     fn key(&mut self, k: usize, id: usize) -> Result<(u32, u32), Error> {
-        let level = &mut self.levels[k - 2];
-        if id < level.start || id >= level.start + level.keys.len() {
-            let reader = match &mut level.reader {
-                Some(r) => r,
-                None => level.reader.insert(self.store.reader(k, Column::Ngrams, id)?),
-            };
-            if id < reader.position() || id > reader.position() + TEXT_BLOCK {
-                reader.seek(id)?;
-            }
-            loop {
-                level.start = reader.position();
-                level.keys.clear();
-                level.keys.extend_from_slice(reader.take(TEXT_BLOCK)?);
-                if level.keys.is_empty() {
-                    return Err(truncated(reader.path()));
-                }
-                if id < level.start + level.keys.len() {
-                    break;
-                }
-            }
-        }
-        Ok(level.keys[id - level.start])
+        let store = self.store;
+        self.levels[k - 2].keys.get(id, |from| store.reader(k, Column::Ngrams, from))
     }
 
     /// The text of n-gram `id` of order `n`.
@@ -626,10 +1015,16 @@ mod tests {
                     let model = Model::estimate(counts.clone(), order, smoothing, sentences).unwrap();
                     let mut expected = Vec::new();
                     arpa::write(&model, &vocab, &mut expected).unwrap();
-                    let mut got = Vec::new();
-                    let summary = write_arpa(&store, &vocab, smoothing, sentences, &mut got).unwrap();
-                    assert!(got == expected, "{smoothing} order {order} sentences {sentences}: files differ");
-                    assert_eq!(&summary, model.summary());
+                    // Unbounded; ranges of the least size (3 histories); and a budget some orders fit.
+                    for budget in [None, Some(1), Some(12_000)] {
+                        let mut got = Vec::new();
+                        let summary = write_arpa(&store, &vocab, smoothing, sentences, budget, &mut got).unwrap();
+                        assert!(
+                            got == expected,
+                            "{smoothing} order {order} sentences {sentences} budget {budget:?}: files differ"
+                        );
+                        assert_eq!(&summary, model.summary());
+                    }
                 }
             }
         }
@@ -640,7 +1035,7 @@ mod tests {
         let (vocab, tokens) = fixture::genesis(true);
         let dir = tempfile::tempdir().unwrap();
         let store = stored(&tokens, &vocab, 2, dir.path());
-        let err = write_arpa(&store, &vocab, Smoothing::AddK { k: 1.0 }, true, &mut Vec::new()).unwrap_err();
+        let err = write_arpa(&store, &vocab, Smoothing::AddK { k: 1.0 }, true, None, &mut Vec::new()).unwrap_err();
         assert!(matches!(err, Error::NotBackoff(_)));
     }
 }
