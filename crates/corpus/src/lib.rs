@@ -337,6 +337,26 @@ fn map(file: &File) -> std::io::Result<memmap2::Mmap> {
     unsafe { memmap2::Mmap::map(file) }
 }
 
+/// Drops the whole pages of `range` of a read-only file map from resident memory.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn release_pages(map: &memmap2::Mmap, range: std::ops::Range<usize>) {
+    const PAGE: usize = 4096;
+    let base = map.as_ptr() as usize;
+    // Whole pages only: the pages at either end may hold a neighbouring span being read.
+    let start = (base + range.start).next_multiple_of(PAGE) - base;
+    let end = ((base + range.end) / PAGE * PAGE).saturating_sub(base);
+    if end > start {
+        // SAFETY: the map is a read-only shared map of a file, so dropping its pages loses nothing: a later
+        // read faults them back in from the file. No reference into the range is invalidated. A failure
+        // (pages larger than 4 KiB, say) only leaves the pages resident.
+        let _ = unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, end - start) };
+    }
+}
+
+#[cfg(not(unix))]
+fn release_pages(_: &memmap2::Mmap, _: std::ops::Range<usize>) {}
+
 /// Bytes examined to tell a binary file from text.
 pub const BINARY_PROBE_BYTES: usize = 64 << 10;
 
@@ -484,6 +504,15 @@ impl Corpus {
             }
         }
         out
+    }
+
+    /// Says that a span has been read: the pages of a memory-mapped source that lie wholly within it leave
+    /// this process's resident memory (they stay in the page cache, and reading them again reads them back).
+    /// A corpus larger than memory is then never resident whole while it is tokenized. Owned bytes stay.
+    pub fn release(&self, span: &Span) {
+        if let Bytes::Mapped(map) = &self.sources[span.source].bytes {
+            release_pages(map, span.start..span.end);
+        }
     }
 
     /// The raw bytes of a span.

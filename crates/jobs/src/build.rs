@@ -202,8 +202,10 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
     if memory.memory.is_none() {
         progress.message(&format!("note: n-grams sorted within {} ({why})", crate::memory::size(budget)));
     }
+    // The token positions' arrays are held while counting: sorting takes what they leave of the budget.
+    let sorting = crate::memory::sort_within(budget, train.ids.len(), progress);
     let limits = shannon_counts::Limits {
-        memory: Some(budget),
+        memory: Some(sorting),
         temp_dir: spill.path().to_path_buf(),
         index: false,
         disk: shannon_counts::DiskUse::new(),

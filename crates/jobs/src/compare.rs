@@ -349,7 +349,9 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
             config.order,
             &Default::default(),
         )?))),
-        Plan::Disk { budget, .. } => count_to_disk(&config.memory, *budget, &train, &test, vocab.len(), config.order),
+        Plan::Disk { budget, .. } => {
+            count_to_disk(&config.memory, *budget, &train, &test, vocab.len(), config.order, progress)
+        }
     })?;
     let counted = counted?;
     if matches!(counted, Counted::Disk { .. }) {
@@ -564,10 +566,13 @@ fn count_to_disk(
     test: &Stream,
     vocab: usize,
     order: usize,
+    progress: &dyn Progress,
 ) -> Result<Counted> {
     let spill = memory.spill_dir()?;
+    // The token positions' arrays are held while counting: sorting takes what they leave of the budget.
+    let sorting = crate::memory::sort_within(budget, train.ids.len() + test.ids.len(), progress);
     let limits =
-        Limits { memory: Some(budget), temp_dir: spill.path().to_path_buf(), index: false, disk: DiskUse::new() };
+        Limits { memory: Some(sorting), temp_dir: spill.path().to_path_buf(), index: false, disk: DiskUse::new() };
     let dir = spill.path().join("counts");
     std::fs::create_dir(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let mut store = Store::new(&dir);

@@ -83,6 +83,41 @@ pub fn default_budget() -> (u64, String) {
 
 pub use shannon_counts::disk::size;
 
+/// Bytes each token position holds while counting, beside the sorting memory: the token stream (4) and the
+/// ids of each position's n-gram of the order below and of the order being counted (4 each).
+const POSITION_BYTES: u64 = 12;
+
+/// Counting's sorting memory within a job's `budget` for `positions` token positions: what the token stream
+/// and its id arrays ([`POSITION_BYTES`] a position, held while counting) leave of the budget, so that
+/// counting's peak stays within it — and at least [`LEAST`], in which case the second value says that the
+/// arrays alone take (nearly) all of the budget and the peak will exceed it.
+pub fn sorting(budget: u64, positions: usize) -> (u64, Option<String>) {
+    let arrays = POSITION_BYTES * positions as u64;
+    let left = budget.saturating_sub(arrays);
+    if left >= LEAST {
+        return (left, None);
+    }
+    let note = format!(
+        "the token stream and its id arrays take {} while counting ({positions} positions, {POSITION_BYTES} bytes \
+         each), {} the budget of {}; n-grams are sorted within {} beside them, so counting's peak exceeds the budget",
+        size(arrays),
+        if arrays > budget { "more than" } else { "nearly all of" },
+        size(budget),
+        size(LEAST)
+    );
+    (LEAST, Some(note))
+}
+
+/// [`sorting`], said through `progress`: a note where the arrays leave too little, the share with `-v`.
+pub(crate) fn sort_within(budget: u64, positions: usize, progress: &dyn crate::progress::Progress) -> u64 {
+    let (bytes, over) = sorting(budget, positions);
+    if let Some(over) = over {
+        progress.message(&format!("note: {over}"));
+    }
+    progress.detail(&format!("counting sorts within {} of the budget of {}", size(bytes), size(budget)));
+    bytes
+}
+
 /// What counting's temporary files came to (for `-v`): their peak, and whether sorting spilled runs.
 pub fn disk_note(disk: &shannon_counts::DiskUse) -> String {
     let peak = size(disk.peak_bytes());
@@ -118,6 +153,15 @@ fn cgroup_room() -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sorting_takes_what_the_positions_leave_of_the_budget() {
+        assert_eq!(sorting(1 << 30, 1_000_000), ((1 << 30) - 12_000_000, None));
+        let (bytes, note) = sorting(1 << 30, 100_000_000);
+        assert_eq!(bytes, LEAST);
+        let note = note.expect("the arrays exceed the budget");
+        assert!(note.contains("1.1 GiB") && note.contains("more than the budget of 1.0 GiB"), "{note}");
+    }
 
     #[test]
     fn the_default_budget_is_at_least_the_least_and_says_why() {

@@ -78,7 +78,12 @@ pub fn no_progress(_: u64) {}
 
 fn finish(tokenizer: &Tokenizer, vocab: &impl Lookup, parts: Vec<Vec<u32>>, mut stream: Stream) -> Stream {
     stream.ids = match tokenizer.sentences {
-        Sentences::Lines => parts.concat(),
+        // Each part freed once copied: the parts and the stream are never both held whole.
+        Sentences::Lines => {
+            let mut ids = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+            parts.into_iter().for_each(|p| ids.extend_from_slice(&p));
+            ids
+        }
         Sentences::None => join_streams(tokenizer.kind, vocab.id(" "), parts),
     };
     stream.tokens = stream.ids.iter().filter(|&&t| t != BOS && t != EOS).count() as u64;
@@ -132,8 +137,11 @@ pub fn tokenize_extend(
         .map(|chunk| {
             let (text, replaced) = corpus.decode(chunk, decode_policy(tokenizer, lossy))?;
             let local = LocalTokens::new(tokenizer, &text).map_err(|m| literal(corpus, chunk, m))?;
+            let chars = text.chars().count() as u64;
+            drop(text);
+            corpus.release(chunk);
             progress((chunk.end - chunk.start) as u64);
-            Ok((local, text.chars().count() as u64, replaced))
+            Ok((local, chars, replaced))
         })
         .collect::<Vec<Result<_, Error>>>()
         .into_iter()
@@ -169,8 +177,11 @@ pub fn tokenize_test(
             let sentences = tokenizer
                 .tokenize(&text, &mut |s| vocab.id(s).unwrap_or(UNK), &mut ids)
                 .map_err(|m| literal(corpus, chunk, m))?;
+            let chars = text.chars().count() as u64;
+            drop(text);
+            corpus.release(chunk);
             progress((chunk.end - chunk.start) as u64);
-            Ok((ids, sentences, text.chars().count() as u64, replaced))
+            Ok((ids, sentences, chars, replaced))
         })
         .collect::<Vec<Result<_, Error>>>()
         .into_iter()
