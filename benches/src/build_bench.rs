@@ -290,13 +290,13 @@ fn main() -> Result<()> {
                 bail!("the spilled model differs from the unbounded one");
             }
             let left = std::fs::read_dir(&spill_dir)?.count();
-            // The stated overhead on top of the sorting budget (README, Performance): counting holds the
-            // token stream and two id arrays (12 bytes per position); estimation holds, for two adjacent
-            // orders, ln p (8 bytes per n-gram), per-history statistics (24) and continuation counts (4),
-            // at most 44 bytes per n-gram of the largest order; 256 MiB for the vocabulary, code and buffers.
+            // The stated bound (README, Performance): counting's sorting takes what the token stream and its
+            // id array (8 bytes per position) leave of the budget, at least 64 MiB; estimation's arrays keep
+            // within it (an order whose arrays do not fit goes a range of histories at a time); 256 MiB for
+            // the vocabulary, code and buffers.
             let budget = shannon_jobs::build::parse_size(&memory).map_err(anyhow::Error::msg)?;
+            let bound = budget.max(8 * run.positions + (64 << 20)) + (256 << 20);
             let largest = ngram_counts(&out)?.into_iter().max().unwrap_or(0);
-            let bound = (budget + 12 * run.positions).max(44 * largest) + (256 << 20);
             std::fs::remove_file(&out)?;
             if run.rss > bound {
                 bail!("peak RSS {} exceeds the stated bound {bound} with --memory {memory}", run.rss);

@@ -184,7 +184,7 @@ pub fn compare<'py>(
 
 /// Train one model on a whole corpus and write it to `output` as ARPA (`format="arpa"`) or in shannon's
 /// binary format (`format="binary"`, or `"binary-f32"` with values rounded to f32); returns the model's summary (`ngrams` per order, `discounts`,
-/// `vocab`) as a dict. `memory` (bytes, or a size such as `"1G"`) bounds sorting memory while counting.
+/// `vocab`) as a dict. `memory` (bytes, or a size such as `"1G"`) bounds counting and, for ARPA, estimating.
 #[pyfunction]
 #[pyo3(signature = (corpus, *, output, order=build_job::DEFAULT_ORDER, smoothing="mkn", tokens=None,
     lowercase=false, sentences=None, skip_symbols=false, lossy=false, format="arpa", memory=None, temp_dir=None,

@@ -245,10 +245,11 @@ struct CompareArgs {
     /// Also score every model through these softmax temperatures (comma-separated, each > 0) and report the best.
     #[arg(long, value_name = "LIST", value_delimiter = ',')]
     temperatures: Vec<f64>,
-    /// Memory for sorting n-grams while counting (e.g. 1G). The training counts are kept on disk and each model is
-    /// estimated from there, keeping only the n-grams the test text asks for: the same figures, for corpora whose
-    /// models do not fit in memory. Default: half of the memory available. add-k, mle, --temperatures and --prune
-    /// need every count in memory and take no budget.
+    /// Memory for counting and estimating (e.g. 1G): counting sorts n-grams within what the token positions
+    /// (8 bytes each) leave of it, and each order's estimation arrays keep within it. The training counts are
+    /// kept on disk and each model is estimated from there, keeping only the n-grams the test text asks for:
+    /// the same figures, for corpora whose models do not fit in memory. Default: half of the memory available.
+    /// add-k, mle, --temperatures and --prune need every count in memory and take no budget.
     #[arg(long, value_name = "SIZE", value_parser = build::parse_size)]
     memory: Option<u64>,
     /// Where the counts and sorted runs go (default: the system's temporary directory); removed when done or
@@ -288,8 +289,10 @@ struct BuildArgs {
     /// once) or binary-f32 (values rounded to f32 as KenLM's: about two thirds of the file).
     #[arg(long, value_enum, default_value = "arpa")]
     format: FormatArg,
-    /// Memory for sorting n-grams while counting (e.g. 1G); past it, sorted runs spill to --temp-dir and are
-    /// merged. The model is identical for any value. Default: half of the memory available.
+    /// Memory for counting and estimating (e.g. 1G): counting sorts n-grams within what the token positions
+    /// (8 bytes each) leave of it, spilling sorted runs to --temp-dir past it, and an ARPA model's estimation
+    /// keeps each order's arrays within it (the binary formats still hold the model in memory). The model is
+    /// identical for any value. Default: half of the memory available.
     #[arg(long, value_name = "SIZE", value_parser = build::parse_size)]
     memory: Option<u64>,
     /// Where to spill sorted runs (default: the system's temporary directory); removed when done or interrupted.
@@ -442,8 +445,8 @@ struct BatchArgs {
     /// Directory that holds reports/<plan>/.
     #[arg(long, value_name = "DIR", default_value = "reports")]
     reports: PathBuf,
-    /// Memory for sorting n-grams, shared by the jobs that run at once (e.g. 2G); compare jobs keep their
-    /// counts on disk within their share (see compare --memory). Default: half of the memory available.
+    /// Memory for counting and estimating, shared by the jobs that run at once (e.g. 2G); compare jobs keep
+    /// their counts on disk within their share (see compare --memory). Default: half of the memory available.
     #[arg(long, value_name = "SIZE", value_parser = build::parse_size)]
     memory: Option<u64>,
     /// Where compare jobs keep their counts (default: the system's temporary directory).

@@ -7,7 +7,7 @@
 //! [`Dest`], memory or a [`store::Store`].
 
 use std::path::PathBuf;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use hashbrown::HashMap;
 use rayon::prelude::*;
@@ -69,10 +69,11 @@ impl Limits {
     }
 
     /// Memory counting needs besides [`Limits::memory`], in bytes, for `positions` token positions: the
-    /// stream itself and two per-position id arrays (4 bytes each), plus the counts it returns (20 bytes
-    /// per n-gram, and about 32 more per n-gram of order ≥ 2 with the index).
+    /// stream itself and one per-position id array (4 bytes each; each order's ids are written over the
+    /// order below's), plus the counts it returns (20 bytes per n-gram, and about 32 more per n-gram of
+    /// order ≥ 2 with the index).
     pub fn overhead(&self, positions: u64, ngrams: u64) -> u64 {
-        12 * positions + ngrams * if self.index { 52 } else { 20 }
+        8 * positions + ngrams * if self.index { 52 } else { 20 }
     }
 
     /// Positions per section under this limit (`usize::MAX` without one).
@@ -174,17 +175,14 @@ fn count_orders(
         );
     let tokens_counted = unigram_counts.iter().sum();
     dest.push(Order::unigrams(unigram_counts), limits).map_err(|e| e.bounded(tokens.len(), max_order))?;
-    // prev[i]: id of the (n−1)-gram ending at position i, or NONE.
-    let mut prev: Vec<u32> = tokens.to_vec();
+    // ids[i]: id of the (n−1)-gram ending at position i, or NONE; counting order n writes each position's
+    // n-gram id over it (in place: one array of ids, not two, 4 bytes a position less at counting's peak).
+    let ids: Vec<AtomicU32> = tokens.par_iter().map(|&t| AtomicU32::new(t)).collect();
     let mut lower = vocab_size;
     for n in 2..=max_order {
         let last = n == max_order;
-        let level = Level { tokens, prev: &prev, n, lower };
-        let (len, next) = level.count(limits, !last, dest).map_err(|e| e.bounded(tokens.len(), max_order))?;
-        lower = len;
-        if let Some(next) = next {
-            prev = next;
-        }
+        let level = Level { tokens, prev: &ids, n, lower };
+        lower = level.count(limits, !last, dest).map_err(|e| e.bounded(tokens.len(), max_order))?;
     }
     Ok(tokens_counted)
 }
@@ -192,34 +190,70 @@ fn count_orders(
 /// One order being counted from the ids of the order below.
 pub(crate) struct Level<'a> {
     pub(crate) tokens: &'a [u32],
-    pub(crate) prev: &'a [u32],
+    /// `prev[i]`: the id of the (n−1)-gram ending at position `i`, or `NONE`. Counting may write the order's
+    /// own ids over them ([`Edge`] says how a section still reads the one before it).
+    pub(crate) prev: &'a [AtomicU32],
     pub(crate) n: usize,
     /// Number of ids of order n − 1 (the range of suffix ids).
     pub(crate) lower: usize,
 }
 
+/// Where a section of positions starts, and the id of order n − 1 ending just before it as it was before
+/// the section before wrote its own ids over it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Edge {
+    pub(crate) start: usize,
+    pub(crate) before: u32,
+}
+
+impl Edge {
+    /// No section boundary: every id of the order below is read where it is.
+    pub(crate) const NONE: Edge = Edge { start: usize::MAX, before: NONE };
+}
+
 impl Level<'_> {
+    /// The id of the (n−1)-gram ending at `i`.
+    #[inline]
+    pub(crate) fn prev(&self, i: usize) -> u32 {
+        self.prev[i].load(Ordering::Relaxed)
+    }
+
+    /// The id of the (n−1)-gram ending at `i − 1` (`i` ≥ 1), in a section starting at `edge`.
+    #[inline]
+    pub(crate) fn below(&self, i: usize, edge: Edge) -> u32 {
+        if i == edge.start {
+            edge.before
+        } else {
+            self.prev(i - 1)
+        }
+    }
+
     /// Whether an n-gram ends at position `i` (it ends in neither `<s>` nor crosses one).
     #[inline]
     pub(crate) fn valid(&self, i: usize) -> bool {
-        i + 1 >= self.n && self.tokens[i] != BOS && self.prev[i] != NONE && self.prev[i - 1] != NONE
+        self.valid_at(i, Edge::NONE)
+    }
+
+    /// [`Level::valid`] in a section starting at `edge`.
+    #[inline]
+    pub(crate) fn valid_at(&self, i: usize, edge: Edge) -> bool {
+        i + 1 >= self.n && self.tokens[i] != BOS && self.prev(i) != NONE && self.below(i, edge) != NONE
     }
 
     #[inline]
     pub(crate) fn key(&self, i: usize) -> u64 {
-        key(self.prev[i], self.tokens[i + 1 - self.n])
+        key(self.prev(i), self.tokens[i + 1 - self.n])
     }
 
-    /// Counts the order into `dest`; returns its number of n-grams and, with `want_ids`, each position's id.
-    fn count(&self, limits: &Limits, want_ids: bool, dest: &mut Dest) -> Result<(usize, Option<Vec<u32>>), Error> {
+    /// Counts the order into `dest`; returns its number of n-grams. With `want_ids`, each position's id of
+    /// this order (or `NONE`) replaces the one of the order below in `prev`.
+    fn count(&self, limits: &Limits, want_ids: bool, dest: &mut Dest) -> Result<usize, Error> {
         let len = self.tokens.len();
-        let next: Vec<AtomicU32> =
-            if want_ids { (0..len).into_par_iter().map(|_| AtomicU32::new(NONE)).collect() } else { Vec::new() };
-        let ids = if want_ids { Some(&next[..]) } else { None };
+        let ids = if want_ids { Some(self.prev) } else { None };
         let section = limits.section();
         let order = if len <= section {
             // One section: bucket order is key order, local ranks are the ids.
-            Some(self.sort_section(0..len, ids).into_order(self.n))
+            Some(self.sort_section(0..len, ids, Edge::NONE).into_order(self.n))
         } else {
             self.count_sections(section, limits, ids, dest)?
         };
@@ -235,8 +269,7 @@ impl Level<'_> {
                 Dest::Memory(_) => unreachable!("orders counted into memory are returned"),
             },
         };
-        let next = want_ids.then(|| next.into_iter().map(AtomicU32::into_inner).collect());
-        Ok((size, next))
+        Ok(size)
     }
 }
 

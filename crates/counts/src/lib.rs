@@ -23,9 +23,11 @@
 //! buckets' distinct keys, concatenated in bucket order, are globally sorted — no merge. The buckets are
 //! consecutive in a few large arrays of 8-byte entries (key within the bucket, position), each part of
 //! the stream writing straight into its own pieces of them. Walking the sorted buckets writes the order's
-//! columns and each position's new id, the input of order n + 1, and frees each array once walked. For
-//! an order of T positions and D distinct n-grams the working set is therefore about the larger of
-//! 8 bytes × T (entries) and 20 × D (columns), besides the stream and the two per-position id arrays.
+//! columns and frees each array once walked; where order n + 1 follows, each position's new id, its input,
+//! is written once every history has been read, over the id of the order below (one per-position array,
+//! not two: 4 bytes a position less). For an order of T positions and D distinct n-grams the working set
+//! is therefore at most 8 bytes × T (entries) and 20 × D (columns), besides the stream and the
+//! per-position ids.
 //!
 //! With a memory limit, positions are taken in sections that fit it; each section's sorted distinct
 //! n-grams (a *run*) is written to a temporary file, and the runs are merged (external sort), which also

@@ -2,6 +2,8 @@
 //! with the parallel sort but the level's notion of which n-gram ends where, so the tests that compare
 //! the two check the algorithm, not a copy of it.
 
+use std::sync::atomic::AtomicU32;
+
 use hashbrown::HashMap;
 use rayon::prelude::*;
 use shannon_tokens::BOS;
@@ -18,13 +20,13 @@ pub fn count_serial(tokens: &[u32], vocab_size: usize, max_order: usize) -> Coun
     tokens.iter().filter(|&&t| t != BOS).for_each(|&t| unigram[t as usize] += 1);
     let tokens_counted = unigram.iter().sum();
     let mut orders = vec![Order::unigrams(unigram)];
-    let mut prev: Vec<u32> = tokens.to_vec();
+    let mut prev: Vec<AtomicU32> = tokens.iter().map(|&t| AtomicU32::new(t)).collect();
     for n in 2..=max_order {
         let level = Level { tokens, prev: &prev, n, lower: orders[n - 2].len() };
         let mut map: HashMap<u64, (u64, u32)> = HashMap::new();
         for i in 0..tokens.len() {
             if level.valid(i) {
-                map.entry(level.key(i)).or_insert((0, prev[i - 1])).0 += 1;
+                map.entry(level.key(i)).or_insert((0, level.prev(i - 1))).0 += 1;
             }
         }
         let mut entries: Vec<(u64, u64, u32)> = map.into_iter().map(|(k, (c, h))| (k, c, h)).collect();
@@ -38,7 +40,9 @@ pub fn count_serial(tokens: &[u32], vocab_size: usize, max_order: usize) -> Coun
             ),
             true,
         );
-        prev = (0..tokens.len()).map(|i| if level.valid(i) { order.index[&level.key(i)] } else { NONE }).collect();
+        prev = (0..tokens.len())
+            .map(|i| AtomicU32::new(if level.valid(i) { order.index[&level.key(i)] } else { NONE }))
+            .collect();
         orders.push(order);
     }
     Counts { orders, tokens: tokens_counted }

@@ -10,8 +10,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use hashbrown::HashMap;
 use rayon::prelude::*;
 
-use crate::count::Level;
-use crate::types::Order;
+use shannon_tokens::BOS;
+
+use crate::count::{Edge, Level};
+use crate::types::{Order, NONE};
 
 /// Sorted distinct n-grams of one section, in key order: the columns of an [`Order`], with counts of type
 /// `C` — u64 for an order counted in one section, u32 for a run that spills (a section's counts fit).
@@ -38,23 +40,25 @@ impl Run<u64> {
 impl Level<'_> {
     /// Sorts the n-grams ending at `range`: positions are scattered into buckets by suffix-id range (which
     /// are key ranges), each bucket is sorted on its own, and the distinct keys of the buckets in order
-    /// form the run. Each position's rank in the run goes to `ids[i]`.
+    /// form the run. Each position's rank in the run goes to `ids[i]` (`NONE` where no n-gram ends), once
+    /// everything the section reads of `prev` has been read: `ids` may be `prev` itself. `edge` is where the
+    /// section starts.
     ///
     /// No per-part vectors, no concatenation: a first pass sizes every (bucket, part) piece of the scatter
     /// arrays ([`groups`] of whole buckets), and each part writes its entries straight into its pieces. An
     /// entry is the n-gram's key within its bucket and its position — 8 bytes when that key fits 32 bits
     /// (as it does unless the vocabulary or the buckets are huge), 12 otherwise. Buckets are sorted in
     /// place, then walked into the run's columns, sized by their distinct counts; each scatter array is
-    /// freed as soon as it is walked.
-    pub(crate) fn sort_section<C: Tally>(&self, range: Range<usize>, ids: Option<&[AtomicU32]>) -> Run<C> {
+    /// freed as soon as it is walked, or where ids are wanted, once they are written from it.
+    pub(crate) fn sort_section<C: Tally>(&self, range: Range<usize>, ids: Option<&[AtomicU32]>, edge: Edge) -> Run<C> {
         // The first word of the n-gram ending at i is at i + 1 − n.
         let words = range.start.saturating_sub(self.n - 1)..range.end;
         let max_first = self.tokens[words].par_iter().copied().max().unwrap_or(0);
         let layout = Layout::new(range.len(), self.lower, max_first);
         if layout.shift + layout.first_bits <= 32 {
-            self.sort_entries::<u64, C>(range, layout, ids)
+            self.sort_entries::<u64, C>(range, layout, ids, edge)
         } else {
-            self.sort_entries::<[u32; 3], C>(range, layout, ids)
+            self.sort_entries::<[u32; 3], C>(range, layout, ids, edge)
         }
     }
 
@@ -63,6 +67,7 @@ impl Level<'_> {
         range: Range<usize>,
         layout: Layout,
         ids: Option<&[AtomicU32]>,
+        edge: Edge,
     ) -> Run<C> {
         let Layout { shift, first_bits, buckets } = layout;
         let offset_mask = (1u64 << shift) - 1;
@@ -77,8 +82,8 @@ impl Level<'_> {
             .map(|part| {
                 let mut sizes = vec![0u32; buckets];
                 for i in part.clone() {
-                    if self.valid(i) {
-                        sizes[(self.prev[i] >> shift) as usize] += 1;
+                    if self.valid_at(i, edge) {
+                        sizes[(self.prev(i) >> shift) as usize] += 1;
                     }
                 }
                 sizes
@@ -103,8 +108,8 @@ impl Level<'_> {
         drop(sizes);
         parts.into_par_iter().zip(pieces).for_each(|(part, mut pieces)| {
             for i in part {
-                if self.valid(i) {
-                    let suffix = u64::from(self.prev[i]);
+                if self.valid_at(i, edge) {
+                    let suffix = u64::from(self.prev(i));
                     let key = (suffix & offset_mask) << first_bits | u64::from(self.tokens[i + 1 - self.n]);
                     let piece = &mut pieces[(suffix >> shift) as usize];
                     let (slot, tail) = std::mem::take(piece).split_first_mut().expect("sized by the first pass");
@@ -147,38 +152,81 @@ impl Level<'_> {
             .zip(split_mut(&mut run.suffix, &distinct))
             .zip(split_mut(&mut run.history, &distinct))
             .zip(split_mut(&mut run.count, &distinct))
-            .zip(bases)
             .enumerate();
+        // Without ids to write, each group is freed once walked; with them, the groups are kept until every
+        // history has been read from `prev`, which the ids may overwrite.
+        let mut kept = Vec::new();
         for (mut group, g) in scatter.into_iter().zip(&groups) {
-            let work: Vec<_> =
-                split_mut(&mut group, &totals[g.clone()]).into_iter().zip(columns.by_ref().take(g.len())).collect();
-            work.into_par_iter().for_each(|(v, (b, ((((first, suffix), history), count), base)))| {
+            let work: Vec<_> = split_mut(&mut group, &totals[g.clone()])
+                .into_iter()
+                .zip(columns.by_ref().take(g.len()).map(|(b, (((f, s), h), c))| (b, f, s, h, c)))
+                .collect();
+            work.into_par_iter().for_each(|(v, (b, first, suffix, history, count))| {
                 let low = (b as u64) << shift;
                 let mut r = usize::MAX;
                 let mut last = None;
                 for &e in v.iter() {
-                    let (k, pos) = (e.key(), e.pos() as usize);
+                    let (k, pos) = (e.key(), e.pos());
                     if last != Some(k) {
                         r = r.wrapping_add(1);
                         last = Some(k);
                         first[r] = (k & first_mask) as u32;
                         suffix[r] = (low + (k >> first_bits)) as u32;
                         // Where the history is, for now: its loads are gathered below.
-                        history[r] = (pos - 1) as u32;
+                        history[r] = pos;
                     }
                     count[r] += C::from(1);
-                    if let Some(ids) = ids {
-                        ids[pos].store(base + r as u32, Ordering::Relaxed);
-                    }
                 }
                 // One random load per n-gram, each independent of the others, so the processor keeps many
                 // in flight; inside the walk above they waited behind its branches.
                 for h in history.iter_mut() {
-                    *h = self.prev[*h as usize];
+                    *h = self.below(*h as usize, edge);
+                }
+            });
+            if ids.is_some() {
+                kept.push(group);
+            }
+        }
+        if let Some(ids) = ids {
+            self.write_ids(&range, ids, kept, &groups, &totals, &bases);
+        }
+        run
+    }
+
+    /// Writes each position's rank in the run (`bases[b]` plus its key's rank within sorted bucket `b`) to
+    /// `ids`, and `NONE` where no n-gram of the order ends, for the positions of `range`.
+    fn write_ids<E: Entry>(
+        &self,
+        range: &Range<usize>,
+        ids: &[AtomicU32],
+        groups_sorted: Vec<Vec<E>>,
+        groups: &[Range<usize>],
+        totals: &[usize],
+        bases: &[u32],
+    ) {
+        // Where no n-gram ends, from the tokens alone (`prev` may be half overwritten): an n-gram ends at i
+        // when i ≥ n − 1 and no `<s>` lies in the n − 1 positions ending at i.
+        let n = self.n;
+        range.clone().into_par_iter().with_min_len(1 << 14).for_each(|i| {
+            if i + 1 < n || self.tokens[i + 2 - n..=i].contains(&BOS) {
+                ids[i].store(NONE, Ordering::Relaxed);
+            }
+        });
+        for (mut group, g) in groups_sorted.into_iter().zip(groups) {
+            let buckets = split_mut(&mut group, &totals[g.clone()]);
+            buckets.into_par_iter().zip(&bases[g.clone()]).for_each(|(v, &base)| {
+                let mut r = base.wrapping_sub(1);
+                let mut last = None;
+                for e in v.iter() {
+                    let k = e.key();
+                    if last != Some(k) {
+                        r = r.wrapping_add(1);
+                        last = Some(k);
+                    }
+                    ids[e.pos() as usize].store(r, Ordering::Relaxed);
                 }
             });
         }
-        run
     }
 }
 
@@ -347,14 +395,17 @@ mod tests {
             "huge ids take 12-byte entries"
         );
         let t: Vec<u32> = (0..200_000u32).map(|i| if i % 37 == 0 { BOS } else { 3 + (i * 7 + i / 5) % 1013 }).collect();
-        let (mut prev, mut lower) = (t.clone(), 1016);
+        let atomic = |v: &[u32]| v.iter().map(|&x| AtomicU32::new(x)).collect::<Vec<_>>();
+        let (mut prev, mut lower) = (atomic(&t), 1016);
         for n in 2..=4 {
             let level = Level { tokens: &t, prev: &prev, n, lower };
             let layout = Layout::new(t.len(), lower, 1015);
             let ids = || (0..t.len()).map(|_| AtomicU32::new(NONE)).collect::<Vec<_>>();
             let (packed_ids, wide_ids) = (ids(), ids());
-            let packed = level.sort_entries::<u64, u64>(0..t.len(), layout, Some(&packed_ids)).into_order(n);
-            let wide = level.sort_entries::<[u32; 3], u64>(0..t.len(), layout, Some(&wide_ids)).into_order(n);
+            let packed =
+                level.sort_entries::<u64, u64>(0..t.len(), layout, Some(&packed_ids), Edge::NONE).into_order(n);
+            let wide =
+                level.sort_entries::<[u32; 3], u64>(0..t.len(), layout, Some(&wide_ids), Edge::NONE).into_order(n);
             assert_eq!(packed, wide, "order {n}");
             let unwrap = |v: Vec<AtomicU32>| v.into_iter().map(AtomicU32::into_inner).collect::<Vec<_>>();
             let next = unwrap(packed_ids);
@@ -363,7 +414,7 @@ mod tests {
                 packed,
                 count_serial(&t, 1016, n).orders.pop().map(|o| Order { index: HashMap::new(), ..o }).unwrap()
             );
-            (prev, lower) = (next, packed.len());
+            (prev, lower) = (atomic(&next), packed.len());
         }
     }
 }

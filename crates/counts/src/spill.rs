@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use hashbrown::HashMap;
 use rayon::prelude::*;
 
-use crate::count::{Dest, Level, Limits};
+use crate::count::{Dest, Edge, Level, Limits};
 use crate::error::Error;
 use crate::sort::Run;
 use crate::types::{key, Order, NONE};
@@ -34,9 +34,15 @@ impl Level<'_> {
         };
         let ranges: Vec<Range<usize>> =
             (0..self.tokens.len()).step_by(section).map(|s| s..(s + section).min(self.tokens.len())).collect();
+        // Each section's ids go over `prev` (when `ids` is `prev`) as soon as it is sorted, so the id each
+        // section reads just before its start is taken now.
+        let edges: Vec<Edge> = ranges
+            .iter()
+            .map(|r| Edge { start: r.start, before: if r.start == 0 { NONE } else { self.prev(r.start - 1) } })
+            .collect();
         let mut runs = Vec::with_capacity(ranges.len());
-        for (r, range) in ranges.iter().enumerate() {
-            let run = self.sort_section::<u32>(range.clone(), ids);
+        for (r, (range, &edge)) in ranges.iter().zip(&edges).enumerate() {
+            let run = self.sort_section::<u32>(range.clone(), ids, edge);
             let path = limits.temp_dir.join(format!("order{}-run{r}.bin", self.n));
             let result = write_run(&path, &run).map_err(spill(&path));
             runs.push(SpillFile(path, limits.disk.clone()));

@@ -60,7 +60,7 @@ pub struct BuildConfig {
     pub format: Format,
     /// Where the model goes.
     pub output: PathBuf,
-    /// Sorting memory while counting and where sorted runs spill past it.
+    /// Memory for counting and estimating (an ARPA model's), and where sorted runs spill past it.
     pub memory: CountMemory,
     /// How files of documents (JSON Lines) are read: format, text and id fields, bad records.
     pub documents: DocumentOptions,
@@ -203,7 +203,7 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
         progress.message(&format!("note: n-grams sorted within {} ({why})", crate::memory::size(budget)));
     }
     // The token positions' arrays are held while counting: sorting takes what they leave of the budget.
-    let sorting = crate::memory::sort_within(budget, train.ids.len(), progress);
+    let sorting = crate::memory::sort_within(budget, train.ids.len(), &vocab, progress);
     let limits = shannon_counts::Limits {
         memory: Some(sorting),
         temp_dir: spill.path().to_path_buf(),
@@ -223,11 +223,13 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
         })?;
         counted?;
         drop(train);
+        // Estimation's arrays within what the vocabulary leaves of the budget.
+        let estimating = budget.saturating_sub(vocab.heap_bytes() as u64);
         let (written, _) = stage(progress, "estimate and write", None, Unit::Steps, || {
             let (preamble, vocab) = crate::model_file::arpa_preamble(Some(&text.tokenizer), &vocab)?;
             write_with(output, progress, |out| {
                 std::io::Write::write_all(out, preamble.as_bytes()).map_err(|e| Error::io("writing the model", e))?;
-                Ok(shannon_model::streamed::write_arpa(&store, &vocab, smoothing, sentences, Some(budget), out)?)
+                Ok(shannon_model::streamed::write_arpa(&store, &vocab, smoothing, sentences, Some(estimating), out)?)
             })
         })?;
         written.map_err(|e| e.context(writing()))?

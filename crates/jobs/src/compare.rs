@@ -16,7 +16,7 @@ use shannon_report::{
     TrueRate, COMPARE_SCHEMA,
 };
 use shannon_tokens::stream::{self, Stream};
-use shannon_tokens::{Sentences, TokenKind};
+use shannon_tokens::{Sentences, TokenKind, Vocab};
 
 use crate::memory::{CountMemory, SpillDir};
 use crate::progress::{stage, Progress, Unit};
@@ -350,7 +350,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
             &Default::default(),
         )?))),
         Plan::Disk { budget, .. } => {
-            count_to_disk(&config.memory, *budget, &train, &test, vocab.len(), config.order, progress)
+            count_to_disk(&config.memory, *budget, &train, &test, &vocab, config.order, progress)
         }
     })?;
     let counted = counted?;
@@ -416,9 +416,11 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
                             (Some(model), score, summary)
                         }
                         Counted::Disk { store, wanted, .. } => {
-                            // The estimation's arrays within the counting budget: counting is done.
+                            // The estimation's arrays within what the vocabulary, the wanted n-grams and
+                            // the test text leave of the budget: counting is done.
+                            let held = vocab.heap_bytes() + wanted.heap_bytes() + 4 * test.ids.len();
                             let budget = match &plan {
-                                Plan::Disk { budget, .. } => Some(*budget),
+                                Plan::Disk { budget, .. } => Some(budget.saturating_sub(held as u64)),
                                 Plan::Memory(_) => None,
                             };
                             let model = filtered::estimate(store, wanted, order, smoothing, sentences, budget)?;
@@ -564,21 +566,21 @@ fn count_to_disk(
     budget: u64,
     train: &Stream,
     test: &Stream,
-    vocab: usize,
+    vocab: &Vocab,
     order: usize,
     progress: &dyn Progress,
 ) -> Result<Counted> {
     let spill = memory.spill_dir()?;
     // The token positions' arrays are held while counting: sorting takes what they leave of the budget.
-    let sorting = crate::memory::sort_within(budget, train.ids.len() + test.ids.len(), progress);
+    let sorting = crate::memory::sort_within(budget, train.ids.len() + test.ids.len(), vocab, progress);
     let limits =
         Limits { memory: Some(sorting), temp_dir: spill.path().to_path_buf(), index: false, disk: DiskUse::new() };
     let dir = spill.path().join("counts");
     std::fs::create_dir(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
     let mut store = Store::new(&dir);
     store.tally_in(&limits.disk);
-    shannon_counts::count_to_store(&train.ids, vocab, order, &limits, &mut store)?;
-    let text = shannon_counts::count_within(&test.ids, vocab, order, &limits)?;
+    shannon_counts::count_to_store(&train.ids, vocab.len(), order, &limits, &mut store)?;
+    let text = shannon_counts::count_within(&test.ids, vocab.len(), order, &limits)?;
     let wanted =
         Wanted::new(&store, &text).map_err(|e| Error::io(format!("reading the counts in {}", dir.display()), e))?;
     Ok(Counted::Disk { store, wanted, disk: limits.disk, _spill: spill })

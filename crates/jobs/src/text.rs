@@ -202,7 +202,9 @@ pub(crate) fn tokenize_train(
     text: &TextConfig,
     progress: &dyn Progress,
 ) -> Result<(Vocab, Stream)> {
-    Ok(stream::tokenize_train(corpus, spans, &text.tokenizer, text.lossy, &|n| progress.advance(n))?)
+    let tokenized = stream::tokenize_train(corpus, spans, &text.tokenizer, text.lossy, &|n| progress.advance(n));
+    crate::memory::release_freed();
+    Ok(tokenized?)
 }
 
 /// Tokenizes a whole corpus as training text in one stage named "tokenize".

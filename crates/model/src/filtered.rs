@@ -107,6 +107,16 @@ impl Wanted {
     pub fn ngrams(&self) -> Vec<usize> {
         self.store_ids.iter().map(Vec::len).collect()
     }
+
+    /// Bytes of memory the tables hold (for budgets: they are held while every model is estimated), and as
+    /// much again for the values each [`Filtered`] model keeps of them.
+    pub fn heap_bytes(&self) -> usize {
+        let ids: usize = self.store_ids.iter().map(|v| v.capacity() * 4).sum();
+        // A slot of the map: its 12-byte entry, padded to 16, and a control byte.
+        let index: usize = self.index.iter().map(|m| m.capacity() * 17).sum();
+        let values: usize = self.store_ids.iter().map(|v| v.len() * 16).sum();
+        ids + index + values
+    }
 }
 
 /// A backoff model's values for the [`Wanted`] n-grams of one text: scores that text as the whole model

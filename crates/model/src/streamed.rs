@@ -19,8 +19,8 @@
 //! about 2 GB for that 400 MB corpus, against 11.8 GB in memory. Within a budget (`--memory`), an order
 //! whose arrays exceed it keeps its ln p and backoff weights in scratch files (read back in id order, as
 //! every pass reads them), counts continuations as it reads, and takes its histories a range at a time,
-//! one pass over the order per range, each range's statistics within the budget: the 1.9 GB of that
-//! corpus's order 4 became 0.75 GB. The words of each line are rebuilt from the stored keys (first word,
+//! one pass over the order per range, each range's statistics within half the budget: the 1.9 GB of that
+//! corpus's order 4 became 0.5 GB with `--memory 1G`. The words of each line are rebuilt from the stored keys (first word,
 //! suffix id) with one reader per order, so they need no memory either.
 
 use std::io::{self, Write};
@@ -95,10 +95,10 @@ impl<W: Write + Send> Sink for Arpa<'_, W> {
 /// the counts in `store`, handing each order to `sink` as soon as its values are known; returns what
 /// [`Model::summary`](crate::Model::summary) would. The arithmetic is `Model::estimate`'s, in its order.
 ///
-/// `budget` bounds the bytes of the per-order arrays ([`Order::arrays`]). An order whose arrays fit is
-/// estimated in memory; one whose arrays do not keeps its ln p and backoff weights in scratch files beside
-/// the store's columns and takes its histories a range at a time, each range within three quarters of the
-/// budget ([`Order::ranged`]). The values are the same either way, bit for bit.
+/// `budget` bounds the bytes of the per-order arrays ([`Order::arrays`]) and what goes with them (the
+/// caller's vocabulary is not in it). An order whose arrays fit seven eighths of it is estimated in memory; one whose arrays do not keeps its ln p and backoff weights in scratch files beside
+/// the store's columns and takes its histories a range at a time, each range within half the budget
+/// ([`Order::ranged`]). The values are the same either way, bit for bit.
 pub(crate) fn estimate(
     store: &Store,
     top: usize,
@@ -169,15 +169,17 @@ impl Order {
         (16 * self.histories + below + this) as u64
     }
 
-    /// Histories per range when the arrays do not fit `budget`: as many as fit three quarters of it (the
-    /// vocabulary, the readers' blocks and the lines being written take the rest), at least [`LEAST_RANGE`].
+    /// Histories per range when the arrays do not fit `budget`: as many as fit half of it (the vocabulary,
+    /// the words of the lines, the readers' blocks and the lines being written take the rest), at least
+    /// [`LEAST_RANGE`].
     /// One range may hold them all: ln p then still go to scratch files rather than memory.
     fn ranged(&self, budget: Option<u64>) -> Option<usize> {
         let budget = budget?;
-        if self.arrays() <= budget {
+        // In memory, the arrays and an eighth of the budget for the rest.
+        if self.arrays() <= budget / 8 * 7 {
             return None;
         }
-        Some(((budget / 4 * 3 / 16) as usize).max(LEAST_RANGE))
+        Some(((budget / 2 / 16) as usize).max(LEAST_RANGE))
     }
 }
 

@@ -102,6 +102,11 @@ impl Entry {
 }
 
 impl Strings {
+    /// Bytes held on the heap: the text, the ends and the table (an entry and a control byte a slot).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.bytes.capacity() + self.ends.capacity() * 8 + self.table.capacity() * 17
+    }
+
     /// Room for about `strings` strings of `bytes` bytes in all.
     pub(crate) fn with_capacity(strings: usize, bytes: usize) -> Strings {
         Strings {

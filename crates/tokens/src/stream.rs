@@ -132,29 +132,34 @@ pub fn tokenize_extend(
     progress: BytesDone,
 ) -> Result<Stream, Error> {
     let chunks = corpus.chunks(spans);
-    let locals: Vec<(LocalTokens, u64, u64)> = chunks
-        .par_iter()
-        .map(|chunk| {
-            let (text, replaced) = corpus.decode(chunk, decode_policy(tokenizer, lossy))?;
-            let local = LocalTokens::new(tokenizer, &text).map_err(|m| literal(corpus, chunk, m))?;
-            let chars = text.chars().count() as u64;
-            drop(text);
-            corpus.release(chunk);
-            progress((chunk.end - chunk.start) as u64);
-            Ok((local, chars, replaced))
-        })
-        .collect::<Vec<Result<_, Error>>>()
-        .into_iter()
-        // The first error in corpus order, whichever thread met it first.
-        .collect::<Result<_, _>>()?;
     let mut stream = Stream { bytes: Corpus::span_bytes(spans), ..Stream::default() };
-    let mut parts = Vec::with_capacity(locals.len());
-    for (local, chars, replaced) in locals {
-        let (ids, sentences) = local.merge_into(vocab);
-        parts.push(ids);
-        stream.sentences += sentences;
-        stream.chars += chars;
-        stream.replaced += replaced;
+    let mut parts = Vec::with_capacity(chunks.len());
+    // A window of chunks at a time, merged into the vocabulary before the next is tokenized: each chunk's
+    // own vocabulary is held only until it is merged (all of them at once took as much memory as the ids).
+    for window in chunks.chunks(rayon::current_num_threads() * 8) {
+        let locals: Vec<(LocalTokens, u64, u64)> = window
+            .par_iter()
+            .map(|chunk| {
+                let (text, replaced) = corpus.decode(chunk, decode_policy(tokenizer, lossy))?;
+                let local = LocalTokens::new(tokenizer, &text).map_err(|m| literal(corpus, chunk, m))?;
+                let chars = text.chars().count() as u64;
+                drop(text);
+                corpus.release(chunk);
+                progress((chunk.end - chunk.start) as u64);
+                Ok((local, chars, replaced))
+            })
+            .collect::<Vec<Result<_, Error>>>()
+            .into_iter()
+            // The first error in corpus order, whichever thread met it first.
+            .collect::<Result<_, _>>()?;
+        for (local, chars, replaced) in locals {
+            let (mut ids, sentences) = local.merge_into(vocab);
+            ids.shrink_to_fit();
+            parts.push(ids);
+            stream.sentences += sentences;
+            stream.chars += chars;
+            stream.replaced += replaced;
+        }
     }
     Ok(finish(tokenizer, vocab, parts, stream))
 }

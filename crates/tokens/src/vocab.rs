@@ -72,6 +72,11 @@ impl Vocab {
     pub fn strings(&self) -> impl Iterator<Item = &str> {
         self.strings.iter()
     }
+
+    /// Bytes of memory the vocabulary holds (for budgets: it is held while counting).
+    pub fn heap_bytes(&self) -> usize {
+        self.strings.heap_bytes()
+    }
 }
 
 /// Word → id lookup against a fixed vocabulary: a [`Vocab`], or one stored in a model file (which answers
