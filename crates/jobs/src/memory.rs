@@ -89,10 +89,10 @@ pub use shannon_counts::disk::size;
 const POSITION_BYTES: u64 = 8;
 
 /// Counting's sorting memory within a job's `budget` for `positions` token positions and a vocabulary of
-/// `vocab` bytes: what the token stream and its id arrays ([`POSITION_BYTES`] a position) and the vocabulary,
-/// all held while counting, leave of the budget, so that counting's peak stays within it — and at least
-/// [`LEAST`] (or the whole budget, if smaller), in which case the second value says that the arrays take (nearly) all of the budget and the peak
-/// will exceed it.
+/// `vocab` bytes: what the token stream and its ids ([`POSITION_BYTES`] a position) and the vocabulary, all
+/// held while counting, leave of the budget, so that counting's peak stays within it — and at least [`LEAST`]
+/// (or the whole budget, if smaller), in which case the second value says that the arrays take (nearly) all of
+/// the budget and the peak will exceed it.
 pub fn sorting(budget: u64, positions: usize, vocab: u64) -> (u64, Option<String>) {
     let arrays = POSITION_BYTES * positions as u64;
     let left = budget.saturating_sub(arrays + vocab);
@@ -102,8 +102,8 @@ pub fn sorting(budget: u64, positions: usize, vocab: u64) -> (u64, Option<String
         return (left, None);
     }
     let note = format!(
-        "the token stream and its id arrays take {} while counting ({positions} positions, {POSITION_BYTES} bytes \
-         each), {} the budget of {}; n-grams are sorted within {} beside them, so counting's peak exceeds the budget",
+        "the token stream and its ids take {} while counting ({positions} positions, {POSITION_BYTES} bytes each), \
+         {} the budget of {}; n-grams are sorted within {} beside them, so counting's peak exceeds the budget",
         size(arrays),
         if arrays > budget { "more than" } else { "nearly all of" },
         size(budget),
