@@ -140,6 +140,8 @@ def entropy(
     guess_order: Optional[int] = None,
     guess_limit: int = 50000,
     holdout: float = 0.1,
+    memory: Optional[Union[int, str]] = None,
+    temp_dir: Optional[_Path] = None,
     name: Optional[str] = None,
     output: Optional[_Path] = None,
     threads: Optional[int] = None,
@@ -147,7 +149,8 @@ def entropy(
     quiet: bool = False,
 ) -> Dict[str, Any]:
     """Block entropies F_0..F_N with every estimator, Zipf, the guessing game, the entropy rate; the
-    `shannon.entropy/1` report."""
+    `shannon.entropy/1` report. `memory` (bytes, or a size such as "1G") bounds the block counts' keys and
+    the guessing game's counting and estimating, as `--memory` does; the figures are the same."""
 
 def kl(
     p: _Path,

@@ -11,7 +11,7 @@
 //! - `lookup`: splitting the lines and looking their words up in the vocabulary built from the file's words
 //!   (what `score_batch` does before scoring), and the same in the file's own word table;
 //! - `serial`: the walk one word after another (each word's probes wait on the one before);
-//! - `windowed`: the walk as shipped, 16 words at a time with their probes prefetched a turn ahead.
+//! - `windowed`: the walk as shipped, 48 words at a time with their probes prefetched a turn ahead.
 //!
 //! The ways' totals are checked bit for bit against each other before anything is timed.
 //!

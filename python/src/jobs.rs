@@ -287,13 +287,14 @@ pub fn score<'py>(
 
 /// Shannon-style entropy of a corpus: block entropies F_0..F_N with every estimator, Zipf, the guessing
 /// game, the entropy rate; returns the `shannon.entropy/1` report as a dict. Defaults as
-/// `shannon entropy`: Shannon's 27 letters, the text as one stream.
+/// `shannon entropy`: Shannon's 27 letters, the text as one stream. `memory` (bytes, or a size such as
+/// `"1G"`) bounds the block counts and the guessing game as `--memory` does.
 #[pyfunction]
 #[pyo3(signature = (corpus, *, tokens="letters", lowercase=false, sentences="none", skip_symbols=false,
     lossy=false, max_order=None, groups=shannon_eval::entropy::DEFAULT_GROUPS,
     min_coverage=shannon_eval::entropy::DEFAULT_MIN_COVERAGE, no_nsb_jackknife=false, guess_order=None,
-    guess_limit=entropy_job::DEFAULT_GUESS_LIMIT, holdout=text::DEFAULT_HOLDOUT, name=None, output=None,
-    threads=None, progress=false, quiet=false))]
+    guess_limit=entropy_job::DEFAULT_GUESS_LIMIT, holdout=text::DEFAULT_HOLDOUT, memory=None, temp_dir=None,
+    name=None, output=None, threads=None, progress=false, quiet=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn entropy<'py>(
     py: Python<'py>,
@@ -310,6 +311,8 @@ pub fn entropy<'py>(
     guess_order: Option<usize>,
     guess_limit: u64,
     holdout: f64,
+    memory: Option<&Bound<'py, PyAny>>,
+    temp_dir: Option<PathBuf>,
     name: Option<String>,
     output: Option<PathBuf>,
     threads: Option<usize>,
@@ -327,6 +330,7 @@ pub fn entropy<'py>(
     config.nsb_jackknife = !no_nsb_jackknife;
     config.guess_limit = guess_limit;
     config.holdout = holdout;
+    config.memory = build_job::CountMemory { memory: size(memory)?, temp_dir, why: None };
     config.name = name;
     config.threads = threads_of(&options);
     config.true_rate = entropy_job::true_rate_beside(&config.corpus);

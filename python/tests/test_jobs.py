@@ -69,6 +69,15 @@ def test_entropy_equals_the_cli(small_text, tmp_path):
     same(ours, cli_report(tmp_path, "entropy", a, "--max-order", 4, "--guess-order", 2, "--groups", 5))
 
 
+def test_entropy_within_a_budget_equals_the_cli(small_text, tmp_path):
+    a, _ = small_text
+    ours = shannon.entropy(a, max_order=4, guess_order=3, groups=5, memory="1M", temp_dir=tmp_path, quiet=True)
+    assert ours["timings"]["memory"]["budget"] == "--memory"
+    assert ours["timings"]["memory"]["counts"] == "disk"
+    same(ours, cli_report(tmp_path, "entropy", a, "--max-order", 4, "--guess-order", 3, "--groups", 5))
+    assert list(tmp_path.glob(".shannon-spill-*")) == []
+
+
 def test_kl_equals_the_cli(small_text, tmp_path):
     a, b = small_text
     ours = shannon.kl(a, b, order=2, top=5, quiet=True)

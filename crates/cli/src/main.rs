@@ -533,6 +533,17 @@ struct EntropyArgs {
     /// Fraction of lines held out for the guessing game, in (0, 1).
     #[arg(long, value_name = "F", default_value_t = text::DEFAULT_HOLDOUT)]
     holdout: f64,
+    /// Memory for the block counts and the guessing game (e.g. 1G): the block counts sort their keys (8 bytes
+    /// a position) within what the tokens leave of it, in ranges when they do not fit; the guessing game
+    /// counts its training part to disk within it and estimates each predictor from there, keeping only the
+    /// n-grams the game and the held-out text ask for. The same figures for any value. Default: half of the
+    /// memory available.
+    #[arg(long, value_name = "SIZE", value_parser = build::parse_size)]
+    memory: Option<u64>,
+    /// Where the guessing game's counts and sorted runs go (default: the system's temporary directory);
+    /// removed when done or interrupted.
+    #[arg(long, value_name = "DIR")]
+    temp_dir: Option<PathBuf>,
     /// Name used in the report and its default path (default: the corpus's file name).
     #[arg(long)]
     name: Option<String>,
@@ -1087,6 +1098,7 @@ fn run_entropy(mut a: EntropyArgs, progress: &Terminal) -> Result<Outcome> {
     config.name = a.name;
     config.true_rate = entropy::true_rate_beside(&config.corpus);
     config.documents = a.documents.options();
+    config.memory = build::CountMemory { memory: a.memory, temp_dir: a.temp_dir, why: None };
     checked(config.validate())?;
     let output = output::report_path(a.output.as_deref(), &config.report_stem())?;
     output::check(&output)?;

@@ -176,6 +176,10 @@ pub struct BlockOptions {
     pub nsb_jackknife: bool,
     /// How the blocks are counted; every counter gives the same profiles, so the same estimates.
     pub counter: BlockCounter,
+    /// Bytes the sorted keys of [`BlockCounter::Sort`] may take (8 a key; the tokens come on top): past it,
+    /// the keys are made and sorted in ranges of about that size, one pass over the text each. `None`: one
+    /// range, 8 bytes a position. The profiles are the same either way.
+    pub memory: Option<u64>,
 }
 
 /// How n-blocks are counted ([`block_entropies`]). Every counter gives identical count profiles, hence
@@ -218,6 +222,7 @@ impl BlockOptions {
             min_coverage: DEFAULT_MIN_COVERAGE,
             nsb_jackknife: true,
             counter: BlockCounter::Sort,
+            memory: None,
         }
     }
 
@@ -580,7 +585,10 @@ pub fn block_entropies(tokens: &[u32], options: &BlockOptions) -> BlockEntropies
 
     // Phase 1: profiles. profiles[n − 1] = [whole sample, without group 0, …, without group G − 1].
     let packed = match options.counter {
-        BlockCounter::Sort => crate::packed::profiles(tokens, options.max_order, &starts, usize::MAX),
+        BlockCounter::Sort => {
+            let keys = options.memory.map_or(usize::MAX, |bytes| usize::try_from(bytes / 8).unwrap_or(usize::MAX));
+            crate::packed::profiles(tokens, options.max_order, &starts, keys)
+        }
         BlockCounter::Hash | BlockCounter::SuffixArray => None,
     };
     let profiles = packed.unwrap_or_else(|| walked_profiles(tokens, options.max_order, options.counter, &starts));

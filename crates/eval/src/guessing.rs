@@ -1,6 +1,7 @@
 //! Shannon's guessing game played by a language model.
 //!
-//! **In:** a frozen [`Model`] (the predictor), a held-out token stream and the alphabet — the candidate
+//! **In:** a frozen model (the predictor: any [`LanguageModel`] — an estimated `Model`, or one filtered to
+//! the n-grams the game asks for), a held-out token stream and the alphabet — the candidate
 //! symbols the predictor orders.
 //! **Out:** [`Guessing`]: for every predicted position, the rank of the true symbol in the model's ordering
 //! of the alphabet (most probable first), tallied into rank frequencies q_i, and Shannon's bounds on the
@@ -16,11 +17,11 @@
 //!
 //! Positions are ranked in parallel and tallied into integer counts, so results are identical for any
 //! thread count. Each position costs one lookup of its history's contexts and |A| of n-grams
-//! ([`Model::log_probs_of`]).
+//! ([`LanguageModel::log_probs_of`]).
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use shannon_model::Model;
+use shannon_model::LanguageModel;
 use shannon_tokens::BOS;
 
 use crate::history;
@@ -72,7 +73,7 @@ pub struct Guessing {
 /// Plays the game: `model` guesses every position of `tokens` after a `<s>` (or every position of a
 /// stream without markers) from the history [`history`] gives it, ranking `alphabet` (distinct ids the
 /// model can predict).
-pub fn play(model: &Model, tokens: &[u32], alphabet: &[u32]) -> Guessing {
+pub fn play<M: LanguageModel + ?Sized>(model: &M, tokens: &[u32], alphabet: &[u32]) -> Guessing {
     let m = alphabet.len();
     let context = model.order() - 1;
     let rank_counts = (0..tokens.len())
@@ -116,7 +117,7 @@ mod tests {
     use super::*;
     use std::sync::Arc;
 
-    use shannon_model::Smoothing;
+    use shannon_model::{Model, Smoothing};
 
     #[test]
     fn published_table_is_monotone_where_shannon_says_and_bounds_ordered() {

@@ -438,7 +438,8 @@ fn run_job(job: &Job, threads: usize, memory: &CountMemory) -> Result<()> {
                 shannon_report::to_json(&compare::run(&CompareConfig { threads, memory, ..config.clone() }, &Silent)?)
             }
             Work::Entropy(config) => {
-                shannon_report::to_json(&entropy::run(&EntropyConfig { threads, ..config.clone() }, &Silent)?)
+                let memory = memory.clone();
+                shannon_report::to_json(&entropy::run(&EntropyConfig { threads, memory, ..config.clone() }, &Silent)?)
             }
         })
     })?;

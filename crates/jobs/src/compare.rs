@@ -6,19 +6,18 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use shannon_corpus::{Corpus, Source, Span};
-use shannon_counts::store::Store;
-use shannon_counts::{Counts, DiskUse, Limits};
+use shannon_counts::Counts;
 use shannon_eval::tune::DevSplit;
-use shannon_model::filtered::{self, Wanted};
+use shannon_model::filtered;
 use shannon_model::{Model, Smoothing};
 use shannon_report::{
-    CompareReport, CorpusInfo, MemoryUse, ModelEntry, PrunePoint, TemperaturePoint, TestScore, TextStats, Timings,
-    TrueRate, COMPARE_SCHEMA,
+    CompareReport, CorpusInfo, ModelEntry, PrunePoint, TemperaturePoint, TestScore, TextStats, Timings, TrueRate,
+    COMPARE_SCHEMA,
 };
 use shannon_tokens::stream::{self, Stream};
-use shannon_tokens::{Sentences, TokenKind, Vocab};
+use shannon_tokens::{Sentences, TokenKind};
 
-use crate::memory::{CountMemory, SpillDir};
+use crate::memory::{CountMemory, OnDisk};
 use crate::progress::{stage, Progress, Unit};
 use crate::text::{
     check_holdout, check_order, corpus_name, describe, inputs, name_part, open, stem, text_parts, DEFAULT_HOLDOUT,
@@ -350,7 +349,8 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
             &Default::default(),
         )?))),
         Plan::Disk { budget, .. } => {
-            count_to_disk(&config.memory, *budget, &train, &test, &vocab, config.order, progress)
+            OnDisk::count(&config.memory, *budget, &train.ids, &test.ids, &vocab, config.order, progress)
+                .map(Counted::Disk)
         }
     })?;
     let counted = counted?;
@@ -360,22 +360,9 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
     }
     let memory = match &counted {
         Counted::Memory(_) => None,
-        Counted::Disk { wanted, disk, .. } => {
-            let kept: Vec<u64> = wanted.ngrams().iter().map(|&n| n as u64).collect();
-            progress.detail(&format!(
-                "each model keeps the test text's n-grams that training holds: {} per order",
-                kept.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
-            ));
-            progress.detail(&crate::memory::disk_note(disk));
+        Counted::Disk(on_disk) => {
             let Plan::Disk { budget, why } = &plan else { unreachable!("counts on disk are planned so") };
-            Some(MemoryUse {
-                budget_bytes: *budget,
-                budget: why.clone(),
-                counts: "disk".into(),
-                kept_ngrams: kept,
-                spilled_runs: disk.spilled_runs(),
-                temp_disk_peak_bytes: disk.peak_bytes(),
-            })
+            Some(on_disk.memory_use(*budget, why, progress))
         }
     };
 
@@ -415,7 +402,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
                             let summary = model.summary().clone();
                             (Some(model), score, summary)
                         }
-                        Counted::Disk { store, wanted, .. } => {
+                        Counted::Disk(OnDisk { store, wanted, .. }) => {
                             // The estimation's arrays within what the vocabulary, the wanted n-grams and
                             // the test text leave of the budget: counting is done.
                             let held = vocab.heap_bytes() + wanted.heap_bytes() + 4 * test.ids.len();
@@ -554,36 +541,8 @@ enum Plan {
 enum Counted {
     /// Every order's counts, in memory.
     Memory(Arc<Counts>),
-    /// On disk (`--memory`), with the test text's n-grams that they hold. The spill directory holds the store
-    /// and is removed when this is dropped.
-    Disk { store: Store, wanted: Wanted, disk: DiskUse, _spill: SpillDir },
-}
-
-/// Counts the training text into a store on disk within `budget` bytes of sorting memory, and finds which of
-/// the test text's n-grams it holds.
-fn count_to_disk(
-    memory: &CountMemory,
-    budget: u64,
-    train: &Stream,
-    test: &Stream,
-    vocab: &Vocab,
-    order: usize,
-    progress: &dyn Progress,
-) -> Result<Counted> {
-    let spill = memory.spill_dir()?;
-    // The token positions' arrays are held while counting: sorting takes what they leave of the budget.
-    let sorting = crate::memory::sort_within(budget, train.ids.len() + test.ids.len(), vocab, progress);
-    let limits =
-        Limits { memory: Some(sorting), temp_dir: spill.path().to_path_buf(), index: false, disk: DiskUse::new() };
-    let dir = spill.path().join("counts");
-    std::fs::create_dir(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
-    let mut store = Store::new(&dir);
-    store.tally_in(&limits.disk);
-    shannon_counts::count_to_store(&train.ids, vocab.len(), order, &limits, &mut store)?;
-    let text = shannon_counts::count_within(&test.ids, vocab.len(), order, &limits)?;
-    let wanted =
-        Wanted::new(&store, &text).map_err(|e| Error::io(format!("reading the counts in {}", dir.display()), e))?;
-    Ok(Counted::Disk { store, wanted, disk: limits.disk, _spill: spill })
+    /// On disk (`--memory`), with the test text's n-grams that they hold.
+    Disk(OnDisk),
 }
 
 fn holdout_info(holdout: f64) -> CorpusInfo {

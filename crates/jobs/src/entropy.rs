@@ -17,15 +17,17 @@ use shannon_eval::guessing;
 use shannon_eval::words::{alphabet, letter_like, letter_words, rank_frequency, unigram_counts, Alphabet};
 use shannon_info::estimate::CountProfile;
 use shannon_info::zipf;
+use shannon_model::filtered;
 use shannon_model::{Model, Smoothing};
 use shannon_report::entropy::{
     BitsPerLetter, EntropyCorpus, EntropyReport, EntropySettings, EntropyTimings, GuessEntry, Methods, NsbInfo,
     OrderEntry, PerLetter, PublishedBounds, Shannon1951, ZipfSection, ENTROPY_SCHEMA,
 };
-use shannon_report::{TextStats, TrueRate};
+use shannon_report::{MemoryUse, TextStats, TrueRate};
 use shannon_tokens::stream::{self, Stream};
 use shannon_tokens::{Sentences, TokenKind, Tokenizer, Vocab, BOS, UNK};
 
+use crate::memory::{CountMemory, OnDisk};
 use crate::progress::{stage, Progress, Unit};
 use crate::text::{
     check_holdout, check_order, corpus_name, describe, inputs, open, stem, text_parts, tokenize_whole, DEFAULT_HOLDOUT,
@@ -37,6 +39,10 @@ const SHANNON_WORD_LENGTH: [f64; 2] = [4.5, 5.5];
 
 /// Held-out symbols the guessing game guesses at most when no limit is given.
 pub const DEFAULT_GUESS_LIMIT: u64 = 50_000;
+/// Most tokens of histories and candidates the guessing game asks counts on disk for (guessed positions ×
+/// vocabulary × order; 256 MB of ids): Shannon's 27 letters to order 10 ask for 15 M at the default limit.
+/// Past it (all of a long held-out part guessed, or words for symbols), whole models in memory answer.
+const ASKED_LIMIT: u64 = 1 << 26;
 /// The highest `--guess-max-order`: each guessed symbol costs O(N · |A|) for N orders.
 pub const MAX_GUESS_MAX_ORDER: usize = 10_000;
 /// Highest mkn order interpolated with the ∞-gram when the mkn game is not played (`guess_order` 0).
@@ -81,6 +87,9 @@ pub struct EntropyConfig {
     pub true_rate: Option<TrueRate>,
     /// How files of documents (JSON Lines) are read: format, text and id fields, bad records.
     pub documents: DocumentOptions,
+    /// The memory budget (`--memory`; default: a share of the memory available) and where the guessing
+    /// game's counts go (`--temp-dir`). The block counts sort their keys within it too.
+    pub memory: CountMemory,
 }
 
 /// The exact rate recorded beside a generated text (`<file>.source.json`, written by `shannon generate
@@ -117,6 +126,7 @@ impl EntropyConfig {
             threads: rayon::current_num_threads(),
             true_rate: None,
             documents: DocumentOptions::default(),
+            memory: CountMemory::default(),
         }
     }
 
@@ -344,6 +354,8 @@ fn mix_order(config: &EntropyConfig) -> usize {
 pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyReport> {
     config.validate()?;
     let start = Instant::now();
+    // One budget for every stage (the default is read from the memory available once).
+    let budget = config.memory.budget();
     let name = config.name();
     let corpus = open(&config.corpus, (&config.documents, config.text.lossy), progress)?;
     let tok = config.text.tokenizer;
@@ -357,6 +369,14 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
         return Err(Error::Input(format!("{paths}: empty corpus: the text has no {} tokens", tok.kind.name())));
     }
     let alphabet = alphabet(tok.kind, &stream.ids, vocab.len());
+    let text = TextStats {
+        bytes: stream.bytes,
+        chars: stream.chars,
+        sentences: stream.sentences,
+        tokens: stream.tokens,
+        vocabulary: Some(vocab.len() as u64),
+        replaced_invalid_utf8: stream.replaced,
+    };
     let mut warnings = Vec::new();
     if stream.replaced > 0 {
         warnings.push(format!("{} invalid UTF-8 sequences were replaced by U+FFFD (--lossy)", stream.replaced));
@@ -370,6 +390,7 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
         min_coverage: config.min_coverage,
         nsb_jackknife: config.nsb_jackknife,
         counter: config.block_counter,
+        memory: Some(block_keys(budget.0, &stream, &vocab, progress)),
     };
     let (result, blocks_seconds) =
         stage(progress, "blocks", None, Unit::Steps, || blocks::block_entropies(&stream.ids, &options))?;
@@ -390,6 +411,9 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
         let (section, per_letter) = words_and_zipf(&corpus, &tok, lossy, &vocab, &stream)?;
         (section, per_letter, t.elapsed().as_secs_f64())
     };
+    // The guessing game tokenizes its own parts: the whole text's tokens are done with.
+    drop((stream, vocab));
+    crate::memory::release_freed();
 
     let published = |n: usize| match tok.kind {
         TokenKind::Letters if n <= 3 => Some(blocks::SHANNON_1951_F_27[n]),
@@ -438,9 +462,9 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
     // The guessing game.
     let guesses = config.guess_order as u64 + u64::from(config.guess_max_order > 0);
     let (game, guessing_seconds) = stage(progress, "guessing", Some(guesses), Unit::Steps, || {
-        guessing_game(config, &corpus, progress, &mut warnings)
+        guessing_game(config, &budget, &corpus, progress, &mut warnings)
     })?;
-    let (game, split) = game?;
+    let Game { entries: game, lines, train_lines, memory } = game?;
 
     let points: Vec<OrderPoint> =
         orders.iter().map(|o| OrderPoint { n: o.n, supported: o.supported, f: o.f }).collect();
@@ -450,22 +474,9 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
     let report = EntropyReport {
         schema: ENTROPY_SCHEMA.into(),
         tool: crate::tool(),
-        corpus: EntropyCorpus {
-            name,
-            inputs: inputs(&corpus),
-            holdout: config.holdout,
-            lines: split.0,
-            train_lines: split.1,
-        },
+        corpus: EntropyCorpus { name, inputs: inputs(&corpus), holdout: config.holdout, lines, train_lines },
         tokenizer: tok,
-        text: TextStats {
-            bytes: stream.bytes,
-            chars: stream.chars,
-            sentences: stream.sentences,
-            tokens: stream.tokens,
-            vocabulary: Some(vocab.len() as u64),
-            replaced_invalid_utf8: stream.replaced,
-        },
+        text,
         true_entropy_rate: config.true_rate.clone(),
         methods: methods(config, &alphabet),
         alphabet,
@@ -504,9 +515,23 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
             zipf_seconds,
             guessing_seconds,
             total_seconds: start.elapsed().as_secs_f64(),
+            memory,
         },
     };
     Ok(report)
+}
+
+/// The bytes the block counts' sorted keys take at most: what the tokens and the vocabulary leave of the
+/// budget, and at least [`crate::memory::LEAST`] (the budget itself where smaller).
+fn block_keys(budget: u64, stream: &Stream, vocab: &Vocab, progress: &dyn Progress) -> u64 {
+    let held = 4 * stream.ids.len() as u64 + vocab.heap_bytes() as u64;
+    let keys = budget.saturating_sub(held).max(crate::memory::LEAST.min(budget));
+    progress.detail(&format!(
+        "block counts sort their keys within {} of the budget of {}",
+        crate::memory::size(keys),
+        crate::memory::size(budget)
+    ));
+    keys
 }
 
 /// The Zipf section, and for word units the mean word length.
@@ -568,18 +593,28 @@ fn words_and_zipf(
     Ok((section, per_letter))
 }
 
-/// Plays the guessing game for predictor orders 1..=`guess_order`; returns the entries and the split
-/// (lines, training lines).
+/// What the guessing game gives the report.
+struct Game {
+    entries: Vec<GuessEntry>,
+    /// Lines of the text, and of its training part.
+    lines: u64,
+    train_lines: u64,
+    /// With counts on disk, what keeping within the budget cost.
+    memory: Option<MemoryUse>,
+}
+
+/// Plays the guessing game for predictor orders 1..=`guess_order`.
 fn guessing_game(
     config: &EntropyConfig,
+    budget: &(u64, String),
     corpus: &Corpus,
     progress: &dyn Progress,
     warnings: &mut Vec<String>,
-) -> Result<(Vec<GuessEntry>, (u64, u64))> {
+) -> Result<Game> {
     let lines: u64 = corpus.sources().iter().map(|s| s.lines()).sum();
     let train_lines = (lines as f64 * (1.0 - config.holdout)).floor() as u64;
     if config.guess_order == 0 && config.guess_max_order == 0 {
-        return Ok((Vec::new(), (lines, train_lines)));
+        return Ok(Game { entries: Vec::new(), lines, train_lines, memory: None });
     }
     let tok = config.text.tokenizer;
     let (train_spans, test_spans): (Vec<Span>, Vec<Span>) = corpus.split_holdout(config.holdout);
@@ -611,31 +646,172 @@ fn guessing_game(
             lines,
             config.holdout
         ));
-        return Ok((Vec::new(), (lines, train_lines)));
+        return Ok(Game { entries: Vec::new(), lines, train_lines, memory: None });
     }
     let mix = if config.guess_max_order > 0 { mix_order(config) } else { 0 };
     let counted = config.guess_order.max(mix);
-    let counts = Arc::new(shannon_counts::count_within(&train.ids, vocab.len(), counted, &Default::default())?);
     // The guessed symbols: the first `guess_limit` held-out tokens.
     let guessed = if config.guess_limit == 0 {
-        &test.ids[..]
+        test.ids.len()
     } else {
         let mut seen = 0u64;
-        let end = test
-            .ids
+        test.ids
             .iter()
             .position(|&t| {
                 seen += u64::from(t != BOS);
                 seen > config.guess_limit
             })
-            .unwrap_or(test.ids.len());
-        &test.ids[..end]
+            .unwrap_or(test.ids.len())
     };
-    let mut out = Vec::with_capacity(config.guess_order);
     // Lower orders use the same continuation counts in every predictor: each fallback is said once.
     let mut fallbacks = crate::fallbacks::Fallbacks::default();
+    // Every guessed symbol asks for the n-grams of its history with each candidate.
+    let asks = guessed as u64 * vocab.len() as u64 * counted as u64;
+    let in_memory = if config.guess_max_order > 0 {
+        // The ∞-gram predictor interpolates with whole models.
+        true
+    } else if asks > ASKED_LIMIT {
+        progress.message(&format!(
+            "note: the guessing game holds its counts in memory: {guessed} guessed positions × {} symbols × order \
+             {counted} ask for more n-grams than counts on disk serve well (--guess-limit lowers it)",
+            vocab.len()
+        ));
+        true
+    } else {
+        false
+    };
+    let (played, memory) = if in_memory {
+        let guessed = &test.ids[..guessed];
+        (play_in_memory(config, &vocab, &train.ids, guessed, &test.ids, mix, &mut fallbacks, progress)?, None)
+    } else {
+        let asked = asked(&test.ids, guessed, &vocab, config, counted);
+        let train = std::mem::take(&mut train.ids);
+        play_on_disk(config, budget, &vocab, train, asked, &test.ids, guessed, &mut fallbacks, progress)?
+    };
+    warnings.extend(fallbacks.warnings());
+    Ok(Game { entries: played, lines, train_lines, memory })
+}
+
+/// A row of the guessing table: the game an order-`n` predictor played and its cross-entropy on the whole
+/// held-out text.
+fn entry(n: usize, game: guessing::Guessing, score: &shannon_eval::Score, kind: TokenKind) -> GuessEntry {
+    let published = guessing::shannon_1951(n).filter(|_| kind == TokenKind::Letters);
+    GuessEntry {
+        n,
+        symbols: game.symbols,
+        upper: game.upper,
+        lower: game.lower,
+        cross_entropy_bits: score.cross_entropy_bits(),
+        cross_entropy_symbols: score.tokens,
+        rank_counts: game.rank_counts,
+        shannon_upper: published.map(|p| p.0),
+        shannon_lower: published.map(|p| p.1),
+        predictor: None,
+        mean_context: None,
+    }
+}
+
+/// The symbols a predictor ranks: every word it can predict but `<unk>`.
+fn candidates(vocab: &Vocab, predictable: impl Fn(u32) -> bool) -> Vec<u32> {
+    (0..vocab.len() as u32).filter(|&w| w != UNK && predictable(w)).collect()
+}
+
+/// The token stream whose n-grams (orders 1..=`order`) are every one the game and the cross-entropy ask a
+/// predictor for: the held-out text, then for each guessed position (the first `guessed` of `test`) and each
+/// candidate symbol, the position's history followed by that symbol, after a `<s>` that keeps its n-grams
+/// apart from the segment before (an n-gram never holds `<s>` but first: the extra ones it makes, of the
+/// `<s>` before a history cut short of the order, are asked for and never used).
+fn asked(test: &[u32], guessed: usize, vocab: &Vocab, config: &EntropyConfig, order: usize) -> Vec<u32> {
+    let sentences = config.text.tokenizer.sentences == Sentences::Lines;
+    let symbols = candidates(vocab, |w| w != BOS && (sentences || w != shannon_tokens::EOS));
+    let mut out = test.to_vec();
+    for i in 0..guessed {
+        if test[i] == BOS {
+            continue;
+        }
+        let h = shannon_eval::history(test, i, order - 1);
+        for &c in &symbols {
+            if h.first() != Some(&BOS) {
+                out.push(BOS);
+            }
+            out.extend_from_slice(h);
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The game and the cross-entropy of every order from counts on disk within the budget: the training counts
+/// in a store, each predictor estimated from it keeping only the n-grams of `asked` ([`asked`]) —
+/// [`shannon_model::filtered`], whose values are the whole model's, bit for bit.
+#[allow(clippy::too_many_arguments)]
+fn play_on_disk(
+    config: &EntropyConfig,
+    (budget, why): &(u64, String),
+    vocab: &Vocab,
+    train: Vec<u32>,
+    asked: Vec<u32>,
+    test: &[u32],
+    guessed: usize,
+    fallbacks: &mut crate::fallbacks::Fallbacks,
+    progress: &dyn Progress,
+) -> Result<(Vec<GuessEntry>, Option<MemoryUse>)> {
+    let budget = *budget;
+    let t = Instant::now();
+    let on_disk = OnDisk::count(&config.memory, budget, &train, &asked, vocab, config.guess_order, progress)?;
+    progress.detail(&format!("guessing game: counted in {:.1} s", t.elapsed().as_secs_f64()));
+    drop((train, asked));
+    crate::memory::release_freed();
+    let memory = on_disk.memory_use(budget, why, progress);
+    // The estimation's arrays within what the vocabulary, the wanted n-grams and the held-out text leave.
+    let held = vocab.heap_bytes() + on_disk.wanted.heap_bytes() + 4 * test.len();
+    let estimation = Some(budget.saturating_sub(held as u64));
+    let sentences = config.text.tokenizer.sentences == Sentences::Lines;
+    let mut out = Vec::with_capacity(config.guess_order);
+    for n in 1..=config.guess_order {
+        let t = Instant::now();
+        let model = filtered::estimate(&on_disk.store, &on_disk.wanted, n, Smoothing::Mkn, sentences, estimation)?;
+        for d in &model.summary().discounts {
+            if let Some(why) = &d.fallback {
+                fallbacks.note("guessing predictors", why, n);
+            }
+        }
+        let estimated = t.elapsed().as_secs_f64();
+        let game = guessing::play(&model, &test[..guessed], &candidates(vocab, |w| model.is_predictable(w)));
+        let played = t.elapsed().as_secs_f64();
+        let score = shannon_eval::score(&model, test, false);
+        progress.detail(&format!(
+            "guessing game, order {n}: estimated in {estimated:.1} s, played in {:.1} s, held-out text scored in {:.1} s",
+            played - estimated,
+            t.elapsed().as_secs_f64() - played
+        ));
+        out.push(entry(n, game, &score, config.text.tokenizer.kind));
+        progress.advance(1);
+        crate::progress::checkpoint(progress)?;
+    }
+    Ok((out, Some(memory)))
+}
+
+/// The game with whole models estimated from counts in memory, and (with `--guess-max-order`) the ∞-gram
+/// predictor of a suffix-array index of `train`, alone and interpolated with the mkn models of orders
+/// 1..=`mix`.
+#[allow(clippy::too_many_arguments)]
+fn play_in_memory(
+    config: &EntropyConfig,
+    vocab: &Vocab,
+    train: &[u32],
+    guessed: &[u32],
+    test: &[u32],
+    mix: usize,
+    fallbacks: &mut crate::fallbacks::Fallbacks,
+    progress: &dyn Progress,
+) -> Result<Vec<GuessEntry>> {
+    let tok = config.text.tokenizer;
+    let counted = config.guess_order.max(mix);
+    let counts = Arc::new(shannon_counts::count_within(train, vocab.len(), counted, &Default::default())?);
+    let mut out = Vec::with_capacity(config.guess_order);
     let mut mixed: Vec<Model> = Vec::new();
-    for n in 1..=config.guess_order.max(mix) {
+    for n in 1..=counted {
         let model = Model::estimate(Arc::clone(&counts), n, Smoothing::Mkn, tok.sentences == Sentences::Lines)?;
         for d in &model.summary().discounts {
             if let Some(why) = &d.fallback {
@@ -646,55 +822,40 @@ fn guessing_game(
             mixed.push(model);
             continue;
         }
-        let candidates: Vec<u32> = (0..vocab.len() as u32).filter(|&w| w != UNK && model.is_predictable(w)).collect();
-        let game = guessing::play(&model, guessed, &candidates);
-        let score = shannon_eval::score(&model, &test.ids, false);
-        let published = guessing::shannon_1951(n).filter(|_| tok.kind == TokenKind::Letters);
-        out.push(GuessEntry {
-            n,
-            symbols: game.symbols,
-            upper: game.upper,
-            lower: game.lower,
-            cross_entropy_bits: score.cross_entropy_bits(),
-            cross_entropy_symbols: score.tokens,
-            rank_counts: game.rank_counts,
-            shannon_upper: published.map(|p| p.0),
-            shannon_lower: published.map(|p| p.1),
-            predictor: None,
-            mean_context: None,
-        });
+        let game = guessing::play(&model, guessed, &candidates(vocab, |w| model.is_predictable(w)));
+        let score = shannon_eval::score(&model, test, false);
+        out.push(entry(n, game, &score, tok.kind));
         progress.advance(1);
         crate::progress::checkpoint(progress)?;
         if n <= mix {
             mixed.push(model);
         }
     }
-    if config.guess_max_order > 0 {
-        let index = shannon_index::build_in_memory(&train.ids, &vocab, Some(&tok))?;
-        let candidates: Vec<u32> =
-            (0..vocab.len() as u32).filter(|&w| w != UNK && mixed[0].is_predictable(w)).collect();
-        let games = shannon_eval::infinigram::play(&index, Some(&mixed), guessed, &candidates, config.guess_max_order);
-        for g in games {
-            let n = g.game.n;
-            let published = guessing::shannon_1951(n).filter(|_| tok.kind == TokenKind::Letters);
-            out.push(GuessEntry {
-                n,
-                symbols: g.game.symbols,
-                upper: g.game.upper,
-                lower: g.game.lower,
-                cross_entropy_bits: g.cross_entropy_bits,
-                cross_entropy_symbols: g.game.symbols,
-                rank_counts: g.game.rank_counts,
-                shannon_upper: published.map(|p| p.0),
-                shannon_lower: published.map(|p| p.1),
-                predictor: Some(g.predictor.name().to_string()),
-                mean_context: Some(g.mean_context),
-            });
-        }
-        progress.advance(1);
+    if config.guess_max_order == 0 {
+        return Ok(out);
     }
-    warnings.extend(fallbacks.warnings());
-    Ok((out, (lines, train_lines)))
+    let index = shannon_index::build_in_memory(train, vocab, Some(&tok))?;
+    let symbols = candidates(vocab, |w| mixed[0].is_predictable(w));
+    let games = shannon_eval::infinigram::play(&index, Some(&mixed), guessed, &symbols, config.guess_max_order);
+    for g in games {
+        let n = g.game.n;
+        let published = guessing::shannon_1951(n).filter(|_| tok.kind == TokenKind::Letters);
+        out.push(GuessEntry {
+            n,
+            symbols: g.game.symbols,
+            upper: g.game.upper,
+            lower: g.game.lower,
+            cross_entropy_bits: g.cross_entropy_bits,
+            cross_entropy_symbols: g.game.symbols,
+            rank_counts: g.game.rank_counts,
+            shannon_upper: published.map(|p| p.0),
+            shannon_lower: published.map(|p| p.1),
+            predictor: Some(g.predictor.name().to_string()),
+            mean_context: Some(g.mean_context),
+        });
+    }
+    progress.advance(1);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -704,6 +865,77 @@ mod tests {
     fn config(kind: TokenKind) -> EntropyConfig {
         let tokenizer = Tokenizer { kind, lowercase: false, sentences: Sentences::None, skip_symbols: false };
         EntropyConfig::new(vec![], TextConfig { tokenizer, lossy: false })
+    }
+
+    /// A text of `len` symbols over ids 3..3 + `k` from a fixed generator with some memory, as sentences
+    /// (`<s>` … `</s>` every 5 to 40 symbols) or one stream.
+    fn text(len: usize, k: u32, seed: u64, sentences: bool) -> Vec<u32> {
+        let mut x = seed;
+        let mut out = Vec::with_capacity(len + len / 4);
+        let mut prev = 3u32;
+        let mut left = 0u64;
+        for _ in 0..len {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = x >> 33;
+            if sentences && left == 0 {
+                if !out.is_empty() {
+                    out.push(shannon_tokens::EOS);
+                }
+                out.push(BOS);
+                left = 5 + r % 36;
+            }
+            left = left.saturating_sub(1);
+            // Mostly the successor of the previous symbol, sometimes any.
+            prev = if r % 7 < 4 { 3 + (prev - 3 + 1) % k } else { 3 + (r / 7) as u32 % k };
+            out.push(prev);
+        }
+        if sentences {
+            out.push(shannon_tokens::EOS);
+        }
+        out
+    }
+
+    #[test]
+    fn the_game_from_counts_on_disk_equals_the_game_of_whole_models() {
+        for (sentences, budget) in [(false, None), (true, None), (false, Some(4096)), (true, Some(1 << 16))] {
+            let mut vocab = Vocab::new();
+            for c in ["a", "b", "c", "d", "e"] {
+                vocab.intern(c);
+            }
+            let train = text(3000, 5, 7, sentences);
+            let test = text(400, 5, 11, sentences);
+            let mut config = config(TokenKind::Letters);
+            config.text.tokenizer.sentences = if sentences { Sentences::Lines } else { Sentences::None };
+            config.guess_order = 6;
+            config.memory.memory = budget;
+            let guessed = 150;
+            let quiet = &crate::progress::Silent;
+            let mut notes = crate::fallbacks::Fallbacks::default();
+            let whole = play_in_memory(&config, &vocab, &train, &test[..guessed], &test, 0, &mut notes, quiet).unwrap();
+            let mut notes_on_disk = crate::fallbacks::Fallbacks::default();
+            let asked = asked(&test, guessed, &vocab, &config, config.guess_order);
+            let (on_disk, memory) = play_on_disk(
+                &config,
+                &config.memory.budget(),
+                &vocab,
+                train.clone(),
+                asked,
+                &test,
+                guessed,
+                &mut notes_on_disk,
+                quiet,
+            )
+            .unwrap();
+            assert_eq!(whole.len(), 6);
+            assert_eq!(on_disk, whole, "sentences {sentences}, budget {budget:?}");
+            assert_eq!(notes_on_disk.warnings(), notes.warnings());
+            let memory = memory.expect("counts on disk");
+            assert_eq!(memory.counts, "disk");
+            assert_eq!(memory.kept_ngrams.len(), 6);
+            if budget == Some(4096) {
+                assert!(memory.spilled_runs > 0, "a budget of 4 KiB spills");
+            }
+        }
     }
 
     #[test]

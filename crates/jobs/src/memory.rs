@@ -1,8 +1,15 @@
 //! How much memory counting may use (`--memory`) and where its sorted runs and on-disk counts go
-//! (`--temp-dir`): shared by the jobs that count (`build`, `compare`).
+//! (`--temp-dir`): shared by the jobs that count (`build`, `compare`, `entropy`'s guessing game).
 
 use std::path::{Path, PathBuf};
 
+use shannon_counts::store::Store;
+use shannon_counts::{DiskUse, Limits};
+use shannon_model::filtered::Wanted;
+use shannon_report::MemoryUse;
+use shannon_tokens::Vocab;
+
+use crate::progress::Progress;
 use crate::{cleanup, Error, Result};
 
 /// How much memory counting may use (`--memory`) and where it spills sorted runs past it (`--temp-dir`).
@@ -70,7 +77,7 @@ const DEFAULT_SHARE: u64 = 2;
 const FALLBACK: u64 = 1 << 30;
 
 /// The least budget chosen: below it, every order would spill in small runs.
-const LEAST: u64 = 64 << 20;
+pub(crate) const LEAST: u64 = 64 << 20;
 
 /// The sorting budget a job takes when `--memory` is not given, and the words that say why: half of the
 /// memory available now (`MemAvailable`, and within a cgroup v2 limit the room left under it), or 1 GiB
@@ -125,18 +132,70 @@ pub(crate) fn release_freed() {
 }
 
 /// [`sorting`], said through `progress`: a note where the arrays leave too little, the share with `-v`.
-pub(crate) fn sort_within(
-    budget: u64,
-    positions: usize,
-    vocab: &shannon_tokens::Vocab,
-    progress: &dyn crate::progress::Progress,
-) -> u64 {
+pub(crate) fn sort_within(budget: u64, positions: usize, vocab: &Vocab, progress: &dyn Progress) -> u64 {
     let (bytes, over) = sorting(budget, positions, vocab.heap_bytes() as u64);
     if let Some(over) = over {
         progress.message(&format!("note: {over}"));
     }
     progress.detail(&format!("counting sorts within {} of the budget of {}", size(bytes), size(budget)));
     bytes
+}
+
+/// Training counts kept on disk, and the n-grams of one text that they hold: what `compare --memory` and the
+/// guessing game estimate their models from ([`shannon_model::filtered`]), keeping only what scoring that
+/// text asks for. The spill directory that holds the store is removed when this is dropped.
+pub(crate) struct OnDisk {
+    pub(crate) store: Store,
+    pub(crate) wanted: Wanted,
+    pub(crate) disk: DiskUse,
+    _spill: SpillDir,
+}
+
+impl OnDisk {
+    /// Counts `train` (orders 1..=`order`) into a store on disk within `budget` bytes, less what the token
+    /// positions of `train` and `text` hold while counting ([`sort_within`]), and finds which of `text`'s
+    /// n-grams the store holds.
+    pub(crate) fn count(
+        memory: &CountMemory,
+        budget: u64,
+        train: &[u32],
+        text: &[u32],
+        vocab: &Vocab,
+        order: usize,
+        progress: &dyn Progress,
+    ) -> Result<OnDisk> {
+        let spill = memory.spill_dir()?;
+        let sorting = sort_within(budget, train.len() + text.len(), vocab, progress);
+        let limits =
+            Limits { memory: Some(sorting), temp_dir: spill.path().to_path_buf(), index: false, disk: DiskUse::new() };
+        let dir = spill.path().join("counts");
+        std::fs::create_dir(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
+        let mut store = Store::new(&dir);
+        store.tally_in(&limits.disk);
+        shannon_counts::count_to_store(train, vocab.len(), order, &limits, &mut store)?;
+        let counted = shannon_counts::count_within(text, vocab.len(), order, &limits)?;
+        let wanted = Wanted::new(&store, &counted)
+            .map_err(|e| Error::io(format!("reading the counts in {}", dir.display()), e))?;
+        Ok(OnDisk { store, wanted, disk: limits.disk, _spill: spill })
+    }
+
+    /// What keeping within `budget` (from `why`) cost, for a report's timings; said with `-v` too.
+    pub(crate) fn memory_use(&self, budget: u64, why: &str, progress: &dyn Progress) -> MemoryUse {
+        let kept: Vec<u64> = self.wanted.ngrams().iter().map(|&n| n as u64).collect();
+        progress.detail(&format!(
+            "each model keeps the n-grams of the text it scores that training holds: {} per order",
+            kept.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        ));
+        progress.detail(&disk_note(&self.disk));
+        MemoryUse {
+            budget_bytes: budget,
+            budget: why.to_string(),
+            counts: "disk".into(),
+            kept_ngrams: kept,
+            spilled_runs: self.disk.spilled_runs(),
+            temp_disk_peak_bytes: self.disk.peak_bytes(),
+        }
+    }
 }
 
 /// What counting's temporary files came to (for `-v`): their peak, and whether sorting spilled runs.

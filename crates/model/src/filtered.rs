@@ -14,7 +14,6 @@
 
 use std::io;
 
-use hashbrown::HashMap;
 use rayon::prelude::*;
 use shannon_counts::store::{Column, Store};
 use shannon_counts::{key, Counts, NONE};
@@ -32,7 +31,62 @@ pub struct Wanted {
     /// Order 1: every word of the vocabulary.
     store_ids: Vec<Vec<u32>>,
     /// Per order n ≥ 2 (index n − 1): key (compact id of the suffix, first word) → compact id.
-    index: Vec<HashMap<u64, u32>>,
+    index: Vec<Table>,
+}
+
+/// Key → compact id by open addressing with linear probing, each slot the key and its id side by side (one
+/// cache line a probe), at most 2/3 full. Not a `HashMap`, so that the walk can prefetch a probe's slot a turn
+/// before it reads it ([`walk::Slots::probe`]), as the binary format's tables do: scoring a long text probes
+/// tables far larger than the cache.
+#[derive(Debug)]
+struct Table {
+    slots: Vec<Slot>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: u64,
+    id: u32,
+}
+
+/// No key: `key(NONE, NONE)`, which no n-gram has.
+const EMPTY: u64 = u64::MAX;
+
+impl Table {
+    /// The table of `keys`, each under its index.
+    fn new(keys: &[u64]) -> Table {
+        let size = keys.len() + keys.len() / 2 + 1;
+        let mut slots = vec![Slot { key: EMPTY, id: 0 }; size];
+        for (id, &key) in keys.iter().enumerate() {
+            let mut i = home(key, size);
+            while slots[i].key != EMPTY {
+                i = if i + 1 == size { 0 } else { i + 1 };
+            }
+            slots[i] = Slot { key, id: id as u32 };
+        }
+        Table { slots }
+    }
+
+    /// The id of `key`, searched from slot `i` (its home).
+    #[inline]
+    fn find_from(&self, key: u64, mut i: usize) -> Option<u32> {
+        loop {
+            let slot = self.slots[i];
+            if slot.key == key {
+                return Some(slot.id);
+            }
+            if slot.key == EMPTY {
+                return None;
+            }
+            i = if i + 1 == self.slots.len() { 0 } else { i + 1 };
+        }
+    }
+}
+
+/// Where the search for `key` starts in a table of `size` slots.
+#[inline]
+fn home(key: u64, size: usize) -> usize {
+    crate::binary::fastrange(crate::binary::fmix64(key), size)
 }
 
 /// Store keys read per block while merging.
@@ -46,14 +100,14 @@ impl Wanted {
         assert_eq!(text.vocab_size(), v, "the text is counted with the store's vocabulary");
         assert!(text.max_order() <= store.max_order(), "the text's orders are in the store");
         let mut store_ids = vec![(0..v as u32).collect::<Vec<u32>>()];
-        let mut index = vec![HashMap::new()];
+        let mut index = vec![Table::new(&[])];
         // Text id of the order below → compact id (or NONE); order 1: the word itself.
         let mut compact_below: Vec<u32> = (0..v as u32).collect();
         for n in 2..=text.max_order() {
             let order = text.order(n);
             let below = &store_ids[n - 2];
             let mut ids = Vec::new();
-            let mut map = HashMap::new();
+            let mut keys = Vec::new();
             let mut compact = vec![NONE; order.len()];
             let mut reader = store.reader::<(u32, u32)>(n, Column::Ngrams, 0)?;
             // The store's keys of ids `at..at + block.len()`.
@@ -83,7 +137,7 @@ impl Wanted {
                     if have >= want {
                         if have == want {
                             compact[t] = ids.len() as u32;
-                            map.insert(key(c, first), ids.len() as u32);
+                            keys.push(key(c, first));
                             ids.push((at + i) as u32);
                         }
                         break;
@@ -92,7 +146,7 @@ impl Wanted {
                 }
             }
             store_ids.push(ids);
-            index.push(map);
+            index.push(Table::new(&keys));
             compact_below = compact;
         }
         Ok(Wanted { store_ids, index })
@@ -112,8 +166,7 @@ impl Wanted {
     /// much again for the values each [`Filtered`] model keeps of them.
     pub fn heap_bytes(&self) -> usize {
         let ids: usize = self.store_ids.iter().map(|v| v.capacity() * 4).sum();
-        // A slot of the map: its 12-byte entry, padded to 16, and a control byte.
-        let index: usize = self.index.iter().map(|m| m.capacity() * 17).sum();
+        let index: usize = self.index.iter().map(|t| t.slots.capacity() * std::mem::size_of::<Slot>()).sum();
         let values: usize = self.store_ids.iter().map(|v| v.len() * 16).sum();
         ids + index + values
     }
@@ -216,6 +269,12 @@ impl Filtered<'_> {
     pub fn summary(&self) -> &Summary {
         &self.summary
     }
+
+    /// Whether `w` can be predicted (not `<s>`, nor `</s>` unless sentences end with it), as
+    /// [`Model::is_predictable`](crate::Model::is_predictable) says.
+    pub fn is_predictable(&self, w: u32) -> bool {
+        walk::Slots::is_predictable(self, w)
+    }
 }
 
 impl walk::Slots for Filtered<'_> {
@@ -233,7 +292,31 @@ impl walk::Slots for Filtered<'_> {
 
     #[inline]
     fn find(&self, n: usize, suffix: u32, first: u32) -> Option<u32> {
-        self.wanted.index[n - 1].get(&key(suffix, first)).copied()
+        let table = &self.wanted.index[n - 1];
+        let k = key(suffix, first);
+        table.find_from(k, home(k, table.slots.len()))
+    }
+
+    #[inline]
+    fn probe(&self, n: usize, suffix: u32, first: u32) -> walk::Probe {
+        let table = &self.wanted.index[n - 1];
+        let k = key(suffix, first);
+        let at = home(k, table.slots.len());
+        walk::prefetch(&table.slots[at..]);
+        walk::Probe { key: k, at }
+    }
+
+    #[inline]
+    fn find_probe(&self, n: usize, probe: walk::Probe) -> Option<u32> {
+        self.wanted.index[n - 1].find_from(probe.key, probe.at)
+    }
+
+    #[inline]
+    fn prefetch_values(&self, n: usize, slot: u32) {
+        walk::prefetch(&self.log_prob[n - 1][slot as usize..]);
+        if let Some(backoffs) = self.log_backoff.get(n - 1) {
+            walk::prefetch(&backoffs[slot as usize..]);
+        }
     }
 
     #[inline]

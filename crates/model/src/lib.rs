@@ -472,6 +472,15 @@ pub trait LanguageModel: Sync {
     fn stream_log_probs(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
         stream_each(self, tokens, out)
     }
+
+    /// ln p(w | `history`) of each w of `words`, into `out` (as long): the same values as
+    /// [`LanguageModel::log_prob`], which a model may find faster together (the guessing game asks every
+    /// symbol of the alphabet after each history).
+    fn log_probs_of(&self, history: &[u32], words: &[u32], out: &mut [f64]) {
+        for (o, &w) in out.iter_mut().zip(words) {
+            *o = self.log_prob(history, w);
+        }
+    }
 }
 
 impl LanguageModel for Model {
@@ -487,9 +496,13 @@ impl LanguageModel for Model {
         Model::log_prob_matched(self, history, word)
     }
 
+    fn log_probs_of(&self, history: &[u32], words: &[u32], out: &mut [f64]) {
+        Model::log_probs_of(self, history, words, out)
+    }
+
     /// A backoff-form model walks the stream as the binary format does ([`walk::stream_log_probs`]): the
     /// n-grams found ending at one word are the next word's contexts, so each word costs one lookup per
-    /// order instead of two, 16 words at a time (no prefetch hints: the lookups are hash-map probes). Same
+    /// order instead of two, many words at a time (no prefetch hints: the lookups are hash-map probes). Same
     /// values, bit for bit (tests).
     fn stream_log_probs(&self, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
         match &self.form {

@@ -48,7 +48,7 @@ use shannon_tokens::Tokenizer;
 pub use shannon_eval::extrapolation::{CrossEntropyFits, Extrapolation, FitEntry};
 pub use shannon_eval::words::Alphabet;
 
-use crate::{Input, TextStats, Tool, TrueRate};
+use crate::{Input, MemoryUse, TextStats, Tool, TrueRate};
 
 /// The schema tag of entropy reports.
 pub const ENTROPY_SCHEMA: &str = "shannon.entropy/1";
@@ -278,6 +278,10 @@ pub struct EntropyTimings {
     pub guessing_seconds: f64,
     /// Everything.
     pub total_seconds: f64,
+    /// How the guessing game kept within the memory budget: its training counts on disk, each predictor
+    /// estimated from there keeping only the n-grams the game and the held-out text ask for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryUse>,
 }
 
 /// A `shannon entropy` report. See the module doc for the wire format.

@@ -220,13 +220,19 @@ fn generated_markov_text_end_to_end() {
 // ---------------------------------------------------------------------------------------------------
 // The guessing game on generated English-like text.
 
+/// `bytes` of English-like text in `dir`: its path, and the text.
+fn english(dir: &Path, bytes: u64) -> (PathBuf, Vec<u8>) {
+    let path = dir.join("english.txt");
+    let mut text = Vec::new();
+    English::new(English::DEFAULT_SEED).write(bytes, &mut text).unwrap();
+    std::fs::write(&path, &text).unwrap();
+    (path, text)
+}
+
 #[test]
 fn guessing_bounds_bracket_and_match_f1_of_the_held_out_letters() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("english.txt");
-    let mut text = Vec::new();
-    English::new(English::DEFAULT_SEED).write(200_000, &mut text).unwrap();
-    std::fs::write(&path, &text).unwrap();
+    let (path, text) = english(dir.path(), 200_000);
     let r = entropy(
         &path,
         &["--max-order", "4", "--guess-order", "4", "--guess-limit", "0", "--no-nsb-jackknife", "--groups", "4"],
@@ -251,16 +257,38 @@ fn guessing_bounds_bracket_and_match_f1_of_the_held_out_letters() {
     assert!((upper1 - f1).abs() < 1e-9, "upper bound at N = 1 {upper1} vs held-out F_1 {f1}");
 }
 
+#[test]
+fn entropy_within_a_tiny_budget_gives_the_same_report() {
+    // 64 KiB: the block counts' keys in many ranges, the guessing game's counts sorted in spilled runs and
+    // its predictors estimated a few histories at a time; every figure as without a budget.
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = english(dir.path(), 200_000);
+    let spill = dir.path().join("spill");
+    std::fs::create_dir(&spill).unwrap();
+    let args = ["--max-order", "6", "--guess-order", "5", "--no-nsb-jackknife", "--groups", "4"];
+    let mut free = entropy(&path, &args);
+    let budget = [&args[..], &["--memory", "64K", "--temp-dir", spill.to_str().unwrap()]].concat();
+    let mut bounded = entropy(&path, &budget);
+    let memory = bounded["timings"]["memory"].clone();
+    assert_eq!(memory["budget"], "--memory");
+    assert_eq!(memory["budget_bytes"].as_u64(), Some(64 << 10));
+    assert_eq!(memory["counts"], "disk");
+    assert!(memory["spilled_runs"].as_u64().unwrap() > 0, "{memory}");
+    assert_eq!(memory["kept_ngrams"].as_array().unwrap().len(), 5);
+    assert_eq!(std::fs::read_dir(&spill).unwrap().count(), 0, "the spill directory is removed");
+    for r in [&mut free, &mut bounded] {
+        r.as_object_mut().unwrap().remove("timings");
+    }
+    assert_eq!(bounded, free);
+}
+
 // ---------------------------------------------------------------------------------------------------
 // Zipf.
 
 #[test]
 fn shannon_zipf_model_gives_9_135_not_11_82() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("english.txt");
-    let mut text = Vec::new();
-    English::new(English::DEFAULT_SEED).write(50_000, &mut text).unwrap();
-    std::fs::write(&path, &text).unwrap();
+    let (path, _) = english(dir.path(), 50_000);
     let r = entropy(&path, &["--max-order", "2", "--guess-order", "0", "--groups", "2"]);
     let z = &r["zipf"];
     // Recomputed values from PUBLISHED.md §1b: −Σ_{n≤8727} (0.1/n) log2(0.1/n) = 9.135 bits/word with mass
