@@ -36,9 +36,10 @@ pub(crate) fn check_positions(positions: usize, limit: u64) -> Result<(), Error>
 /// Limits on counting: how much working memory it may use, where it spills, and what it builds.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    /// Bytes of working memory for sorting n-grams (the token stream, the per-position id arrays and the
-    /// resulting [`Counts`] come on top: see [`Limits::overhead`]). `None`: no limit, every order is
-    /// sorted in one section in memory.
+    /// Bytes of working memory for sorting n-grams. The token stream and one per-position id array (4 bytes
+    /// a position each: each order's ids are written over the order below's) and the resulting [`Counts`]
+    /// come on top; callers with a budget for all of it subtract them first (`shannon_jobs::memory::sorting`).
+    /// `None`: no limit, every order is sorted in one section in memory.
     pub memory: Option<u64>,
     /// Directory for sorted runs when the limit is reached. The caller owns it (and removes it on
     /// interruption); counting removes its own files from it as soon as an order is merged.
@@ -66,14 +67,6 @@ impl Limits {
     /// A spill error for `path` while counting order `order`, with the temporary disk held now.
     pub(crate) fn spill_error(&self, order: usize, path: std::path::PathBuf, source: std::io::Error) -> Error {
         Error::Spill { order, path, source, held: self.disk.bytes(), bound: 0 }
-    }
-
-    /// Memory counting needs besides [`Limits::memory`], in bytes, for `positions` token positions: the
-    /// stream itself and one per-position id array (4 bytes each; each order's ids are written over the
-    /// order below's), plus the counts it returns (20 bytes per n-gram, and about 32 more per n-gram of
-    /// order ≥ 2 with the index).
-    pub fn overhead(&self, positions: u64, ngrams: u64) -> u64 {
-        8 * positions + ngrams * if self.index { 52 } else { 20 }
     }
 
     /// Positions per section under this limit (`usize::MAX` without one).

@@ -135,6 +135,17 @@ mod tests {
     }
 
     #[test]
+    fn sentence_starts_just_before_a_piece_of_positions_count_as_serially() {
+        // `<s>` every 37 positions over several of `write_ids`'s pieces of 2^14 positions: the one at 81,918
+        // lies in the windows of the first positions of the piece at 81,920, which must find it there.
+        let t: Vec<u32> =
+            (0..(5 * (1u32 << 14) + 5)).map(|i| if i % 37 == 0 { BOS } else { 3 + (i * 7 + i / 5) % 13 }).collect();
+        for order in [3, 4, 6] {
+            assert_eq!(count(&t, 16, order), count_serial(&t, 16, order), "order {order}");
+        }
+    }
+
+    #[test]
     fn blocks_smaller_than_input_merge_correctly() {
         // Many buckets and parts in a stream without markers.
         let t: Vec<u32> = (0..(3 * (1u32 << 16) + 17)).map(|i| 3 + (i * 7 + i / 5) % 13).collect();

@@ -207,9 +207,20 @@ impl Level<'_> {
         // Where no n-gram ends, from the tokens alone (`prev` may be half overwritten): an n-gram ends at i
         // when i ≥ n − 1 and no `<s>` lies in the n − 1 positions ending at i.
         let n = self.n;
-        range.clone().into_par_iter().with_min_len(1 << 14).for_each(|i| {
-            if i + 1 < n || self.tokens[i + 2 - n..=i].contains(&BOS) {
-                ids[i].store(NONE, Ordering::Relaxed);
+        let starts: Vec<usize> = range.clone().step_by(1 << 14).collect();
+        starts.into_par_iter().for_each(|lo| {
+            let hi = (lo + (1 << 14)).min(range.end);
+            // The last `<s>` at or before i, found once for the piece (within the n − 2 positions before it:
+            // an earlier one is outside every window) and then carried along.
+            let mut last = (lo.saturating_sub(n.saturating_sub(2))..lo).rev().find(|&j| self.tokens[j] == BOS);
+            for (i, (&token, id)) in self.tokens[lo..hi].iter().zip(&ids[lo..hi]).enumerate().map(|(k, p)| (lo + k, p))
+            {
+                if token == BOS {
+                    last = Some(i);
+                }
+                if i + 1 < n || last.is_some_and(|j| j + n >= i + 2) {
+                    id.store(NONE, Ordering::Relaxed);
+                }
             }
         });
         for (mut group, g) in groups_sorted.into_iter().zip(groups) {

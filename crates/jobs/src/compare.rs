@@ -384,6 +384,14 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
                 .smoothing
                 .contains(&Method::AddKAuto)
                 .then(|| DevSplit::new(&train.ids, vocab.len(), config.order));
+            // Counting is done: each estimation's arrays take what the vocabulary, the wanted n-grams and the
+            // test text leave of the budget.
+            let estimation = match (&counted, &plan) {
+                (Counted::Disk(on_disk), Plan::Disk { budget, .. }) => {
+                    Some(on_disk.estimation_budget(*budget, &vocab, test.ids.len()))
+                }
+                _ => None,
+            };
             for order in 1..=config.order {
                 for &method in &config.smoothing {
                     let t = Instant::now();
@@ -403,14 +411,7 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
                             (Some(model), score, summary)
                         }
                         Counted::Disk(OnDisk { store, wanted, .. }) => {
-                            // The estimation's arrays within what the vocabulary, the wanted n-grams and
-                            // the test text leave of the budget: counting is done.
-                            let held = vocab.heap_bytes() + wanted.heap_bytes() + 4 * test.ids.len();
-                            let budget = match &plan {
-                                Plan::Disk { budget, .. } => Some(budget.saturating_sub(held as u64)),
-                                Plan::Memory(_) => None,
-                            };
-                            let model = filtered::estimate(store, wanted, order, smoothing, sentences, budget)?;
+                            let model = filtered::estimate(store, wanted, order, smoothing, sentences, estimation)?;
                             let score = shannon_eval::score(&model, &test.ids, false);
                             (None, score, model.summary().clone())
                         }

@@ -763,9 +763,7 @@ fn play_on_disk(
     drop((train, asked));
     crate::memory::release_freed();
     let memory = on_disk.memory_use(budget, why, progress);
-    // The estimation's arrays within what the vocabulary, the wanted n-grams and the held-out text leave.
-    let held = vocab.heap_bytes() + on_disk.wanted.heap_bytes() + 4 * test.len();
-    let estimation = Some(budget.saturating_sub(held as u64));
+    let estimation = Some(on_disk.estimation_budget(budget, vocab, test.len()));
     let sentences = config.text.tokenizer.sentences == Sentences::Lines;
     let mut out = Vec::with_capacity(config.guess_order);
     for n in 1..=config.guess_order {

@@ -179,6 +179,13 @@ impl OnDisk {
         Ok(OnDisk { store, wanted, disk: limits.disk, _spill: spill })
     }
 
+    /// The bytes each model's estimation may take: what the vocabulary, the wanted n-grams and the `text`
+    /// tokens to be scored (4 bytes each), all held while estimating, leave of `budget`.
+    pub(crate) fn estimation_budget(&self, budget: u64, vocab: &Vocab, text: usize) -> u64 {
+        let held = vocab.heap_bytes() + self.wanted.heap_bytes() + 4 * text;
+        budget.saturating_sub(held as u64)
+    }
+
     /// What keeping within `budget` (from `why`) cost, for a report's timings; said with `-v` too.
     pub(crate) fn memory_use(&self, budget: u64, why: &str, progress: &dyn Progress) -> MemoryUse {
         let kept: Vec<u64> = self.wanted.ngrams().iter().map(|&n| n as u64).collect();

@@ -266,8 +266,11 @@ impl Context<'_> {
                 discounts = self.discounts(coc);
             }
             stats.par_iter_mut().for_each(|s| s.weigh(discounts.as_ref()));
+            let mut block = Vec::with_capacity(BLOCK);
             for chunk in stats.chunks(BLOCK) {
-                gammas.push(&chunk.iter().map(History::gamma).collect::<Vec<_>>())?;
+                block.clear();
+                block.extend(chunk.iter().map(History::gamma));
+                gammas.push(&block)?;
             }
             let step = self.step(lower, &stats, base, discounts.as_ref());
             let within = base..base + stats.len();
