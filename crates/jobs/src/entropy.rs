@@ -522,10 +522,9 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
 }
 
 /// The bytes the block counts' sorted keys take at most: what the tokens and the vocabulary leave of the
-/// budget, and at least [`crate::memory::LEAST`] (the budget itself where smaller).
+/// budget ([`crate::memory::beside`]).
 fn block_keys(budget: u64, stream: &Stream, vocab: &Vocab, progress: &dyn Progress) -> u64 {
-    let held = 4 * stream.ids.len() as u64 + vocab.heap_bytes() as u64;
-    let keys = budget.saturating_sub(held).max(crate::memory::LEAST.min(budget));
+    let (keys, _) = crate::memory::beside(budget, 4 * stream.ids.len() as u64 + vocab.heap_bytes() as u64);
     progress.detail(&format!(
         "block counts sort their keys within {} of the budget of {}",
         crate::memory::size(keys),
@@ -684,9 +683,12 @@ fn guessing_game(
         let guessed = &test.ids[..guessed];
         (play_in_memory(config, &vocab, &train.ids, guessed, &test.ids, mix, &mut fallbacks, progress)?, None)
     } else {
-        let asked = asked(&test.ids, guessed, &vocab, config, counted);
+        // Every predictor of the game ranks the same symbols.
+        let predictable = shannon_model::predictable(vocab.len(), tok.sentences == Sentences::Lines);
+        let symbols = candidates(&vocab, |w| predictable[w as usize]);
+        let asked = asked(&test.ids, guessed, &symbols, counted);
         let train = std::mem::take(&mut train.ids);
-        play_on_disk(config, budget, &vocab, train, asked, &test.ids, guessed, &mut fallbacks, progress)?
+        play_on_disk(config, budget, &vocab, train, asked, &symbols, &test.ids, guessed, &mut fallbacks, progress)?
     };
     warnings.extend(fallbacks.warnings());
     Ok(Game { entries: played, lines, train_lines, memory })
@@ -721,16 +723,14 @@ fn candidates(vocab: &Vocab, predictable: impl Fn(u32) -> bool) -> Vec<u32> {
 /// candidate symbol, the position's history followed by that symbol, after a `<s>` that keeps its n-grams
 /// apart from the segment before (an n-gram never holds `<s>` but first: the extra ones it makes, of the
 /// `<s>` before a history cut short of the order, are asked for and never used).
-fn asked(test: &[u32], guessed: usize, vocab: &Vocab, config: &EntropyConfig, order: usize) -> Vec<u32> {
-    let sentences = config.text.tokenizer.sentences == Sentences::Lines;
-    let symbols = candidates(vocab, |w| w != BOS && (sentences || w != shannon_tokens::EOS));
+fn asked(test: &[u32], guessed: usize, symbols: &[u32], order: usize) -> Vec<u32> {
     let mut out = test.to_vec();
     for i in 0..guessed {
         if test[i] == BOS {
             continue;
         }
         let h = shannon_eval::history(test, i, order - 1);
-        for &c in &symbols {
+        for &c in symbols {
             if h.first() != Some(&BOS) {
                 out.push(BOS);
             }
@@ -743,7 +743,7 @@ fn asked(test: &[u32], guessed: usize, vocab: &Vocab, config: &EntropyConfig, or
 
 /// The game and the cross-entropy of every order from counts on disk within the budget: the training counts
 /// in a store, each predictor estimated from it keeping only the n-grams of `asked` ([`asked`]) —
-/// [`shannon_model::filtered`], whose values are the whole model's, bit for bit.
+/// [`shannon_model::filtered`], whose values are the whole model's, bit for bit — and ranking `symbols`.
 #[allow(clippy::too_many_arguments)]
 fn play_on_disk(
     config: &EntropyConfig,
@@ -751,6 +751,7 @@ fn play_on_disk(
     vocab: &Vocab,
     train: Vec<u32>,
     asked: Vec<u32>,
+    symbols: &[u32],
     test: &[u32],
     guessed: usize,
     fallbacks: &mut crate::fallbacks::Fallbacks,
@@ -775,7 +776,7 @@ fn play_on_disk(
             }
         }
         let estimated = t.elapsed().as_secs_f64();
-        let game = guessing::play(&model, &test[..guessed], &candidates(vocab, |w| model.is_predictable(w)));
+        let game = guessing::play(&model, &test[..guessed], symbols);
         let played = t.elapsed().as_secs_f64();
         let score = shannon_eval::score(&model, test, false);
         progress.detail(&format!(
@@ -911,13 +912,16 @@ mod tests {
             let mut notes = crate::fallbacks::Fallbacks::default();
             let whole = play_in_memory(&config, &vocab, &train, &test[..guessed], &test, 0, &mut notes, quiet).unwrap();
             let mut notes_on_disk = crate::fallbacks::Fallbacks::default();
-            let asked = asked(&test, guessed, &vocab, &config, config.guess_order);
+            let predictable = shannon_model::predictable(vocab.len(), sentences);
+            let symbols = candidates(&vocab, |w| predictable[w as usize]);
+            let asked = asked(&test, guessed, &symbols, config.guess_order);
             let (on_disk, memory) = play_on_disk(
                 &config,
                 &config.memory.budget(),
                 &vocab,
                 train.clone(),
                 asked,
+                &symbols,
                 &test,
                 guessed,
                 &mut notes_on_disk,

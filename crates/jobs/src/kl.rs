@@ -14,7 +14,7 @@ use shannon_model::{Model, Smoothing};
 use shannon_report::kl::{Contribution, Infinite, KlReport, KL_SCHEMA};
 use shannon_report::Input;
 use shannon_tokens::stream::{self, Stream};
-use shannon_tokens::{Sentences, TokenKind, Vocab, BOS, EOS};
+use shannon_tokens::{Sentences, TokenKind, Vocab, EOS};
 
 use crate::progress::{stage, Progress, Unit};
 use crate::text::{check_order, corpus_name, describe, inputs, name_part, open, stem, text_parts};
@@ -194,7 +194,8 @@ pub fn run(config: &KlConfig, progress: &dyn Progress) -> Result<KlReport> {
             )))
         }
     };
-    let support: Vec<u32> = (0..vocab.len() as u32).filter(|&w| w != BOS && (sentences || w != EOS)).collect();
+    let predictable = shannon_model::predictable(vocab.len(), sentences);
+    let support: Vec<u32> = (0..vocab.len() as u32).filter(|&w| predictable[w as usize]).collect();
     let ((pq, qp, js_bits), _) = stage(progress, "divergences", None, Unit::Steps, || {
         let pq = divergence::direction(&p, &q, &hp, &support);
         let qp = divergence::direction(&q, &p, &hq, &support);

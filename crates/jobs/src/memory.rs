@@ -77,7 +77,7 @@ const DEFAULT_SHARE: u64 = 2;
 const FALLBACK: u64 = 1 << 30;
 
 /// The least budget chosen: below it, every order would spill in small runs.
-pub(crate) const LEAST: u64 = 64 << 20;
+const LEAST: u64 = 64 << 20;
 
 /// The sorting budget a job takes when `--memory` is not given, and the words that say why: half of the
 /// memory available now (`MemAvailable`, and within a cgroup v2 limit the room left under it), or 1 GiB
@@ -102,11 +102,9 @@ const POSITION_BYTES: u64 = 8;
 /// the budget and the peak will exceed it.
 pub fn sorting(budget: u64, positions: usize, vocab: u64) -> (u64, Option<String>) {
     let arrays = POSITION_BYTES * positions as u64;
-    let left = budget.saturating_sub(arrays + vocab);
-    // Never more than the budget itself: a tiny budget (tests use 4 KiB) sorts in tiny runs, as asked.
-    let least = LEAST.min(budget);
-    if left >= least {
-        return (left, None);
+    let (bytes, enough) = beside(budget, arrays + vocab);
+    if enough {
+        return (bytes, None);
     }
     let note = format!(
         "the token stream and its ids take {} while counting ({positions} positions, {POSITION_BYTES} bytes each), \
@@ -114,9 +112,17 @@ pub fn sorting(budget: u64, positions: usize, vocab: u64) -> (u64, Option<String
         size(arrays),
         if arrays > budget { "more than" } else { "nearly all of" },
         size(budget),
-        size(least)
+        size(bytes)
     );
-    (least, Some(note))
+    (bytes, Some(note))
+}
+
+/// What `held` bytes leave of `budget` for working memory, and whether that is at least [`LEAST`]; where not,
+/// [`LEAST`] (never more than the budget itself: a tiny budget, as tests use, works in tiny pieces, as asked).
+pub(crate) fn beside(budget: u64, held: u64) -> (u64, bool) {
+    let left = budget.saturating_sub(held);
+    let least = LEAST.min(budget);
+    (left.max(least), left >= least)
 }
 
 /// Hands memory the allocator holds free back to the system. glibc keeps what a thread frees in that thread's

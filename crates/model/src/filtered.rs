@@ -17,7 +17,6 @@ use std::io;
 use rayon::prelude::*;
 use shannon_counts::store::{Column, Store};
 use shannon_counts::{key, Counts, NONE};
-use shannon_tokens::{BOS, EOS};
 
 use crate::arpa::Error;
 use crate::streamed::{self, Backoffs, Cursor, Probs, Sink};
@@ -207,7 +206,7 @@ pub fn estimate<'w>(
         order,
         log_prob: keep.log_prob,
         log_backoff: keep.log_backoff,
-        predictable: (0..v as u32).map(|w| w != BOS && (sentences || w != EOS)).collect(),
+        predictable: crate::predictable(v, sentences),
         summary,
     })
 }

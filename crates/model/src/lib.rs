@@ -183,7 +183,7 @@ impl Model {
             return Err(Error::OrderTooHigh { order, counted: counts.max_order() });
         }
         let v = counts.vocab_size();
-        let predictable: Vec<bool> = (0..v as u32).map(|w| w != BOS && (sentences || w != EOS)).collect();
+        let predictable = predictable(v, sentences);
         let vocab = predictable.iter().filter(|&&p| p).count() as u64;
         let mut summary = Summary { vocab, ..Summary::default() };
         summary.ngrams = (1..=order).map(|n| counts.order(n).len() as u64).collect();
@@ -632,6 +632,12 @@ fn kneser_ney(
         (own, gamma)
     });
     (form, discounts)
+}
+
+/// Which of the ids below `vocab_size` a model predicts: every word but `<s>` (context only), and `</s>`
+/// only where sentences end with it (`sentences`). The support of every conditional distribution.
+pub fn predictable(vocab_size: usize, sentences: bool) -> Vec<bool> {
+    (0..vocab_size as u32).map(|w| w != BOS && (sentences || w != EOS)).collect()
 }
 
 /// Kneser–Ney's adjusted counts for order `n` of a model of order `top`: raw counts at the top order and

@@ -29,7 +29,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 use shannon_counts::store::{Column, Reader, Scratch, Store, Value};
 
-use shannon_tokens::{Vocab, BOS, EOS, UNK};
+use shannon_tokens::{Vocab, BOS, UNK};
 
 use crate::arpa::{push_line, write_header, write_section, Error, Words};
 use crate::{interpolation_weight, modified_discounts, single_discount, Discounts, Smoothing, Summary};
@@ -110,7 +110,7 @@ pub(crate) fn estimate(
     let m = top;
     let kneser_ney = check_backoff(smoothing)?;
     let v = store.len(1);
-    let predictable: Vec<bool> = (0..v as u32).map(|w| w != BOS && (sentences || w != EOS)).collect();
+    let predictable = crate::predictable(v, sentences);
     let support = predictable.iter().filter(|&&p| p).count() as u64;
     let lens: Vec<usize> = (1..=m).map(|n| store.len(n)).collect();
     let mut summary =
