@@ -129,6 +129,15 @@ def test_equals_kenlm_on_shannons_bible_5gram(bible, bible_arpa):
         some = sentences[:3000]
         got = ours.score_batch(some, bos=bos, eos=eos, threads=2)
         assert np.array_equal(got, np.array([ours.score(s, bos=bos, eos=eos) for s in some])), (bos, eos)
+    # Words split as KenLM's module splits them: on ASCII whitespace only (bytes.split()), any run of it, at
+    # either end too; a no-break space or an ideographic space is part of a word.
+    spaces = ["\t", "\x0b", "\x0c", "\r", "\n", "  ", " \t\x0b ", "\u00a0", "\u3000", " \u00e9 "]
+    odd = [" " + spaces[i % len(spaces)].join(s.split()) + spaces[(i + 3) % len(spaces)]
+           for i, s in enumerate(sentences[:200])] + ["", " ", "\t\x0c", "\u00a0", "LORD\x0bGod\x0c"]
+    compare_with_kenlm(ours, theirs, odd)
+    assert np.array_equal(ours.score_batch(odd), np.array([ours.score(s) for s in odd]))
+    for s in odd:
+        assert abs(ours.perplexity(s) - theirs.perplexity(s)) <= 1e-4 * theirs.perplexity(s), repr(s)
     print(f"{len(sentences)} sentences: shannon.Model agrees with kenlm.Model within {worst:.2e}")
 
 

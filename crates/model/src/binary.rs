@@ -763,16 +763,16 @@ impl<B: AsRef<[u8]>> crate::walk::Slots for Mapped<B> {
     }
 
     #[inline]
-    fn prefetch_values(&self, n: usize, slot: u32) {
-        let t = self.tables[n - 2];
-        let b = self.bytes.as_ref();
-        if let Some(line) = b.get(t.prob + self.width * slot as usize..) {
+    fn prefetch_prob(&self, n: usize, slot: u32) {
+        if let Some(line) = self.bytes.as_ref().get(self.tables[n - 2].prob + self.width * slot as usize..) {
             crate::walk::prefetch(line);
         }
-        if n < self.order {
-            if let Some(line) = b.get(t.backoff + self.width * slot as usize..) {
-                crate::walk::prefetch(line);
-            }
+    }
+
+    #[inline]
+    fn prefetch_backoff(&self, n: usize, slot: u32) {
+        if let Some(line) = self.bytes.as_ref().get(self.tables[n - 2].backoff + self.width * slot as usize..) {
+            crate::walk::prefetch(line);
         }
     }
 }

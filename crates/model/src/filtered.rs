@@ -311,8 +311,12 @@ impl walk::Slots for Filtered<'_> {
     }
 
     #[inline]
-    fn prefetch_values(&self, n: usize, slot: u32) {
+    fn prefetch_prob(&self, n: usize, slot: u32) {
         walk::prefetch(&self.log_prob[n - 1][slot as usize..]);
+    }
+
+    #[inline]
+    fn prefetch_backoff(&self, n: usize, slot: u32) {
         if let Some(backoffs) = self.log_backoff.get(n - 1) {
             walk::prefetch(&backoffs[slot as usize..]);
         }

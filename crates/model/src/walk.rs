@@ -27,8 +27,11 @@ pub(crate) trait Slots {
     fn find_probe(&self, n: usize, probe: Probe) -> Option<u32> {
         self.find(n, (probe.key >> 32) as u32, probe.key as u32)
     }
-    /// Asks for the cache lines of the values of the n-gram at slot `slot` of order `n` ≥ 2, without waiting.
-    fn prefetch_values(&self, _n: usize, _slot: u32) {}
+    /// Asks for the cache line of ln p of the n-gram at slot `slot` of order `n` ≥ 2, without waiting.
+    fn prefetch_prob(&self, _n: usize, _slot: u32) {}
+    /// Asks for the cache line of ln backoff of the n-gram at slot `slot` of order `n`, 2 ≤ n < M, without
+    /// waiting.
+    fn prefetch_backoff(&self, _n: usize, _slot: u32) {}
 }
 
 /// A probe asked for ahead ([`Slots::probe`]): the n-gram's key `(suffix << 32) | first`, and the slot its
@@ -127,6 +130,7 @@ pub(crate) fn stream_log_probs<S: Slots + ?Sized>(s: &S, tokens: &[u32], out: &m
             let w = tokens[p];
             walks[k].clear();
             walking[k] = false;
+            history[k] = 0;
             if w == shannon_tokens::BOS || w as usize >= vocab {
                 continue;
             }
@@ -156,8 +160,16 @@ pub(crate) fn stream_log_probs<S: Slots + ?Sized>(s: &S, tokens: &[u32], out: &m
                 active -= 1;
                 let matched = walk.len();
                 if matched >= 2 {
-                    s.prefetch_values(matched, walk[matched - 1]);
+                    s.prefetch_prob(matched, walk[matched - 1]);
                 }
+            }
+        }
+        // The backoff weights a word reads are those of the previous word's n-grams at least as long as its
+        // own: all of the window's are asked for before the first is read, so their misses overlap too.
+        for k in 0..end - start {
+            let before: &[u32] = if k == 0 { &chain } else { &walks[k - 1] };
+            for j in walks[k].len().max(2)..=before.len().min(history[k]) {
+                s.prefetch_backoff(j, before[j - 1]);
             }
         }
         for (k, p) in (start..end).enumerate() {
