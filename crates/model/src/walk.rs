@@ -110,69 +110,136 @@ const WINDOW: usize = 48;
 /// words', so the words are walked [`WINDOW`] at a time, round robin, one probe per word per turn, each
 /// probe's first cache line prefetched a turn ahead: the processor waits for many cache misses at once
 /// instead of one after another. Then the window's words are scored in order, as [`stream_serial`] scores
-/// them, with the same values in the same order (tested bit for bit).
+/// them, with the same values in the same order (tested bit for bit). Scoring reads values whose cache lines
+/// were only just asked for (the last walks' ln p, every backoff weight), so the next window's first probes
+/// are sent out between the asking and the reading.
 pub(crate) fn stream_log_probs<S: Slots + ?Sized>(s: &S, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
-    let context = s.order() - 1;
-    let vocab = s.vocab_len();
     // Slots of the n-grams ending at the previous token, shortest first (`chain[0]` its word id).
     let mut chain: Vec<u32> = Vec::with_capacity(s.order() + 1);
-    // Per position of the window: the slots found so far (the word id first), its history's length, and
-    // whether its walk goes on.
-    let mut walks: Vec<Vec<u32>> = (0..WINDOW).map(|_| Vec::with_capacity(s.order() + 1)).collect();
-    let mut history = [0usize; WINDOW];
-    let mut walking = [false; WINDOW];
-    // Per position of the window: its next probe, asked for a turn ahead.
-    let mut probes = [Probe::default(); WINDOW];
-    for start in (0..tokens.len()).step_by(WINDOW) {
-        let end = (start + WINDOW).min(tokens.len());
-        let mut active = 0;
-        for (k, p) in (start..end).enumerate() {
+    let (mut this, mut next) = (Window::new(s.order()), Window::new(s.order()));
+    if tokens.is_empty() {
+        return;
+    }
+    this.begin(s, tokens, 0);
+    this.walk(s, tokens);
+    loop {
+        this.prefetch_backoffs(s, &chain);
+        let more = this.end < tokens.len();
+        if more {
+            next.begin(s, tokens, this.end);
+        }
+        this.score(s, tokens, &mut chain, out);
+        if !more {
+            return;
+        }
+        next.walk(s, tokens);
+        std::mem::swap(&mut this, &mut next);
+    }
+}
+
+/// The walks of [`WINDOW`] consecutive positions `start..end` of a stream, for [`stream_log_probs`].
+struct Window {
+    start: usize,
+    end: usize,
+    /// Per position: the slots found so far (the word id first).
+    walks: Vec<Vec<u32>>,
+    /// Per position: its history's length (0 where it is not walked).
+    history: [usize; WINDOW],
+    /// Per position: whether its walk goes on.
+    walking: [bool; WINDOW],
+    /// Per position: its next probe, asked for a turn ahead.
+    probes: [Probe; WINDOW],
+    /// Positions whose walk goes on.
+    active: usize,
+}
+
+impl Window {
+    fn new(order: usize) -> Box<Window> {
+        Box::new(Window {
+            start: 0,
+            end: 0,
+            walks: (0..WINDOW).map(|_| Vec::with_capacity(order + 1)).collect(),
+            history: [0; WINDOW],
+            walking: [false; WINDOW],
+            probes: [Probe::default(); WINDOW],
+            active: 0,
+        })
+    }
+
+    /// Starts the walks of the positions from `start`: each word with a history asks for its bigram.
+    fn begin<S: Slots + ?Sized>(&mut self, s: &S, tokens: &[u32], start: usize) {
+        let context = s.order() - 1;
+        let vocab = s.vocab_len();
+        self.start = start;
+        self.end = (start + WINDOW).min(tokens.len());
+        self.active = 0;
+        for (k, p) in (self.start..self.end).enumerate() {
             let w = tokens[p];
-            walks[k].clear();
-            walking[k] = false;
-            history[k] = 0;
+            self.walks[k].clear();
+            self.walking[k] = false;
+            self.history[k] = 0;
             if w == shannon_tokens::BOS || w as usize >= vocab {
                 continue;
             }
-            walks[k].push(w);
-            history[k] = shannon_tokens::history(tokens, p, context).len();
-            if history[k] >= 1 {
-                probes[k] = s.probe(2, w, tokens[p - 1]);
-                walking[k] = true;
-                active += 1;
+            self.walks[k].push(w);
+            self.history[k] = shannon_tokens::history(tokens, p, context).len();
+            if self.history[k] >= 1 {
+                self.probes[k] = s.probe(2, w, tokens[p - 1]);
+                self.walking[k] = true;
+                self.active += 1;
             }
         }
-        while active > 0 {
-            for (k, p) in (start..end).enumerate() {
-                if !walking[k] {
+    }
+
+    /// Walks every position to its longest stored n-gram, round robin, and asks for its ln p.
+    fn walk<S: Slots + ?Sized>(&mut self, s: &S, tokens: &[u32]) {
+        while self.active > 0 {
+            for (k, p) in (self.start..self.end).enumerate() {
+                if !self.walking[k] {
                     continue;
                 }
-                let walk = &mut walks[k];
+                let walk = &mut self.walks[k];
                 let n = walk.len();
-                if let Some(slot) = s.find_probe(n + 1, probes[k]) {
+                if let Some(slot) = s.find_probe(n + 1, self.probes[k]) {
                     walk.push(slot);
-                    if n < history[k] {
-                        probes[k] = s.probe(n + 2, slot, tokens[p - n - 1]);
+                    if n < self.history[k] {
+                        self.probes[k] = s.probe(n + 2, slot, tokens[p - n - 1]);
                         continue;
                     }
                 }
-                walking[k] = false;
-                active -= 1;
+                self.walking[k] = false;
+                self.active -= 1;
                 let matched = walk.len();
                 if matched >= 2 {
                     s.prefetch_prob(matched, walk[matched - 1]);
                 }
             }
         }
-        // The backoff weights a word reads are those of the previous word's n-grams at least as long as its
-        // own: all of the window's are asked for before the first is read, so their misses overlap too.
-        for k in 0..end - start {
-            let before: &[u32] = if k == 0 { &chain } else { &walks[k - 1] };
-            for j in walks[k].len().max(2)..=before.len().min(history[k]) {
+    }
+
+    /// Asks for the backoff weights the window's words will read: those of the previous word's n-grams at
+    /// least as long as the word's own (`chain`: the n-grams ending just before the window).
+    fn prefetch_backoffs<S: Slots + ?Sized>(&self, s: &S, chain: &[u32]) {
+        for k in 0..self.end - self.start {
+            let before: &[u32] = if k == 0 { chain } else { &self.walks[k - 1] };
+            for j in self.walks[k].len().max(2)..=before.len().min(self.history[k]) {
                 s.prefetch_backoff(j, before[j - 1]);
             }
         }
-        for (k, p) in (start..end).enumerate() {
+    }
+
+    /// Scores the window's words in order, from the walks and the previous word's slots (`chain`, left
+    /// holding the last word's).
+    fn score<S: Slots + ?Sized>(
+        &self,
+        s: &S,
+        tokens: &[u32],
+        chain: &mut Vec<u32>,
+        out: &mut dyn FnMut(usize, f64, usize),
+    ) {
+        let context = s.order() - 1;
+        let vocab = s.vocab_len();
+        for (k, p) in (self.start..self.end).enumerate() {
             let w = tokens[p];
             if w == shannon_tokens::BOS {
                 chain.clear();
@@ -185,11 +252,11 @@ pub(crate) fn stream_log_probs<S: Slots + ?Sized>(s: &S, tokens: &[u32], out: &m
                 chain.clear();
                 continue;
             }
-            let next = &walks[k];
+            let next = &self.walks[k];
             let matched = next.len();
             if s.is_predictable(w) {
                 let mut lp = s.prob(matched, next[matched - 1]);
-                for j in matched..=chain.len().min(history[k]) {
+                for j in matched..=chain.len().min(self.history[k]) {
                     lp += s.backoff(j, chain[j - 1]);
                 }
                 out(p, lp, matched);
