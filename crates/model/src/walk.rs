@@ -116,10 +116,12 @@ const WINDOW: usize = 48;
 pub(crate) fn stream_log_probs<S: Slots + ?Sized>(s: &S, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
     // Slots of the n-grams ending at the previous token, shortest first (`chain[0]` its word id).
     let mut chain: Vec<u32> = Vec::with_capacity(s.order() + 1);
-    let (mut this, mut next) = (Window::new(s.order()), Window::new(s.order()));
     if tokens.is_empty() {
         return;
     }
+    // A second window only for a stream longer than one (`score` calls this once per sentence).
+    let mut this = Box::new(Window::new(s.order()));
+    let mut next = Box::new(Window::new(if tokens.len() > WINDOW { s.order() } else { 0 }));
     this.begin(s, tokens, 0);
     this.walk(s, tokens);
     loop {
@@ -141,8 +143,12 @@ pub(crate) fn stream_log_probs<S: Slots + ?Sized>(s: &S, tokens: &[u32], out: &m
 struct Window {
     start: usize,
     end: usize,
-    /// Per position: the slots found so far (the word id first).
-    walks: Vec<Vec<u32>>,
+    /// Per position `k`: the slots found so far (the word id first), `found[k]` of them from `k · stride`
+    /// (one allocation for the window, not one per position).
+    slots: Vec<u32>,
+    found: [usize; WINDOW],
+    /// The most slots a walk finds: the order.
+    stride: usize,
     /// Per position: its history's length (0 where it is not walked).
     history: [usize; WINDOW],
     /// Per position: whether its walk goes on.
@@ -154,16 +160,24 @@ struct Window {
 }
 
 impl Window {
-    fn new(order: usize) -> Box<Window> {
-        Box::new(Window {
+    /// A window for walks of a model of order `order` (0: one that is never walked).
+    fn new(order: usize) -> Window {
+        Window {
             start: 0,
             end: 0,
-            walks: (0..WINDOW).map(|_| Vec::with_capacity(order + 1)).collect(),
+            slots: vec![0; WINDOW * order],
+            found: [0; WINDOW],
+            stride: order,
             history: [0; WINDOW],
             walking: [false; WINDOW],
             probes: [Probe::default(); WINDOW],
             active: 0,
-        })
+        }
+    }
+
+    /// The slots found for position `k` of the window.
+    fn walk_of(&self, k: usize) -> &[u32] {
+        &self.slots[k * self.stride..k * self.stride + self.found[k]]
     }
 
     /// Starts the walks of the positions from `start`: each word with a history asks for its bigram.
@@ -175,13 +189,14 @@ impl Window {
         self.active = 0;
         for (k, p) in (self.start..self.end).enumerate() {
             let w = tokens[p];
-            self.walks[k].clear();
+            self.found[k] = 0;
             self.walking[k] = false;
             self.history[k] = 0;
             if w == shannon_tokens::BOS || w as usize >= vocab {
                 continue;
             }
-            self.walks[k].push(w);
+            self.slots[k * self.stride] = w;
+            self.found[k] = 1;
             self.history[k] = shannon_tokens::history(tokens, p, context).len();
             if self.history[k] >= 1 {
                 self.probes[k] = s.probe(2, w, tokens[p - 1]);
@@ -198,10 +213,10 @@ impl Window {
                 if !self.walking[k] {
                     continue;
                 }
-                let walk = &mut self.walks[k];
-                let n = walk.len();
+                let n = self.found[k];
                 if let Some(slot) = s.find_probe(n + 1, self.probes[k]) {
-                    walk.push(slot);
+                    self.slots[k * self.stride + n] = slot;
+                    self.found[k] = n + 1;
                     if n < self.history[k] {
                         self.probes[k] = s.probe(n + 2, slot, tokens[p - n - 1]);
                         continue;
@@ -209,9 +224,9 @@ impl Window {
                 }
                 self.walking[k] = false;
                 self.active -= 1;
-                let matched = walk.len();
+                let matched = self.found[k];
                 if matched >= 2 {
-                    s.prefetch_prob(matched, walk[matched - 1]);
+                    s.prefetch_prob(matched, self.slots[k * self.stride + matched - 1]);
                 }
             }
         }
@@ -221,8 +236,8 @@ impl Window {
     /// least as long as the word's own (`chain`: the n-grams ending just before the window).
     fn prefetch_backoffs<S: Slots + ?Sized>(&self, s: &S, chain: &[u32]) {
         for k in 0..self.end - self.start {
-            let before: &[u32] = if k == 0 { chain } else { &self.walks[k - 1] };
-            for j in self.walks[k].len().max(2)..=before.len().min(self.history[k]) {
+            let before: &[u32] = if k == 0 { chain } else { self.walk_of(k - 1) };
+            for j in self.found[k].max(2)..=before.len().min(self.history[k]) {
                 s.prefetch_backoff(j, before[j - 1]);
             }
         }
@@ -252,7 +267,7 @@ impl Window {
                 chain.clear();
                 continue;
             }
-            let next = &self.walks[k];
+            let next = self.walk_of(k);
             let matched = next.len();
             if s.is_predictable(w) {
                 let mut lp = s.prob(matched, next[matched - 1]);
