@@ -176,6 +176,7 @@ impl Window {
     }
 
     /// The slots found for position `k` of the window.
+    #[inline]
     fn walk_of(&self, k: usize) -> &[u32] {
         &self.slots[k * self.stride..k * self.stride + self.found[k]]
     }
