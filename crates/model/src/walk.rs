@@ -188,7 +188,14 @@ impl Window {
         self.start = start;
         self.end = (start + WINDOW).min(tokens.len());
         self.active = 0;
+        // The history's length, carried from position to position: one more than the previous one's, or 1
+        // after `<s>`, at most the context (found afresh at the window's first position).
+        let mut history = shannon_tokens::history(tokens, start, context).len();
         for (k, p) in (self.start..self.end).enumerate() {
+            if p > start {
+                let run = if tokens[p - 1] == shannon_tokens::BOS { 1 } else { history + 1 };
+                history = run.min(context);
+            }
             let w = tokens[p];
             self.found[k] = 0;
             self.walking[k] = false;
@@ -198,8 +205,8 @@ impl Window {
             }
             self.slots[k * self.stride] = w;
             self.found[k] = 1;
-            self.history[k] = shannon_tokens::history(tokens, p, context).len();
-            if self.history[k] >= 1 {
+            self.history[k] = history;
+            if history >= 1 {
                 self.probes[k] = s.probe(2, w, tokens[p - 1]);
                 self.walking[k] = true;
                 self.active += 1;
