@@ -242,8 +242,9 @@ impl Model {
     /// 10^(−score / (words + 1)): the sentence's perplexity with `</s>` counted, as
     /// `kenlm.Model.perplexity`.
     fn perplexity(&self, sentence: &str) -> f64 {
-        let predicted = words(sentence).count() + 1;
-        10f64.powf(-self.total(sentence, true, true) / predicted as f64)
+        // Split once: the ids are `<s>`, the words and `</s>`; all but `<s>` are predicted.
+        let ids = self.ids(sentence, true, true);
+        10f64.powf(-log10_total(self.lm(), &ids) / (ids.len() - 1) as f64)
     }
 
     /// log10 p of each predicted token (the words, and `</s>` with `eos`), as a numpy array.
@@ -305,7 +306,7 @@ impl Model {
                 Tokenized { ids, cuts }
             };
             let score = |(&(a, b), Tokenized { ids, cuts }): (&(usize, usize), &Tokenized)| -> Vec<f64> {
-                if cancel.load(Ordering::Relaxed) || cuts.len() != b - a + 1 {
+                if cancel.load(Ordering::Relaxed) {
                     return vec![f64::NAN; b - a];
                 }
                 let lm = self.lm();
@@ -381,7 +382,7 @@ impl Model {
 }
 
 /// A chunk of `score_batch`'s sentences as ids, and where each sentence's ids end (after a leading 0);
-/// no sentences when the batch was cancelled before its turn.
+/// left empty when the batch was cancelled before its turn (and then not scored: cancelling is for good).
 struct Tokenized {
     ids: Vec<u32>,
     cuts: Vec<usize>,

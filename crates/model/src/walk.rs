@@ -114,11 +114,11 @@ const WINDOW: usize = 48;
 /// were only just asked for (the last walks' ln p, every backoff weight), so the next window's first probes
 /// are sent out between the asking and the reading.
 pub(crate) fn stream_log_probs<S: Slots + ?Sized>(s: &S, tokens: &[u32], out: &mut dyn FnMut(usize, f64, usize)) {
-    // Slots of the n-grams ending at the previous token, shortest first (`chain[0]` its word id).
-    let mut chain: Vec<u32> = Vec::with_capacity(s.order() + 1);
     if tokens.is_empty() {
         return;
     }
+    // Slots of the n-grams ending at the previous token, shortest first (`chain[0]` its word id).
+    let mut chain: Vec<u32> = Vec::with_capacity(s.order() + 1);
     // A second window only for a stream longer than one (`score` calls this once per sentence).
     let mut this = Box::new(Window::new(s.order()));
     let mut next = Box::new(Window::new(if tokens.len() > WINDOW { s.order() } else { 0 }));
