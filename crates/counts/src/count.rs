@@ -14,6 +14,7 @@ use rayon::prelude::*;
 use shannon_tokens::BOS;
 
 use crate::error::Error;
+use crate::paged::Paged;
 use crate::store;
 use crate::types::{key, Counts, Order, MAX_ORDER, NONE};
 
@@ -63,17 +64,22 @@ impl Default for Limits {
 /// Merging needs less: a section's local → global id table, 4 bytes per n-gram of the run.
 const BYTES_PER_POSITION: u64 = 28;
 
+/// Resident bytes per position of a section whose token stream and ids are [`Paged`]: its pages of both.
+const PAGED_BYTES_PER_POSITION: u64 = 8;
+
 impl Limits {
     /// A spill error for `path` while counting order `order`, with the temporary disk held now.
     pub(crate) fn spill_error(&self, order: usize, path: std::path::PathBuf, source: std::io::Error) -> Error {
         Error::Spill { order, path, source, held: self.disk.bytes(), bound: 0 }
     }
 
-    /// Positions per section under this limit (`usize::MAX` without one).
-    fn section(&self) -> usize {
+    /// Positions per section under this limit (`usize::MAX` without one); `paged`: the token stream and
+    /// the ids are in files ([`Paged`]), and each section's pages of them count against the limit too.
+    fn section(&self, paged: bool) -> usize {
+        let per = BYTES_PER_POSITION + if paged { PAGED_BYTES_PER_POSITION } else { 0 };
         match self.memory {
             None => usize::MAX,
-            Some(m) => ((m / BYTES_PER_POSITION) as usize).max(64),
+            Some(m) => ((m / per) as usize).max(64),
         }
     }
 }
@@ -92,7 +98,7 @@ pub fn count(tokens: &[u32], vocab_size: usize, max_order: usize) -> Counts {
 pub fn count_within(tokens: &[u32], vocab_size: usize, max_order: usize, limits: &Limits) -> Result<Counts, Error> {
     let mut orders = Vec::with_capacity(max_order);
     let dest = &mut Dest::Memory(&mut orders);
-    let tokens = count_orders(tokens, vocab_size, max_order, limits, dest, MAX_POSITIONS)?;
+    let tokens = count_orders(tokens, None, vocab_size, max_order, limits, dest, MAX_POSITIONS)?;
     // The indexes, once every order is counted: all orders at once, in parallel (one order's map is built on
     // one thread, and building them was a third of counting 400 MB to order 5 when each waited its turn).
     if limits.index {
@@ -114,7 +120,22 @@ pub fn count_to_store(
 ) -> Result<u64, Error> {
     // No n-gram occurs more often than there are positions.
     store.bound_counts(tokens.len() as u64);
-    count_orders(tokens, vocab_size, max_order, limits, &mut Dest::Store(store), MAX_POSITIONS)
+    count_orders(tokens, None, vocab_size, max_order, limits, &mut Dest::Store(store), MAX_POSITIONS)
+}
+
+/// [`count_to_store`] of a token stream kept in a file: the ids counting writes over it go to a file in
+/// `limits.temp_dir` too, and both are read one section of positions at a time, each section's pages handed
+/// back once done, so resident memory stays within `limits.memory` (the stream's length aside). The same
+/// counts, bit for bit.
+pub fn count_paged_to_store(
+    tokens: &Paged,
+    vocab_size: usize,
+    max_order: usize,
+    limits: &Limits,
+    store: &mut store::Store,
+) -> Result<u64, Error> {
+    store.bound_counts(tokens.len() as u64);
+    count_orders(tokens.values(), Some(tokens), vocab_size, max_order, limits, &mut Dest::Store(store), MAX_POSITIONS)
 }
 
 /// Where counted orders go.
@@ -139,9 +160,11 @@ impl Dest<'_> {
 }
 
 /// Counts every order into `dest`, refusing a stream of more than `max_positions` positions (the public
-/// entry points pass [`MAX_POSITIONS`]).
+/// entry points pass [`MAX_POSITIONS`]). `paged`: `tokens` are that file's values, and the ids go to a file
+/// too.
 fn count_orders(
     tokens: &[u32],
+    paged: Option<&Paged>,
     vocab_size: usize,
     max_order: usize,
     limits: &Limits,
@@ -152,11 +175,16 @@ fn count_orders(
     // Token ids are u32 below `vocab_size`, and `NONE` is no id (`Order::unigrams` numbers them as u32).
     assert!(vocab_size <= NONE as usize, "a vocabulary of {vocab_size} ids: ids are u32 below {NONE}");
     check_positions(tokens.len(), max_positions)?;
+    const CHUNK: usize = 1 << 20;
     let unigram_counts = tokens
-        .par_chunks(1 << 20)
-        .map(|ts| {
+        .par_chunks(CHUNK)
+        .enumerate()
+        .map(|(k, ts)| {
             let mut c = vec![0u64; vocab_size];
             ts.iter().filter(|&&t| t != BOS).for_each(|&t| c[t as usize] += 1);
+            if let Some(p) = paged {
+                p.release(k * CHUNK..(k + 1) * CHUNK);
+            }
             c
         })
         .reduce(
@@ -168,16 +196,52 @@ fn count_orders(
         );
     let tokens_counted = unigram_counts.iter().sum();
     dest.push(Order::unigrams(unigram_counts), limits).map_err(|e| e.bounded(tokens.len(), max_order))?;
+    if max_order == 1 {
+        return Ok(tokens_counted);
+    }
     // ids[i]: id of the (n−1)-gram ending at position i, or NONE; counting order n writes each position's
     // n-gram id over it (in place: one array of ids, not two, 4 bytes a position less at counting's peak).
-    let ids: Vec<AtomicU32> = tokens.par_iter().map(|&t| AtomicU32::new(t)).collect();
+    let ids = match paged {
+        None => Ids::Memory(tokens.par_iter().map(|&t| AtomicU32::new(t)).collect()),
+        Some(p) => {
+            let path = limits.temp_dir.join("positions-ids.bin");
+            let copy = p.copy(&path, &limits.disk).map_err(|e| limits.spill_error(2, path, e));
+            Ids::Paged(copy.map_err(|e| e.bounded(tokens.len(), max_order))?)
+        }
+    };
+    let pages = match (&ids, paged) {
+        (Ids::Paged(ids), Some(tokens)) => Some(Pages { tokens, ids }),
+        _ => None,
+    };
     let mut lower = vocab_size;
     for n in 2..=max_order {
         let last = n == max_order;
-        let level = Level { tokens, prev: &ids, n, lower };
+        let level = Level { tokens, prev: ids.atomics(), n, lower, pages };
         lower = level.count(limits, !last, dest).map_err(|e| e.bounded(tokens.len(), max_order))?;
     }
     Ok(tokens_counted)
+}
+
+/// Each position's id of the order below: in memory, or in a file beside a [`Paged`] token stream.
+enum Ids {
+    Memory(Vec<AtomicU32>),
+    Paged(Paged),
+}
+
+impl Ids {
+    fn atomics(&self) -> &[AtomicU32] {
+        match self {
+            Ids::Memory(v) => v,
+            Ids::Paged(p) => p.atomics(),
+        }
+    }
+}
+
+/// A token stream and its ids kept in files: the pages of positions counted are handed back.
+#[derive(Clone, Copy)]
+pub(crate) struct Pages<'a> {
+    tokens: &'a Paged,
+    ids: &'a Paged,
 }
 
 /// One order being counted from the ids of the order below.
@@ -189,6 +253,8 @@ pub(crate) struct Level<'a> {
     pub(crate) n: usize,
     /// Number of ids of order n − 1 (the range of suffix ids).
     pub(crate) lower: usize,
+    /// Where the stream and the ids are files, whose pages are handed back section by section.
+    pub(crate) pages: Option<Pages<'a>>,
 }
 
 /// Where a section of positions starts, and the id of order n − 1 ending just before it as it was before
@@ -238,15 +304,26 @@ impl Level<'_> {
         key(self.prev(i), self.tokens[i + 1 - self.n])
     }
 
+    /// Hands back the resident pages of the stream and the ids that counting the positions of `range` read
+    /// (where they are files).
+    pub(crate) fn release(&self, range: &std::ops::Range<usize>) {
+        if let Some(Pages { tokens, ids }) = self.pages {
+            tokens.release(range.start.saturating_sub(self.n)..range.end);
+            ids.release(range.start.saturating_sub(1)..range.end);
+        }
+    }
+
     /// Counts the order into `dest`; returns its number of n-grams. With `want_ids`, each position's id of
     /// this order (or `NONE`) replaces the one of the order below in `prev`.
     fn count(&self, limits: &Limits, want_ids: bool, dest: &mut Dest) -> Result<usize, Error> {
         let len = self.tokens.len();
         let ids = if want_ids { Some(self.prev) } else { None };
-        let section = limits.section();
+        let section = limits.section(self.pages.is_some());
         let order = if len <= section {
             // One section: bucket order is key order, local ranks are the ids.
-            Some(self.sort_section(0..len, ids, Edge::NONE).into_order(self.n))
+            let run = self.sort_section(0..len, ids, Edge::NONE);
+            self.release(&(0..len));
+            Some(run.into_order(self.n))
         } else {
             self.count_sections(section, limits, ids, dest)?
         };
@@ -306,14 +383,14 @@ mod tests {
         // The real limit is 2³² − 1 positions; the same path with a limit of 8.
         let t = [BOS, 3, 4, EOS, BOS, 3, 3, EOS];
         let mut orders = Vec::new();
-        let fits = count_orders(&t, 5, 3, &Limits::default(), &mut Dest::Memory(&mut orders), 8);
+        let fits = count_orders(&t, None, 5, 3, &Limits::default(), &mut Dest::Memory(&mut orders), 8);
         assert_eq!(fits.unwrap(), 6);
         // Orders go to memory without their indexes (`count_within` builds them once all are counted).
         let unindexed = Limits { index: false, ..Limits::default() };
         assert_eq!(orders, count_within(&t, 5, 3, &unindexed).unwrap().orders);
         let dir = tempfile::tempdir().unwrap();
         let mut store = store::Store::new(dir.path());
-        let err = count_orders(&t, 5, 3, &Limits::default(), &mut Dest::Store(&mut store), 7).unwrap_err();
+        let err = count_orders(&t, None, 5, 3, &Limits::default(), &mut Dest::Store(&mut store), 7).unwrap_err();
         assert!(matches!(err, Error::TooManyPositions { positions: 8, limit: 7 }), "{err:?}");
         assert_eq!(store.max_order(), 0, "nothing stored");
         let message = err.to_string();

@@ -59,10 +59,11 @@ impl DiskUse {
 /// The most temporary disk that counting `positions` positions to `max_order` can take: a store holds at
 /// most one n-gram per position and order, 16 bytes each (an 8-byte key, a 4-byte history id and a 4-byte
 /// count), and while an order is merged its sorted runs (16 bytes a record, at most one a position) and id
-/// maps (4 bytes a position) lie beside it. Written text repeats itself, so a store is often half this or
-/// less; this is what a full disk's error says may be needed.
+/// maps (4 bytes a position) lie beside it; a token stream kept in a file ([`crate::paged`]) and its ids take 8
+/// bytes a position more. Written text repeats itself, so a store is often half this or less; this is what a
+/// full disk's error says may be needed.
 pub fn bound(positions: usize, max_order: usize) -> u64 {
-    positions as u64 * (16 * max_order as u64 + 20)
+    positions as u64 * (16 * max_order as u64 + 28)
 }
 
 /// `bytes` for a message: in GiB with one decimal from 1 GiB up, else in MiB (KiB below 1 MiB).

@@ -32,19 +32,22 @@
 //! With a memory limit, positions are taken in sections that fit it; each section's sorted distinct
 //! n-grams (a *run*) is written to a temporary file, and the runs are merged (external sort), which also
 //! gives each section's local → global id map. Spill files live in a directory the caller owns and are
-//! removed as soon as an order is merged, on success and on error.
+//! removed as soon as an order is merged, on success and on error. A stream too long to hold beside the
+//! sorting memory can be counted from a file ([`count_paged_to_store`], [`paged::Paged`]): its ids go to a
+//! file too, and each section's pages of both are handed back once the section is counted.
 //!
 //! ## Modules
 //! `types`: what counting produces ([`Order`], [`Counts`], [`Followers`], [`count_of_counts`]);
 //! `count`: the entry points, [`Limits`] and the driver that counts order after order; `sort`: the
 //! in-memory bucket and radix sort of one section; `spill`: runs written past the memory limit and their
-//! k-way merge; [`radix`]: the LSD radix sort (`shannon-eval` sorts its packed block keys with it too);
+//! k-way merge; [`paged`]: per-position arrays in files; [`radix`]: the LSD radix sort (`shannon-eval` sorts its packed block keys with it too);
 //! `serial`: the oracle; `error`: [`Error`]; [`store`]: counts on disk. Everything else public is
 //! re-exported here, so callers name `shannon_counts::count`, never a module.
 
 mod count;
 pub mod disk;
 mod error;
+pub mod paged;
 pub mod radix;
 mod serial;
 mod sort;
@@ -52,7 +55,7 @@ mod spill;
 pub mod store;
 mod types;
 
-pub use count::{count, count_to_store, count_within, Limits, MAX_POSITIONS};
+pub use count::{count, count_paged_to_store, count_to_store, count_within, Limits, MAX_POSITIONS};
 pub use disk::DiskUse;
 pub use error::Error;
 pub use serial::count_serial;

@@ -22,7 +22,7 @@ pub fn count_serial(tokens: &[u32], vocab_size: usize, max_order: usize) -> Coun
     let mut orders = vec![Order::unigrams(unigram)];
     let mut prev: Vec<AtomicU32> = tokens.iter().map(|&t| AtomicU32::new(t)).collect();
     for n in 2..=max_order {
-        let level = Level { tokens, prev: &prev, n, lower: orders[n - 2].len() };
+        let level = Level { tokens, prev: &prev, n, lower: orders[n - 2].len(), pages: None };
         let mut map: HashMap<u64, (u64, u32)> = HashMap::new();
         for i in 0..tokens.len() {
             if level.valid(i) {

@@ -409,7 +409,7 @@ mod tests {
         let atomic = |v: &[u32]| v.iter().map(|&x| AtomicU32::new(x)).collect::<Vec<_>>();
         let (mut prev, mut lower) = (atomic(&t), 1016);
         for n in 2..=4 {
-            let level = Level { tokens: &t, prev: &prev, n, lower };
+            let level = Level { tokens: &t, prev: &prev, n, lower, pages: None };
             let layout = Layout::new(t.len(), lower, 1015);
             let ids = || (0..t.len()).map(|_| AtomicU32::new(NONE)).collect::<Vec<_>>();
             let (packed_ids, wide_ids) = (ids(), ids());

@@ -43,6 +43,7 @@ impl Level<'_> {
         let mut runs = Vec::with_capacity(ranges.len());
         for (r, (range, &edge)) in ranges.iter().zip(&edges).enumerate() {
             let run = self.sort_section::<u32>(range.clone(), ids, edge);
+            self.release(range);
             let path = limits.temp_dir.join(format!("order{}-run{r}.bin", self.n));
             let result = write_run(&path, &run).map_err(spill(&path));
             runs.push(SpillFile(path, limits.disk.clone()));
@@ -77,6 +78,7 @@ impl Level<'_> {
                         id.store(table[local as usize], Ordering::Relaxed);
                     }
                 });
+                self.release(range);
             }
         }
         Ok(order)

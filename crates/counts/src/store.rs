@@ -612,22 +612,37 @@ mod tests {
 
     #[test]
     fn counting_into_a_store_gives_the_counts_in_memory_with_and_without_spilling() {
-        let tokens: Vec<u32> = (0..5000u32).map(|i| 3 + (i * i + i / 7) % 41).collect();
+        // Sentences of 1 to 12 tokens, so that every order has n-grams that cross no `<s>`.
+        let mut tokens: Vec<u32> = Vec::new();
+        for i in 0..5000u32 {
+            if i % 13 == 0 {
+                tokens.push(shannon_tokens::BOS);
+            }
+            tokens.push(3 + (i * i + i / 7) % 41);
+        }
         let expected = crate::count(&tokens, 44, 4);
-        for memory in [None, Some(2048)] {
+        for (memory, paged) in [(None, false), (Some(2048), false), (None, true), (Some(2048), true)] {
             let dir = tempfile::tempdir().unwrap();
             let spill = tempfile::tempdir().unwrap();
             let limits =
                 crate::Limits { memory, temp_dir: spill.path().to_path_buf(), index: false, ..Default::default() };
             let mut store = Store::new(dir.path());
             store.tally_in(&limits.disk);
-            let counted = crate::count_to_store(&tokens, 44, 4, &limits, &mut store).unwrap();
+            let counted = if paged {
+                // The stream in a file of its own, tallied apart from counting's files.
+                let file = crate::paged::Paged::write(&spill.path().join("tokens"), &tokens, &Default::default());
+                crate::count_paged_to_store(&file.unwrap(), 44, 4, &limits, &mut store).unwrap()
+            } else {
+                crate::count_to_store(&tokens, 44, 4, &limits, &mut store).unwrap()
+            };
             assert_eq!(counted, expected.tokens);
-            // The tally holds the store's files, every byte of them; the peak held the runs as well.
+            // The tally holds the store's files, every byte of them; the peak held the runs as well (and the
+            // ids' file, where the stream was one).
             let files: u64 = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
             assert_eq!(limits.disk.bytes(), files);
             match memory {
-                None => assert_eq!((limits.disk.spilled_runs(), limits.disk.peak_bytes()), (0, files)),
+                None if !paged => assert_eq!((limits.disk.spilled_runs(), limits.disk.peak_bytes()), (0, files)),
+                None => assert!(limits.disk.spilled_runs() == 0 && limits.disk.peak_bytes() > files),
                 Some(_) => assert!(limits.disk.spilled_runs() > 0 && limits.disk.peak_bytes() > files),
             }
             for (k, o) in expected.orders.iter().enumerate() {
