@@ -131,9 +131,96 @@ pub fn tokenize_extend(
     vocab: &mut Vocab,
     progress: BytesDone,
 ) -> Result<Stream, Error> {
+    let mut parts = Vec::new();
+    let stream = merge_chunks(corpus, spans, tokenizer, lossy, vocab, progress, &mut |ids, _| parts.push(ids))?;
+    Ok(finish(tokenizer, vocab, parts, stream))
+}
+
+/// [`tokenize_extend`] handing the ids on instead of keeping them: `sink` gets the stream piece by piece in
+/// corpus order, as each chunk is merged (glued as [`join_streams`] glues them where sentences are not
+/// lines), so the stream is never held whole. The [`Stream`] returned has every count but no ids.
+pub fn tokenize_extend_into(
+    corpus: &Corpus,
+    spans: &[Span],
+    tokenizer: &Tokenizer,
+    lossy: bool,
+    vocab: &mut Vocab,
+    progress: BytesDone,
+    sink: &mut dyn FnMut(&[u32]),
+) -> Result<Stream, Error> {
+    let mut join = Joiner { letters: joins_letters(tokenizer), held: None, started: false };
+    let mut tokens = 0u64;
+    let mut out = |ids: &[u32]| {
+        tokens += ids.iter().filter(|&&t| t != BOS && t != EOS).count() as u64;
+        sink(ids);
+    };
+    let mut stream = merge_chunks(corpus, spans, tokenizer, lossy, vocab, progress, &mut |ids, vocab| {
+        join.push(&ids, vocab.id(" "), &mut out)
+    })?;
+    join.finish(vocab.id(" "), &mut out);
+    stream.tokens = tokens;
+    Ok(stream)
+}
+
+/// Whether [`join_streams`] glues a tokenizer's chunks (letters of one continuous text) rather than
+/// concatenating them.
+fn joins_letters(tokenizer: &Tokenizer) -> bool {
+    tokenizer.sentences == Sentences::None && tokenizer.kind == TokenKind::Letters
+}
+
+/// [`join_streams`] of letters a part at a time: the last id is held back until more follows, so that a
+/// space at the very end can be dropped. `space` is the id of `" "` once a part has held one (ids never
+/// change, and before that no part holds it).
+struct Joiner {
+    letters: bool,
+    held: Option<u32>,
+    started: bool,
+}
+
+impl Joiner {
+    fn push(&mut self, part: &[u32], space: Option<u32>, out: &mut dyn FnMut(&[u32])) {
+        if !self.letters {
+            return out(part);
+        }
+        let mut part = part;
+        if let Some(sp) = space {
+            // A run of non-letters across the boundary is one space; the stream starts with none.
+            if (self.held == Some(sp) || !self.started) && part.first() == Some(&sp) {
+                part = &part[1..];
+            }
+        }
+        let Some((&last, rest)) = part.split_last() else { return };
+        if let Some(held) = self.held.take() {
+            out(&[held]);
+        }
+        out(rest);
+        self.held = Some(last);
+        self.started = true;
+    }
+
+    /// The held id, unless it is a space at the end of letters.
+    fn finish(self, space: Option<u32>, out: &mut dyn FnMut(&[u32])) {
+        if let Some(held) = self.held {
+            if !(self.letters && Some(held) == space) {
+                out(&[held]);
+            }
+        }
+    }
+}
+
+/// Tokenizes the chunks of `spans` in parallel and merges each into `vocab` in corpus order, handing its ids
+/// to `each` (with the vocabulary as it is after the merge); returns the text's counts, without ids or tokens.
+fn merge_chunks(
+    corpus: &Corpus,
+    spans: &[Span],
+    tokenizer: &Tokenizer,
+    lossy: bool,
+    vocab: &mut Vocab,
+    progress: BytesDone,
+    each: &mut dyn FnMut(Vec<u32>, &Vocab),
+) -> Result<Stream, Error> {
     let chunks = corpus.chunks(spans);
     let mut stream = Stream { bytes: Corpus::span_bytes(spans), ..Stream::default() };
-    let mut parts = Vec::with_capacity(chunks.len());
     // A window of chunks at a time, merged into the vocabulary before the next is tokenized: each chunk's
     // own vocabulary is held only until it is merged (all of them at once took as much memory as the ids).
     for window in chunks.chunks(rayon::current_num_threads() * 8) {
@@ -155,13 +242,13 @@ pub fn tokenize_extend(
         for (local, chars, replaced) in locals {
             let (mut ids, sentences) = local.merge_into(vocab);
             ids.shrink_to_fit();
-            parts.push(ids);
+            each(ids, vocab);
             stream.sentences += sentences;
             stream.chars += chars;
             stream.replaced += replaced;
         }
     }
-    Ok(finish(tokenizer, vocab, parts, stream))
+    Ok(stream)
 }
 
 /// Tokenizes test text against a fixed vocabulary: unknown tokens become `<unk>`.
@@ -260,6 +347,37 @@ mod tests {
         // Decoding errors keep their own message.
         let e = tokenize_train(&c, &c.whole(), &WHITESPACE, false, &no_progress).unwrap_err();
         assert!(e.to_string().starts_with("two.txt: invalid UTF-8 at byte offset"), "{e}");
+    }
+
+    #[test]
+    fn streams_handed_on_piece_by_piece_are_the_streams_kept_whole() {
+        // Chunks are about 1 MiB: runs of non-letters, spaces and line ends fall on their boundaries.
+        let mut text = String::from("  ,, ");
+        for i in 0..120_000 {
+            text.push_str(["ab, ", "\n, ", "cd!  ", "e\n", " \n f"][i % 5]);
+        }
+        text.push_str(" ..\n  ");
+        let c = corpus(&[("a.txt", text.as_bytes()), ("b.txt", b"  x y  \n"), ("c.txt", b"\n\n")]);
+        assert!(c.chunks(&c.whole()).len() > 1);
+        let letters =
+            Tokenizer { kind: TokenKind::Letters, lowercase: false, sentences: Sentences::None, skip_symbols: false };
+        for tok in [letters, Tokenizer { sentences: Sentences::Lines, ..letters }, WHITESPACE] {
+            let (vocab, whole) = tokenize_train(&c, &c.whole(), &tok, false, &no_progress).unwrap();
+            let mut pieces = Vec::new();
+            let mut v = Vocab::new();
+            let counts =
+                tokenize_extend_into(&c, &c.whole(), &tok, false, &mut v, &no_progress, &mut |ids: &[u32]| {
+                    pieces.extend_from_slice(ids)
+                })
+                .unwrap();
+            assert_eq!(pieces, whole.ids, "{tok:?}");
+            assert_eq!(v.len(), vocab.len());
+            assert!(whole.ids.len() > 100_000 && counts.ids.is_empty());
+            assert_eq!(
+                (counts.tokens, counts.sentences, counts.chars, counts.bytes),
+                (whole.tokens, whole.sentences, whole.chars, whole.bytes)
+            );
+        }
     }
 
     #[test]
