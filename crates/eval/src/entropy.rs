@@ -578,6 +578,17 @@ pub(crate) fn hashed_profiles(tokens: &[u32], max_order: usize, starts: &[usize]
 ///
 /// Panics if `max_order` is 0 or above [`MAX_BLOCK`], or `groups` < 2.
 pub fn block_entropies(tokens: &[u32], options: &BlockOptions) -> BlockEntropies {
+    block_entropies_releasing(tokens, options, &|_| {})
+}
+
+/// [`block_entropies`] of tokens in a file's map, calling `release` with each range of positions whose keys
+/// are made (from any thread), so that the caller can hand its pages back: the sorting counter reads the
+/// text once per range of keys, and holds only the pages being read.
+pub fn block_entropies_releasing(
+    tokens: &[u32],
+    options: &BlockOptions,
+    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
+) -> BlockEntropies {
     assert!(options.groups >= 2, "the block jackknife needs at least 2 groups");
     let len = tokens.len();
     let g = options.groups;
@@ -587,7 +598,7 @@ pub fn block_entropies(tokens: &[u32], options: &BlockOptions) -> BlockEntropies
     let packed = match options.counter {
         BlockCounter::Sort => {
             let keys = options.memory.map_or(usize::MAX, |bytes| usize::try_from(bytes / 8).unwrap_or(usize::MAX));
-            crate::packed::profiles(tokens, options.max_order, &starts, keys)
+            crate::packed::profiles(tokens, options.max_order, &starts, keys, release)
         }
         BlockCounter::Hash | BlockCounter::SuffixArray => None,
     };

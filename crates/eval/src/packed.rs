@@ -502,6 +502,7 @@ pub(crate) fn profiles(
     max_order: usize,
     starts: &[usize],
     budget: usize,
+    release: &(dyn Fn(std::ops::Range<usize>) + Sync),
 ) -> Option<Vec<Vec<CountProfile>>> {
     let groups = starts.len() - 1;
     let lay = Layout::new(tokens, max_order, groups)?;
@@ -514,6 +515,7 @@ pub(crate) fn profiles(
         .map(|&(lo, hi)| {
             let mut h = vec![0u32; buckets];
             lay.keys(tokens, lo, hi, starts, |k| h[lay.bucket(k)] += 1);
+            release(lo..hi);
             h
         })
         .collect();
@@ -546,6 +548,7 @@ pub(crate) fn profiles(
                     at[j] += 1;
                 }
             });
+            release(lo..hi);
         });
         // Walk: tasks of consecutive buckets, about equal in keys.
         let per_task = keys.len().div_ceil(TASKS).max(1);
@@ -597,7 +600,7 @@ mod tests {
     fn hand_worked_profiles() {
         // a b a b ␣ a (ids 3, 4, 5): 2-blocks ab ×2, ba, b␣, ␣a; groups {0,1,2} and {3,4,5}.
         let t = [3, 4, 3, 4, 5, 3];
-        let p = profiles(&t, 3, &starts(6, 2), usize::MAX).unwrap();
+        let p = profiles(&t, 3, &starts(6, 2), usize::MAX, &|_| {}).unwrap();
         assert_eq!(p[0][0].pairs(), &[(1, 1), (2, 1), (3, 1)]);
         assert_eq!(p[1][0].pairs(), &[(1, 3), (2, 1)]);
         assert_eq!(p[2][0].pairs(), &[(1, 4)]);
@@ -630,10 +633,19 @@ mod tests {
         let s = starts(t.len(), 7);
         let oracle = hashed(&t, 8, &s);
         for budget in [usize::MAX, 5000, 700, 1] {
-            assert_eq!(profiles(&t, 8, &s, budget).unwrap(), oracle, "budget {budget}");
+            // Every position is handed back once per pass over the text (the sizes, then one per range of keys).
+            let released = std::sync::atomic::AtomicUsize::new(0);
+            let count = |r: std::ops::Range<usize>| {
+                released.fetch_add(r.len(), std::sync::atomic::Ordering::Relaxed);
+            };
+            assert_eq!(profiles(&t, 8, &s, budget, &count).unwrap(), oracle, "budget {budget}");
+            let released = released.into_inner();
+            assert_eq!(released % t.len(), 0, "budget {budget}: whole passes");
+            let passes = released / t.len();
+            assert!(passes == 2 || (budget < usize::MAX && passes > 2), "budget {budget}: {passes} passes");
         }
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        assert_eq!(one.install(|| profiles(&t, 8, &s, 3000)).unwrap(), oracle);
+        assert_eq!(one.install(|| profiles(&t, 8, &s, 3000, &|_| {})).unwrap(), oracle);
     }
 
     proptest! {
@@ -648,7 +660,7 @@ mod tests {
             // 0 and 1 become the markers; symbols 3..=8.
             let t: Vec<u32> = text.iter().map(|&x| match x { 0 => BOS, 1 => EOS, x => x + 1 }).collect();
             let s = starts(t.len(), g);
-            match profiles(&t, n, &s, budget) {
+            match profiles(&t, n, &s, budget, &|_| {}) {
                 Some(p) => prop_assert_eq!(p, hashed(&t, n, &s)),
                 None => prop_assert!(t.iter().all(|&x| is_marker(x))),
             }

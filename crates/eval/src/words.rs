@@ -20,20 +20,15 @@ pub fn letter_like(kind: TokenKind) -> bool {
 }
 
 /// The alphabet of a stream of `kind` tokens over a vocabulary of `vocab_len` ids: fixed for Shannon's
-/// letters and for bytes; for units without a fixed alphabet, the number of distinct symbols that occur.
-pub fn alphabet(kind: TokenKind, ids: &[u32], vocab_len: usize) -> Alphabet {
+/// letters and for bytes; for units without a fixed alphabet, the number of distinct symbols that occur
+/// (`release` is called with each range of positions read, as [`unigram_counts_releasing`] does).
+pub fn alphabet(kind: TokenKind, ids: &[u32], vocab_len: usize, release: &dyn Fn(std::ops::Range<usize>)) -> Alphabet {
     match kind {
         TokenKind::Letters => Alphabet { size: 27.0, rule: "Shannon's 27 symbols: a–z and the space".into() },
         TokenKind::Letters26 => Alphabet { size: 26.0, rule: "Shannon's 26 letters a–z".into() },
         TokenKind::Bytes => Alphabet { size: 256.0, rule: "the 256 byte values".into() },
         _ => {
-            let mut seen = vec![false; vocab_len];
-            for &t in ids {
-                if t != BOS && t != EOS {
-                    seen[t as usize] = true;
-                }
-            }
-            let size = seen.iter().filter(|&&s| s).count() as f64;
+            let size = unigram_counts_releasing(ids, vocab_len, release).iter().filter(|&&c| c > 0).count() as f64;
             let unit = if kind == TokenKind::Chars { "characters" } else { "words" };
             Alphabet {
                 size,
@@ -54,10 +49,30 @@ pub fn alphabet(kind: TokenKind, ids: &[u32], vocab_len: usize) -> Alphabet {
 /// A word of at most 12 letters whose ids are below 31 (Shannon's letters always are) is counted under one
 /// u64 — its ids + 1 in 5 bits each — rather than hashed as a slice: most words, at a fraction of the cost.
 pub fn letter_words(ids: &[u32], space: Option<u32>) -> (Vec<u64>, u64) {
+    letter_words_releasing(ids, space, &|_| {})
+}
+
+/// Positions between two calls of a `release` callback in a scan of a stream.
+const RELEASE_EVERY: usize = 1 << 20;
+
+/// [`letter_words`] of ids in a file's map, calling `release` with each range of positions read (about a
+/// million at a time, in order) so that the caller can hand its pages back.
+pub fn letter_words_releasing(
+    ids: &[u32],
+    space: Option<u32>,
+    release: &dyn Fn(std::ops::Range<usize>),
+) -> (Vec<u64>, u64) {
     let mut packed: hashbrown::HashMap<u64, u64> = hashbrown::HashMap::new();
     let mut long: hashbrown::HashMap<&[u32], u64> = hashbrown::HashMap::new();
     let mut letters = 0u64;
+    let mut released = 0;
     for word in ids.split(|&t| Some(t) == space || t == BOS || t == EOS).filter(|w| !w.is_empty()) {
+        // Where the word starts (in ids, not bytes); what lies before it has been read.
+        let at = (word.as_ptr() as usize - ids.as_ptr() as usize) / std::mem::size_of::<u32>();
+        if at >= released + RELEASE_EVERY {
+            release(released..at);
+            released = at;
+        }
         letters += word.len() as u64;
         if word.len() <= 12 && word.iter().all(|&t| t < 31) {
             let key = word.iter().fold(0u64, |k, &t| (k << 5) | u64::from(t + 1));
@@ -66,6 +81,7 @@ pub fn letter_words(ids: &[u32], space: Option<u32>) -> (Vec<u64>, u64) {
             *long.entry(word).or_insert(0) += 1;
         }
     }
+    release(released..ids.len());
     let mut counts: Vec<u64> = packed.into_values().chain(long.into_values()).collect();
     counts.sort_unstable_by(|a, b| b.cmp(a));
     (counts, letters)
@@ -90,11 +106,19 @@ pub fn rank_frequency(sorted: &[u64]) -> Vec<(u64, u64)> {
 
 /// Per-id counts of a stream over `vocab_len` ids (markers excluded).
 pub fn unigram_counts(ids: &[u32], vocab_len: usize) -> Vec<u64> {
+    unigram_counts_releasing(ids, vocab_len, &|_| {})
+}
+
+/// [`unigram_counts`] of ids in a file's map, calling `release` with each range of positions read.
+pub fn unigram_counts_releasing(ids: &[u32], vocab_len: usize, release: &dyn Fn(std::ops::Range<usize>)) -> Vec<u64> {
     let mut c = vec![0u64; vocab_len];
-    for &t in ids {
-        if t != BOS && t != EOS {
-            c[t as usize] += 1;
+    for (k, part) in ids.chunks(RELEASE_EVERY).enumerate() {
+        for &t in part {
+            if t != BOS && t != EOS {
+                c[t as usize] += 1;
+            }
         }
+        release(k * RELEASE_EVERY..k * RELEASE_EVERY + part.len());
     }
     c
 }
@@ -146,8 +170,8 @@ mod tests {
 
     #[test]
     fn alphabets() {
-        assert_eq!(alphabet(TokenKind::Letters, &[], 0).size, 27.0);
-        assert_eq!(alphabet(TokenKind::Chars, &[BOS, 3, 4, 3, EOS], 6).size, 2.0);
+        assert_eq!(alphabet(TokenKind::Letters, &[], 0, &|_| {}).size, 27.0);
+        assert_eq!(alphabet(TokenKind::Chars, &[BOS, 3, 4, 3, EOS], 6, &|_| {}).size, 2.0);
         assert_eq!(unigram_counts(&[BOS, 3, 4, 3, EOS], 5), vec![0, 0, 0, 2, 1]);
     }
 }

@@ -184,7 +184,7 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
     let (order, smoothing, format) = (*order, *smoothing, *format);
     let corpus = open(paths, (documents, text.lossy), progress)?;
     let (tokenized, _) = tokenize_whole(&corpus, text, progress);
-    let (vocab, train) = tokenized?;
+    let (vocab, mut train) = tokenized?;
     // The mapped text has been read; its pages would otherwise stay resident through counting and estimation.
     drop(corpus);
     progress.detail(&format!("positions: {} ({} tokens, vocabulary {})", train.ids.len(), train.tokens, vocab.len()));
@@ -202,8 +202,11 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
     if memory.memory.is_none() {
         progress.message(&format!("note: n-grams sorted within {} ({why})", crate::memory::size(budget)));
     }
-    // The token positions' arrays are held while counting: sorting takes what they leave of the budget.
-    let sorting = crate::memory::sort_within(budget, train.ids.len(), &vocab, progress);
+    // The token positions' arrays are held while counting, unless an ARPA build keeps them in files: sorting
+    // takes what they leave of the budget.
+    let paged = format == Format::Arpa && crate::memory::page_positions(budget, train.ids.len(), progress);
+    let held = if paged { 0 } else { train.ids.len() };
+    let sorting = crate::memory::sort_within(budget, held, &vocab, progress);
     let limits = shannon_counts::Limits {
         memory: Some(sorting),
         temp_dir: spill.path().to_path_buf(),
@@ -218,8 +221,9 @@ pub fn run(config: &BuildConfig, progress: &dyn Progress) -> Result<Summary> {
         std::fs::create_dir(&store_dir).map_err(|e| Error::io(format!("creating {}", store_dir.display()), e))?;
         let mut store = shannon_counts::store::Store::transient(&store_dir);
         store.tally_in(&limits.disk);
+        let ids = std::mem::take(&mut train.ids);
         let (counted, _) = stage(progress, "count", None, Unit::Steps, || {
-            shannon_counts::count_to_store(&train.ids, vocab.len(), order, &limits, &mut store)
+            crate::memory::count_store(crate::memory::Train::Ids(ids), paged, vocab.len(), order, &limits, &mut store)
         })?;
         counted?;
         drop(train);

@@ -17,7 +17,7 @@ use shannon_report::{
 use shannon_tokens::stream::{self, Stream};
 use shannon_tokens::{Sentences, TokenKind};
 
-use crate::memory::{CountMemory, OnDisk};
+use crate::memory::{CountMemory, OnDisk, Train};
 use crate::progress::{stage, Progress, Unit};
 use crate::text::{
     check_holdout, check_order, corpus_name, describe, inputs, name_part, open, stem, text_parts, DEFAULT_HOLDOUT,
@@ -348,10 +348,16 @@ pub fn run(config: &CompareConfig, progress: &dyn Progress) -> Result<CompareRep
             config.order,
             &Default::default(),
         )?))),
-        Plan::Disk { budget, .. } => {
-            OnDisk::count(&config.memory, *budget, &train.ids, &test.ids, &vocab, config.order, progress)
-                .map(Counted::Disk)
-        }
+        Plan::Disk { budget, .. } => OnDisk::count(
+            &config.memory,
+            *budget,
+            Train::Ids(std::mem::take(&mut train.ids)),
+            &test.ids,
+            &vocab,
+            config.order,
+            progress,
+        )
+        .map(Counted::Disk),
     })?;
     let counted = counted?;
     if matches!(counted, Counted::Disk { .. }) {

@@ -11,10 +11,14 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use shannon_corpus::{Corpus, Span};
+use shannon_counts::paged::Paged;
+use shannon_counts::DiskUse;
 use shannon_eval::entropy::{self as blocks, BlockCounter, BlockOptions, ByEstimator};
 use shannon_eval::extrapolation::{extrapolate, OrderPoint};
 use shannon_eval::guessing;
-use shannon_eval::words::{alphabet, letter_like, letter_words, rank_frequency, unigram_counts, Alphabet};
+use shannon_eval::words::{
+    alphabet, letter_like, letter_words, letter_words_releasing, rank_frequency, unigram_counts_releasing, Alphabet,
+};
 use shannon_info::estimate::CountProfile;
 use shannon_info::zipf;
 use shannon_model::filtered;
@@ -27,11 +31,9 @@ use shannon_report::{MemoryUse, TextStats, TrueRate};
 use shannon_tokens::stream::{self, Stream};
 use shannon_tokens::{Sentences, TokenKind, Tokenizer, Vocab, BOS, UNK};
 
-use crate::memory::{CountMemory, OnDisk};
+use crate::memory::{CountMemory, OnDisk, Train};
 use crate::progress::{stage, Progress, Unit};
-use crate::text::{
-    check_holdout, check_order, corpus_name, describe, inputs, open, stem, text_parts, tokenize_whole, DEFAULT_HOLDOUT,
-};
+use crate::text::{check_holdout, check_order, corpus_name, describe, inputs, open, stem, text_parts, DEFAULT_HOLDOUT};
 use crate::{ConfigError, DocumentOptions, Error, Result, TextConfig};
 
 /// Shannon's divisors from bits per word to bits per letter: 4.5 letters per word, 5.5 with the space.
@@ -362,13 +364,41 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
     let lossy = config.text.lossy;
     let paths = describe(&config.corpus);
 
-    // Tokenize the whole text.
-    let (tokenized, tokenize_seconds) = tokenize_whole(&corpus, &config.text, progress);
-    let (vocab, stream) = tokenized?;
+    // Tokenize the whole text, straight into a file (under --temp-dir): it is read from there, and where it
+    // would take more than a quarter of the budget, each stage hands back the pages it has read.
+    let spill = config.memory.spill_dir()?;
+    let disk = DiskUse::new();
+    let whole = corpus.whole();
+    let (tokenized, tokenize_seconds) =
+        stage(progress, "tokenize", Some(Corpus::span_bytes(&whole)), Unit::Bytes, || {
+            let mut vocab = Vocab::new();
+            let advance = |n| progress.advance(n);
+            write_tokens(spill.path(), "text", &disk, |sink| {
+                stream::tokenize_extend_into(&corpus, &whole, &tok, lossy, &mut vocab, &advance, sink)
+            })
+            .map(|(file, stream)| (vocab, file, stream))
+        })?;
+    let (vocab, file, stream) = tokenized?;
+    crate::memory::release_freed();
     if stream.tokens == 0 {
         return Err(Error::Input(format!("{paths}: empty corpus: the text has no {} tokens", tok.kind.name())));
     }
-    let alphabet = alphabet(tok.kind, &stream.ids, vocab.len());
+    let paged = crate::memory::in_files(4 * file.len() as u64, budget.0);
+    if paged {
+        progress.message(&format!(
+            "note: the token stream ({}) is read from a file under --temp-dir a part at a time: it takes more \
+             than a quarter of the budget of {}",
+            crate::memory::size(4 * file.len() as u64),
+            crate::memory::size(budget.0)
+        ));
+    }
+    let release = |range: std::ops::Range<usize>| {
+        if paged {
+            file.release(range);
+        }
+    };
+    let ids = file.values();
+    let alphabet = alphabet(tok.kind, ids, vocab.len(), &release);
     let text = TextStats {
         bytes: stream.bytes,
         chars: stream.chars,
@@ -390,10 +420,10 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
         min_coverage: config.min_coverage,
         nsb_jackknife: config.nsb_jackknife,
         counter: config.block_counter,
-        memory: Some(block_keys(budget.0, &stream, &vocab, progress)),
+        memory: Some(block_keys(budget.0, if paged { 0 } else { ids.len() }, &vocab, progress)),
     };
     let (result, blocks_seconds) =
-        stage(progress, "blocks", None, Unit::Steps, || blocks::block_entropies(&stream.ids, &options))?;
+        stage(progress, "blocks", None, Unit::Steps, || blocks::block_entropies_releasing(ids, &options, &release))?;
     warnings.extend(result.warnings.iter().cloned());
     let unsupported: Vec<String> =
         result.orders.iter().filter(|o| !o.supported).map(|o| format!("{} ({:.3})", o.n, o.coverage)).collect();
@@ -408,11 +438,11 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
     // Words: Zipf, and the word length that turns bits per word into bits per letter.
     let (zipf_section, bits_per_letter, zipf_seconds) = {
         let t = Instant::now();
-        let (section, per_letter) = words_and_zipf(&corpus, &tok, lossy, &vocab, &stream)?;
+        let (section, per_letter) = words_and_zipf(&corpus, &tok, lossy, &vocab, ids, &release)?;
         (section, per_letter, t.elapsed().as_secs_f64())
     };
     // The guessing game tokenizes its own parts: the whole text's tokens are done with.
-    drop((stream, vocab));
+    drop((file, vocab, spill));
     crate::memory::release_freed();
 
     let published = |n: usize| match tok.kind {
@@ -521,10 +551,11 @@ pub fn run(config: &EntropyConfig, progress: &dyn Progress) -> Result<EntropyRep
     Ok(report)
 }
 
-/// The bytes the block counts' sorted keys take at most: what the tokens and the vocabulary leave of the
-/// budget ([`crate::memory::beside`]).
-fn block_keys(budget: u64, stream: &Stream, vocab: &Vocab, progress: &dyn Progress) -> u64 {
-    let (keys, _) = crate::memory::beside(budget, 4 * stream.ids.len() as u64 + vocab.heap_bytes() as u64);
+/// The bytes the block counts' sorted keys take at most: what the tokens held in memory (`positions` of
+/// them; none where they are read from a file a part at a time) and the vocabulary leave of the budget
+/// ([`crate::memory::beside`]).
+fn block_keys(budget: u64, positions: usize, vocab: &Vocab, progress: &dyn Progress) -> u64 {
+    let (keys, _) = crate::memory::beside(budget, 4 * positions as u64 + vocab.heap_bytes() as u64);
     progress.detail(&format!(
         "block counts sort their keys within {} of the budget of {}",
         crate::memory::size(keys),
@@ -539,12 +570,13 @@ fn words_and_zipf(
     tok: &Tokenizer,
     lossy: bool,
     vocab: &Vocab,
-    stream: &Stream,
+    ids: &[u32],
+    release: &dyn Fn(std::ops::Range<usize>),
 ) -> Result<(ZipfSection, Option<BitsPerLetter>)> {
     let (counts, what, mean_word_length, per_letter) = if letter_like(tok.kind) {
         // Shannon's words: the 27-letter stream cut at its spaces.
         let (counts, letters) = if tok.kind == TokenKind::Letters {
-            letter_words(&stream.ids, vocab.lookup(" "))
+            letter_words_releasing(ids, vocab.lookup(" "), release)
         } else {
             let letters = Tokenizer {
                 kind: TokenKind::Letters,
@@ -559,7 +591,7 @@ fn words_and_zipf(
         let mean = if words == 0 { 0.0 } else { letters as f64 / words as f64 };
         (counts, "maximal runs of ASCII letters, folded to lower case (Shannon's words)".to_string(), mean, None)
     } else {
-        let c = unigram_counts(&stream.ids, vocab.len());
+        let c = unigram_counts_releasing(ids, vocab.len(), release);
         let mean = blocks::mean_length((0..vocab.len()).map(|i| (vocab.string(i as u32), c[i])));
         let mut counts: Vec<u64> = c.into_iter().filter(|&x| x > 0).collect();
         counts.sort_unstable_by(|a, b| b.cmp(a));
@@ -618,7 +650,14 @@ fn guessing_game(
     let tok = config.text.tokenizer;
     let (train_spans, test_spans): (Vec<Span>, Vec<Span>) = corpus.split_holdout(config.holdout);
     let none = &stream::no_progress;
-    let (mut vocab, mut train) = stream::tokenize_train(corpus, &train_spans, &tok, config.text.lossy, none)?;
+    // The training part is tokenized straight into a file, never held whole (a text of letters has a
+    // position for nearly every byte): counting reads it from there, a section at a time where it is long.
+    let spill = config.memory.spill_dir()?;
+    let disk = DiskUse::new();
+    let mut vocab = Vocab::new();
+    let (mut train_file, mut train) = write_tokens(spill.path(), "train", &disk, |sink| {
+        stream::tokenize_extend_into(corpus, &train_spans, &tok, config.text.lossy, &mut vocab, none, sink)
+    })?;
     let mut test = stream::tokenize_test(corpus, &test_spans, &tok, config.text.lossy, &vocab, none)?;
     if (train.tokens == 0 || test.tokens == 0) && tok.sentences == Sentences::None {
         // One stream in too few lines (generated text is one long line): split its symbols instead.
@@ -633,7 +672,12 @@ fn guessing_game(
                 whole.ids.len() - cut
             ));
             let part = |ids: &[u32]| Stream { ids: ids.to_vec(), tokens: ids.len() as u64, ..Stream::default() };
-            (train, test) = (part(&whole.ids[..cut]), part(&whole.ids[cut..]));
+            train = Stream { tokens: cut as u64, ..Stream::default() };
+            (train_file, _) = write_tokens(spill.path(), "train-split", &disk, |sink| {
+                sink(&whole.ids[..cut]);
+                Ok::<_, Error>(Stream::default())
+            })?;
+            test = part(&whole.ids[cut..]);
             vocab = whole_vocab;
         }
     }
@@ -681,17 +725,43 @@ fn guessing_game(
     };
     let (played, memory) = if in_memory {
         let guessed = &test.ids[..guessed];
-        (play_in_memory(config, &vocab, &train.ids, guessed, &test.ids, mix, &mut fallbacks, progress)?, None)
+        (play_in_memory(config, &vocab, train_file.values(), guessed, &test.ids, mix, &mut fallbacks, progress)?, None)
     } else {
         // Every predictor of the game ranks the same symbols.
         let predictable = shannon_model::predictable(vocab.len(), tok.sentences == Sentences::Lines);
         let symbols = candidates(&vocab, |w| predictable[w as usize]);
         let asked = asked(&test.ids, guessed, &symbols, counted);
-        let train = std::mem::take(&mut train.ids);
+        let train = Train::File(train_file, disk);
         play_on_disk(config, budget, &vocab, train, asked, &symbols, &test.ids, guessed, &mut fallbacks, progress)?
     };
     warnings.extend(fallbacks.warnings());
     Ok(Game { entries: played, lines, train_lines, memory })
+}
+
+/// The token stream `tokenize` hands its sink, written to a new file `<name>-tokens.bin` in `dir` (tallied
+/// in `disk`), with the counts `tokenize` returns.
+fn write_tokens<E>(
+    dir: &std::path::Path,
+    name: &str,
+    disk: &DiskUse,
+    tokenize: impl FnOnce(&mut dyn FnMut(&[u32])) -> std::result::Result<Stream, E>,
+) -> Result<(Paged, Stream)>
+where
+    Error: From<E>,
+{
+    let path = dir.join(format!("{name}-tokens.bin"));
+    let failed = |e| Error::io(format!("writing the token stream to {} (--temp-dir)", path.display()), e);
+    let mut out = shannon_counts::paged::Writer::create(&path, disk).map_err(failed)?;
+    let mut first_error = None;
+    let stream = tokenize(&mut |ids| {
+        if first_error.is_none() {
+            first_error = out.push(ids).err();
+        }
+    })?;
+    if let Some(e) = first_error {
+        return Err(failed(e));
+    }
+    Ok((out.finish().map_err(failed)?, stream))
 }
 
 /// A row of the guessing table: the game an order-`n` predictor played and its cross-entropy on the whole
@@ -749,7 +819,7 @@ fn play_on_disk(
     config: &EntropyConfig,
     (budget, why): &(u64, String),
     vocab: &Vocab,
-    train: Vec<u32>,
+    train: Train,
     asked: Vec<u32>,
     symbols: &[u32],
     test: &[u32],
@@ -759,9 +829,9 @@ fn play_on_disk(
 ) -> Result<(Vec<GuessEntry>, Option<MemoryUse>)> {
     let budget = *budget;
     let t = Instant::now();
-    let on_disk = OnDisk::count(&config.memory, budget, &train, &asked, vocab, config.guess_order, progress)?;
+    let on_disk = OnDisk::count(&config.memory, budget, train, &asked, vocab, config.guess_order, progress)?;
     progress.detail(&format!("guessing game: counted in {:.1} s", t.elapsed().as_secs_f64()));
-    drop((train, asked));
+    drop(asked);
     crate::memory::release_freed();
     let memory = on_disk.memory_use(budget, why, progress);
     let estimation = Some(on_disk.estimation_budget(budget, vocab, test.len()));
@@ -915,11 +985,20 @@ mod tests {
             let predictable = shannon_model::predictable(vocab.len(), sentences);
             let symbols = candidates(&vocab, |w| predictable[w as usize]);
             let asked = asked(&test, guessed, &symbols, config.guess_order);
+            // The training stream in memory, or in a file as the game tokenizes it (read a section at a time
+            // under the small budgets: `page_positions`).
+            let dir = tempfile::tempdir().unwrap();
+            let train = if sentences {
+                Train::Ids(train.clone())
+            } else {
+                let disk = DiskUse::new();
+                Train::File(Paged::write(&dir.path().join("train"), &train, &disk).unwrap(), disk)
+            };
             let (on_disk, memory) = play_on_disk(
                 &config,
                 &config.memory.budget(),
                 &vocab,
-                train.clone(),
+                train,
                 asked,
                 &symbols,
                 &test,
@@ -933,6 +1012,7 @@ mod tests {
             assert_eq!(notes_on_disk.warnings(), notes.warnings());
             let memory = memory.expect("counts on disk");
             assert_eq!(memory.counts, "disk");
+            assert_eq!(memory.positions, if budget.is_some() { "disk" } else { "memory" }, "budget {budget:?}");
             assert_eq!(memory.kept_ngrams.len(), 6);
             if budget == Some(4096) {
                 assert!(memory.spilled_runs > 0, "a budget of 4 KiB spills");

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use shannon_counts::paged::Paged;
 use shannon_counts::store::Store;
 use shannon_counts::{DiskUse, Limits};
 use shannon_model::filtered::Wanted;
@@ -95,22 +96,31 @@ pub use shannon_counts::disk::size;
 /// id of each position's n-gram (4: each order's written over the order below's).
 const POSITION_BYTES: u64 = 8;
 
-/// Counting's sorting memory within a job's `budget` for `positions` token positions and a vocabulary of
-/// `vocab` bytes: what the token stream and its ids ([`POSITION_BYTES`] a position) and the vocabulary, all
-/// held while counting, leave of the budget, so that counting's peak stays within it — and at least [`LEAST`]
-/// (or the whole budget, if smaller), in which case the second value says that the arrays take (nearly) all of
-/// the budget and the peak will exceed it.
+/// Counting's sorting memory within a job's `budget` for `positions` token positions held in memory (none
+/// where they are kept in files, [`page_positions`]) and a vocabulary of `vocab` bytes: what the token stream
+/// and its ids ([`POSITION_BYTES`] a position) and the vocabulary, all held while counting, leave of the
+/// budget, so that counting's peak stays within it — and at least [`LEAST`] (or the whole budget, if smaller),
+/// in which case the second value says that what is held takes (nearly) all of the budget and the peak will
+/// exceed it.
 pub fn sorting(budget: u64, positions: usize, vocab: u64) -> (u64, Option<String>) {
     let arrays = POSITION_BYTES * positions as u64;
     let (bytes, enough) = beside(budget, arrays + vocab);
     if enough {
         return (bytes, None);
     }
+    let held = if positions == 0 {
+        format!("the vocabulary takes {} while counting", size(vocab))
+    } else {
+        format!(
+            "the token stream and its ids take {} while counting ({positions} positions, {POSITION_BYTES} bytes \
+             each)",
+            size(arrays)
+        )
+    };
     let note = format!(
-        "the token stream and its ids take {} while counting ({positions} positions, {POSITION_BYTES} bytes each), \
-         {} the budget of {}; n-grams are sorted within {} beside them, so counting's peak exceeds the budget",
-        size(arrays),
-        if arrays > budget { "more than" } else { "nearly all of" },
+        "{held}, {} the budget of {}; n-grams are sorted within {} beside them, so counting's peak exceeds the \
+         budget",
+        if arrays + vocab > budget { "more than" } else { "nearly all of" },
         size(budget),
         size(bytes)
     );
@@ -137,6 +147,77 @@ pub(crate) fn release_freed() {
     }
 }
 
+/// Whether counting keeps the token stream and its per-position ids in files rather than in memory
+/// ([`shannon_counts::count_paged_to_store`]): where they would take more than a quarter of `budget`
+/// ([`POSITION_BYTES`] a position), so that sorting keeps most of the budget and the stream's length does
+/// not count against it (a text of letters has some five positions a word). Said on stderr when so.
+pub(crate) fn page_positions(budget: u64, positions: usize, progress: &dyn Progress) -> bool {
+    let arrays = POSITION_BYTES * positions as u64;
+    let paged = in_files(arrays, budget);
+    if paged {
+        progress.message(&format!(
+            "note: the token stream and its ids ({} for {positions} positions, more than a quarter of the budget \
+             of {}) are kept in files beside the counts and read a section at a time",
+            size(arrays),
+            size(budget)
+        ));
+    }
+    paged
+}
+
+/// A training token stream to count: ids in memory, or a file tallied in its [`DiskUse`] (tokenized
+/// straight into it, so that it was never held whole).
+pub(crate) enum Train {
+    Ids(Vec<u32>),
+    File(Paged, DiskUse),
+}
+
+impl Train {
+    fn len(&self) -> usize {
+        match self {
+            Train::Ids(ids) => ids.len(),
+            Train::File(file, _) => file.len(),
+        }
+    }
+}
+
+/// Whether per-position arrays of `bytes` are read from files a part at a time rather than held in memory:
+/// where they would take more than a quarter of `budget`.
+pub(crate) fn in_files(bytes: u64, budget: u64) -> bool {
+    bytes > budget / 4
+}
+
+/// Counts `train` (orders 1..=`order`) into `store` within `limits`, from memory or, when `paged`, from a
+/// file (in `limits.temp_dir`, where `train` is ids, written there and then freed) read a section at a time.
+/// Returns the tokens counted.
+pub(crate) fn count_store(
+    train: Train,
+    paged: bool,
+    vocab: usize,
+    order: usize,
+    limits: &Limits,
+    store: &mut Store,
+) -> Result<u64> {
+    let file = match train {
+        Train::Ids(ids) if !paged => return Ok(shannon_counts::count_to_store(&ids, vocab, order, limits, store)?),
+        Train::File(file, _) if !paged => {
+            return Ok(shannon_counts::count_to_store(file.values(), vocab, order, limits, store)?)
+        }
+        Train::Ids(ids) => {
+            let path = limits.temp_dir.join("positions-tokens.bin");
+            let file = Paged::write(&path, &ids, &limits.disk).map_err(|e| {
+                let bytes = size(4 * ids.len() as u64);
+                Error::io(format!("writing the token stream ({bytes}) to {} (--temp-dir)", path.display()), e)
+            })?;
+            drop(ids);
+            release_freed();
+            file
+        }
+        Train::File(file, _) => file,
+    };
+    Ok(shannon_counts::count_paged_to_store(&file, vocab, order, limits, store)?)
+}
+
 /// [`sorting`], said through `progress`: a note where the arrays leave too little, the share with `-v`.
 pub(crate) fn sort_within(budget: u64, positions: usize, vocab: &Vocab, progress: &dyn Progress) -> u64 {
     let (bytes, over) = sorting(budget, positions, vocab.heap_bytes() as u64);
@@ -154,35 +235,49 @@ pub(crate) struct OnDisk {
     pub(crate) store: Store,
     pub(crate) wanted: Wanted,
     pub(crate) disk: DiskUse,
+    /// Whether the training stream and its ids were kept in files while counting ([`page_positions`]).
+    paged: bool,
     _spill: SpillDir,
 }
 
 impl OnDisk {
     /// Counts `train` (orders 1..=`order`) into a store on disk within `budget` bytes, less what the token
-    /// positions of `train` and `text` hold while counting ([`sort_within`]), and finds which of `text`'s
-    /// n-grams the store holds.
+    /// positions held in memory while counting take ([`sort_within`]: `text`'s, and `train`'s unless they
+    /// are kept in files, [`page_positions`]), and finds which of `text`'s n-grams the store holds.
     pub(crate) fn count(
         memory: &CountMemory,
         budget: u64,
-        train: &[u32],
+        train: Train,
         text: &[u32],
         vocab: &Vocab,
         order: usize,
         progress: &dyn Progress,
     ) -> Result<OnDisk> {
         let spill = memory.spill_dir()?;
-        let sorting = sort_within(budget, train.len() + text.len(), vocab, progress);
-        let limits =
-            Limits { memory: Some(sorting), temp_dir: spill.path().to_path_buf(), index: false, disk: DiskUse::new() };
+        let paged = page_positions(budget, train.len() + text.len(), progress);
+        let held = if paged { text.len() } else { train.len() + text.len() };
+        let sorting = sort_within(budget, held, vocab, progress);
+        // One tally for every temporary file, the training stream's own included.
+        let disk = match &train {
+            Train::File(_, disk) => disk.clone(),
+            Train::Ids(_) => DiskUse::new(),
+        };
+        let limits = Limits { memory: Some(sorting), temp_dir: spill.path().to_path_buf(), index: false, disk };
         let dir = spill.path().join("counts");
         std::fs::create_dir(&dir).map_err(|e| Error::io(format!("creating {}", dir.display()), e))?;
         let mut store = Store::new(&dir);
         store.tally_in(&limits.disk);
-        shannon_counts::count_to_store(train, vocab.len(), order, &limits, &mut store)?;
+        count_store(train, paged, vocab.len(), order, &limits, &mut store)?;
         let counted = shannon_counts::count_within(text, vocab.len(), order, &limits)?;
         let wanted = Wanted::new(&store, &counted)
             .map_err(|e| Error::io(format!("reading the counts in {}", dir.display()), e))?;
-        Ok(OnDisk { store, wanted, disk: limits.disk, _spill: spill })
+        progress.detail(&format!(
+            "the scored text's {} positions were counted in memory; the tables of its n-grams that training holds \
+             take {} while every model is estimated",
+            text.len(),
+            size(wanted.heap_bytes() as u64)
+        ));
+        Ok(OnDisk { store, wanted, disk: limits.disk, paged, _spill: spill })
     }
 
     /// The bytes each model's estimation may take: what the vocabulary, the wanted n-grams and the `text`
@@ -207,6 +302,7 @@ impl OnDisk {
             kept_ngrams: kept,
             spilled_runs: self.disk.spilled_runs(),
             temp_disk_peak_bytes: self.disk.peak_bytes(),
+            positions: if self.paged { "disk" } else { "memory" }.into(),
         }
     }
 }

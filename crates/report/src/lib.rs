@@ -329,6 +329,15 @@ pub struct MemoryUse {
     /// The most bytes of temporary files (the stored counts, and spilled runs) held at once.
     #[serde(default)]
     pub temp_disk_peak_bytes: u64,
+    /// Where the training text's token stream and counting's per-position ids were kept while counting:
+    /// `memory`, or `disk` (files read a section of positions at a time) where they would have taken more
+    /// than a quarter of the budget. Reports before it was recorded held them in memory.
+    #[serde(default = "in_memory")]
+    pub positions: String,
+}
+
+fn in_memory() -> String {
+    "memory".into()
 }
 
 /// A `shannon compare` report. See the crate doc for the wire format.

@@ -37,19 +37,24 @@ fn normalize(text: &str, tmp: &Path) -> String {
         let key = trimmed.strip_prefix('"').and_then(|rest| rest.split_once("\": "));
         let line = match key {
             // Machine-dependent: times, threads, the memory budget chosen from the memory available and what
-            // counting spilled within it.
+            // counting spilled or kept in files within it.
             Some((k, v))
                 if k.ends_with("seconds")
                     || k == "threads"
                     || k == "budget_bytes"
                     || k == "budget"
                     || k == "spilled_runs"
-                    || k == "temp_disk_peak_bytes" =>
+                    || k == "temp_disk_peak_bytes"
+                    || k == "positions" =>
             {
                 let indent = &line[..line.len() - trimmed.len()];
                 let comma = if v.trim_end().ends_with(',') { "," } else { "" };
                 let nl = if line.ends_with('\n') { "\n" } else { "" };
-                let value = if k == "budget" { "\"$BUDGET\"" } else { "0" };
+                let value = match k {
+                    "budget" => "\"$BUDGET\"",
+                    "positions" => "\"$POSITIONS\"",
+                    _ => "0",
+                };
                 format!("{indent}\"{k}\": {value}{comma}{nl}")
             }
             _ => line.to_string(),
