@@ -5,7 +5,8 @@
 //! has 425 M positions, 3.2 GiB for the two arrays).
 //!
 //! A file is written whole with ordinary writes before it is mapped, so its blocks are allocated then: a
-//! full disk is an error of that write, never a fault of a later store through the map. It is mapped
+//! full disk is an error of that write, never a fault of a later store through the map (on file systems that
+//! overwrite in place; a copy-on-write one, such as btrfs, may still need new blocks for a store). It is mapped
 //! shared, so handing pages back loses nothing (they are the file's, and come back from it when read
 //! again), and removed when dropped, its size taken off the [`DiskUse`] tally.
 
